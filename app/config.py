@@ -1,0 +1,52 @@
+"""Settings: environment variables prefixed ``KG_`` (and the matching CLI options).
+
+Nothing else in the package reads ``os.environ``.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The base the Turtle files in data/ are written against; rewritten to ``base_iri`` at load.
+CANONICAL_BASE = "https://bjrd-kg.example.org"
+
+
+class Settings(BaseSettings):
+    """Service configuration. Every field is ``KG_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="KG_", frozen=True)
+
+    base_iri: str = Field(
+        CANONICAL_BASE,
+        description="Base of entity IRIs: {base}/id/{type}/{slug}. Also the base relative IRIs "
+        "in SPARQL queries resolve against.",
+    )
+    engine: Literal["oxigraph", "rdflib"] = Field(
+        "oxigraph", description="Query engine: embedded Oxigraph (default) or rdflib (reference)."
+    )
+    store: str = Field("memory", description="Where the graph lives: memory (embedded, default).")
+    query_timeout_s: float = Field(10.0, gt=0, description="Deadline of one SPARQL query, seconds.")
+    max_query_bytes: int = Field(64 * 1024, gt=0, description="Largest SPARQL query text accepted (413 above).")
+    query_workers: int = Field(0, ge=0, description="Query worker processes; 0 means one per CPU core.")
+    ontology_dir: Path = ROOT / "ontology"
+    data_dir: Path = ROOT / "data"
+    queries_dir: Path = ROOT / "queries"
+    validate_on_start: bool = Field(True, description="SHACL-validate at start-up and refuse to start on violations.")
+
+    @field_validator("base_iri")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("base_iri must be an absolute http(s) IRI")
+        return value.rstrip("/")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()

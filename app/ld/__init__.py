@@ -1,0 +1,1 @@
+"""Linked-data plumbing: the media-type table, content negotiation, serialisation."""

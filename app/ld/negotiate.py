@@ -1,0 +1,83 @@
+"""Content negotiation: Accept header (q-values, ``type/*``, ``*/*``, ``q=0``) -> a Format.
+
+The first format of ``offered`` is the default for an empty Accept or ``*/*``. Ties in q
+are broken by specificity (``text/turtle`` over ``text/*`` over ``*/*``), then by the order
+the client listed them, then by our order.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.errors import NotAcceptable
+from app.ld.formats import Format
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    type: str
+    subtype: str
+    q: float
+    order: int
+
+    def matches(self, media_type: str) -> int:
+        """Specificity of the match (3 exact, 2 type/*, 1 */*), 0 for no match."""
+        main, _, sub = media_type.partition("/")
+        if self.type == "*" and self.subtype == "*":
+            return 1
+        if self.type == main and self.subtype == "*":
+            return 2
+        if self.type == main and self.subtype == sub:
+            return 3
+        return 0
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    ranges = []
+    for order, part in enumerate((header or "").split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        if not media:
+            continue
+        if media == "*":
+            media = "*/*"
+        if "/" not in media:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        main, _, sub = media.partition("/")
+        ranges.append(MediaRange(main, sub, q, order))
+    return ranges
+
+
+def negotiate(accept: str | None, offered: Sequence[Format]) -> Format:
+    """The best offered format for ``accept``; raises NotAcceptable naming what is offered."""
+    ranges = parse_accept(accept)
+    if not ranges:
+        return offered[0]
+    best: tuple[float, int, int, int, int] | None = None
+    chosen: Format | None = None
+    for position, fmt in enumerate(offered):
+        candidates = [fmt.media_type]
+        candidates += [a for a in fmt.aliases if "/" in a]
+        for media_type in candidates:
+            # The most specific range that matches decides this type's q (RFC 9110 §12.5.1).
+            matching = [(r.matches(media_type), r) for r in ranges if r.matches(media_type)]
+            if not matching:
+                continue
+            specificity, r = max(matching, key=lambda m: (m[0], -m[1].order))
+            if r.q <= 0:
+                continue
+            exact = media_type == fmt.media_type
+            key = (r.q, specificity, -r.order if specificity > 1 else 0, int(exact), -position)
+            if best is None or key > best:
+                best, chosen = key, fmt
+    if chosen is None:
+        supported = ", ".join(f.media_type for f in offered)
+        raise NotAcceptable(f"None of the requested media types is available here. Supported: {supported}")
+    return chosen

@@ -1,0 +1,1 @@
+"""The graph: loading the files, inference, validation, and the query engines."""

@@ -1,0 +1,88 @@
+"""The two query engines behind one small interface.
+
+:class:`OxigraphBackend` (embedded Oxigraph, in memory) is the default; :class:`RdflibBackend`
+is the reference the tests compare it with. Both see the same dataset: named graphs for the
+asserted data, the ontology and the inferred triples, and as default graph their union.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+import pyoxigraph as ox
+import rdflib
+import rdflib.plugins.sparql
+from rdflib.plugins.sparql.processor import prepareQuery
+
+from app.store.convert import to_rdflib_dataset
+from app.store.terms import Term, from_rdflib, to_rdflib
+
+# rdflib would otherwise fetch the IRI of every FROM / FROM NAMED clause over the network.
+rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
+Row = dict[str, Term]
+
+
+class Backend(Protocol):
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]: ...
+
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]: ...
+
+    def ask(self, query: str) -> bool: ...
+
+
+class OxigraphBackend:
+    def __init__(self, quads: Iterable[ox.Quad], base_iri: str) -> None:
+        self.store = ox.Store()
+        self.store.bulk_extend(quads)
+        self.base_iri = base_iri
+
+    def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202 - pyoxigraph result types
+        substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+        return self.store.query(query, base_iri=self.base_iri, use_default_graph_as_union=True,
+                                substitutions=substitutions or None)
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+        solutions = self._run(query, bindings)
+        names = [v.value for v in solutions.variables]
+        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
+        return list(self._run(query, bindings))
+
+    def ask(self, query: str) -> bool:
+        return bool(self._run(query, None))
+
+
+class RdflibBackend:
+    def __init__(self, quads: Iterable[ox.Quad], base_iri: str) -> None:
+        self.dataset = to_rdflib_dataset(quads)
+        self.base_iri = base_iri
+        self._prepared: dict[str, object] = {}
+
+    def _run(self, query: str, bindings: Mapping[str, Term] | None) -> rdflib.query.Result:
+        prepared = self._prepared.get(query)
+        if prepared is None:
+            prepared = self._prepared[query] = prepareQuery(query, base=self.base_iri)
+        init = {k: to_rdflib(v) for k, v in (bindings or {}).items()}
+        return self.dataset.query(prepared, initBindings=init)
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+        result = self._run(query, bindings)
+        names = [str(v) for v in result.vars or []]
+        rows = []
+        for row in result:
+            rows.append({n: from_rdflib(row[n]) for n in names if row[n] is not None})
+        return rows
+
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
+        result = self._run(query, bindings)
+        return [ox.Triple(*(from_rdflib(t) for t in triple)) for triple in result.graph]
+
+    def ask(self, query: str) -> bool:
+        return bool(self._run(query, None).askAnswer)
+
+
+def make_backend(engine: str, quads: list[ox.Quad], base_iri: str) -> Backend:
+    if engine == "rdflib":
+        return RdflibBackend(quads, base_iri)
+    return OxigraphBackend(quads, base_iri)

@@ -1,0 +1,22 @@
+"""Names of the dataset's named graphs, derived from the base IRI.
+
+The default graph of every query is the union of the three (documented in the README):
+``{base}/graph/data`` (asserted, from data/), ``{base}/graph/ontology`` (ontology/ minus
+the shapes) and ``{base}/graph/inferred`` (entailments materialised at load time).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GraphNames:
+    data: str
+    ontology: str
+    inferred: str
+
+    @classmethod
+    def for_base(cls, base_iri: str) -> "GraphNames":
+        return cls(f"{base_iri}/graph/data", f"{base_iri}/graph/ontology", f"{base_iri}/graph/inferred")
+
+    def all(self) -> tuple[str, str, str]:
+        return (self.data, self.ontology, self.inferred)

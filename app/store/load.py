@@ -1,0 +1,77 @@
+"""Read ontology/ and data/ into quads, once, with entity IRIs rebased onto ``base_iri``.
+
+Turtle files are written against :data:`app.config.CANONICAL_BASE`; when the service runs
+with another ``KG_BASE_IRI`` every IRI under ``{canonical}/id/`` is rewritten. The vocabulary
+namespaces (``/ontology#``, ``/shapes#``) are fixed and never rewritten.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from app.config import CANONICAL_BASE, Settings
+from app.errors import DataError
+from app.store.graphs import GraphNames
+
+SHAPES_FILE = "shapes.ttl"
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    ontology: tuple[Path, ...]
+    data: tuple[Path, ...]
+    shapes: Path
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "SourceFiles":
+        ontology = tuple(p for p in sorted(settings.ontology_dir.glob("*.ttl")) if p.name != SHAPES_FILE)
+        data = tuple(sorted(settings.data_dir.glob("*.ttl")) + sorted(settings.data_dir.glob("districts/*.ttl")))
+        return cls(ontology, data, settings.ontology_dir / SHAPES_FILE)
+
+
+class Rebaser:
+    """Maps terms written against the canonical base onto the configured base."""
+
+    def __init__(self, base_iri: str) -> None:
+        self.old = f"{CANONICAL_BASE}/id/"
+        self.new = f"{base_iri}/id/"
+        self.active = self.old != self.new
+
+    def term(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if isinstance(term, ox.NamedNode) and term.value.startswith(self.old):
+            return ox.NamedNode(self.new + term.value[len(self.old):])
+        return term
+
+    def triple(self, t: ox.Triple) -> ox.Triple:
+        if not self.active:
+            return t
+        return ox.Triple(self.term(t.subject), t.predicate, self.term(t.object))
+
+
+def parse_turtle(path: Path) -> Iterator[ox.Triple]:
+    """Triples of one Turtle file; a syntax error becomes :class:`DataError` naming file and line."""
+    try:
+        quads = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+    except SyntaxError as exc:
+        raise DataError(f"{path}: {exc}") from exc
+    for q in quads:
+        yield q.triple
+
+
+def read_quads(files: Iterable[Path], graph: str, rebaser: Rebaser) -> list[ox.Quad]:
+    name = ox.NamedNode(graph)
+    return [ox.Quad(*rebaser.triple(t), name) for path in files for t in parse_turtle(path)]
+
+
+def read_shapes(files: SourceFiles) -> list[ox.Triple]:
+    """The SHACL shapes (never rebased: shapes target classes, not entities)."""
+    return list(parse_turtle(files.shapes))
+
+
+def read_asserted(settings: Settings, files: SourceFiles) -> tuple[list[ox.Quad], list[ox.Quad]]:
+    """(ontology quads, data quads), each in its named graph."""
+    names = GraphNames.for_base(settings.base_iri)
+    rebaser = Rebaser(settings.base_iri)
+    return read_quads(files.ontology, names.ontology, rebaser), read_quads(files.data, names.data, rebaser)

@@ -1,0 +1,54 @@
+"""One representation of RDF terms for both engines (pyoxigraph's), and their JSON values."""
+
+from decimal import Decimal
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
+                                    "positiveInteger", "negativeInteger", "nonPositiveInteger",
+                                    "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
+FLOAT_TYPES = {XSD + "double", XSD + "float", XSD + "decimal"}
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def from_rdflib(term: rdflib.term.Node) -> Term:
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD + "string")))
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def to_rdflib(term: Term) -> rdflib.term.Node:
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def to_python(term: Term | None) -> Any:
+    """The JSON value of a term: IRIs and strings as str, numbers as int/float, booleans as bool."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value if term.datatype else ""
+        if datatype in INTEGER_TYPES:
+            return int(term.value)
+        if datatype in FLOAT_TYPES:
+            number = Decimal(term.value)
+            return int(number) if datatype == XSD + "decimal" and number == number.to_integral_value() else float(number)
+        if datatype == XSD + "boolean":
+            return term.value in ("true", "1")
+        return term.value
+    return term.value

@@ -1,0 +1,47 @@
+"""SHACL validation of the whole graph (asserted + ontology + inferred) with pySHACL."""
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import rdflib
+from pyshacl import validate as shacl_validate
+
+from app.store.convert import to_rdflib_graph
+
+
+@dataclass(frozen=True)
+class Report:
+    conforms: bool
+    text: str
+    graph: rdflib.Graph
+
+    def results(self) -> list[dict[str, str]]:
+        """One dict per sh:ValidationResult: focus, path, shape, severity, message (zh and en)."""
+        sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+        g = self.graph
+        out = []
+        for result in g.subjects(rdflib.RDF.type, sh.ValidationResult):
+            messages = {
+                (m.language or "und"): str(m) for m in g.objects(result, sh.resultMessage) if isinstance(m, rdflib.Literal)
+            }
+            out.append(
+                {
+                    "focus": str(g.value(result, sh.focusNode)),
+                    "path": str(g.value(result, sh.resultPath) or ""),
+                    "shape": str(g.value(result, sh.sourceShape)),
+                    "severity": str(g.value(result, sh.resultSeverity)).rsplit("#", 1)[-1],
+                    "message_zh": messages.get("zh", ""),
+                    "message_en": messages.get("en", messages.get("und", "")),
+                }
+            )
+        return sorted(out, key=lambda r: (r["shape"], r["focus"]))
+
+
+def validate(triples: list[ox.Triple], shapes: list[ox.Triple]) -> Report:
+    """Validate ``triples`` (data, ontology and inferred together) against ``shapes``."""
+    data_graph = to_rdflib_graph(triples)
+    shapes_graph = to_rdflib_graph(shapes)
+    conforms, report_graph, text = shacl_validate(
+        data_graph, shacl_graph=shapes_graph, inference="none", abort_on_first=False, allow_warnings=False
+    )
+    return Report(bool(conforms), str(text), report_graph)
