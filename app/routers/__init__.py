@@ -1,0 +1,1 @@
+"""HTTP routers. Thin: validate input, call a named query, shape the answer."""

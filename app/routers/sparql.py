@@ -1,0 +1,126 @@
+"""``/sparql``: the SPARQL 1.1 Protocol for queries (read-only), and its service description.
+
+Registered by hand rather than with typed FastAPI parameters because the protocol needs what
+typed parameters hide: repeated parameters (``default-graph-uri``), a query given twice (400),
+the raw body in two content types, strict UTF-8.
+"""
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.deps import GraphDep, WorkersDep
+from app.errors import BadRequest, PayloadTooLarge, QueryRefused, UnsupportedMedia
+from app.ld.formats import BY_NAME, GRAPH_FORMATS, lookup
+from app.ld.negotiate import negotiate
+from app.ld.serialize import serialize_triples
+from app.ld.service import service_description
+
+router = APIRouter(tags=["sparql"])
+
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+DOC = """SPARQL 1.1 Protocol query endpoint (read-only).
+
+* `GET /sparql?query=…`, `POST` with `application/x-www-form-urlencoded` (`query=…`) or
+  `application/sparql-query` (the query as the body).
+* `default-graph-uri` / `named-graph-uri` (repeatable) choose the dataset; by default the default
+  graph is the union of the data, ontology and inferred graphs, and all three are named graphs.
+* Results by `Accept` (q-values honoured) or `format=` (json, xml, csv, tsv, turtle, ntriples,
+  jsonld, rdfxml, trig, nquads).
+* Relative IRIs resolve against `{KG_BASE_IRI}/`.
+* Updates, `SERVICE` and `LOAD` are refused with 400. Each query is stopped at its deadline
+  (`KG_QUERY_TIMEOUT_S`, default 10 s) with 503; when every query worker is busy: 503 + Retry-After.
+* Without `query`, GET returns the SPARQL Service Description (Turtle by default).
+"""
+
+
+def _params(raw: bytes, where: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest(f"The {where} is not valid UTF-8 once percent-decoded.") from None
+
+
+def _one_query(values: list[str]) -> str | None:
+    if len(values) > 1:
+        raise BadRequest("The parameter query must be set at most once (it was given more than once).")
+    return values[0] if values else None
+
+
+async def _answer(request: Request, graph: GraphDep, workers: WorkersDep, query: str,
+                  params: list[tuple[str, str]]) -> Response:
+    limit = graph.settings.max_query_bytes
+    if len(query.encode("utf-8")) > limit:
+        raise PayloadTooLarge(f"The query is larger than the limit of {limit} bytes.")
+    accept = request.headers.get("accept")
+    formats = [v for k, v in params if k == "format"]
+    if formats:
+        fmt = lookup(formats[-1])
+        if fmt is None or fmt.kind == "html":
+            valid = ", ".join(f.name for f in BY_NAME.values() if f.kind != "html")
+            raise BadRequest(f"Unknown format {formats[-1]!r}; use one of: {valid}.")
+        accept = fmt.media_type
+    default_graphs = [v for k, v in params if k == "default-graph-uri"]
+    named_graphs = [v for k, v in params if k == "named-graph-uri"]
+    answer = await workers.run(query, accept, default_graphs, named_graphs)
+    fmt = BY_NAME[answer.format_name]
+    return Response(answer.body, media_type=fmt.content_type, headers={"Vary": "Accept"})
+
+
+@router.api_route("/sparql", methods=["GET", "HEAD"], summary="SPARQL query (GET) or service description",
+                  description=DOC, response_class=Response)
+async def sparql_get(request: Request, graph: GraphDep, workers: WorkersDep) -> Response:
+    """Run a SPARQL query given as `?query=`; without it, describe the service."""
+    params = _params(request.scope.get("query_string", b""), "URL query string")
+    query = _one_query([v for k, v in params if k == "query"])
+    if any(k == "update" for k, _ in params):
+        raise QueryRefused("SPARQL Update is not accepted: /sparql is a read-only query endpoint.")
+    if query is None:
+        return _service_description(request, graph)
+    return await _answer(request, graph, workers, query, params)
+
+
+@router.post("/sparql", summary="SPARQL query (POST)", description=DOC, response_class=Response)
+async def sparql_post(request: Request, graph: GraphDep, workers: WorkersDep) -> Response:
+    """Run a SPARQL query sent as a form (`query=`) or directly (`application/sparql-query`)."""
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        raise BadRequest(f"A POST to /sparql needs a Content-Type: {FORM} or {DIRECT}.")
+    media = content_type.split(";")[0].strip().lower()
+    length = request.headers.get("content-length")
+    limit = graph.settings.max_query_bytes
+    if length and length.isdigit() and int(length) > limit + 4096:
+        raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+    body = await request.body()
+    url_params = _params(request.scope.get("query_string", b""), "URL query string")
+    if media == FORM:
+        params = _params(body, "form body") + url_params
+        if any(k == "update" for k, _ in params):
+            raise QueryRefused("SPARQL Update is not accepted: /sparql is a read-only query endpoint.")
+        query = _one_query([v for k, v in params if k == "query"])
+        if query is None:
+            raise BadRequest("The form body has no query parameter.")
+        return await _answer(request, graph, workers, query, params)
+    if media == DIRECT:
+        if any(k == "query" for k, _ in url_params):
+            raise BadRequest("The query is both in the body and in the URL: send it once.")
+        try:
+            query = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest(f"The query body is not valid UTF-8 (byte {exc.start}).") from None
+        return await _answer(request, graph, workers, query, url_params)
+    if media == UPDATE:
+        raise QueryRefused("SPARQL Update is not accepted: /sparql is a read-only query endpoint.")
+    raise UnsupportedMedia(f"Unsupported Content-Type {media!r}: send {FORM} or {DIRECT}.")
+
+
+def _service_description(request: Request, graph: GraphDep) -> Response:
+    fmt = negotiate(request.headers.get("accept"), GRAPH_FORMATS)
+    endpoint = str(request.url_for("sparql_get"))
+    void_url = str(request.base_url) + "void"
+    body = serialize_triples(service_description(graph, endpoint, void_url), fmt, graph.settings.base_iri)
+    return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
