@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
+from app.caching import ETagMiddleware
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.routers import api, health, linked_data, pages, sparql
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["ETag", "Content-Location", "Content-Disposition", "Digest", "Link"],
     )
+    app.add_middleware(ETagMiddleware)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, sparql, api, linked_data, pages):
