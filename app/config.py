@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(10.0, gt=0, description="Deadline of one SPARQL query, seconds.")
     max_query_bytes: int = Field(64 * 1024, gt=0, description="Largest SPARQL query text accepted (413 above).")
     query_workers: int = Field(0, ge=0, description="Query worker processes; 0 means one per CPU core.")
+    query_queue: int = Field(
+        -1, ge=-1, description="Queries that may wait for a busy worker before 503; -1 means 4 per worker."
+    )
     ontology_dir: Path = ROOT / "ontology"
     data_dir: Path = ROOT / "data"
     queries_dir: Path = ROOT / "queries"

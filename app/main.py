@@ -42,10 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         started = time.perf_counter()
         graph = KnowledgeGraph.build(settings)
         nquads = ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS)
+        size = settings.query_workers or os.cpu_count() or 2
         workers = QueryWorkers(
             WorkerConfig(settings.engine, graph.query_base, nquads),
-            size=settings.query_workers or os.cpu_count() or 2,
+            size=size,
             timeout_s=settings.query_timeout_s,
+            queue=4 * size if settings.query_queue < 0 else settings.query_queue,
         )
         await workers.start()
         app.state.graph, app.state.workers = graph, workers

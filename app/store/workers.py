@@ -4,8 +4,11 @@ Neither pyoxigraph nor rdflib can cancel a running query from Python, and an aba
 thread keeps burning a core. So each ``/sparql`` query runs in one of N worker processes
 (spawned at start-up, each holding its own copy of the read-only dataset). At the deadline
 the worker is killed with SIGKILL — its CPU is free at once — the client gets 503, and a
-fresh worker is started in the background. When all N are busy a query is refused with
-503 and ``Retry-After`` instead of queueing behind a possibly runaway query.
+fresh worker is started in the background.
+
+When all N workers are busy, up to ``queue`` more queries wait (first come, first served)
+for one, within their own deadline; beyond N + ``queue`` concurrent queries the answer is
+503 with ``Retry-After`` (``KG_QUERY_QUEUE=0`` refuses as soon as all workers are busy).
 """
 
 import asyncio
@@ -15,6 +18,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,11 +84,13 @@ class Worker:
 class QueryWorkers:
     """A fixed-size pool of query worker processes."""
 
-    def __init__(self, config: WorkerConfig, size: int, timeout_s: float) -> None:
+    def __init__(self, config: WorkerConfig, size: int, timeout_s: float, queue: int = 0) -> None:
         self.config = config
         self.size = size
         self.timeout_s = timeout_s
+        self.queue = queue
         self.idle: list[Worker] = []
+        self.waiting: deque[asyncio.Future[Worker]] = deque()
         self.all: set[Worker] = set()
         self.timeouts = 0
         self._closing = False
@@ -109,7 +115,40 @@ class QueryWorkers:
         if self._closing:
             self._discard(worker)
             return
+        self._release(worker)
+
+    def _release(self, worker: Worker) -> None:
+        """Hand a free worker to the longest-waiting query, or put it back in the idle list."""
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
         self.idle.append(worker)
+
+    async def _acquire(self) -> Worker:
+        if self.idle:
+            return self.idle.pop()
+        if len(self.waiting) >= self.queue:
+            raise Overloaded(
+                f"All {self.size} query workers are busy and {self.queue} queries are waiting; retry shortly.",
+                headers={"Retry-After": "1"},
+            )
+        waiter: asyncio.Future[Worker] = asyncio.get_running_loop().create_future()
+        self.waiting.append(waiter)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter), self.timeout_s)
+        except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+            if waiter.done() and not waiter.cancelled():  # a worker arrived as the wait ended: pass it on
+                self._release(waiter.result())
+            else:
+                waiter.cancel()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            raise Overloaded(
+                f"No query worker became free within {self.timeout_s:g} s; retry shortly.",
+                headers={"Retry-After": "1"},
+            ) from None
 
     async def _receive(self, worker: Worker, timeout: float) -> Any:
         loop = asyncio.get_running_loop()
@@ -128,11 +167,7 @@ class QueryWorkers:
 
     async def run(self, query: str, accept: str | None, default_graphs: list[str], named_graphs: list[str]) -> Answer:
         """Run one query in an idle worker under the deadline."""
-        if not self.idle:
-            raise Overloaded(
-                f"All {self.size} query workers are busy; retry shortly.", headers={"Retry-After": "1"}
-            )
-        worker = self.idle.pop()
+        worker = await self._acquire()
         started = time.monotonic()
         try:
             worker.conn.send((query, accept, default_graphs, named_graphs))
@@ -150,7 +185,7 @@ class QueryWorkers:
             self._discard(worker)
             asyncio.get_running_loop().create_task(self._spawn())
             raise
-        self.idle.append(worker)
+        self._release(worker)
         logger.debug("query answered in %.1f ms", (time.monotonic() - started) * 1000)
         if message[0] == "ok":
             return Answer(message[1], message[2], message[3])
@@ -159,6 +194,8 @@ class QueryWorkers:
 
     async def close(self) -> None:
         self._closing = True
+        for waiter in self.waiting:
+            waiter.cancel()
         for worker in list(self.all):
             self._discard(worker)
         self.idle.clear()
