@@ -9,15 +9,15 @@ from app.store.engine import KnowledgeGraph
 from app.store.workers import QueryWorkers
 
 
-def get_graph(request: Request) -> KnowledgeGraph:
+async def get_graph(request: Request) -> KnowledgeGraph:
     return request.app.state.graph
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_workers(request: Request) -> QueryWorkers:
+async def get_workers(request: Request) -> QueryWorkers:
     return request.app.state.workers
 
 

@@ -14,6 +14,6 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, summary="Liveness and graph size")
-def read_health(graph: GraphDep) -> Health:
+async def read_health(graph: GraphDep) -> Health:
     """The service is up; `triples` counts the distinct triples of the default (union) graph."""
     return Health(status="ok", triples=graph.triples)
