@@ -15,6 +15,8 @@ from app import __version__
 from app.caching import ETagMiddleware
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
+from app.limits import install_limits
+from app.observability import install_observability
 from app.routers import api, health, linked_data, pages, sparql
 from app.store.engine import KnowledgeGraph
 from app.store.workers import QueryWorkers, WorkerConfig
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Content-Location", "Content-Disposition", "Digest", "Link"],
     )
     app.add_middleware(ETagMiddleware)
+    install_limits(app, settings)
+    install_observability(app, settings)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, sparql, api, linked_data, pages):
