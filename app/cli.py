@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.config import Settings
-from app.errors import DataError, KGError, RequestError
+from app.errors import KGError
 from app.ld.formats import BY_NAME, EXPORT_FORMATS, RESULT_FORMATS
-from app.store.engine import KnowledgeGraph, load, validate_loaded
+from app.store.engine import KnowledgeGraph, load, push, validate_loaded
+from app.store.spec import StoreSpec
+from app.store.stores import open_store
 from app.store.export import export_bytes
 from app.store.sparql import run_query
 
@@ -22,7 +24,8 @@ EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    overrides = {k: v for k, v in (("base_iri", args.base_iri), ("engine", args.engine)) if v is not None}
+    overrides = {k: v for k, v in (("base_iri", args.base_iri), ("engine", args.engine), ("store", args.store))
+                 if v is not None}
     return Settings(**overrides)
 
 
@@ -66,6 +69,45 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class Progress:
+    """A one-line progress bar on standard error (nothing when it is not a terminal but a summary)."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.done, self.label = max(total, 1), 0, label
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if not sys.stderr.isatty():
+            return
+        width = 30
+        filled = int(width * self.done / self.total)
+        print(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} triples",
+              end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    spec = StoreSpec.parse(args.into)
+    loaded = load(settings)
+    report = validate_loaded(loaded)
+    if not report.conforms:
+        print(report.text.strip(), file=sys.stderr)
+        print("kg: not loaded: the graph does not conform to the shapes", file=sys.stderr)
+        return EXIT_INVALID
+    store = open_store(spec, settings.base_iri, settings.base_iri + "/", settings.query_timeout_s)
+    progress = Progress(len(loaded.quads), f"loading into {spec}")
+    version = push(loaded, store, progress)
+    progress.close()
+    for name, quads in sorted(loaded.graphs.items()):
+        print(f"{len(quads):>8} triples  <{name}>")
+    print(f"version {version}")
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -80,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kg", description=__doc__.splitlines()[0])
     parser.add_argument("--base-iri", help="base of entity IRIs (KG_BASE_IRI)")
     parser.add_argument("--engine", choices=["oxigraph", "rdflib"], help="query engine (KG_ENGINE)")
+    parser.add_argument("--store", help="memory | disk:PATH | sparql:QUERY_URL[;update=URL][;gsp=URL] (KG_STORE)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the graph over HTTP")
@@ -87,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=cmd_serve)
+
+    load_cmd = sub.add_parser("load", help="validate, then push ontology, data and inferred graphs into a store")
+    load_cmd.add_argument("--into", required=True, metavar="STORE",
+                          help="memory | disk:PATH | sparql:QUERY_URL[;update=URL][;gsp=URL]")
+    load_cmd.set_defaults(func=cmd_load)
 
     validate = sub.add_parser("validate", help="SHACL-validate the graph (exit 0 conforms, 1 not, 2 error)")
     validate.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -116,12 +164,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except SystemExit as exc:  # argparse: --help is 0, a usage error is 2
         return int(exc.code or 0)
-    except (DataError, RequestError) as exc:
-        print(f"kg: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KGError as exc:
-        print(f"kg: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as exc:
+    except (KGError, OSError) as exc:
         print(f"kg: {exc}", file=sys.stderr)
         return EXIT_ERROR

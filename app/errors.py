@@ -11,7 +11,8 @@
           ├── PayloadTooLarge   413 query text over ``max_query_bytes``
           ├── UnsupportedMedia  415 wrong Content-Type
           ├── QueryTimeout      503 the query hit its deadline and was stopped
-          └── Overloaded        503 every query worker is busy (with Retry-After)
+          ├── Overloaded        503 every query worker is busy (with Retry-After)
+          └── StoreUnavailable  503 the external SPARQL store cannot be reached (with Retry-After)
 
 ``/sparql`` and the other RDF routes answer ``text/plain`` (as SPARQL servers do);
 ``/api/*`` answers JSON ``{"detail": "..."}``.
@@ -82,6 +83,11 @@ class QueryTimeout(RequestError):
 
 class Overloaded(RequestError):
     status_code = 503
+
+
+class StoreUnavailable(RequestError):
+    status_code = 503
+    headers = {"Retry-After": "5"}
 
 
 def _wants_json(request: Request) -> bool:

@@ -1,9 +1,189 @@
-"""(to be written) request body size and per-client rate limits."""
+"""Request limits: the size of a request body (413) and a per-client rate limit (429).
 
-from fastapi import FastAPI
+One pure ASGI middleware, in front of everything but the observability middleware (so that
+rejections are still counted, logged and carry a request id):
+
+* **Body size** (``KG_MAX_BODY_BYTES``): a declared ``Content-Length`` over the limit is refused
+  before the application runs; a body without one (chunked) is counted as it streams in, and
+  reading stops with 413 as soon as it passes the limit — it is never buffered whole.
+* **Rate** (``KG_RATE_LIMIT_RPS`` requests per second, bursts of ``KG_RATE_LIMIT_BURST``; 0 turns
+  it off): a token bucket per client address (the ASGI ``client``; IPv6 clients by their /64).
+  Over the limit: 429 with ``Retry-After``. Probes (``/health``, ``/ready``, ``/metrics``) are
+  not limited. Memory stays bounded: a client idle long enough for its bucket to be full again
+  is forgotten (nothing changes for it), and at most ``MAX_CLIENTS`` buckets are kept.
+
+Rejections are rendered by ``app.errors`` like every other error: JSON ``{"detail"}`` under
+``/api/``, ``text/plain`` elsewhere.
+"""
+
+import ipaddress
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.errors import PayloadTooLarge, RequestError, handle_request_error
+
+#: Paths never rate-limited: liveness/readiness probes and the metrics scrape.
+UNLIMITED_PATHS = frozenset({"/health", "/ready", "/metrics"})
+#: Most client buckets kept at once; beyond it the least recently seen client is forgotten.
+MAX_CLIENTS = 100_000
+
+
+class TooManyRequests(RequestError):
+    """429: the client sent more requests than its rate limit allows (with Retry-After)."""
+
+    status_code = 429
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when a streamed body passes the limit.
+
+    An ``HTTPException`` because FastAPI re-raises those from body parsing unchanged (any other
+    exception there becomes a 400); ``install_limits`` maps it onto the usual 413 response.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, body_message(limit))
+
+
+def body_message(limit: int) -> str:
+    return f"The request body is larger than the limit of {limit} bytes (KG_MAX_BODY_BYTES); send less."
+
+
+class TokenBuckets:
+    """Token buckets per client: ``rate`` tokens per second, at most ``burst`` saved up."""
+
+    def __init__(self, rate: float, burst: int, max_clients: int = MAX_CLIENTS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.max_clients = max_clients
+        self.clock = clock
+        # A bucket left alone this long is full again: forgetting it changes nothing for its client.
+        self.refill_s = burst / rate
+        # client -> [tokens, time of last request]; least recently seen first.
+        self.buckets: OrderedDict[str, list[float]] = OrderedDict()
+
+    def take(self, client: str) -> float:
+        """Spend one token of ``client``: 0.0 when granted, else the seconds until one is available."""
+        now = self.clock()
+        bucket = self.buckets.get(client)
+        if bucket is None:
+            self._evict(now)
+            self.buckets[client] = [self.burst - 1.0, now]
+            return 0.0
+        self.buckets.move_to_end(client)
+        tokens = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+        bucket[1] = now
+        if tokens >= 1.0:
+            bucket[0] = tokens - 1.0
+            return 0.0
+        bucket[0] = tokens
+        return (1.0 - tokens) / self.rate
+
+    def _evict(self, now: float) -> None:
+        buckets = self.buckets
+        while buckets:
+            oldest = next(iter(buckets.values()))
+            if now - oldest[1] < self.refill_s and len(buckets) < self.max_clients:
+                return
+            buckets.popitem(last=False)
+
+
+def client_key(scope: Scope) -> str:
+    """The rate-limited unit: the client's IPv4 address, or the /64 of an IPv6 one."""
+    client = scope.get("client")
+    host = client[0] if client else "unknown"
+    if ":" in host:
+        try:
+            return str(ipaddress.IPv6Network((host, 64), strict=False).network_address) + "/64"
+        except ValueError:
+            return host
+    return host
+
+
+def declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+class LimitsMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, rate_limit_rps: float, rate_limit_burst: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.buckets = TokenBuckets(rate_limit_rps, rate_limit_burst) if rate_limit_rps > 0 else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.buckets is not None and scope["path"] not in UNLIMITED_PATHS:
+            wait = self.buckets.take(client_key(scope))
+            if wait:
+                retry = max(1, math.ceil(wait))
+                rate = self.buckets.rate
+                await reject(scope, receive, send, TooManyRequests(
+                    f"Too many requests: the limit is {rate:g} per second per client, in bursts of at most "
+                    f"{self.buckets.burst:g}; retry after {retry} s.", headers={"Retry-After": str(retry)}))
+                return
+        limit = self.max_body_bytes
+        length = declared_length(scope)
+        if length is not None:
+            if length > limit:
+                await reject(scope, receive, send, PayloadTooLarge(body_message(limit)))
+                return
+            # The server delivers no more than the declared length: nothing to count.
+            await self.app(scope, receive, send)
+            return
+
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            # Raised where no exception handler saw it (e.g. in another middleware).
+            if started:
+                raise
+            await reject(scope, receive, send, PayloadTooLarge(body_message(limit)))
+
+
+async def reject(scope: Scope, receive: Receive, send: Send, error: RequestError) -> None:
+    """Answer with ``error`` as ``app.errors`` renders it, without running the application."""
+    response = await handle_request_error(Request(scope, receive), error)
+    await response(scope, receive, send)
+
+
+async def handle_body_too_large(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BodyTooLarge)
+    return await handle_request_error(request, PayloadTooLarge(exc.detail))
 
 
 def install_limits(app: FastAPI, settings: Settings) -> None:
     """Add the limit middleware to ``app``."""
+    app.add_middleware(LimitsMiddleware, max_body_bytes=settings.max_body_bytes,
+                       rate_limit_rps=settings.rate_limit_rps, rate_limit_burst=settings.rate_limit_burst)
+    app.add_exception_handler(BodyTooLarge, handle_body_too_large)

@@ -1,5 +1,6 @@
 """The FastAPI application: ``create_app(settings)``; ``app`` for ``uvicorn app.main:app``."""
 
+import asyncio
 import logging
 import os
 import time
@@ -19,6 +20,8 @@ from app.limits import install_limits
 from app.observability import install_observability
 from app.routers import api, health, linked_data, pages, sparql
 from app.store.engine import KnowledgeGraph
+from app.store.proxy import RemoteQueries
+from app.store.stores import RemoteStore
 from app.store.workers import QueryWorkers, WorkerConfig
 from app.templating import STATIC_DIR
 
@@ -36,21 +39,30 @@ numbers the article states, each with its verbatim quote.
 """
 
 
+def query_runner(graph: KnowledgeGraph) -> QueryWorkers | RemoteQueries:
+    """Where ``/sparql`` queries run: worker processes over the embedded store, or the remote store."""
+    settings = graph.settings
+    size = settings.query_workers or os.cpu_count() or 2
+    queue = 4 * size if settings.query_queue < 0 else settings.query_queue
+    if isinstance(graph.store, RemoteStore) and settings.engine != "rdflib":
+        return RemoteQueries(graph.store.backend, size, settings.query_timeout_s, queue)
+    if graph.spec.kind == "disk" and settings.engine != "rdflib":
+        config = WorkerConfig(settings.engine, graph.query_base, store_path=graph.spec.path,
+                              default_graphs=tuple(graph.store.content_graphs()))
+    else:
+        config = WorkerConfig(settings.engine, graph.query_base,
+                              ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS))
+    return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         started = time.perf_counter()
-        graph = KnowledgeGraph.build(settings)
-        nquads = ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS)
-        size = settings.query_workers or os.cpu_count() or 2
-        workers = QueryWorkers(
-            WorkerConfig(settings.engine, graph.query_base, nquads),
-            size=size,
-            timeout_s=settings.query_timeout_s,
-            queue=4 * size if settings.query_queue < 0 else settings.query_queue,
-        )
+        graph = await asyncio.to_thread(KnowledgeGraph.build, settings)
+        workers = query_runner(graph)
         await workers.start()
         app.state.graph, app.state.workers = graph, workers
         logger.info("ready in %.2f s: %d triples, %d query workers", time.perf_counter() - started,
@@ -58,13 +70,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await workers.close()
+            await app.state.workers.close()
+            app.state.graph.close()
 
     app = FastAPI(
         title="bjrd-kg",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs is served by app/routers/pages.py from the vendored Swagger UI (FastAPI's own
+        # page would load it from a CDN); ReDoc is not offered.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.add_middleware(

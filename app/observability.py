@@ -1,9 +1,291 @@
-"""(to be written) /ready, /metrics, JSON access logs with request ids."""
+"""Observability: ``/ready``, ``/metrics`` (Prometheus), JSON access logs and request ids.
 
-from fastapi import FastAPI
+* ``GET /ready`` — 200 once the graph is loaded and validated and a query worker is alive;
+  503 JSON before start-up has finished, while shutting down, or when no worker is alive.
+* ``GET /metrics`` — Prometheus text format, from a registry of this app's own (several apps in
+  one process do not share counters). Request counts and latencies are labelled by route
+  *template* (``/api/districts/{id}``), never by raw URL, so the label set stays small.
+* Every response carries ``X-Request-ID``: the client's own when it is a sane token
+  (≤ 128 characters of ``[A-Za-z0-9._-]``), else a fresh uuid4 hex. It is also in
+  ``request.state.request_id`` and in the access log.
+* Access log: logger ``app.access``, one JSON object per request and line
+  (time, request_id, method, path, status, duration_ms, client).
+
+``record_rejected_write(app, reason)`` is the hook the write path calls when it refuses a write.
+"""
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.registry import Collector
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+
+access_logger = logging.getLogger("app.access")
+
+REQUEST_ID_HEADER = b"x-request-id"
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+#: Label of requests that match no route (404s, probes for random paths).
+OTHER = "other"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+# ---------------------------------------------------------------- metrics
+
+class Metrics:
+    """The Prometheus registry of one app and the metrics the middleware updates."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("kg_http_requests", "HTTP requests answered, by route template, method and status.",
+                                ["route", "method", "status"], registry=self.registry)
+        self.latency = Histogram("kg_http_request_duration_seconds",
+                                 "Time from request to the end of the response, by route template.",
+                                 ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.in_flight = Gauge("kg_http_requests_in_flight", "HTTP requests being answered now.",
+                               registry=self.registry)
+        self.rejected_writes = Counter("kg_rejected_writes", "Writes refused, by reason.", ["reason"],
+                                       registry=self.registry)
+        self.registry.register(StateCollector(app))
+
+
+class StateCollector(Collector):
+    """Reads the graph and the query workers from ``app.state`` at scrape time."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        state = self.app.state
+        graph = getattr(state, "graph", None)
+        workers = getattr(state, "workers", None)
+        info = InfoMetricFamily("kg_graph", "The loaded graph: its content hash (changes with every write).")
+        triples = GaugeMetricFamily("kg_graph_triples", "Distinct triples in the default (union) graph.")
+        if graph is not None:
+            info.add_metric([], {"version": graph.version})
+            triples.add_metric([], graph.triples)
+        yield info
+        yield triples
+        timeouts = CounterMetricFamily("kg_query_timeouts", "SPARQL queries stopped at their deadline.")
+        pool = GaugeMetricFamily("kg_query_workers", "Query worker processes by state (busy includes starting).",
+                                 labels=["state"])
+        waiting = GaugeMetricFamily("kg_query_waiting", "Queries waiting for a free query worker.")
+        size = GaugeMetricFamily("kg_query_workers_configured", "Query worker processes configured.")
+        if workers is not None:
+            alive, idle = worker_counts(workers)
+            timeouts.add_metric([], workers.timeouts)
+            pool.add_metric(["idle"], idle)
+            pool.add_metric(["busy"], max(alive - idle, 0))
+            waiting.add_metric([], len(workers.waiting))
+            size.add_metric([], workers.size)
+        yield from (timeouts, pool, waiting, size)
+
+
+def worker_counts(workers: Any) -> tuple[int, int]:
+    """(alive, idle) query worker processes."""
+    alive = sum(1 for worker in list(workers.all) if worker.process.is_alive())
+    return alive, len(workers.idle)
+
+
+def record_rejected_write(app: FastAPI, reason: str) -> None:
+    """Count a refused write in ``kg_rejected_writes_total{reason}`` (use a small, fixed set of reasons)."""
+    metrics: Metrics | None = getattr(app.state, "metrics", None)
+    if metrics is not None:
+        metrics.rejected_writes.labels(reason=reason).inc()
+
+
+# ---------------------------------------------------------------- route templates
+
+class RouteTemplates:
+    """Maps a request path to the template of the route that answers it (``/api/districts/{id}``)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._table: list[tuple[re.Pattern[str], str]] | None = None
+
+    def table(self) -> list[tuple[re.Pattern[str], str]]:
+        # Built at the first request: routers are included after the middleware is installed.
+        if self._table is None:
+            self._table = [(r.path_regex, r.path_format) for r in _flat_routes(self.app)
+                           if getattr(r, "path_regex", None) is not None and getattr(r, "path_format", None)]
+        return self._table
+
+    def resolve(self, scope: Scope) -> str:
+        path = scope["path"]
+        route = scope.get("route")  # set by the router for the route it ran
+        template = getattr(route, "path_format", None)
+        if template and route.path_regex.match(path):
+            return template
+        # Answered before routing (304, 413, 429, CORS preflight) or by no route at all.
+        for regex, template in self.table():
+            if regex.match(path):
+                return template
+        return OTHER
+
+
+def _flat_routes(app: FastAPI) -> list[Any]:
+    try:
+        from fastapi.routing import iter_route_contexts  # FastAPI ≥ 0.160: included routers are lazy
+    except ImportError:
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))
+
+
+# ---------------------------------------------------------------- middleware
+
+def request_id_of(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:
+            candidate = value.decode("latin-1")
+            if SANE_REQUEST_ID.fullmatch(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+class ObservabilityMiddleware:
+    """Request id, metrics and access log for every HTTP request; outermost of the app's middleware."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, templates: RouteTemplates) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.templates = templates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0].lower() != REQUEST_ID_HEADER]
+                headers.append(header)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Not handled here: Starlette's ServerErrorMiddleware (outside) logs it. Only make sure the
+            # 500 carries the request id and is counted; then let the exception go on.
+            if not response_started:
+                await error_response(scope)(scope, receive, send_with_id)
+            raise
+        finally:
+            self.metrics.in_flight.dec()
+            self.observe(scope, request_id, status, time.perf_counter() - started)
+
+    def observe(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
+        route = self.templates.resolve(scope)
+        method = scope["method"] if scope["method"] in METHODS else OTHER
+        self.metrics.requests.labels(route, method, str(status)).inc()
+        self.metrics.latency.labels(route).observe(seconds)
+        if access_logger.isEnabledFor(logging.INFO):
+            client = scope.get("client")
+            access_logger.info(json.dumps({
+                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                "client": client[0] if client else None,
+            }, ensure_ascii=False))
+
+
+def error_response(scope: Scope) -> Response:
+    if scope["path"].startswith("/api/"):
+        return JSONResponse({"detail": "Internal server error."}, status_code=500)
+    return PlainTextResponse("Internal server error.\n", status_code=500)
+
+
+def configure_access_log() -> None:
+    """Send ``app.access`` to standard output as bare JSON lines, unless logging was set up for it already."""
+    if access_logger.handlers or access_logger.level != logging.NOTSET:
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_logger.addHandler(handler)
+    access_logger.setLevel(logging.INFO)
+    # Not also through the root logger's handlers (that would print each line twice, reformatted).
+    access_logger.propagate = False
+
+
+# ---------------------------------------------------------------- routes
+
+class Readiness(BaseModel):
+    status: str
+    graph_version: str | None = None
+    triples: int | None = None
+    workers_idle: int = 0
+    workers: int = 0
+    detail: str | None = None
+
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/ready", response_model=Readiness, response_model_exclude_none=True, summary="Readiness",
+            responses={503: {"model": Readiness, "description": "Not ready: starting, stopping or no query worker"}})
+async def read_ready(request: Request) -> Response | Readiness:
+    """Ready to answer: the graph is loaded and validated and at least one query worker is alive (else 503)."""
+    state = request.app.state
+    graph = getattr(state, "graph", None)
+    workers = getattr(state, "workers", None)
+    if graph is None or workers is None:
+        return not_ready(Readiness(status="starting", detail="The graph is still being loaded and validated."))
+    alive, idle = worker_counts(workers)
+    ready = Readiness(status="ready", graph_version=graph.version, triples=graph.triples, workers_idle=idle,
+                      workers=alive)
+    if graph.report is None and state.settings.validate_on_start:
+        return not_ready(ready.model_copy(update={"status": "unavailable", "detail": "The graph is not validated."}))
+    if getattr(workers, "_closing", False):
+        return not_ready(ready.model_copy(update={"status": "stopping", "detail": "The service is shutting down."}))
+    if alive == 0:
+        return not_ready(ready.model_copy(update={"status": "unavailable", "detail": "No query worker is alive."}))
+    return ready
+
+
+def not_ready(readiness: Readiness) -> JSONResponse:
+    return JSONResponse(readiness.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "1"})
+
+
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics",
+            responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}})
+async def read_metrics(request: Request) -> Response:
+    """Counters and gauges of this service in the Prometheus text exposition format."""
+    metrics: Metrics = request.app.state.metrics
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def install_observability(app: FastAPI, settings: Settings) -> None:
     """Add the observability middleware and routes to ``app``."""
+    metrics = Metrics(app)
+    app.state.metrics = metrics
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, templates=RouteTemplates(app))
+    app.include_router(router)
+    configure_access_log()

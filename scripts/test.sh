@@ -6,16 +6,19 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
-# The browser tests drive Debian's Chromium (never a downloaded browser build).
-if ! command -v chromium >/dev/null 2>&1; then
+# The browser tests drive Debian's Chromium (never a downloaded browser build), with a CJK
+# font so that the screenshots show the Chinese text.
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
   else
-    echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2
+    echo "Browser tests need Debian's chromium and a CJK font: sudo apt-get install chromium fonts-wqy-microhei" >&2
   fi
 fi
 set +e
-.venv/bin/python -m pytest "$@"
+# The live-server suite runs once per store backend: embedded in memory, embedded on disk, and a
+# real Oxigraph server (started by the tests) behind KG_STORE=sparql:….
+KG_TEST_BACKENDS="${KG_TEST_BACKENDS:-memory,disk,sparql}" .venv/bin/python -m pytest "$@"
 status=$?
 set -e
 # pytest exits 5 when it collected no tests: that is a failure of the suite, not a pass.

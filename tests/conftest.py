@@ -4,9 +4,13 @@
 ``server.started`` — no sleeps, no mocks: the tests talk to the same app ``kg serve`` runs.
 """
 
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,15 +58,66 @@ def serve_in_thread(settings: Settings) -> Iterator[LiveServer]:
         sock.close()
 
 
+#: The store backends the live-server suite runs on (KG_TEST_BACKENDS, comma-separated);
+#: scripts/test.sh (CI) runs all three, a bare `pytest` only the default, memory.
+BACKENDS = [b for b in os.environ.get("KG_TEST_BACKENDS", "memory").split(",") if b]
+
+
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    return Settings(query_timeout_s=3.0, query_workers=2)
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Oxigraph server (PyPI package `oxigraph`) on a free loopback port, loaded with `kg load`.
+
+    Yields the KG_STORE value that points the service at it."""
+    port = free_port()
+    binary = Path(sys.executable).parent / "oxigraph"
+    process = subprocess.Popen([str(binary), "serve", "--bind", f"127.0.0.1:{port}", "--timeout-s", "5"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    store = f"sparql:{base}/query;update={base}/update;gsp={base}/store"
+    try:
+        wait_for_port(port, process)
+        subprocess.run([sys.executable, "-m", "app", "load", "--into", store], check=True,
+                       stdout=subprocess.DEVNULL)
+        yield store
+    finally:
+        process.kill()
+        process.wait(10)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    backend = request.param
+    if backend == "disk":
+        store = f"disk:{tmp_path_factory.mktemp('disk-store')}"
+    elif backend == "sparql":
+        store = request.getfixturevalue("oxigraph_server")
+    else:
+        store = "memory"
+    return Settings(query_timeout_s=3.0, query_workers=2, store=store)
 
 
 @pytest.fixture(scope="session")
 def server(settings: Settings) -> Iterator[LiveServer]:
-    """The service, on a free loopback port, for the whole test session."""
+    """The service, on a free loopback port, for the whole test session (once per backend)."""
     yield from serve_in_thread(settings)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the process exited before listening")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
 
 
 @pytest.fixture(scope="session")

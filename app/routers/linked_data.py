@@ -1,5 +1,330 @@
-"""(to be written)"""
+"""Linked data: entity IRIs by content negotiation, type indexes, dumps, VoID, the JSON-LD
+context, the ontology and the shapes.
 
-from fastapi import APIRouter
+Entity IRIs ``{KG_BASE_IRI}/id/{type}/{slug}`` are mapped from the request *path* (never the
+request host): ``GET /id/district/haidian`` describes ``graph.iri("district", "haidian")``.
+A negotiated answer is a direct 200 with ``Content-Location`` naming the suffixed URL of the
+representation chosen (``/id/district/haidian.ttl``) and ``Vary: Accept``.
+"""
 
-router = APIRouter()
+import base64
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Annotated
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app.deps import GraphDep
+from app.errors import BadRequest, NotFound
+from app.ld.describe import ENTITY_KINDS, LRU, describe
+from app.ld.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
+from app.ld.html import EntityView, Linker, OntologyDoc, curie
+from app.ld.jsonld import CONTEXT_PATH, compact, context_document
+from app.ld.negotiate import negotiate
+from app.ld.serialize import serialize_triples
+from app.ld.void import VoidStats, void_stats, void_triples
+from app.store.engine import KnowledgeGraph
+from app.store.export import export_bytes
+from app.templating import pick_lang, templates
+
+router = APIRouter(tags=["linked data"])
+
+HTML = BY_NAME["html"]
+RDF_FORMATS = [BY_NAME[n] for n in ("turtle", "jsonld", "ntriples", "rdfxml")]
+PAGE_FORMATS = [*RDF_FORMATS, HTML]
+SUFFIXES = {f.extension: f for f in PAGE_FORMATS}
+DUMP_FORMATS = list(GRAPH_FORMATS)
+RICH_PAGES = ("district", "mechanism", "theme", "practice", "fact", "quote")
+
+LangQuery = Annotated[str | None, Query(description="Language of the HTML page: zh or en (default: Accept-Language, then zh).")]
+FormatQuery = Annotated[str | None, Query(description="A format name (turtle, jsonld, ntriples, rdfxml, html); overrides Accept.")]
+
+_pages = LRU(64)
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def service_base(request: Request) -> str:
+    """The URL this service is reached at, without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
+def choose(request: Request, offered: list[Format], format_name: str | None) -> tuple[Format, bool]:
+    """(format, negotiated?): ``?format=`` if given, else the Accept header."""
+    if format_name:
+        fmt = lookup(format_name)
+        if fmt is None or fmt not in offered:
+            valid = ", ".join(f.name for f in offered)
+            raise BadRequest(f"Unknown or unavailable format {format_name!r}; use one of: {valid}.")
+        return fmt, False
+    return negotiate(request.headers.get("accept"), offered), True
+
+
+def rdf_body(request: Request, graph: KnowledgeGraph, triples: list[ox.Triple], fmt: Format) -> bytes:
+    if fmt.name == "jsonld":
+        return compact(triples, service_base(request) + CONTEXT_PATH)
+    return serialize_triples(triples, fmt, graph.settings.base_iri)
+
+
+def rdf_response(request: Request, graph: KnowledgeGraph, triples: list[ox.Triple], fmt: Format,
+                 headers: dict[str, str]) -> Response:
+    return Response(rdf_body(request, graph, triples, fmt), media_type=fmt.content_type, headers=headers)
+
+
+def page(request: Request, template: str, lang: str, context: dict[str, object], status_code: int = 200,
+         headers: dict[str, str] | None = None) -> Response:
+    return templates.TemplateResponse(request, template, {"lang": lang, **context}, status_code=status_code,
+                                      headers=headers, media_type=HTML.content_type)
+
+
+def page_lang(request: Request, lang: str | None) -> str:
+    return pick_lang(lang, request.headers.get("accept-language"))
+
+
+def alternates(path: str) -> list[dict[str, str]]:
+    return [{"name": f.name, "href": f"{path}.{f.extension}", "type": f.media_type} for f in RDF_FORMATS]
+
+
+def link_header(path: str) -> str:
+    return ", ".join(f'<{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"' for f in PAGE_FORMATS)
+
+
+def not_found(request: Request, html: bool, lang: str, message: str) -> Response:
+    if html:
+        return page(request, "ld/not_found.html", lang, {"message": message, "kinds": ENTITY_KINDS}, status_code=404)
+    raise NotFound(message)
+
+
+def split_suffix(name: str) -> tuple[str, Format | None]:
+    stem, dot, extension = name.rpartition(".")
+    if dot and stem and extension in SUFFIXES:
+        return stem, SUFFIXES[extension]
+    return name, None
+
+
+# ------------------------------------------------------------------------------- entities
+
+
+@router.api_route("/id/{kind}/", methods=["GET", "HEAD"], response_class=Response,
+                  summary="Index of the entities of one type (HTML or RDF)")
+def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = None,
+               format: FormatQuery = None) -> Response:
+    """Every entity of one type (district, mechanism, theme, …), as an HTML list or as RDF by Accept."""
+    fmt, negotiated = choose(request, PAGE_FORMATS, format)
+    language = page_lang(request, lang)
+    if kind not in ENTITY_KINDS:
+        return not_found(request, fmt is HTML, language,
+                         f"No entity type {kind!r}; the types are: {', '.join(ENTITY_KINDS)}.")
+    prefix = ox.Literal(f"{graph.settings.base_iri}/id/{kind}/")
+    headers = {"Vary": "Accept, Accept-Language"} if negotiated else {}
+    if fmt is not HTML:
+        return rdf_response(request, graph, graph.construct("ld_index_graph", prefix=prefix), fmt, headers)
+    usage = {row["entity"]: row for row in graph.run("ld_index_usage")}
+    linker = Linker(graph, language)
+    rows = []
+    for row in graph.run("ld_index", prefix=prefix):
+        used = usage.get(row["entity"], {})
+        label = row.get(f"label_{language}") or row.get("label_zh") or row.get("label_en")
+        rows.append({"href": linker.href(row["entity"]), "iri": row["entity"], "label_zh": row.get("label_zh"),
+                     "label_en": row.get("label_en"), "label": label, "code": row.get("code"),
+                     "practices": used.get("practices", 0), "districts": used.get("districts", 0),
+                     "slug": row["entity"].rsplit("/", 1)[-1]})
+    if kind in ("mechanism", "theme"):
+        rows.sort(key=lambda r: (-r["districts"], -r["practices"], r["slug"]))
+    return page(request, "ld/index.html", language, {
+        "kind": kind, "rows": rows, "kinds": ENTITY_KINDS,
+        "alternates": [{"name": f.name, "href": f"/id/{kind}/?format={f.name}", "type": f.media_type}
+                       for f in RDF_FORMATS],
+    }, headers=headers)
+
+
+@router.api_route("/id/{kind}/{name}", methods=["GET", "HEAD"], response_class=Response,
+                  summary="An entity IRI, dereferenced by content negotiation")
+def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: LangQuery = None) -> Response:
+    """The description of {base}/id/{kind}/{slug}: Turtle, JSON-LD, N-Triples, RDF/XML or HTML by Accept,
+    or fixed by a suffix (.ttl .jsonld .nt .rdf .html)."""
+    slug, fixed = split_suffix(name)
+    fmt = fixed or negotiate(request.headers.get("accept"), PAGE_FORMATS)
+    language = page_lang(request, lang)
+    iri = graph.iri(kind, slug)
+    triples = describe(graph, iri) if kind in ENTITY_KINDS else []
+    if not triples:
+        return not_found(request, fmt is HTML, language,
+                         f"No entity <{iri}>. See /id/{kind}/ for the known ones." if kind in ENTITY_KINDS else
+                         f"No entity type {kind!r}; the types are: {', '.join(ENTITY_KINDS)}.")
+    path = f"/id/{kind}/{slug}"
+    headers = {"Link": link_header(path)}
+    if fixed is None:
+        headers["Vary"] = "Accept, Accept-Language"
+        headers["Content-Location"] = f"{path}.{fmt.extension}"
+    elif fmt is HTML:
+        headers["Vary"] = "Accept-Language"
+    if fmt is not HTML:
+        return rdf_response(request, graph, triples, fmt, headers)
+    view = EntityView(graph, iri, triples, language).context()
+    template = f"ld/{kind}.html" if kind in RICH_PAGES else "ld/entity.html"
+    return page(request, template, language, {**view, "alternates": alternates(path), "path": path},
+                headers=headers)
+
+
+# ------------------------------------------------------------------------------- dumps
+
+
+@dataclass(frozen=True)
+class Dump:
+    body: bytes
+    gzipped: bytes
+
+    @staticmethod
+    def digest(data: bytes) -> str:
+        return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+_dumps = LRU(32)
+
+
+def build_dump(graph: KnowledgeGraph, fmt: Format, inferred: bool, context_url: str) -> Dump:
+    key = (graph.version, fmt.name, str(inferred), context_url if fmt.name == "jsonld" else "")
+    cached = _dumps.get(key)
+    if cached is None:
+        if fmt.name == "jsonld":
+            ntriples = export_bytes(graph, BY_NAME["ntriples"], inferred=inferred)
+            triples = [q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)]
+            body = compact(triples, context_url)
+        else:
+            body = export_bytes(graph, fmt, inferred=inferred)
+        cached = Dump(body, gzip.compress(body, compresslevel=6, mtime=0))
+        _dumps.put(key, cached)
+    return cached  # type: ignore[return-value]
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether Accept-Encoding allows gzip (``gzip``/``x-gzip`` or ``*`` with q > 0)."""
+    codings: dict[str, float] = {}
+    for part in (header or "").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        if not fields[0]:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        codings[fields[0].lower()] = q
+    for name in ("gzip", "x-gzip"):
+        if name in codings:
+            return codings[name] > 0
+    return codings.get("*", 0.0) > 0
+
+
+EXPORT_DOC = """The whole dataset as a file.
+
+* `format`: turtle, ntriples, jsonld, rdfxml (the default graph: the asserted data and ontology;
+  `inferred=true` adds the entailments), trig, nquads (every named graph: data, ontology,
+  inferred). Without `format`, by Accept (Turtle by default).
+* `Content-Disposition: attachment; filename=bjrd-kg.<ext>`; gzip when Accept-Encoding allows it;
+  `Digest: sha-256=…` and `Repr-Digest: sha-256=:…:` are the SHA-256 of the bytes sent.
+"""
+
+
+@router.api_route("/export", methods=["GET", "HEAD"], response_class=Response, summary="Dump of the dataset",
+                  description=EXPORT_DOC)
+def read_export(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
+        description="turtle, ntriples, jsonld, rdfxml, trig or nquads (overrides Accept)")] = None,
+        inferred: Annotated[bool, Query(description="Graph formats: add the inferred triples.")] = False) -> Response:
+    """Dump the dataset in one RDF format (TriG and N-Quads keep the named graphs)."""
+    fmt, _ = choose(request, DUMP_FORMATS, format)
+    dump = build_dump(graph, fmt, inferred, service_base(request) + CONTEXT_PATH)
+    gzipped = accepts_gzip(request.headers.get("accept-encoding"))
+    body = dump.gzipped if gzipped else dump.body
+    digest = Dump.digest(body)
+    headers = {
+        "Content-Disposition": f"attachment; filename=bjrd-kg.{fmt.extension}",
+        "Digest": f"sha-256={digest}",
+        "Repr-Digest": f"sha-256=:{digest}:",
+        "Vary": "Accept, Accept-Encoding",
+    }
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=fmt.content_type, headers=headers)
+
+
+# ------------------------------------------------------------------------------- VoID
+
+
+_void = LRU(8)
+
+
+@router.api_route("/void", methods=["GET", "HEAD"], response_class=Response, summary="VoID description")
+@router.api_route("/.well-known/void", methods=["GET", "HEAD"], response_class=Response,
+                  summary="VoID description (well-known location)")
+def read_void(request: Request, graph: GraphDep, lang: LangQuery = None, format: FormatQuery = None) -> Response:
+    """The VoID description of the dataset: sizes, class and property partitions, dumps, endpoint."""
+    fmt, negotiated = choose(request, PAGE_FORMATS, format)
+    base = service_base(request)
+    stats = _void.get((graph.version, base))
+    if stats is None:
+        stats = void_stats(graph, base)
+        _void.put((graph.version, base), stats)
+    assert isinstance(stats, VoidStats)
+    headers = {"Vary": "Accept, Accept-Language"} if negotiated else {}
+    if fmt is not HTML:
+        return rdf_response(request, graph, void_triples(stats), fmt, headers)
+    language = page_lang(request, lang)
+    linker = Linker(graph, language)
+    return page(request, "ld/void.html", language, {
+        "stats": stats, "curie": curie, "term": linker.term,
+        "alternates": [{"name": f.name, "href": f"{request.url.path}?format={f.name}", "type": f.media_type}
+                       for f in RDF_FORMATS],
+    }, headers=headers)
+
+
+# ------------------------------------------------------------------------------- context, ontology, shapes
+
+
+@router.api_route("/context.jsonld", methods=["GET", "HEAD"], response_class=Response,
+                  summary="The JSON-LD context of every JSON-LD answer")
+def read_context() -> Response:
+    """The JSON-LD context: short keys for the bjrd, SKOS, RDFS, Web Annotation and schema.org terms."""
+    body = json.dumps(context_document(), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+    return Response(body, media_type=BY_NAME["jsonld"].content_type)
+
+
+@router.api_route("/ontology", methods=["GET", "HEAD"], response_class=Response,
+                  summary="The ontology (RDF by Accept, or HTML documentation)")
+def read_ontology(request: Request, graph: GraphDep, lang: LangQuery = None, format: FormatQuery = None) -> Response:
+    """The bjrd ontology: Turtle by default, JSON-LD, N-Triples, RDF/XML, or HTML documentation."""
+    fmt, negotiated = choose(request, PAGE_FORMATS, format)
+    headers = {"Vary": "Accept, Accept-Language"} if negotiated else {}
+    if fmt is not HTML:
+        return rdf_response(request, graph, [q.triple for q in graph.loaded.ontology], fmt, headers)
+    language = page_lang(request, lang)
+    key = (graph.version, "ontology", language)
+    context = _pages.get(key)
+    if context is None:
+        doc = OntologyDoc(graph, language)
+        context = {"ontology": doc.ontology(), "terms": doc.terms()}
+        _pages.put(key, context)
+    assert isinstance(context, dict)
+    return page(request, "ld/ontology.html", language, {
+        **context,
+        "alternates": [{"name": f.name, "href": f"/ontology?format={f.name}", "type": f.media_type}
+                       for f in RDF_FORMATS],
+    }, headers=headers)
+
+
+@router.api_route("/shapes", methods=["GET", "HEAD"], response_class=Response, summary="The SHACL shapes")
+def read_shapes(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
+        description="turtle, jsonld, ntriples or rdfxml (overrides Accept)")] = None) -> Response:
+    """The SHACL shapes the data conforms to (Turtle by default)."""
+    fmt, negotiated = choose(request, RDF_FORMATS, format)
+    headers = {"Vary": "Accept"} if negotiated else {}
+    return rdf_response(request, graph, list(graph.loaded.shapes), fmt, headers)

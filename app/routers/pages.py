@@ -9,7 +9,8 @@ Every script and stylesheet is served from ``app/static`` (vendored builds in ``
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
 
 from app.deps import GraphDep
 from app.ld.formats import EXPORT_FORMATS
@@ -21,9 +22,19 @@ router = APIRouter(tags=["pages"])
 LangQuery = Annotated[str | None, Query(description="Page language: zh or en (default: Accept-Language, then zh)")]
 AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]
 
+SWAGGER_UI = "/static/vendor/swagger-ui"
 #: The counts the home page shows, in order: a column of the ``stats`` query, or ``triples``.
 STATS = ("districts", "practices", "mechanisms", "shared_mechanisms", "facts", "themes", "quotes", "triples")
 EXAMPLE_PREFIX = "examples/"
+
+#: Browsers ask every site for /favicon.ico; answer with a small mark instead of a 404.
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="6" fill="#b3261e"/>'
+    '<circle cx="10" cy="11" r="4" fill="#fff"/><circle cx="22" cy="11" r="4" fill="#fff"/>'
+    '<rect x="13" y="19" width="6" height="6" rx="1" fill="#fff"/>'
+    '<path d="M10 11 16 22 22 11" stroke="#fff" stroke-width="2" fill="none"/></svg>'
+)
 
 
 def render(request: Request, template: str, lang: str, **context: Any) -> HTMLResponse:
@@ -43,19 +54,17 @@ def local_path(graph: KnowledgeGraph, iri: str) -> str:
 
 
 def read_source(graph: KnowledgeGraph, lang: str) -> dict[str, str] | None:
+    """The source article's metadata: each field in ``lang`` (else the other language) and in Chinese."""
     rows = graph.run("page_home_source")
     if not rows:
         return None
     row = rows[0]
     other = "en" if lang == "zh" else "zh"
-
-    def pick(key: str) -> str:
-        return row.get(f"{key}_{lang}") or row.get(f"{key}_{other}") or ""
-
-    return {"path": local_path(graph, row["article"]), "title": pick("title"), "title_zh": row.get("title_zh") or "",
-            "issue": pick("issue"), "issue_zh": row.get("issue_zh") or "", "section": pick("section"),
-            "section_zh": row.get("section_zh") or "", "author": pick("author"), "author_zh": row.get("author_zh") or "",
-            "issued": str(row.get("issued") or "")}
+    source = {"path": local_path(graph, row["article"]), "issued": str(row.get("issued") or "")}
+    for key in ("title", "issue", "section", "author"):
+        source[key] = row.get(f"{key}_{lang}") or row.get(f"{key}_{other}") or ""
+        source[f"{key}_zh"] = row.get(f"{key}_zh") or source[key]
+    return source
 
 
 def list_examples(graph: KnowledgeGraph, lang: str) -> list[dict[str, str]]:
@@ -93,3 +102,22 @@ def query_page(request: Request, graph: GraphDep, lang: LangQuery = None,
 def explore(request: Request, lang: LangQuery = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
     """The network of districts and the mechanisms they share, and the district × mechanism matrix."""
     return render(request, "pages/explore.html", pick_lang(lang, accept_language))
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """The site icon (SVG)."""
+    return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/docs", include_in_schema=False)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI for the OpenAPI document, from the vendored build (no CDN, no validator badge)."""
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url or "/openapi.json",
+        title=f"{request.app.title} — API",
+        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        swagger_favicon_url="/favicon.ico",
+        swagger_ui_parameters={"validatorUrl": None},
+    )

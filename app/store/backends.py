@@ -31,15 +31,31 @@ class Backend(Protocol):
 
 
 class OxigraphBackend:
-    def __init__(self, quads: Iterable[ox.Quad], base_iri: str) -> None:
-        self.store = ox.Store()
-        self.store.bulk_extend(quads)
+    """Embedded Oxigraph (in memory or on disk). ``default_graphs``: the graphs whose union is the
+    default graph (and the only named graphs visible); empty means every graph of the store."""
+
+    def __init__(self, store: ox.Store | Iterable[ox.Quad], base_iri: str) -> None:
+        if not isinstance(store, ox.Store):  # quads: a fresh in-memory store holding them
+            quads, store = store, ox.Store()
+            store.bulk_extend(quads)
+        self.store = store
         self.base_iri = base_iri
+        self.default_graphs: list[str] = []
+
+    @classmethod
+    def from_quads(cls, quads: Iterable[ox.Quad], base_iri: str) -> "OxigraphBackend":
+        return cls(quads, base_iri)
+
+    def dataset_kwargs(self) -> dict:
+        if not self.default_graphs:
+            return {"use_default_graph_as_union": True}
+        graphs = [ox.NamedNode(g) for g in self.default_graphs]
+        return {"default_graph": graphs, "named_graphs": graphs}
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202 - pyoxigraph result types
         substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
-        return self.store.query(query, base_iri=self.base_iri, use_default_graph_as_union=True,
-                                substitutions=substitutions or None)
+        return self.store.query(query, base_iri=self.base_iri, substitutions=substitutions or None,
+                                **self.dataset_kwargs())
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
         solutions = self._run(query, bindings)
@@ -83,6 +99,7 @@ class RdflibBackend:
 
 
 def make_backend(engine: str, quads: list[ox.Quad], base_iri: str) -> Backend:
+    """An in-memory backend holding ``quads`` (used by the query workers and the tests)."""
     if engine == "rdflib":
         return RdflibBackend(quads, base_iri)
-    return OxigraphBackend(quads, base_iri)
+    return OxigraphBackend.from_quads(quads, base_iri)

@@ -1,10 +1,15 @@
-"""KnowledgeGraph: the loaded, validated, read-only graph and the named queries over it."""
+"""KnowledgeGraph: the loaded, validated, read-only graph and the named queries over it.
+
+A KnowledgeGraph is immutable: a write (app/store/writes.py) builds a new one and the app swaps
+it in, so a reader never sees a half-applied change.
+"""
 
 import hashlib
 import logging
+import re
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
@@ -16,6 +21,8 @@ from app.store.graphs import GraphNames
 from app.store.infer import infer, read_rules
 from app.store.load import SourceFiles, read_asserted, read_shapes
 from app.store.queries import NamedQuery, read_queries
+from app.store.spec import StoreSpec
+from app.store.stores import EmbeddedStore, GraphStore, open_store
 from app.store.terms import Term, to_python
 from app.store.validate import Report, validate
 
@@ -24,16 +31,43 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Loaded:
-    """Everything read and derived at load time."""
+    """The dataset's content graphs (name -> quads) and the shapes it is validated against.
 
-    ontology: list[ox.Quad]
-    data: list[ox.Quad]
-    inferred: list[ox.Quad]
-    shapes: list[ox.Triple]
+    ``data`` is every asserted data graph (the article's, plus any further source graph),
+    ``ontology`` and ``inferred`` the two others.
+    """
+
+    names: GraphNames
+    graphs: dict[str, list[ox.Quad]] = field(default_factory=dict)
+    shapes: list[ox.Triple] = field(default_factory=list)
+
+    @property
+    def ontology(self) -> list[ox.Quad]:
+        return self.graphs.get(self.names.ontology, [])
+
+    @property
+    def inferred(self) -> list[ox.Quad]:
+        return self.graphs.get(self.names.inferred, [])
+
+    @property
+    def data(self) -> list[ox.Quad]:
+        return [q for name in self.asserted_data_graphs() for q in self.graphs[name]]
+
+    def asserted_data_graphs(self) -> list[str]:
+        return sorted(n for n in self.graphs if n not in (self.names.ontology, self.names.inferred))
 
     @property
     def quads(self) -> list[ox.Quad]:
-        return self.ontology + self.data + self.inferred
+        return [q for name in sorted(self.graphs) for q in self.graphs[name]]
+
+
+def with_inferences(names: GraphNames, asserted: Mapping[str, list[ox.Quad]], shapes: list[ox.Triple],
+                    rules: list[tuple[str, str]]) -> Loaded:
+    """``asserted`` graphs plus the inferred graph entailed by all of them."""
+    graphs = {name: quads for name, quads in asserted.items() if name != names.inferred}
+    everything = [q for quads in graphs.values() for q in quads]
+    graphs[names.inferred] = infer(everything, rules, names.inferred)
+    return Loaded(names, graphs, shapes)
 
 
 def load(settings: Settings) -> Loaded:
@@ -41,32 +75,69 @@ def load(settings: Settings) -> Loaded:
     files = SourceFiles.from_settings(settings)
     ontology, data = read_asserted(settings, files)
     names = GraphNames.for_base(settings.base_iri)
-    inferred = infer(ontology + data, read_rules(settings.queries_dir), names.inferred)
-    return Loaded(ontology, data, inferred, read_shapes(files))
+    return with_inferences(names, {names.ontology: ontology, names.data: data}, read_shapes(files),
+                           read_rules(settings.queries_dir))
 
 
 def validate_loaded(loaded: Loaded) -> Report:
     return validate([q.triple for q in loaded.quads], loaded.shapes)
 
 
+_BNODE = re.compile(r"_:[A-Za-z0-9_.-]+")
+
+
 def content_hash(quads: list[ox.Quad]) -> str:
-    """SHA-256 of the dataset's sorted N-Quads: the same graph always gives the same hash."""
-    lines = sorted(str(q) for q in quads)
+    """SHA-256 of the dataset's sorted N-Quads: the same graph always gives the same hash.
+
+    Blank-node labels differ from one parse to the next, so they are left out of the hash
+    (graphs that differ only in how blank nodes are wired would share a hash: good enough
+    for a version and an ETag, not a proof of isomorphism)."""
+    lines = sorted(_BNODE.sub("_:", str(q)) for q in quads)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def push(loaded: Loaded, store: GraphStore, progress: Callable[[int], None] | None = None) -> str:
+    """Write ``loaded`` into ``store`` as its named graphs (idempotent); returns the version."""
+    version = content_hash(loaded.quads)
+    stale = [g for g in store.content_graphs() if g not in loaded.graphs]
+    store.replace({name: [q.triple for q in quads] for name, quads in loaded.graphs.items()}, stale, version, progress)
+    return version
 
 
 class KnowledgeGraph:
     """The graph the service answers from. Read-only once built."""
 
-    def __init__(self, settings: Settings, loaded: Loaded, report: Report | None) -> None:
+    def __init__(self, settings: Settings, store: GraphStore, version: str, *, loaded: Loaded | None = None,
+                 report: Report | None = None) -> None:
         self.settings = settings
-        self.loaded = loaded
+        self.store = store
+        self.version = version
         self.report = report
         self.names = GraphNames.for_base(settings.base_iri)
         self.queries: dict[str, NamedQuery] = read_queries(settings.queries_dir)
-        self.backend: Backend = make_backend(settings.engine, loaded.quads, self.query_base)
-        self.version = content_hash(loaded.quads)
-        self.triples = len({q.triple for q in loaded.quads})
+        self._loaded = loaded
+        self.backend: Backend = store.backend
+        if settings.engine == "rdflib":
+            self.backend = make_backend("rdflib", self.loaded.quads, self.query_base)
+        self.triples = self._count_triples()
+
+    @property
+    def spec(self) -> StoreSpec:
+        return self.store.spec
+
+    @property
+    def loaded(self) -> Loaded:
+        """Every content graph, in memory (read from the store the first time it is needed)."""
+        if self._loaded is None:
+            files = SourceFiles.from_settings(self.settings)
+            self._loaded = Loaded(self.names, self.store.read_graphs(), read_shapes(files))
+        return self._loaded
+
+    def _count_triples(self) -> int:
+        if self._loaded is not None:
+            return len({q.triple for q in self._loaded.quads})
+        rows = self.backend.select("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }")
+        return int(rows[0]["n"].value)
 
     @property
     def query_base(self) -> str:
@@ -75,18 +146,36 @@ class KnowledgeGraph:
 
     @classmethod
     def build(cls, settings: Settings, *, check: bool | None = None) -> "KnowledgeGraph":
-        """Load, infer and (unless ``check`` is False) validate; raises ValidationFailed."""
+        """Open the store of ``KG_STORE`` and the graph in it.
+
+        ``memory``: load the files, infer, validate (unless ``check`` is False) and hold them.
+        ``disk:PATH``: the same the first time (an empty store); later starts serve what the
+        store holds (it was validated when written). ``sparql:…``: serve what the store holds
+        (``kg load`` puts it there, after validation). Raises ValidationFailed.
+        """
         started = time.perf_counter()
-        loaded = load(settings)
-        report = None
-        if settings.validate_on_start if check is None else check:
-            report = validate_loaded(loaded)
-            if not report.conforms:
-                raise ValidationFailed(report.text)
-        graph = cls(settings, loaded, report)
-        logger.info("graph loaded: %d triples, version %s, in %.2f s", graph.triples, graph.version[:12],
-                    time.perf_counter() - started)
+        spec = StoreSpec.parse(settings.store)
+        query_base = settings.base_iri + "/"
+        store = open_store(spec, settings.base_iri, query_base, settings.query_timeout_s)
+        version = store.read_version() if spec.kind != "memory" else None
+        loaded = report = None
+        if version is None and spec.kind != "sparql":
+            loaded = load(settings)
+            if settings.validate_on_start if check is None else check:
+                report = validate_loaded(loaded)
+                if not report.conforms:
+                    raise ValidationFailed(report.text)
+            version = push(loaded, store)
+        graph = cls(settings, store, version or "unversioned", loaded=loaded, report=report)
+        logger.info("graph loaded from %s: %d triples, version %s, in %.2f s", spec, graph.triples,
+                    graph.version[:12], time.perf_counter() - started)
         return graph
+
+    def close(self) -> None:
+        """Release the store's connections (the remote store's HTTP client)."""
+        close = getattr(self.store.backend, "close", None)
+        if close:
+            close()
 
     def iri(self, kind: str, slug: str) -> str:
         return f"{self.settings.base_iri}/id/{kind}/{slug}"
@@ -108,3 +197,5 @@ class KnowledgeGraph:
     def construct(self, name: str, **bindings: Term | str) -> list[ox.Triple]:
         terms: Mapping[str, Term] = {k: (ox.NamedNode(v) if isinstance(v, str) else v) for k, v in bindings.items()}
         return self.backend.construct(self.query(name).text, terms)
+
+

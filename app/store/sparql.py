@@ -39,9 +39,17 @@ def _blank(match: re.Match[str]) -> str:
     return " "
 
 
+def blank_out(query: str, *, keep_length: bool = False) -> str:
+    """``query`` with IRIs, strings and comments blanked (same length if ``keep_length``)."""
+    if keep_length:
+        return _BLANKS.sub(lambda m: ("<" + " " * (len(m.group()) - 2) + ">") if m.group("iri")
+                           else " " * len(m.group()), query)
+    return _BLANKS.sub(_blank, query)
+
+
 def screen(query: str) -> str:
     """The query form (SELECT, ASK, …) or '' if unknown; raises QueryRefused for what is never run."""
-    stripped = _BLANKS.sub(_blank, query)
+    stripped = blank_out(query)
     body = stripped[_PROLOGUE.match(stripped).end():]  # type: ignore[union-attr]
     first = re.match(r"\s*([A-Za-z]+)", body)
     keyword = first.group(1).upper() if first else ""
@@ -75,11 +83,10 @@ def _syntax_error(exc: Exception) -> BadRequest:
 
 
 def _oxigraph(backend: OxigraphBackend, query: str, accept: str | None, dataset: Dataset) -> QueryResult:
-    kwargs: dict = {"base_iri": backend.base_iri}
+    kwargs: dict = {"base_iri": backend.base_iri, **backend.dataset_kwargs()}
     if dataset.default_graphs:
+        kwargs.pop("use_default_graph_as_union", None)
         kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
-    else:
-        kwargs["use_default_graph_as_union"] = True
     if dataset.named_graphs:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
     try:

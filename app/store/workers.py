@@ -33,7 +33,9 @@ _CONTEXT = multiprocessing.get_context("spawn")
 class WorkerConfig:
     engine: str
     base_iri: str  # the query base (relative IRIs resolve against it)
-    nquads: bytes  # the whole dataset
+    nquads: bytes = b""  # the whole dataset (memory store) …
+    store_path: str = ""  # … or the on-disk store, opened read-only
+    default_graphs: tuple[str, ...] = ()  # the graphs whose union is the default graph
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,15 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
     """Entry point of a worker process: build the engine once, then answer queries forever."""
     import pyoxigraph as ox
 
-    from app.store.backends import make_backend
+    from app.store.backends import OxigraphBackend, make_backend
     from app.store.sparql import Dataset, run_query
 
-    quads = list(ox.parse(config.nquads, format=ox.RdfFormat.N_QUADS))
-    backend = make_backend(config.engine, quads, config.base_iri)
+    if config.store_path:
+        backend = OxigraphBackend(ox.Store.read_only(config.store_path), config.base_iri)
+        backend.default_graphs = list(config.default_graphs)
+    else:
+        backend = make_backend(config.engine, list(ox.parse(config.nquads, format=ox.RdfFormat.N_QUADS)),
+                               config.base_iri)
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -159,6 +165,8 @@ class QueryWorkers:
             await asyncio.wait_for(readable, timeout)
         finally:
             loop.remove_reader(fd)
+            # uvloop makes a watched descriptor non-blocking; the message may still be arriving.
+            os.set_blocking(fd, True)
         return worker.conn.recv()
 
     def _discard(self, worker: Worker) -> None:

@@ -3,8 +3,8 @@
 // Nothing leaves this origin: the endpoint is same-origin, the endpoint catalogue lists only it,
 // prefix autocompletion uses YASQE's bundled prefixes (prefixCcApi stays null) and the
 // property/class autocompleters, which ask lov.linkeddata.es, are removed.
-// Nothing is persisted either (persistenceId: null), so every visit shows exactly the
-// examples the service has now, not tabs left in localStorage by an earlier visit.
+// Nothing is persisted either (persistenceId: null, for YASGUI and its autocompleters), so every
+// visit shows exactly the examples the service has now, not tabs left in localStorage earlier.
 (function () {
   "use strict";
 
@@ -18,6 +18,8 @@
   const yasqeDefaults = Yasgui.defaults.yasqe;
   yasqeDefaults.autocompleters = yasqeDefaults.autocompleters.filter((name) => !OFF_ORIGIN_AUTOCOMPLETERS.includes(name));
   yasqeDefaults.prefixCcApi = null;
+  // Autocompletion lists are cached in localStorage unless their persistenceId is null.
+  for (const completer of Object.values(Yasgui.Yasqe.Autocompleters)) completer.persistenceId = null;
 
   const yasgui = new Yasgui(root, {
     persistenceId: null,

@@ -1,0 +1,244 @@
+"""The answers of the ``/api`` routes, indexed once per graph version.
+
+The graph is read-only once loaded, so the named queries behind ``/api`` (queries/districts.rq,
+district_practices.rq, district_facts.rq, mechanisms.rq, themes.rq, mechanism_practices.rq,
+theme_practices.rq, search_texts.rq) run once, unbound (each then answers for every district,
+mechanism or theme), and their rows are grouped here into plain indexes. ``catalog_for(graph)``
+builds it off the event loop the first time and returns the cached one after that, keyed by
+``graph.version`` (the content hash).
+"""
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+
+from app.store.engine import KnowledgeGraph
+
+Row = dict[str, Any]
+
+
+def slug(iri: str) -> str:
+    """The id of an entity: the last path segment of its IRI."""
+    return iri.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class LabelText:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class District:
+    id: str
+    iri: str
+    label: LabelText
+    code: str
+    paragraph: str
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A mechanism or a theme."""
+
+    id: str
+    iri: str
+    label: LabelText
+    definition: LabelText | None
+    broader: tuple[str, ...]
+    narrower: tuple[str, ...]
+    top: bool
+
+
+@dataclass(frozen=True)
+class Practice:
+    id: str
+    iri: str
+    district: str
+    label: LabelText
+    quote: str
+    start: int
+    end: int
+    mechanisms: tuple[str, ...]  # asserted
+    themes: tuple[str, ...]  # asserted
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    iri: str
+    district: str
+    label: LabelText
+    value: int | float
+    min_value: int | float | None
+    unit: LabelText
+    quote: str
+    start: int
+    practice: str | None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One practice using a concept, directly (asserted) or through a narrower one."""
+
+    concept: str
+    district: str
+    practice: str
+    asserted: bool
+
+
+@dataclass(frozen=True)
+class Text:
+    """One searchable text of an entity."""
+
+    entity: str  # id
+    type: str
+    district: str | None
+    field: str
+    text: str
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    """Everything the /api routes answer from; hashable by identity (so it can key lru_caches)."""
+
+    version: str
+    districts: dict[str, District]  # GB/T code order
+    mechanisms: dict[str, Concept]  # id order
+    themes: dict[str, Concept]  # id order
+    practices: dict[str, Practice]  # article order
+    facts: tuple[Fact, ...]  # article order
+    mechanism_usage: tuple[Usage, ...]  # by mechanism, then article order
+    theme_usage: tuple[Usage, ...]
+    texts: tuple[Text, ...]
+    district_mechanisms: dict[str, frozenset[str]] = field(default_factory=dict)
+    district_themes: dict[str, frozenset[str]] = field(default_factory=dict)
+    mechanism_districts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # GB/T code order
+    theme_districts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        order = {d: i for i, d in enumerate(self.districts)}
+        for usage, by_district, by_concept, concepts in (
+            (self.mechanism_usage, self.district_mechanisms, self.mechanism_districts, self.mechanisms),
+            (self.theme_usage, self.district_themes, self.theme_districts, self.themes),
+        ):
+            sets: dict[str, set[str]] = {d: set() for d in self.districts}
+            users: dict[str, set[str]] = {c: set() for c in concepts}
+            for u in usage:
+                sets[u.district].add(u.concept)
+                users[u.concept].add(u.district)
+            by_district.update({d: frozenset(s) for d, s in sets.items()})
+            by_concept.update({c: tuple(sorted(s, key=order.__getitem__)) for c, s in users.items()})
+
+
+def _label(row: Row, prefix: str = "label") -> LabelText:
+    return LabelText(row[f"{prefix}_zh"], row[f"{prefix}_en"])
+
+
+def _concepts(rows: list[Row], var: str) -> dict[str, Concept]:
+    broader: dict[str, list[str]] = defaultdict(list)
+    narrower: dict[str, list[str]] = defaultdict(list)
+    first: dict[str, Row] = {}
+    for row in rows:
+        cid = slug(row[var])
+        first.setdefault(cid, row)
+        if "broader" in row:
+            broader[cid].append(slug(row["broader"]))
+            narrower[slug(row["broader"])].append(cid)
+    concepts = {}
+    for cid, row in sorted(first.items()):
+        definition = _label(row, "definition") if "definition_zh" in row and "definition_en" in row else None
+        concepts[cid] = Concept(cid, row[var], _label(row), definition, tuple(sorted(set(broader[cid]))),
+                                tuple(sorted(set(narrower[cid]))), bool(row.get("top")))
+    return concepts
+
+
+def _practices(rows: list[Row]) -> dict[str, Practice]:
+    mechanisms: dict[str, set[str]] = defaultdict(set)
+    themes: dict[str, set[str]] = defaultdict(set)
+    first: dict[str, Row] = {}
+    for row in rows:
+        pid = slug(row["practice"])
+        first.setdefault(pid, row)
+        if "mechanism" in row:
+            mechanisms[pid].add(slug(row["mechanism"]))
+        if "theme" in row:
+            themes[pid].add(slug(row["theme"]))
+    ordered = sorted(first.items(), key=lambda item: (item[1]["start"], item[0]))
+    return {
+        pid: Practice(pid, row["practice"], slug(row["district"]), _label(row), row["quote"], row["start"], row["end"],
+                      tuple(sorted(mechanisms[pid])), tuple(sorted(themes[pid])))
+        for pid, row in ordered
+    }
+
+
+def _facts(rows: list[Row]) -> tuple[Fact, ...]:
+    seen: set[str] = set()
+    facts = []
+    for row in rows:
+        fid = slug(row["fact"])
+        if fid in seen:
+            continue
+        seen.add(fid)
+        unit_zh = row.get("unit_zh", row.get("unit_en", ""))
+        facts.append(Fact(fid, row["fact"], slug(row["district"]), _label(row), row["value"], row.get("min_value"),
+                          LabelText(unit_zh, row.get("unit_en", unit_zh)), row["quote"], row["start"],
+                          slug(row["practice"]) if "practice" in row else None))
+    return tuple(sorted(facts, key=lambda f: (f.start, f.id)))
+
+
+def _usage(rows: list[Row], var: str) -> tuple[Usage, ...]:
+    usage = {(slug(r[var]), slug(r["practice"])): Usage(slug(r[var]), slug(r["district"]), slug(r["practice"]),
+                                                       bool(r.get("asserted"))) for r in rows}
+    return tuple(usage.values())
+
+
+def _texts(rows: list[Row]) -> tuple[Text, ...]:
+    return tuple(Text(slug(r["entity"]), r["type"], slug(r["district"]) if "district" in r else None, r["field"],
+                      r["text"]) for r in rows)
+
+
+def build_catalog(graph: KnowledgeGraph) -> Catalog:
+    """Run the /api named queries unbound and index their rows."""
+    districts = {
+        slug(r["district"]): District(slug(r["district"]), r["district"], _label(r), r["code"], r.get("paragraph", ""))
+        for r in graph.run("districts")
+    }
+    return Catalog(
+        version=graph.version,
+        districts=districts,
+        mechanisms=_concepts(graph.run("mechanisms"), "mechanism"),
+        themes=_concepts(graph.run("themes"), "theme"),
+        practices=_practices(graph.run("district_practices")),
+        facts=_facts(graph.run("district_facts")),
+        mechanism_usage=_usage(graph.run("mechanism_practices"), "mechanism"),
+        theme_usage=_usage(graph.run("theme_practices"), "theme"),
+        texts=_texts(graph.run("search_texts")),
+    )
+
+
+_catalogs: dict[str, Catalog] = {}
+_building = threading.Lock()
+
+
+async def catalog_for(graph: KnowledgeGraph) -> Catalog:
+    """The catalog of ``graph``: built off the event loop on first use, then cached by version."""
+    catalog = _catalogs.get(graph.version)
+    if catalog is None:
+        catalog = await anyio.to_thread.run_sync(_build_once, graph)
+    return catalog
+
+
+def _build_once(graph: KnowledgeGraph) -> Catalog:
+    with _building:
+        catalog = _catalogs.get(graph.version)
+        if catalog is None:
+            catalog = build_catalog(graph)
+            # A service holds one graph; keep only the newest few versions (tests may build others).
+            while len(_catalogs) >= 4:
+                _catalogs.pop(next(iter(_catalogs)))
+            _catalogs[graph.version] = catalog
+        return catalog

@@ -1,0 +1,548 @@
+"""View models for the linked-data HTML pages (entity pages, indexes, ontology documentation).
+
+Everything an entity page shows comes from its RDF description (:mod:`app.ld.describe`), so the
+page and the Turtle at the same IRI say the same thing. Links to entities stay on this service
+(``/id/{kind}/{slug}``, whatever ``KG_BASE_IRI`` is); vocabulary terms link to ``/ontology#…``.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import quote as urlquote
+
+import pyoxigraph as ox
+
+from app.ld.describe import BJRD, DCTERMS, OA, RDF, RDFS, SCHEMA, SKOS, Description, asserted_triples, split_entity_iri
+from app.ld.serialize import PREFIXES
+from app.store.engine import KnowledgeGraph
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+CURIE_PREFIXES = {**PREFIXES, "void": "http://rdfs.org/ns/void#", "vann": "http://purl.org/vocab/vann/"}
+SENTENCE_ENDS = "。！？；"
+MAX_CONTEXT = 160  # characters of context either side of a quote, at most
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string and its language tag (None when it has none): templates put it in ``lang``."""
+
+    value: str
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A link to a resource: where it goes, its label in the page language and in the other one."""
+
+    iri: str
+    href: str
+    label: Text
+    other: Text | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A quote inside its paragraph: the text around it and the quote itself (to ``<mark>``)."""
+
+    quote: Ref | None
+    exact: str
+    before: str = ""
+    after: str = ""
+    clipped_start: bool = False
+    clipped_end: bool = False
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One triple of a description as a table row."""
+
+    subject: Ref
+    predicate: Ref
+    value: Ref | Text
+    datatype: str | None = None
+    inferred: bool = False
+
+
+@dataclass
+class PracticeItem:
+    ref: Ref
+    passages: list[Passage]
+    district: Ref | None = None
+    mechanisms: list[Ref] = field(default_factory=list)
+    themes: list[Ref] = field(default_factory=list)
+    via: list[Ref] = field(default_factory=list)
+    via_kind: str | None = None
+    facts: list["FactItem"] = field(default_factory=list)
+    order: int = 0
+
+
+@dataclass
+class FactItem:
+    ref: Ref
+    value: str
+    unit: Text | None
+    passages: list[Passage]
+
+
+@dataclass
+class DistrictGroup:
+    district: Ref
+    practices: list[PracticeItem]
+
+
+def curie(iri: str) -> str:
+    for prefix, namespace in CURIE_PREFIXES.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
+
+
+def ontology_anchor(iri: str) -> str:
+    """The fragment of a term on /ontology: the local name for bjrd terms, the CURIE for others."""
+    return iri[len(BJRD):] if iri.startswith(BJRD) else curie(iri)
+
+
+def term_labels(graph: KnowledgeGraph) -> dict[str, dict[str, str]]:
+    """Labels of the terms the ontology graph documents: IRI -> {lang: label}."""
+    labels: dict[str, dict[str, str]] = defaultdict(dict)
+    for q in graph.loaded.ontology:
+        if q.predicate.value == RDFS + "label" and isinstance(q.object, ox.Literal) and q.object.language:
+            labels[q.subject.value].setdefault(q.object.language, q.object.value)
+    return dict(labels)
+
+
+class Linker:
+    """Turns IRIs into hrefs and labels for one page (one graph, one language)."""
+
+    def __init__(self, graph: KnowledgeGraph, lang: str, desc: Description | None = None) -> None:
+        self.graph = graph
+        self.lang = lang
+        self.other_lang = "en" if lang == "zh" else "zh"
+        self.desc = desc
+        self.terms = term_labels(graph)
+
+    def href(self, iri: str) -> str:
+        entity = split_entity_iri(self.graph, iri)
+        if entity:
+            return f"/id/{entity[0]}/{urlquote(entity[1])}?lang={self.lang}"
+        if iri in self.terms or iri.startswith(BJRD):
+            return f"/ontology?lang={self.lang}#{ontology_anchor(iri)}"
+        return iri
+
+    def _label(self, iri: str, lang: str) -> Text | None:
+        if self.desc is not None:
+            found = self.desc.label(ox.NamedNode(iri), lang)
+            if found is not None:
+                return Text(found.value, found.language)
+        if iri in self.terms and lang in self.terms[iri]:
+            return Text(self.terms[iri][lang], lang)
+        return None
+
+    def ref(self, node: ox.NamedNode | ox.BlankNode | str) -> Ref:
+        if isinstance(node, ox.BlankNode):
+            return Ref(str(node), "", Text(str(node)))
+        iri = node if isinstance(node, str) else node.value
+        label = self._label(iri, self.lang)
+        other = self._label(iri, self.other_lang)
+        if label is None:
+            label, other = (other, None) if other else (self.fallback(iri), None)
+        return Ref(iri, self.href(iri), label, other)
+
+    def fallback(self, iri: str) -> Text:
+        entity = split_entity_iri(self.graph, iri)
+        return Text(entity[1] if entity else curie(iri))
+
+    def term(self, iri: str) -> Ref:
+        """A property or class: its label from the ontology, or its CURIE."""
+        labels = self.terms.get(iri, {})
+        text = Text(labels[self.lang], self.lang) if self.lang in labels else Text(curie(iri))
+        return Ref(iri, self.href(iri), text, Text(curie(iri)))
+
+
+def literal_text(value: ox.Literal) -> tuple[Text, str | None]:
+    datatype = value.datatype.value if value.datatype else None
+    shown = None if value.language or datatype in (None, XSD + "string") else curie(datatype)
+    return Text(value.value, value.language), shown
+
+
+def _int(term: object) -> int | None:
+    return int(term.value) if isinstance(term, ox.Literal) else None
+
+
+def make_passage(desc: Description, linker: Linker, quote: ox.NamedNode, paragraph: ox.NamedNode | None) -> Passage:
+    """The quote with the sentence(s) of its paragraph around it (the quote itself verbatim)."""
+    exact = desc.literal(quote, OA + "exact")
+    start, end = _int(desc.value(quote, OA + "start")), _int(desc.value(quote, OA + "end"))
+    ref = linker.ref(quote)
+    if exact is None:
+        return Passage(ref, "")
+    text = paragraph and desc.literal(paragraph, OA + "exact")
+    offset = paragraph and _int(desc.value(paragraph, OA + "start"))
+    if not text or offset is None or start is None or end is None:
+        return Passage(ref, exact.value, start=start, end=end)
+    body, lo, hi = text.value, start - offset, end - offset
+    if lo < 0 or hi > len(body) or body[lo:hi] != exact.value:
+        return Passage(ref, exact.value, start=start, end=end)
+    left = max((body.rfind(c, 0, lo) for c in SENTENCE_ENDS), default=-1) + 1
+    ends = [i for i in (body.find(c, max(hi - 1, 0)) for c in SENTENCE_ENDS) if i >= 0]
+    right = min(ends) + 1 if ends else len(body)
+    left, right = max(left, lo - MAX_CONTEXT), min(right, hi + MAX_CONTEXT)
+    return Passage(ref, exact.value, body[left:lo], body[hi:right], left > 0, right < len(body), start, end)
+
+
+def marked_segments(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """``text`` cut into (segment, is_marked) with the union of ``spans`` marked."""
+    merged: list[list[int]] = []
+    for lo, hi in sorted((max(lo, 0), min(hi, len(text))) for lo, hi in spans):
+        if lo >= hi:
+            continue
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    segments, cursor = [], 0
+    for lo, hi in merged:
+        if lo > cursor:
+            segments.append((text[cursor:lo], False))
+        segments.append((text[lo:hi], True))
+        cursor = hi
+    if cursor < len(text):
+        segments.append((text[cursor:], False))
+    return segments
+
+
+class EntityView:
+    """Builds the template context of one entity page from its description."""
+
+    def __init__(self, graph: KnowledgeGraph, iri: str, triples: list[ox.Triple], lang: str) -> None:
+        self.graph = graph
+        self.node = ox.NamedNode(iri)
+        self.desc = Description(triples)
+        self.link = Linker(graph, lang, self.desc)
+        self.asserted = asserted_triples(graph)
+        kind_slug = split_entity_iri(graph, iri)
+        assert kind_slug is not None
+        self.kind, self.slug = kind_slug
+
+    # ---------------------------------------------------------------- shared parts
+
+    def asserted_objects(self, subject: ox.NamedNode, predicate: str) -> list[ox.NamedNode]:
+        return [o for o in self.desc.objects(subject, predicate)
+                if isinstance(o, ox.NamedNode) and ox.Triple(subject, ox.NamedNode(predicate), o) in self.asserted]
+
+    def refs(self, nodes: Iterable[object]) -> list[Ref]:
+        return [self.link.ref(n) for n in nodes if isinstance(n, ox.NamedNode)]
+
+    def paragraph_of(self, record: ox.NamedNode) -> ox.NamedNode | None:
+        district = self.desc.value(record, BJRD + "district")
+        if district is None and self.desc.is_a(record, BJRD + "District"):
+            district = record
+        paragraph = district and self.desc.value(district, BJRD + "paragraph")  # type: ignore[arg-type]
+        return paragraph if isinstance(paragraph, ox.NamedNode) else None
+
+    def passages(self, record: ox.NamedNode) -> list[Passage]:
+        paragraph = self.paragraph_of(record)
+        quotes = [q for q in self.desc.objects(record, BJRD + "evidence") if isinstance(q, ox.NamedNode)]
+        found = [make_passage(self.desc, self.link, q, paragraph) for q in quotes]
+        return sorted(found, key=lambda p: (p.start if p.start is not None else 1 << 30, p.exact))
+
+    def fact_item(self, fact: ox.NamedNode) -> FactItem:
+        value = self.desc.value(fact, SCHEMA + "value")
+        unit = self.desc.literal(fact, SCHEMA + "unitText", self.link.lang) or self.desc.literal(fact, SCHEMA + "unitText")
+        return FactItem(self.link.ref(fact), value.value if value is not None else "",
+                        Text(unit.value, unit.language) if unit else None, self.passages(fact))
+
+    def practice_item(self, practice: ox.NamedNode, concept: ox.NamedNode | None = None,
+                      concept_property: str | None = None) -> PracticeItem:
+        passages = self.passages(practice)
+        item = PracticeItem(
+            self.link.ref(practice), passages,
+            district=self.refs(self.desc.objects(practice, BJRD + "district"))[0]
+            if self.desc.objects(practice, BJRD + "district") else None,
+            mechanisms=self.refs(self.asserted_objects(practice, BJRD + "usesMechanism")),
+            themes=self.refs(self.asserted_objects(practice, BJRD + "theme")),
+            order=min((p.start for p in passages if p.start is not None), default=1 << 30),
+        )
+        if concept is not None and concept_property is not None:
+            direct = ox.Triple(practice, ox.NamedNode(concept_property), concept) in self.asserted
+            if not direct:
+                item.via_kind = "mechanism" if concept_property == BJRD + "usesMechanism" else "theme"
+                item.via = [r for r in (item.mechanisms if item.via_kind == "mechanism" else item.themes)
+                            if r.iri != concept.value]
+        facts = [f for f in self.desc.subjects(BJRD + "ofPractice", practice) if isinstance(f, ox.NamedNode)]
+        item.facts = [self.fact_item(f) for f in facts]
+        return item
+
+    def statements(self) -> list[Statement]:
+        rows = []
+        for t in self.desc.triples:
+            if t.subject != self.node:
+                continue
+            value: Ref | Text
+            datatype = None
+            if isinstance(t.object, ox.Literal):
+                value, datatype = literal_text(t.object)
+            else:
+                value = self.link.ref(t.object)
+            rows.append(Statement(self.link.ref(self.node), self.link.term(t.predicate.value), value, datatype,
+                                  t not in self.asserted))
+        return sorted(rows, key=lambda s: (s.predicate.iri != RDF + "type", s.predicate.label.value, str(s.value)))
+
+    def referenced_by(self) -> list[Statement]:
+        rows = []
+        for t in self.desc.triples:
+            if t.object == self.node and t.subject != self.node:
+                rows.append(Statement(self.link.ref(t.subject), self.link.term(t.predicate.value), self.link.ref(self.node),
+                                      inferred=t not in self.asserted))
+        return sorted(rows, key=lambda s: (s.predicate.label.value, s.subject.label.value))
+
+    def context(self) -> dict[str, object]:
+        classes = [o for o in self.asserted_objects(self.node, RDF + "type")] or \
+            [o for o in self.desc.objects(self.node, RDF + "type") if isinstance(o, ox.NamedNode)]
+        base = {
+            "kind": self.kind,
+            "slug": self.slug,
+            "entity": self.link.ref(self.node),
+            "classes": [self.link.term(c.value) for c in classes],
+            "statements": self.statements(),
+            "referenced_by": self.referenced_by(),
+        }
+        build = getattr(self, f"_{self.kind}", None)
+        if build is not None:
+            base.update(build())
+        return base
+
+    # ---------------------------------------------------------------- one builder per kind
+
+    def _district(self) -> dict[str, object]:
+        members = [s for s in self.desc.subjects(BJRD + "district", self.node) if isinstance(s, ox.NamedNode)]
+        practices = sorted((self.practice_item(p) for p in members if self.desc.is_a(p, BJRD + "Practice")),
+                           key=lambda p: (p.order, p.ref.iri))
+        facts = [self.fact_item(f) for f in members if self.desc.is_a(f, BJRD + "Fact")]
+        facts.sort(key=lambda f: (min((p.start or 0 for p in f.passages), default=0), f.ref.iri))
+        paragraph = self.desc.value(self.node, BJRD + "paragraph")
+        segments: list[tuple[str, bool]] = []
+        if isinstance(paragraph, ox.NamedNode):
+            text = self.desc.literal(paragraph, OA + "exact")
+            offset = _int(self.desc.value(paragraph, OA + "start")) or 0
+            spans = [(p.start - offset, p.end - offset) for item in practices + facts  # type: ignore[operator]
+                     for p in item.passages if p.start is not None and p.end is not None]
+            segments = marked_segments(text.value, spans) if text else []
+        code = self.desc.literal(self.node, BJRD + "divisionCode")
+        congress = self.desc.value(self.node, BJRD + "congress")
+        return {
+            "code": code.value if code else None,
+            "congress": self.link.ref(congress) if isinstance(congress, ox.NamedNode) else None,
+            "paragraph": self.link.ref(paragraph) if isinstance(paragraph, ox.NamedNode) else None,
+            "segments": segments,
+            "practices": practices,
+            "facts": facts,
+            "mechanisms": self._tally(ref for p in practices for ref in p.mechanisms),
+            "themes": self._tally(ref for p in practices for ref in p.themes),
+        }
+
+    def _tally(self, refs: Iterable[Ref]) -> list[tuple[Ref, int]]:
+        counts: dict[str, int] = defaultdict(int)
+        first: dict[str, Ref] = {}
+        for ref in refs:
+            counts[ref.iri] += 1
+            first.setdefault(ref.iri, ref)
+        return sorted(((first[i], n) for i, n in counts.items()), key=lambda x: (-x[1], x[0].label.value))
+
+    def _concept(self, link_property: str) -> dict[str, object]:
+        users = [s for s in self.desc.subjects(link_property, self.node)
+                 if isinstance(s, ox.NamedNode) and self.desc.is_a(s, BJRD + "Practice")]
+        items = [self.practice_item(p, self.node, link_property) for p in users]
+        groups: dict[str, list[PracticeItem]] = defaultdict(list)
+        districts: dict[str, Ref] = {}
+        for item in items:
+            if item.district is not None:
+                groups[item.district.iri].append(item)
+                districts[item.district.iri] = item.district
+        ordered = sorted(groups, key=lambda d: min(i.order for i in groups[d]))
+        desc, node = self.desc, self.node
+        return {
+            "pref": [Text(v.value, v.language) for v in desc.objects(node, SKOS + "prefLabel") if isinstance(v, ox.Literal)],
+            "alt": [Text(v.value, v.language) for v in desc.objects(node, SKOS + "altLabel") if isinstance(v, ox.Literal)],
+            "definitions": [Text(v.value, v.language) for v in desc.objects(node, SKOS + "definition")
+                            if isinstance(v, ox.Literal)],
+            "broader": self.refs(desc.objects(node, SKOS + "broader")),
+            "narrower": self.refs(desc.objects(node, SKOS + "narrower")),
+            "schemes": self.refs(desc.objects(node, SKOS + "inScheme")),
+            "groups": [DistrictGroup(districts[d], sorted(groups[d], key=lambda i: (i.order, i.ref.iri))) for d in ordered],
+            "practice_count": len(items),
+            "co_mechanisms": self._tally(r for i in items for r in i.mechanisms if r.iri != node.value),
+            "co_themes": self._tally(r for i in items for r in i.themes if r.iri != node.value),
+        }
+
+    def _mechanism(self) -> dict[str, object]:
+        return self._concept(BJRD + "usesMechanism")
+
+    def _theme(self) -> dict[str, object]:
+        return self._concept(BJRD + "theme")
+
+    def _practice(self) -> dict[str, object]:
+        item = self.practice_item(self.node)
+        mechanisms = self.refs(self.desc.objects(self.node, BJRD + "usesMechanism"))
+        themes = self.refs(self.desc.objects(self.node, BJRD + "theme"))
+        asserted_m = {r.iri for r in item.mechanisms}
+        asserted_t = {r.iri for r in item.themes}
+        return {
+            "practice": item,
+            "broader_mechanisms": [r for r in mechanisms if r.iri not in asserted_m],
+            "broader_themes": [r for r in themes if r.iri not in asserted_t],
+        }
+
+    def _fact(self) -> dict[str, object]:
+        item = self.fact_item(self.node)
+        practice = self.desc.value(self.node, BJRD + "ofPractice")
+        district = self.desc.value(self.node, BJRD + "district")
+        minimum = self.desc.value(self.node, SCHEMA + "minValue")
+        return {
+            "fact": item,
+            "practice": self.link.ref(practice) if isinstance(practice, ox.NamedNode) else None,
+            "district": self.link.ref(district) if isinstance(district, ox.NamedNode) else None,
+            "min_value": minimum.value if minimum is not None else None,
+        }
+
+    def _quote(self) -> dict[str, object]:
+        records = [s for s in self.desc.subjects(BJRD + "evidence", self.node) if isinstance(s, ox.NamedNode)]
+        paragraph = next((p for p in (self.paragraph_of(r) for r in records) if p is not None), None)
+        passage = make_passage(self.desc, self.link, self.node, paragraph)
+        source = self.desc.value(self.node, DCTERMS + "source")
+        excerpt = passage.exact if len(passage.exact) <= 40 else passage.exact[:40] + "…"
+        entity = self.link.ref(self.node)
+        if entity.label.lang is None and excerpt:
+            entity = Ref(entity.iri, entity.href, Text(f"“{excerpt}”", "zh"))
+        return {"entity": entity, "passage": passage, "evidence_for": self.refs(records),
+                "source": self.link.ref(source) if isinstance(source, ox.NamedNode) else None}
+
+
+# -------------------------------------------------------------------- ontology documentation
+
+
+@dataclass
+class TermDoc:
+    """One class or property of the ontology, for /ontology as HTML."""
+
+    iri: str
+    anchor: str
+    curie: str
+    kind: str
+    labels: list[Text]
+    definitions: list[Text]
+    comments: list[Text]
+    supers: list[Ref]
+    subs: list[Ref]
+    domain: list[list[Ref]]
+    range: list[list[Ref]]
+    characteristics: list[str]
+    chains: list[list[Ref]]
+    examples: list[tuple[Ref, Ref | Text | None]]
+
+
+class OntologyDoc:
+    """Documentation of every class and property the ontology graph labels."""
+
+    KINDS = {OWL + "Class": "class", OWL + "ObjectProperty": "object property",
+             OWL + "DatatypeProperty": "datatype property"}
+
+    def __init__(self, graph: KnowledgeGraph, lang: str) -> None:
+        self.graph = graph
+        self.link = Linker(graph, lang)
+        self.triples = [q.triple for q in graph.loaded.ontology]
+        self.out: dict[object, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
+        for t in self.triples:
+            self.out[t.subject][t.predicate.value].append(t.object)
+
+    def objects(self, node: object, predicate: str) -> list[object]:
+        return sorted(self.out.get(node, {}).get(predicate, []), key=str)
+
+    def texts(self, node: object, predicate: str) -> list[Text]:
+        return [Text(v.value, v.language) for v in self.objects(node, predicate) if isinstance(v, ox.Literal)]
+
+    def class_expression(self, node: object) -> list[Ref]:
+        """A named class, or the members of an owl:unionOf."""
+        if isinstance(node, ox.NamedNode):
+            return [self.link.term(node.value)]
+        members = self.objects(node, OWL + "unionOf")
+        return [self.link.term(m.value) for m in self.rdf_list(members[0])] if members else []
+
+    def rdf_list(self, head: object) -> list[ox.NamedNode]:
+        items: list[ox.NamedNode] = []
+        while isinstance(head, ox.BlankNode):
+            first = self.objects(head, RDF + "first")
+            items += [f for f in first if isinstance(f, ox.NamedNode)]
+            rest = self.objects(head, RDF + "rest")
+            head = rest[0] if rest else None
+        return items
+
+    def ontology(self) -> dict[str, object]:
+        node = next((t.subject for t in self.triples if t.object == ox.NamedNode(OWL + "Ontology")), None)
+        if node is None:
+            return {}
+
+        def one(predicate: str) -> str | None:
+            values = self.objects(node, predicate)
+            return values[0].value if values else None  # type: ignore[attr-defined]
+
+        return {"iri": node.value, "titles": self.texts(node, DCTERMS + "title"),
+                "descriptions": self.texts(node, DCTERMS + "description"),
+                "version": one(OWL + "versionInfo"), "license": one(DCTERMS + "license"),
+                "created": one(DCTERMS + "created"), "imports": [i.value for i in self.objects(node, OWL + "imports")]}
+
+    def terms(self) -> list[TermDoc]:
+        documented = sorted({t.subject.value for t in self.triples
+                             if t.predicate.value == RDFS + "label" and isinstance(t.subject, ox.NamedNode)})
+        docs = [self.term(iri) for iri in documented]
+        order = {"class": 0, "object property": 1, "datatype property": 2, "property": 3}
+        return sorted(docs, key=lambda d: (order.get(d.kind, 4), not d.iri.startswith(BJRD), d.curie))
+
+    def term(self, iri: str) -> TermDoc:
+        node = ox.NamedNode(iri)
+        types = [t.value for t in self.objects(node, RDF + "type")]
+        kind = next((self.KINDS[t] for t in types if t in self.KINDS), "property")
+        is_class = kind == "class"
+        super_p = RDFS + ("subClassOf" if is_class else "subPropertyOf")
+        subs = sorted({t.subject.value for t in self.triples if t.predicate.value == super_p and t.object == node})
+        chains = [self.rdf_list(c) for c in self.objects(node, OWL + "propertyChainAxiom")]
+        return TermDoc(
+            iri=iri, anchor=ontology_anchor(iri), curie=curie(iri), kind=kind,
+            labels=self.texts(node, RDFS + "label"), definitions=self.texts(node, SKOS + "definition"),
+            comments=self.texts(node, RDFS + "comment"),
+            supers=[self.link.term(s.value) for s in self.objects(node, super_p) if isinstance(s, ox.NamedNode)],
+            subs=[self.link.term(s) for s in subs],
+            domain=[self.class_expression(d) for d in self.objects(node, RDFS + "domain")],
+            range=[self.class_expression(r) for r in self.objects(node, RDFS + "range")],
+            characteristics=[curie(t) for t in types if t not in self.KINDS],
+            chains=[[self.link.term(p.value) for p in chain] for chain in chains],
+            examples=self.examples(iri, is_class),
+        )
+
+    def examples(self, iri: str, is_class: bool) -> list[tuple[Ref, Ref | Text | None]]:
+        lang = self.link.lang
+        out: list[tuple[Ref, Ref | Text | None]] = []
+        if is_class:
+            for row in self.graph.run("ld_class_examples", **{"class": iri}):
+                out.append((self._row_ref(row["instance"], row.get(f"label_{lang}")), None))
+            return out
+        for row in self.graph.run_terms("ld_property_examples", property=iri):
+            subject = row["subject"]
+            label = row.get(f"subject_label_{lang}")
+            obj = row["object"]
+            shown: Ref | Text
+            if isinstance(obj, ox.Literal):
+                text = obj.value if len(obj.value) <= 60 else obj.value[:60] + "…"
+                shown = Text(text, obj.language)
+            else:
+                obj_label = row.get(f"object_label_{lang}")
+                shown = self._row_ref(obj.value, obj_label.value if obj_label is not None else None)
+            out.append((self._row_ref(subject.value, label.value if label is not None else None), shown))
+        return out
+
+    def _row_ref(self, iri: str, label: str | None) -> Ref:
+        text = Text(label, self.link.lang) if label else self.link.fallback(iri)
+        return Ref(iri, self.link.href(iri), text)

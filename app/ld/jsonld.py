@@ -1,0 +1,152 @@
+"""The JSON-LD context published at ``/context.jsonld``, and compaction of RDF with it.
+
+Every ``application/ld+json`` response of the linked-data routes (entity descriptions,
+``/export?format=jsonld``, ``/ontology``, ``/shapes``, ``/void``, the indexes) is compacted with
+:data:`CONTEXT` by rdflib's JSON-LD serializer and then refers to the published context by URL
+(``"@context": "{request base}/context.jsonld"``) instead of repeating it.
+
+The context is independent of ``KG_BASE_IRI``: entity IRIs stay absolute in compacted output
+(short keys such as ``district`` are property names, so they cannot double as IRI prefixes).
+"""
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pyoxigraph as ox
+
+from app.store.convert import to_rdflib_graph
+
+CONTEXT_PATH = "/context.jsonld"
+
+
+def _ref(iri: str) -> dict[str, str]:
+    return {"@id": iri, "@type": "@id"}
+
+
+def _lang(iri: str) -> dict[str, str]:
+    return {"@id": iri, "@container": "@language"}
+
+
+CONTEXT: dict[str, Any] = {
+    "@version": 1.1,
+    "bjrd": "https://bjrd-kg.example.org/ontology#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "oa": "http://www.w3.org/ns/oa#",
+    "org": "http://www.w3.org/ns/org#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "schema": "https://schema.org/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "vann": "http://purl.org/vocab/vann/",
+    "void": "http://rdfs.org/ns/void#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "id": "@id",
+    "type": "@type",
+    # classes
+    "District": "bjrd:District",
+    "DistrictCongress": "bjrd:DistrictCongress",
+    "Practice": "bjrd:Practice",
+    "Mechanism": "bjrd:Mechanism",
+    "Theme": "bjrd:Theme",
+    "Fact": "bjrd:Fact",
+    "Quote": "bjrd:Quote",
+    "Concept": "skos:Concept",
+    "ConceptScheme": "skos:ConceptScheme",
+    # bjrd properties
+    "divisionCode": "bjrd:divisionCode",
+    "congress": _ref("bjrd:congress"),
+    "paragraph": _ref("bjrd:paragraph"),
+    "district": _ref("bjrd:district"),
+    "usesMechanism": _ref("bjrd:usesMechanism"),
+    "theme": _ref("bjrd:theme"),
+    "evidence": _ref("bjrd:evidence"),
+    "ofPractice": _ref("bjrd:ofPractice"),
+    # labels and documentation: language maps ({"zh": "...", "en": "..."})
+    "label": _lang("rdfs:label"),
+    "comment": _lang("rdfs:comment"),
+    "prefLabel": _lang("skos:prefLabel"),
+    "altLabel": _lang("skos:altLabel"),
+    "definition": _lang("skos:definition"),
+    "title": _lang("dcterms:title"),
+    "description": _lang("dcterms:description"),
+    "unitText": _lang("schema:unitText"),
+    # SKOS structure
+    "broader": _ref("skos:broader"),
+    "narrower": _ref("skos:narrower"),
+    "broaderTransitive": _ref("skos:broaderTransitive"),
+    "narrowerTransitive": _ref("skos:narrowerTransitive"),
+    "inScheme": _ref("skos:inScheme"),
+    "topConceptOf": _ref("skos:topConceptOf"),
+    "hasTopConcept": _ref("skos:hasTopConcept"),
+    # quotes, facts, sources
+    "exact": "oa:exact",
+    "start": "oa:start",
+    "end": "oa:end",
+    "value": "schema:value",
+    "minValue": "schema:minValue",
+    "source": _ref("dcterms:source"),
+    "isPartOf": _ref("dcterms:isPartOf"),
+    "subject": _ref("dcterms:subject"),
+    "license": _ref("dcterms:license"),
+    "wasDerivedFrom": _ref("prov:wasDerivedFrom"),
+    # ontology structure
+    "subClassOf": _ref("rdfs:subClassOf"),
+    "subPropertyOf": _ref("rdfs:subPropertyOf"),
+    "domain": _ref("rdfs:domain"),
+    "range": _ref("rdfs:range"),
+}
+
+
+def context_document() -> dict[str, Any]:
+    """The document served at ``/context.jsonld``."""
+    return {"@context": CONTEXT}
+
+
+def _canonical(value: Any) -> Any:
+    """Sort JSON arrays (except ``@list``) so that the same graph always gives the same bytes."""
+    if isinstance(value, dict):
+        return {k: ([_canonical(v) for v in value[k]] if k == "@list" else _canonical(value[k])) for k in value}
+    if isinstance(value, list):
+        items = [_canonical(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return value
+
+
+def _context_for(triples: list[ox.Triple]) -> dict[str, Any]:
+    """CONTEXT minus ``"@type": "@id"`` on the terms that have blank-node objects here.
+
+    rdflib's serializer writes a coerced blank node as a bare ``"_:b0"`` string and then drops
+    that node's own triples; without the coercion it writes ``{"id": "_:b0"}`` and keeps them.
+    The output stays correct under the published CONTEXT (coercion only applies to strings).
+    """
+    with_blank = {t.predicate.value for t in triples if isinstance(t.object, ox.BlankNode)}
+    if not with_blank:
+        return CONTEXT
+    prefixes = {k: v for k, v in CONTEXT.items() if isinstance(v, str) and v.endswith(("#", "/"))}
+
+    def expand(curie: str) -> str:
+        prefix, _, local = curie.partition(":")
+        return prefixes[prefix] + local if prefix in prefixes else curie
+
+    context = dict(CONTEXT)
+    for key, value in CONTEXT.items():
+        if isinstance(value, dict) and value.get("@type") == "@id" and expand(value["@id"]) in with_blank:
+            context[key] = {"@id": value["@id"]}
+    return context
+
+
+def compact(triples: Iterable[ox.Triple], context_url: str) -> bytes:
+    """Triples as compacted JSON-LD whose ``@context`` is ``context_url`` (the published CONTEXT)."""
+    triples = list(triples)
+    graph = to_rdflib_graph(triples)
+    text = graph.serialize(format="json-ld", context=_context_for(triples), auto_compact=True)
+    document = json.loads(text)
+    if isinstance(document, list):  # an empty graph
+        document = {"@graph": document}
+    document.pop("@context", None)
+    body = {"@context": context_url, **_canonical(document)}
+    return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8") + b"\n"

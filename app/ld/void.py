@@ -1,0 +1,122 @@
+"""The VoID description of the dataset (``/void``, ``/.well-known/void``).
+
+The numbers come from the ``queries/ld_void_*.rq`` queries over the default graph of
+``/sparql`` (the union of the data, ontology and inferred graphs). Service URLs (the SPARQL
+endpoint, the dumps) are built from the URL the description was requested at; the dataset
+itself is named ``{KG_BASE_IRI}/void#dataset``.
+"""
+
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from app.ld.formats import BY_NAME, EXPORT_FORMATS
+from app.ld.service import FORMAT_IRIS, FORMATS_NS
+from app.store.engine import KnowledgeGraph
+
+VOID = "http://rdfs.org/ns/void#"
+DCTERMS = "http://purl.org/dc/terms/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+TITLE = {"zh": "北京区人大工作亮点知识图谱", "en": "Beijing district people's congresses knowledge graph"}
+DESCRIPTION = {
+    "zh": "《北京人大》2023年第7期所载北京市16个区人大工作亮点：做法、工作机制、主题、数据事实及原文引文。",
+    "en": "The work highlights of Beijing's 16 district people's congresses reported in Beijing People's Congress "
+          "2023 issue 7: practices, named mechanisms, themes, stated numbers and verbatim quotes.",
+}
+
+
+@dataclass
+class VoidStats:
+    """What /void reports; also the context of its HTML page."""
+
+    dataset: str
+    uri_space: str
+    sparql_endpoint: str
+    dumps: dict[str, str]
+    source: str
+    triples: int
+    entities: int
+    distinct_subjects: int
+    distinct_objects: int
+    classes: list[tuple[str, int]] = field(default_factory=list)
+    properties: list[tuple[str, int, int, int]] = field(default_factory=list)
+    vocabularies: list[str] = field(default_factory=list)
+
+
+def namespace(iri: str) -> str:
+    """The namespace of a term: up to the last ``#`` or ``/``."""
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1]
+
+
+def void_stats(graph: KnowledgeGraph, service_base: str) -> VoidStats:
+    """Run the VoID queries; ``service_base`` is the URL this service is reached at (no trailing /)."""
+    base = graph.settings.base_iri
+    uri_space = base + "/id/"
+    totals = graph.run("ld_void_totals")[0]
+    entities = graph.run("ld_void_entities", uri_space=ox.Literal(uri_space))[0]["entities"]
+    classes = [(r["class"], r["entities"]) for r in graph.run("ld_void_classes")]
+    properties = [(r["property"], r["triples"], r["distinct_subjects"], r["distinct_objects"])
+                  for r in graph.run("ld_void_properties")]
+    vocabularies = sorted({namespace(t) for t, _ in classes} | {namespace(p) for p, *_ in properties})
+    return VoidStats(
+        dataset=base + "/void#dataset",
+        uri_space=uri_space,
+        sparql_endpoint=service_base + "/sparql",
+        dumps={name: f"{service_base}/export?format={name}" for name in EXPORT_FORMATS},
+        source=graph.iri("source", "article"),
+        triples=totals["triples"],
+        entities=entities,
+        distinct_subjects=totals["distinct_subjects"],
+        distinct_objects=totals["distinct_objects"],
+        classes=classes,
+        properties=properties,
+        vocabularies=[v for v in vocabularies if v.startswith("http")],
+    )
+
+
+def _int(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
+
+
+def void_triples(stats: VoidStats) -> list[ox.Triple]:
+    """The VoID description as triples."""
+    ds = ox.NamedNode(stats.dataset)
+
+    def v(name: str) -> ox.NamedNode:
+        return ox.NamedNode(VOID + name)
+
+    def d(name: str) -> ox.NamedNode:
+        return ox.NamedNode(DCTERMS + name)
+
+    out = [
+        ox.Triple(ds, RDF_TYPE, v("Dataset")),
+        *(ox.Triple(ds, d("title"), ox.Literal(text, language=lang)) for lang, text in TITLE.items()),
+        *(ox.Triple(ds, d("description"), ox.Literal(text, language=lang)) for lang, text in DESCRIPTION.items()),
+        ox.Triple(ds, d("license"), ox.NamedNode(LICENSE)),
+        ox.Triple(ds, d("source"), ox.NamedNode(stats.source)),
+        ox.Triple(ds, v("sparqlEndpoint"), ox.NamedNode(stats.sparql_endpoint)),
+        ox.Triple(ds, v("uriSpace"), ox.Literal(stats.uri_space)),
+        ox.Triple(ds, v("triples"), _int(stats.triples)),
+        ox.Triple(ds, v("entities"), _int(stats.entities)),
+        ox.Triple(ds, v("distinctSubjects"), _int(stats.distinct_subjects)),
+        ox.Triple(ds, v("distinctObjects"), _int(stats.distinct_objects)),
+        ox.Triple(ds, v("classes"), _int(len(stats.classes))),
+        ox.Triple(ds, v("properties"), _int(len(stats.properties))),
+    ]
+    for name, url in stats.dumps.items():
+        out.append(ox.Triple(ds, v("dataDump"), ox.NamedNode(url)))
+        out.append(ox.Triple(ds, v("feature"), ox.NamedNode(FORMATS_NS + FORMAT_IRIS[BY_NAME[name].name])))
+    out += [ox.Triple(ds, v("vocabulary"), ox.NamedNode(ns)) for ns in stats.vocabularies]
+    for i, (cls, count) in enumerate(stats.classes):
+        part = ox.BlankNode(f"class{i}")
+        out += [ox.Triple(ds, v("classPartition"), part), ox.Triple(part, v("class"), ox.NamedNode(cls)),
+                ox.Triple(part, v("entities"), _int(count))]
+    for i, (prop, triples, subjects, objects) in enumerate(stats.properties):
+        part = ox.BlankNode(f"property{i}")
+        out += [ox.Triple(ds, v("propertyPartition"), part), ox.Triple(part, v("property"), ox.NamedNode(prop)),
+                ox.Triple(part, v("triples"), _int(triples)), ox.Triple(part, v("distinctSubjects"), _int(subjects)),
+                ox.Triple(part, v("distinctObjects"), _int(objects))]
+    return out

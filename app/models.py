@@ -1,0 +1,242 @@
+"""Pydantic response models of the JSON routes under ``/api`` (shapes fixed by CONTRACT.md).
+
+``label`` is always ``{"zh": ..., "en": ...}``; ids are the slugs of the entity IRIs
+(``{base}/id/{type}/{id}``); every ``quote`` / ``evidence`` string is a verbatim substring of the
+article. Models only describe and serialise: the answers are built in ``app.api_service``.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DistrictId = str
+MechanismId = str
+ThemeId = str
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Label(ApiModel):
+    """A name in Chinese and English."""
+
+    zh: str = Field(description="Chinese (zh)")
+    en: str = Field(description="English (en)")
+
+
+class DistrictRef(ApiModel):
+    """A district named by id and label."""
+
+    id: DistrictId = Field(description="District id (slug), e.g. haidian")
+    label: Label
+
+
+class ConceptRef(ApiModel):
+    """A mechanism or theme named by id and label."""
+
+    id: str = Field(description="Mechanism or theme id (slug)")
+    label: Label
+
+
+# ---------------------------------------------------------------- districts
+
+
+class DistrictSummary(ApiModel):
+    """One of the 16 districts."""
+
+    id: DistrictId = Field(description="District id (slug), the tail of its IRI")
+    iri: str = Field(description="The district's IRI; it dereferences on this service")
+    label: Label
+    code: str = Field(description="GB/T 2260 administrative-division code (six digits)")
+
+
+class PracticeSummary(ApiModel):
+    """A practice of a district with the mechanisms and themes it names itself."""
+
+    id: str = Field(description="Practice id (slug)")
+    iri: str
+    label: Label
+    quote: str = Field(description="The verbatim passage of the article that reports the practice")
+    quote_start: int = Field(description="Offset of the quote in the article (Unicode code points, from 0)")
+    quote_end: int = Field(description="Offset just after the quote (exclusive)")
+    mechanisms: list[MechanismId] = Field(
+        description="The mechanisms the practice names itself (asserted, most specific); broader ones are implied"
+    )
+    themes: list[ThemeId] = Field(description="The themes asserted for the practice (most specific)")
+
+
+class FactSummary(ApiModel):
+    """A number the article states about a district's practice."""
+
+    id: str = Field(description="Fact id (slug)")
+    iri: str
+    label: Label = Field(description="What the number counts")
+    value: int | float = Field(description="The number as stated (20% is 20 with unit %)")
+    min_value: int | float | None = Field(
+        None, description="Set when the article gives a lower bound (“1000多”, “6个月以上”): the same number"
+    )
+    unit: str = Field(description="The unit as the article writes it (e.g. 项, 名, %)")
+    unit_label: Label = Field(description="The unit in Chinese and English")
+    quote: str = Field(description="The verbatim passage stating the number")
+    practice: str | None = Field(None, description="Id of the practice the number is about")
+
+
+class DistrictDetail(DistrictSummary):
+    """A district with its practices, mechanisms, themes, facts and quoted evidence."""
+
+    paragraph: str = Field(description="The article's whole paragraph about the district (verbatim)")
+    practices: list[PracticeSummary] = Field(description="The district's practices, in article order")
+    mechanisms: list[ConceptRef] = Field(
+        description="Every mechanism the district's practices use: the asserted ones plus every broader one "
+        "(the inferred bjrd:usesMechanism), ordered by id"
+    )
+    themes: list[ConceptRef] = Field(
+        description="Every theme of the district's practices: the asserted ones plus every broader one, ordered by id"
+    )
+    facts: list[FactSummary] = Field(description="The numbers the article states about the district, in article order")
+
+
+class SimilarDistrict(ApiModel):
+    """Another district and how much it has in common with the one asked about."""
+
+    id: DistrictId
+    label: Label
+    jaccard_mechanisms: float = Field(
+        description="|shared| / |either| of the two districts' mechanism sets (asserted plus broader); 0 if both empty"
+    )
+    jaccard_themes: float = Field(description="The same for their theme sets")
+    shared_mechanisms: list[ConceptRef] = Field(description="Mechanisms both use, ordered by id")
+
+
+# ---------------------------------------------------------------- mechanisms
+
+
+class MechanismSummary(ApiModel):
+    """A mechanism and the districts that use it."""
+
+    id: MechanismId = Field(description="Mechanism id (slug)")
+    iri: str
+    label: Label
+    districts: list[DistrictId] = Field(
+        description="Districts with a practice that uses the mechanism, directly or through a narrower one "
+        "(the inferred bjrd:usesMechanism), in GB/T code order"
+    )
+    count: int = Field(description="Number of districts, len(districts)")
+    broader: list[MechanismId] = Field(description="Asserted broader mechanisms (skos:broader)")
+    narrower: list[MechanismId] = Field(description="Mechanisms directly narrower than this one")
+    top: bool = Field(description="Whether it is a top concept of the mechanism scheme")
+
+
+class MechanismDistrict(ApiModel):
+    """A district that uses a mechanism, with its evidence."""
+
+    id: DistrictId
+    label: Label
+    evidence: list[str] = Field(
+        description="The verbatim quote of every practice of the district that uses the mechanism "
+        "(directly or through a narrower one), in article order"
+    )
+    practices: list[str] = Field(description="Ids of those practices; evidence[i] is the quote of practices[i]")
+
+
+class MechanismDetail(ApiModel):
+    """A mechanism, the districts that share it with their evidence, and its themes."""
+
+    id: MechanismId
+    iri: str
+    label: Label
+    definition: Label | None = Field(None, description="skos:definition")
+    broader: list[MechanismId]
+    narrower: list[MechanismId]
+    top: bool
+    count: int = Field(description="Number of districts that use it")
+    districts: list[MechanismDistrict] = Field(description="The districts that use it, in GB/T code order")
+    themes: list[ConceptRef] = Field(
+        description="Themes of the practices that use it (asserted plus broader), ordered by id"
+    )
+
+
+# ---------------------------------------------------------------- themes
+
+
+class ThemeDetail(ApiModel):
+    """A theme, the districts with practices on it and the mechanisms those practices use."""
+
+    id: ThemeId = Field(description="Theme id (slug)")
+    iri: str
+    label: Label
+    definition: Label | None = None
+    broader: list[ThemeId] = Field(description="Asserted broader themes")
+    narrower: list[ThemeId]
+    top: bool = Field(description="One of the five themes of the article's opening paragraph")
+    districts: list[DistrictRef] = Field(
+        description="Districts with a practice on the theme or a narrower one, in GB/T code order"
+    )
+    mechanisms: list[ConceptRef] = Field(
+        description="Mechanisms (asserted plus broader) used by the practices on the theme, ordered by id"
+    )
+
+
+# ---------------------------------------------------------------- compare, matrix, search
+
+
+class PairComparison(ApiModel):
+    """What two of the compared districts share."""
+
+    districts: list[DistrictId] = Field(description="The two district ids")
+    shared_mechanisms: list[ConceptRef]
+    shared_themes: list[ConceptRef]
+    jaccard_mechanisms: float
+
+
+class Comparison(ApiModel):
+    """What a set of districts has in common: mechanisms and themes all of them use, and pair by pair."""
+
+    districts: list[DistrictRef] = Field(description="The compared districts, in the order asked")
+    shared_mechanisms: list[ConceptRef] = Field(
+        description="Mechanisms (asserted plus broader) used by every compared district, ordered by id"
+    )
+    shared_themes: list[ConceptRef] = Field(description="Themes used by every compared district, ordered by id")
+    pairs: list[PairComparison] = Field(description="Every pair of the compared districts, in the order asked")
+
+
+class MatrixMechanism(ApiModel):
+    """A column of the district × mechanism matrix."""
+
+    id: MechanismId
+    label: Label
+    count: int = Field(description="Number of districts that use it (the column sum)")
+
+
+class Matrix(ApiModel):
+    """Which district uses which mechanism, as a 0/1 matrix (for heat maps)."""
+
+    districts: list[DistrictRef] = Field(description="Rows, in GB/T code order")
+    mechanisms: list[MatrixMechanism] = Field(description="Columns, most shared first (tie: id)")
+    matrix: list[list[int]] = Field(
+        description="matrix[i][j] is 1 when districts[i] uses mechanisms[j] (directly or through a narrower one)"
+    )
+
+
+SearchType = Literal["district", "mechanism", "theme", "practice", "fact"]
+SearchField = Literal["label", "definition", "quote", "paragraph"]
+
+
+class SearchHit(ApiModel):
+    """One entity whose label, definition or quote matches the search text."""
+
+    type: SearchType
+    id: str
+    iri: str
+    label: Label
+    district: DistrictId | None = Field(description="The district the entity belongs to (null for mechanisms, themes)")
+    field: SearchField = Field(description="Where the best match is: label (or synonym), definition, quote, paragraph")
+    snippet: str = Field(description="The matching text around the match, the match marked «like this», cuts marked …")
+
+
+class SearchResults(ApiModel):
+    """Search hits, best first: exact label matches, then labels, definitions, quotes, district paragraphs."""
+
+    total: int = Field(description="Number of hits before limit/offset (also in X-Total-Count)")
+    results: list[SearchHit]

@@ -1,0 +1,74 @@
+"""/api/compare and /api/matrix: what districts have in common."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+from pydantic import AfterValidator, BeforeValidator
+
+from app import api_examples as ex
+from app import api_service as service
+from app.api_catalog import catalog_for
+from app.deps import GraphDep
+from app.ld.formats import BY_NAME, Format
+from app.ld.negotiate import negotiate
+from app.models import Comparison, Matrix
+from app.routers.api_params import documented
+
+router = APIRouter(prefix="/api", tags=["compare"])
+
+MATRIX_JSON = Format("json", "application/json", "json", "api")
+MATRIX_FORMATS = (MATRIX_JSON, BY_NAME["csv"])
+
+
+def split_ids(value: object) -> object:
+    """Accept ``a,b,c`` as well as repeated ``districts=a&districts=b``."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
+    return value
+
+
+def check_ids(ids: list[str]) -> list[str]:
+    if not 2 <= len(ids) <= 16:
+        raise ValueError(f"give 2 to 16 district ids separated by commas, e.g. haidian,chaoyang; got {len(ids)}")
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"each district may be given once; repeated: {', '.join(repeated)}")
+    return ids
+
+
+DistrictIds = Annotated[
+    list[str],
+    BeforeValidator(split_ids),
+    AfterValidator(check_ids),
+    Query(description="2 to 16 distinct district ids, comma-separated (e.g. haidian,chaoyang,fengtai)",
+          examples=["haidian,chaoyang"]),
+]
+
+
+@router.get("/compare", response_model=Comparison, responses=documented(ex.COMPARISON, not_found="district"))
+async def get_compare(graph: GraphDep, districts: DistrictIds) -> Comparison:
+    """The mechanisms and themes all the given districts use, and what each pair of them shares."""
+    return service.compare_districts(await catalog_for(graph), tuple(districts))
+
+
+@router.get(
+    "/matrix",
+    response_model=Matrix,
+    responses={
+        200: {"content": {"application/json": {"example": ex.MATRIX}, "text/csv": {"example": ex.MATRIX_CSV}}},
+        406: {"description": "Neither JSON nor CSV is acceptable"},
+    },
+)
+async def get_matrix(
+    graph: GraphDep, response: Response, accept: Annotated[str | None, Header()] = None
+) -> Matrix | Response:
+    """The district × mechanism 0/1 matrix as JSON, or as CSV for Accept: text/csv."""
+    catalog = await catalog_for(graph)
+    chosen = negotiate(accept, MATRIX_FORMATS)
+    if chosen is MATRIX_JSON:
+        response.headers["Vary"] = "Accept"
+        return service.read_matrix(catalog)
+    return Response(service.matrix_csv(catalog), media_type=chosen.content_type, headers={"Vary": "Accept"})

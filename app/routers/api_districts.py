@@ -1,0 +1,35 @@
+"""/api/districts: the 16 districts, one district with its evidence, and districts like it."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from app import api_examples as ex
+from app import api_service as service
+from app.api_catalog import catalog_for
+from app.deps import GraphDep
+from app.models import DistrictDetail, DistrictSummary, SimilarDistrict
+from app.routers.api_params import PageDep, documented
+
+router = APIRouter(prefix="/api/districts", tags=["districts"])
+
+DistrictIdPath = Annotated[str, Path(description="District id (slug)", examples=["haidian"])]
+
+
+@router.get("", response_model=list[DistrictSummary], responses=documented(ex.DISTRICTS, paged=True))
+async def get_districts(graph: GraphDep, page: PageDep, response: Response) -> list[DistrictSummary]:
+    """The 16 districts with their GB/T 2260 codes, in code order."""
+    return page.apply(service.list_districts(await catalog_for(graph)), response)
+
+
+@router.get("/{id}", response_model=DistrictDetail, responses=documented(ex.DISTRICT, not_found="district"))
+async def get_district(graph: GraphDep, id: DistrictIdPath) -> DistrictDetail:
+    """One district: its practices with their quotes, the mechanisms and themes it uses, and its facts."""
+    return service.read_district(await catalog_for(graph), id)
+
+
+@router.get("/{id}/similar", response_model=list[SimilarDistrict],
+            responses=documented(ex.SIMILAR, not_found="district"))
+async def get_district_similar(graph: GraphDep, id: DistrictIdPath) -> list[SimilarDistrict]:
+    """The other 15 districts, most similar first: Jaccard of mechanisms, then of themes, then id."""
+    return service.list_similar(await catalog_for(graph), id)

@@ -1,0 +1,42 @@
+"""/api/search: find districts, mechanisms, themes, practices and facts by text (Chinese or English)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AfterValidator
+
+from app import api_examples as ex
+from app.api_catalog import catalog_for
+from app.api_matching import search
+from app.deps import GraphDep
+from app.models import SearchResults, SearchType
+from app.routers.api_params import PageDep, documented
+
+router = APIRouter(prefix="/api", tags=["search"])
+
+
+def not_blank(q: str) -> str:
+    if not q.strip():
+        raise ValueError("q must contain something other than spaces")
+    return q
+
+
+SearchText = Annotated[
+    str,
+    Query(min_length=1, max_length=200, description="Text to find: Chinese matches as a substring, English as whole "
+          "words (case-insensitive)", examples=["月进站", "special inquiry"]),
+    AfterValidator(not_blank),
+]
+
+
+@router.get("/search", response_model=SearchResults, responses=documented(ex.SEARCH, paged=True))
+async def get_search(
+    graph: GraphDep,
+    q: SearchText,
+    page: PageDep,
+    response: Response,
+    type: Annotated[SearchType | None, Query(description="Only hits of this type")] = None,
+) -> SearchResults:
+    """Find entities by label (or synonym), definition or quote, Chinese or English; exact label matches first."""
+    hits = search(await catalog_for(graph), q, type)
+    return SearchResults(total=len(hits), results=page.apply(hits, response))

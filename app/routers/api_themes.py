@@ -1,0 +1,29 @@
+"""/api/themes: the themes of congress work, the districts and mechanisms under each."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from app import api_examples as ex
+from app import api_service as service
+from app.api_catalog import catalog_for
+from app.deps import GraphDep
+from app.models import ThemeDetail
+from app.routers.api_params import PageDep, documented
+
+router = APIRouter(prefix="/api/themes", tags=["themes"])
+
+
+@router.get("", response_model=list[ThemeDetail], responses=documented([ex.THEME], paged=True))
+async def get_themes(graph: GraphDep, page: PageDep, response: Response) -> list[ThemeDetail]:
+    """Every theme (by id) with the districts that have practices on it and the mechanisms they use."""
+    return page.apply(service.list_themes(await catalog_for(graph)), response)
+
+
+@router.get("/{id}", response_model=ThemeDetail, responses=documented(ex.THEME, not_found="theme"))
+async def get_theme(
+    graph: GraphDep,
+    id: Annotated[str, Path(description="Theme id (slug)", examples=["station-building"])],
+) -> ThemeDetail:
+    """One theme with its districts and the mechanisms used by its practices."""
+    return service.read_theme(await catalog_for(graph), id)

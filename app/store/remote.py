@@ -1,0 +1,148 @@
+"""A SPARQL 1.1 Protocol store as the backend (``KG_STORE=sparql:…``): Oxigraph server, Fuseki …
+
+Named queries are sent over HTTP with the route's variables bound by a ``VALUES`` block at the
+start of the query's WHERE group (the protocol has no pre-binding), and answers are parsed with
+pyoxigraph. Writes use the Graph Store Protocol when a ``gsp=`` URL is given, else SPARQL Update.
+If the store cannot be reached the caller gets :class:`StoreUnavailable` (503) — never a hang
+beyond the deadline — and the next request simply tries again, so the service recovers by itself.
+"""
+
+import re
+from urllib.parse import urlencode
+from collections.abc import Iterable, Mapping
+
+import httpx
+import pyoxigraph as ox
+
+from app.errors import BadRequest, StoreUnavailable
+from app.store.backends import Row
+from app.store.spec import StoreSpec
+from app.store.sparql import blank_out
+from app.store.terms import Term
+
+RESULTS_JSON = "application/sparql-results+json"
+NTRIPLES = "application/n-triples"
+FORM = "application/x-www-form-urlencoded"
+BATCH = 10_000
+_RELATIVE_IRI = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]*:)[^<>\"{}|^`\\\s]*>")
+
+
+def inject_values(query: str, bindings: Mapping[str, Term]) -> str:
+    """``query`` with ``VALUES (?a ?b) { (<x> "y") }`` as the first element of its WHERE group."""
+    if not bindings:
+        return query
+    blanked = blank_out(query, keep_length=True)
+    where = re.search(r"\bWHERE\s*\{", blanked, re.IGNORECASE)
+    if where:
+        at = where.end()
+    else:
+        first = blanked.find("{")
+        if first < 0:
+            raise BadRequest("cannot bind variables: the query has no group pattern")
+        at = first + 1
+    names = " ".join(f"?{k}" for k in bindings)
+    values = " ".join(str(v) for v in bindings.values())
+    return f"{query[:at]} VALUES ({names}) {{ ({values}) }} {query[at:]}"
+
+
+class SparqlBackend:
+    """Backend (see app.store.backends) over HTTP."""
+
+    def __init__(self, spec: StoreSpec, base_iri: str, timeout_s: float) -> None:
+        self.spec = spec
+        self.base_iri = base_iri
+        self.timeout_s = timeout_s
+        self.default_graphs: list[str] = []
+        self.exclude_graphs: set[str] = set()
+        self.client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)))
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -------------------------------------------------------------- transport
+
+    def _request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        try:
+            response = self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        except httpx.TimeoutException:
+            raise StoreUnavailable(f"The SPARQL store at {url} did not answer within {self.timeout_s:g} s.") from None
+        except httpx.TransportError as exc:
+            raise StoreUnavailable(f"The SPARQL store at {url} cannot be reached ({exc}); retry shortly.") from None
+        if response.status_code >= 500:
+            raise StoreUnavailable(f"The SPARQL store at {url} failed: HTTP {response.status_code} {response.text[:300]}")
+        if response.status_code >= 400:
+            raise BadRequest(f"The SPARQL store rejected the request: HTTP {response.status_code} {response.text[:500]}")
+        return response
+
+    def with_base(self, query: str) -> str:
+        """The store does not know our base IRI: state it when the query has relative IRIs."""
+        return f"BASE <{self.base_iri}> {query}" if _RELATIVE_IRI.search(query) else query
+
+    def post_query(self, query: str, accept: str, default_graphs: Iterable[str] | None = None,
+                   named_graphs: Iterable[str] = ()) -> httpx.Response:
+        if default_graphs is None:
+            if not self.default_graphs:  # not known yet (the store was down at start-up): ask now
+                self.default_graphs = [g for g in self.named_graphs() if g not in self.exclude_graphs]
+            graphs = self.default_graphs
+            # A protocol dataset with default graphs but no named graphs has none: name them too.
+            named_graphs = list(named_graphs) or graphs
+        else:
+            graphs = list(default_graphs)
+        form = [("query", self.with_base(query))] + [("default-graph-uri", g) for g in graphs]
+        form += [("named-graph-uri", g) for g in named_graphs]
+        return self._request("POST", self.spec.query_url, content=urlencode(form).encode("ascii"),
+                             headers={"Accept": accept, "Content-Type": FORM})
+
+    # -------------------------------------------------------------- Backend
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+        text = inject_values(query, bindings or {})
+        body = self.post_query(text, RESULTS_JSON).content
+        solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        names = [v.value for v in solutions.variables]
+        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
+        text = inject_values(query, bindings or {})
+        body = self.post_query(text, NTRIPLES).content
+        return [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+
+    def ask(self, query: str) -> bool:
+        body = self.post_query(query, RESULTS_JSON).content
+        return bool(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+
+    # -------------------------------------------------------------- store
+
+    def named_graphs(self) -> list[str]:
+        body = self.post_query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", RESULTS_JSON, default_graphs=[]).content
+        solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        return sorted(s["g"].value for s in solutions if s["g"] is not None)
+
+    def quads(self, graph: str) -> list[ox.Quad]:
+        name = ox.NamedNode(graph)
+        body = self.post_query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", NTRIPLES, default_graphs=[graph]).content
+        return [ox.Quad(q.subject, q.predicate, q.object, name) for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+
+    def update(self, text: str) -> None:
+        if not self.spec.update_url:
+            raise BadRequest("This store was configured without an update URL (KG_STORE=sparql:QUERY;update=URL).")
+        self._request("POST", self.spec.update_url, content=text.encode("utf-8"),
+                      headers={"Content-Type": "application/sparql-update"})
+
+    def replace_graphs(self, graphs: Mapping[str, list[ox.Triple]], progress=None) -> None:  # noqa: ANN001
+        """Make each named graph hold exactly the given triples (idempotent)."""
+        for name, triples in graphs.items():
+            if self.spec.gsp_url:
+                body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+                self._request("PUT", self.spec.gsp_url, params={"graph": name}, content=body,
+                              headers={"Content-Type": NTRIPLES})
+                if progress:
+                    progress(len(triples))
+                continue
+            self.update(f"DROP SILENT GRAPH <{name}>")
+            for start in range(0, len(triples), BATCH):
+                chunk = triples[start:start + BATCH]
+                lines = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in chunk)
+                self.update(f"INSERT DATA {{ GRAPH <{name}> {{\n{lines}\n}} }}")
+                if progress:
+                    progress(len(chunk))

@@ -1,0 +1,162 @@
+"""GET /api/compare and /api/matrix over real HTTP, against ad-hoc SPARQL over the asserted data.
+
+A district's mechanisms (themes) are those its practices name plus every broader one; the
+comparison intersects those sets, the matrix marks them.
+"""
+
+from itertools import combinations
+
+import httpx
+import pytest
+
+from app.store.engine import KnowledgeGraph
+from tests.conftest import PREFIXES, select
+
+
+def slug(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def closure(graph: KnowledgeGraph, prop: str) -> dict[str, set[str]]:
+    rows = select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?d ?c WHERE {{
+          ?d a bjrd:District .
+          OPTIONAL {{ GRAPH <{graph.names.data}> {{ ?p bjrd:district ?d ; {prop} ?named }} ?named skos:broader* ?c }}
+        }}""")
+    sets: dict[str, set[str]] = {}
+    for row in rows:
+        sets.setdefault(slug(row["d"]), set()).update([slug(row["c"])] if "c" in row else [])
+    return sets
+
+
+@pytest.fixture(scope="module")
+def mechanisms(graph: KnowledgeGraph) -> dict[str, set[str]]:
+    return closure(graph, "bjrd:usesMechanism")
+
+
+@pytest.fixture(scope="module")
+def themes(graph: KnowledgeGraph) -> dict[str, set[str]]:
+    return closure(graph, "bjrd:theme")
+
+
+@pytest.mark.parametrize("ids", [["haidian", "chaoyang"], ["fengtai", "dongcheng", "xicheng"],
+                                 ["miyun", "yanqing", "pinggu", "huairou"]])
+def test_compare_shares_what_all_districts_use(client: httpx.Client, ids: list[str], mechanisms: dict[str, set[str]],
+                                               themes: dict[str, set[str]]) -> None:
+    response = client.get("/api/compare", params={"districts": ",".join(ids)})
+    assert response.status_code == 200
+    body = response.json()
+    assert [d["id"] for d in body["districts"]] == ids
+    assert [m["id"] for m in body["shared_mechanisms"]] == sorted(set.intersection(*(mechanisms[d] for d in ids)))
+    assert [t["id"] for t in body["shared_themes"]] == sorted(set.intersection(*(themes[d] for d in ids)))
+    assert [p["districts"] for p in body["pairs"]] == [[a, b] for a, b in combinations(ids, 2)]
+    for pair in body["pairs"]:
+        a, b = pair["districts"]
+        assert [m["id"] for m in pair["shared_mechanisms"]] == sorted(mechanisms[a] & mechanisms[b])
+        assert [t["id"] for t in pair["shared_themes"]] == sorted(themes[a] & themes[b])
+        union = mechanisms[a] | mechanisms[b]
+        assert pair["jaccard_mechanisms"] == pytest.approx(len(mechanisms[a] & mechanisms[b]) / len(union))
+
+
+def test_compare_accepts_repeated_parameters(client: httpx.Client) -> None:
+    joined = client.get("/api/compare", params={"districts": "haidian,chaoyang,fengtai"}).json()
+    repeated = client.get("/api/compare", params=[("districts", "haidian"), ("districts", "chaoyang,fengtai")]).json()
+    assert joined == repeated
+
+
+def test_compare_all_16_districts(client: httpx.Client, mechanisms: dict[str, set[str]]) -> None:
+    ids = sorted(mechanisms)
+    body = client.get("/api/compare", params={"districts": ",".join(ids)}).json()
+    assert len(body["pairs"]) == 16 * 15 // 2
+    assert [m["id"] for m in body["shared_mechanisms"]] == sorted(set.intersection(*mechanisms.values()))
+
+
+@pytest.mark.parametrize(("value", "why"), [
+    ("haidian", "2 to 16"), ("", "2 to 16"), (" , ", "2 to 16"),
+    ("haidian,haidian", "once"), ("haidian,chaoyang,HAIDIAN,chaoyang", "once"),
+])
+def test_compare_bad_district_list_is_422(client: httpx.Client, value: str, why: str) -> None:
+    response = client.get("/api/compare", params={"districts": value})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", "districts"]
+    assert why in error["msg"]
+
+
+def test_compare_more_than_16_is_422(client: httpx.Client, mechanisms: dict[str, set[str]]) -> None:
+    ids = [*sorted(mechanisms), "atlantis"]
+    response = client.get("/api/compare", params={"districts": ",".join(ids)})
+    assert response.status_code == 422
+    assert "got 17" in response.json()["detail"][0]["msg"]
+
+
+def test_compare_without_districts_is_422(client: httpx.Client) -> None:
+    response = client.get("/api/compare")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "districts"]
+
+
+def test_compare_unknown_district_is_404(client: httpx.Client, mechanisms: dict[str, set[str]]) -> None:
+    response = client.get("/api/compare", params={"districts": "haidian,atlantis"})
+    assert response.status_code == 404
+    detail = response.json()["detail"]
+    assert "'atlantis'" in detail
+    assert all(d in detail for d in mechanisms)
+
+
+def test_matrix_marks_which_district_uses_which_mechanism(client: httpx.Client, graph: KnowledgeGraph,
+                                                          mechanisms: dict[str, set[str]]) -> None:
+    response = client.get("/api/matrix")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert "accept" in response.headers["vary"].lower()
+    body = response.json()
+    codes = {slug(r["d"]): r["code"] for r in select(graph, PREFIXES + """
+        SELECT ?d ?code WHERE { ?d a bjrd:District ; bjrd:divisionCode ?code }""")}
+    every = {slug(r["m"]) for r in select(graph, PREFIXES + "SELECT ?m WHERE { ?m a bjrd:Mechanism }")}
+    rows = [d["id"] for d in body["districts"]]
+    columns = [m["id"] for m in body["mechanisms"]]
+    assert rows == sorted(codes, key=codes.__getitem__)
+    assert sorted(columns) == sorted(every)
+    assert len(body["matrix"]) == len(rows)
+    for district, row in zip(rows, body["matrix"], strict=True):
+        assert row == [int(m in mechanisms[district]) for m in columns]
+    counts = [m["count"] for m in body["mechanisms"]]
+    assert counts == [sum(row[j] for row in body["matrix"]) for j in range(len(columns))]
+    assert [(-c, m) for c, m in zip(counts, columns, strict=True)] == sorted(
+        (-c, m) for c, m in zip(counts, columns, strict=True))
+
+
+def test_matrix_csv_has_the_same_cells(client: httpx.Client) -> None:
+    matrix = client.get("/api/matrix").json()
+    response = client.get("/api/matrix", headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    lines = response.text.splitlines()
+    assert lines[0] == ",".join(["district", *(m["id"] for m in matrix["mechanisms"])])
+    assert lines[1:] == [",".join([d["id"], *map(str, row)])
+                         for d, row in zip(matrix["districts"], matrix["matrix"], strict=True)]
+
+
+@pytest.mark.parametrize(("accept", "expected"), [
+    ("application/json", "application/json"), ("*/*", "application/json"), ("text/*", "text/csv"),
+    ("text/csv;q=0.9, application/json;q=0.5", "text/csv"),
+])
+def test_matrix_negotiates_json_or_csv(client: httpx.Client, accept: str, expected: str) -> None:
+    response = client.get("/api/matrix", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == expected
+
+
+def test_matrix_unsupported_accept_is_406(client: httpx.Client) -> None:
+    response = client.get("/api/matrix", headers={"Accept": "text/turtle"})
+    assert response.status_code == 406
+    assert "text/csv" in response.json()["detail"]
+
+
+def test_matrix_if_none_match_is_304_per_representation(client: httpx.Client) -> None:
+    json_etag = client.get("/api/matrix").headers["etag"]
+    csv_etag = client.get("/api/matrix", headers={"Accept": "text/csv"}).headers["etag"]
+    assert json_etag != csv_etag
+    assert client.get("/api/matrix", headers={"If-None-Match": json_etag}).status_code == 304
+    assert client.get("/api/matrix", headers={"If-None-Match": csv_etag, "Accept": "text/csv"}).status_code == 304

@@ -1,0 +1,190 @@
+"""GET /api/districts, /api/districts/{id} and /api/districts/{id}/similar over real HTTP.
+
+Expectations come from ad-hoc SPARQL written here (not the named queries) and from the article:
+a district's mechanisms and themes are recomputed from the asserted data with ``skos:broader*``,
+so these tests check the materialised inference too.
+"""
+
+import httpx
+import pytest
+
+from app.store.engine import KnowledgeGraph
+from tests.conftest import PREFIXES, select
+
+
+CHINESE_NUMERALS = {1: "一", 2: "二两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
+
+
+def slug(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def written(value: int | float, quote: str) -> bool:
+    """Whether the quote states the number, in Arabic digits or (up to ten) as a Chinese numeral."""
+    return str(value) in quote or any(c in quote for c in CHINESE_NUMERALS.get(value, ""))
+
+
+def closure(graph: KnowledgeGraph, prop: str) -> dict[str, set[str]]:
+    """district id -> the concepts its practices assert for ``prop``, plus every broader one."""
+    rows = select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?d ?c WHERE {{
+          GRAPH <{graph.names.data}> {{ ?p bjrd:district ?d ; {prop} ?asserted }}
+          ?asserted skos:broader* ?c .
+        }}""")
+    sets: dict[str, set[str]] = {}
+    for row in rows:
+        sets.setdefault(slug(row["d"]), set()).add(slug(row["c"]))
+    return sets
+
+
+@pytest.fixture(scope="module")
+def districts(graph: KnowledgeGraph) -> list[dict]:
+    return select(graph, PREFIXES + """
+        SELECT ?d ?code ?zh ?en WHERE {
+          ?d a bjrd:District ; bjrd:divisionCode ?code ; rdfs:label ?zh , ?en .
+          FILTER(lang(?zh) = "zh" && lang(?en) = "en")
+        }""")
+
+
+def test_districts_lists_all_16_in_code_order(client: httpx.Client, districts: list[dict],
+                                              district_paragraphs: dict[str, tuple[int, int]]) -> None:
+    response = client.get("/api/districts")
+    assert response.status_code == 200
+    body = response.json()
+    expected = sorted(districts, key=lambda r: r["code"])
+    assert len(body) == 16 == len(expected)
+    assert [d["id"] for d in body] == [slug(r["d"]) for r in expected]
+    assert [d["code"] for d in body] == sorted(d["code"] for d in body)
+    for item, row in zip(body, expected, strict=True):
+        assert item == {"id": slug(row["d"]), "iri": row["d"], "label": {"zh": row["zh"], "en": row["en"]},
+                        "code": row["code"]}
+    # Every district's Chinese name heads its paragraph of the article.
+    assert {d["label"]["zh"] for d in body} == set(district_paragraphs)
+    assert response.headers["X-Total-Count"] == "16"
+
+
+@pytest.mark.parametrize(("params", "start", "stop"), [
+    ({"limit": 5}, 0, 5), ({"limit": 5, "offset": 3}, 3, 8), ({"offset": 14}, 14, 16), ({"offset": 20}, 16, 16),
+    ({"limit": 1000}, 0, 16),
+])
+def test_districts_limit_offset_page_the_list(client: httpx.Client, params: dict, start: int, stop: int) -> None:
+    full = client.get("/api/districts").json()
+    response = client.get("/api/districts", params=params)
+    assert response.status_code == 200
+    assert response.json() == full[start:stop]
+    assert response.headers["X-Total-Count"] == "16"
+
+
+@pytest.mark.parametrize(("params", "name"), [
+    ({"limit": 0}, "limit"), ({"limit": 1001}, "limit"), ({"limit": "all"}, "limit"), ({"offset": -1}, "offset"),
+])
+def test_districts_bad_paging_is_422(client: httpx.Client, params: dict, name: str) -> None:
+    response = client.get("/api/districts", params=params)
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["detail"]] == [["query", name]]
+
+
+@pytest.mark.parametrize("path", ["/api/districts/nowhere", "/api/districts/Haidian",
+                                  "/api/districts/nowhere/similar"])
+def test_district_unknown_id_is_404(client: httpx.Client, path: str, districts: list[dict]) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+    detail = response.json()["detail"]
+    assert repr(path.split("/")[3]) in detail
+    for row in districts:
+        assert slug(row["d"]) in detail
+
+
+def test_district_haidian_practices_match_the_asserted_data(client: httpx.Client, graph: KnowledgeGraph,
+                                                            source_text: str,
+                                                            district_paragraphs: dict[str, tuple[int, int]]) -> None:
+    body = client.get("/api/districts/haidian").json()
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?p ?kind ?c WHERE {{
+          GRAPH <{graph.names.data}> {{
+            ?p a bjrd:Practice ; bjrd:district <{graph.iri("district", "haidian")}> .
+            OPTIONAL {{ {{ ?p bjrd:usesMechanism ?c BIND("m" AS ?kind) }} UNION {{ ?p bjrd:theme ?c BIND("t" AS ?kind) }} }}
+          }}
+        }}""")
+    expected: dict[str, dict[str, set[str]]] = {}
+    for row in rows:
+        entry = expected.setdefault(slug(row["p"]), {"m": set(), "t": set()})
+        if "c" in row:
+            entry[row["kind"]].add(slug(row["c"]))
+    practices = body["practices"]
+    assert {p["id"] for p in practices} == set(expected)
+    assert len(practices) == len(expected)
+    start, end = district_paragraphs[body["label"]["zh"]]
+    for p in practices:
+        assert set(p["mechanisms"]) == expected[p["id"]]["m"]
+        assert set(p["themes"]) == expected[p["id"]]["t"]
+        assert source_text[p["quote_start"]:p["quote_end"]] == p["quote"]
+        assert start <= p["quote_start"] < p["quote_end"] <= end
+        assert p["iri"] == graph.iri("practice", p["id"])
+    assert [p["quote_start"] for p in practices] == sorted(p["quote_start"] for p in practices)
+    assert body["paragraph"] == source_text[start:end]
+
+
+@pytest.mark.parametrize("district", ["dongcheng", "haidian", "pinggu", "yanqing"])
+def test_district_mechanisms_and_themes_are_asserted_plus_broader(client: httpx.Client, graph: KnowledgeGraph,
+                                                                  district: str) -> None:
+    body = client.get(f"/api/districts/{district}").json()
+    assert [m["id"] for m in body["mechanisms"]] == sorted(closure(graph, "bjrd:usesMechanism").get(district, set()))
+    assert [t["id"] for t in body["themes"]] == sorted(closure(graph, "bjrd:theme").get(district, set()))
+    asserted = {m for p in body["practices"] for m in p["mechanisms"]}
+    assert asserted <= {m["id"] for m in body["mechanisms"]}
+    labels = {slug(r["m"]): r for r in select(graph, PREFIXES + """
+        SELECT ?m ?zh ?en WHERE { ?m a bjrd:Mechanism ; skos:prefLabel ?zh , ?en
+                                  FILTER(lang(?zh) = "zh" && lang(?en) = "en") }""")}
+    for m in body["mechanisms"]:
+        assert m["label"] == {"zh": labels[m["id"]]["zh"], "en": labels[m["id"]]["en"]}
+
+
+@pytest.mark.parametrize("district", ["dongcheng", "haidian", "pinggu"])
+def test_district_facts_state_their_number_verbatim(client: httpx.Client, graph: KnowledgeGraph, source_text: str,
+                                                    district: str) -> None:
+    body = client.get(f"/api/districts/{district}").json()
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?f ?v ?unit WHERE {{
+          ?f a bjrd:Fact ; bjrd:district <{graph.iri("district", district)}> ; schema:value ?v ;
+             schema:unitText ?unit FILTER(lang(?unit) = "zh")
+        }}""")
+    expected = {slug(r["f"]): r for r in rows}
+    assert {f["id"] for f in body["facts"]} == set(expected)
+    practices = {p["id"] for p in body["practices"]}
+    for fact in body["facts"]:
+        assert fact["value"] == expected[fact["id"]]["v"]
+        assert fact["unit"] == expected[fact["id"]]["unit"] == fact["unit_label"]["zh"]
+        assert fact["quote"] in source_text
+        assert written(fact["value"], fact["quote"])
+        assert fact["practice"] in practices
+        assert set(fact["label"]) == {"zh", "en"}
+
+
+def test_district_similar_ranks_the_other_15_by_jaccard(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    mechanisms, themes = closure(graph, "bjrd:usesMechanism"), closure(graph, "bjrd:theme")
+
+    def jaccard(a: set[str], b: set[str]) -> float:
+        return len(a & b) / len(a | b) if a | b else 0.0
+
+    body = client.get("/api/districts/haidian/similar").json()
+    others = [d["id"] for d in client.get("/api/districts").json() if d["id"] != "haidian"]
+    assert sorted(s["id"] for s in body) == sorted(others)
+    mine_m, mine_t = mechanisms.get("haidian", set()), themes.get("haidian", set())
+    for s in body:
+        theirs_m, theirs_t = mechanisms.get(s["id"], set()), themes.get(s["id"], set())
+        assert s["jaccard_mechanisms"] == pytest.approx(jaccard(mine_m, theirs_m))
+        assert s["jaccard_themes"] == pytest.approx(jaccard(mine_t, theirs_t))
+        assert [m["id"] for m in s["shared_mechanisms"]] == sorted(mine_m & theirs_m)
+    keys = [(-s["jaccard_mechanisms"], -s["jaccard_themes"], s["id"]) for s in body]
+    assert keys == sorted(keys)
+
+
+def test_district_detail_if_none_match_is_304(client: httpx.Client) -> None:
+    first = client.get("/api/districts/haidian")
+    etag = first.headers["etag"]
+    again = client.get("/api/districts/haidian", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag

@@ -1,0 +1,139 @@
+"""GET /api/search over real HTTP: Chinese substrings, English whole words, ranking, snippets, paging.
+
+The expected hits are found independently with SPARQL CONTAINS / REGEX over the same texts
+(labels with synonyms, definitions, quotes, district paragraphs).
+"""
+
+import re
+
+import httpx
+import pytest
+
+from app.store.engine import KnowledgeGraph
+from tests.conftest import PREFIXES, select
+
+TYPES = {"District": "district", "Mechanism": "mechanism", "Theme": "theme", "Practice": "practice", "Fact": "fact"}
+
+
+def slug(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def matching(graph: KnowledgeGraph, condition: str) -> set[tuple[str, str]]:
+    """(type, id) of every entity with a label, definition or quote satisfying ``condition`` on ?text."""
+    rows = select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?e ?class WHERE {{
+          VALUES ?class {{ bjrd:District bjrd:Mechanism bjrd:Theme bjrd:Practice bjrd:Fact }}
+          ?e a ?class .
+          ?e rdfs:label|skos:definition|bjrd:evidence/oa:exact|bjrd:paragraph/oa:exact ?text .
+          FILTER({condition})
+        }}""")
+    return {(TYPES[slug(r["class"]).rsplit("#", 1)[-1]], slug(r["e"])) for r in rows}
+
+
+def words(q: str) -> str:
+    """A SPARQL regex for ``q`` as whole words (not touching an ASCII letter or digit)."""
+    return '"(^|[^A-Za-z0-9])' + re.escape(q).replace("\\", "\\\\") + '([^A-Za-z0-9]|$)", "i"'
+
+
+def hits(client: httpx.Client, q: str, **params: object) -> list[dict]:
+    response = client.get("/api/search", params={"q": q, **params})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == int(response.headers["X-Total-Count"])
+    return body["results"]
+
+
+@pytest.mark.parametrize("q", ["月进站", "家站", "12345", "代表联络站", "专家顾问"])
+def test_search_chinese_finds_every_substring(client: httpx.Client, graph: KnowledgeGraph, q: str) -> None:
+    found = hits(client, q)
+    expected = matching(graph, f'CONTAINS(STR(?text), "{q}")')
+    assert expected
+    assert {(h["type"], h["id"]) for h in found} == expected
+    assert len(found) == len(expected)
+
+
+@pytest.mark.parametrize("q", ["inspection", "Special Inquiry", "deputies", "budget", "grid"])
+def test_search_english_matches_whole_words_case_insensitively(client: httpx.Client, graph: KnowledgeGraph,
+                                                               q: str) -> None:
+    found = hits(client, q)
+    expected = matching(graph, f"REGEX(STR(?text), {words(q)})")
+    assert expected
+    assert {(h["type"], h["id"]) for h in found} == expected
+    assert hits(client, q.upper()) == found
+
+
+def test_search_english_does_not_match_inside_words(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    partial = matching(graph, 'REGEX(STR(?text), "inspections", "i")') - matching(
+        graph, f"REGEX(STR(?text), {words('inspection')})")
+    assert partial, "the data should have a text with 'inspections' but not 'inspection'"
+    assert not partial & {(h["type"], h["id"]) for h in hits(client, "inspection")}
+    assert hits(client, "inspec") == []
+
+
+@pytest.mark.parametrize("q", ["专题询问", "询问", "Special inquiry", "海淀区", "月进站"])
+def test_search_exact_label_matches_come_first(client: httpx.Client, graph: KnowledgeGraph, q: str) -> None:
+    exact = {(TYPES[slug(r["class"]).rsplit("#", 1)[-1]], slug(r["e"])) for r in select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?e ?class WHERE {{
+          VALUES ?class {{ bjrd:District bjrd:Mechanism bjrd:Theme bjrd:Practice bjrd:Fact }}
+          ?e a ?class ; rdfs:label ?l FILTER(LCASE(STR(?l)) = LCASE("{q}"))
+        }}""")}
+    assert exact
+    found = hits(client, q)
+    assert {(h["type"], h["id"]) for h in found[:len(exact)]} == exact
+    assert all(h["field"] == "label" for h in found[:len(exact)])
+
+
+@pytest.mark.parametrize("q", ["月进站", "budget", "63", "七点行动"])
+def test_search_snippet_marks_the_match_in_the_text(client: httpx.Client, graph: KnowledgeGraph,
+                                                    source_text: str, q: str) -> None:
+    for hit in hits(client, q):
+        marked = re.search(r"«(.*?)»", hit["snippet"])
+        assert marked and marked.group(1).casefold() == q.casefold(), hit
+        plain = hit["snippet"].replace("«", "").replace("»", "").strip("…")
+        if hit["field"] in ("quote", "paragraph"):
+            assert plain in source_text
+        texts = [r["t"] for r in select(graph, PREFIXES + f"""
+            SELECT ?t WHERE {{ <{hit["iri"]}> rdfs:label|skos:definition|bjrd:evidence/oa:exact|bjrd:paragraph/oa:exact ?t }}""")]
+        assert any(plain in t for t in texts), hit
+        assert hit["iri"].endswith("/" + hit["id"])
+
+
+def test_search_results_carry_label_and_district(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    districts = {slug(r["p"]): slug(r["d"]) for r in select(graph, PREFIXES + """
+        SELECT ?p ?d WHERE { ?p bjrd:district ?d }""")}
+    for hit in hits(client, "家站"):
+        assert set(hit["label"]) == {"zh", "en"}
+        if hit["type"] in ("practice", "fact"):
+            assert hit["district"] == districts[hit["id"]]
+        elif hit["type"] == "district":
+            assert hit["district"] == hit["id"]
+        else:
+            assert hit["district"] is None
+
+
+def test_search_type_filter_limit_and_offset(client: httpx.Client) -> None:
+    everything = hits(client, "家站")
+    practices = hits(client, "家站", type="practice")
+    assert practices == [h for h in everything if h["type"] == "practice"]
+    response = client.get("/api/search", params={"q": "家站", "limit": 3, "offset": 2})
+    assert response.json()["results"] == everything[2:5]
+    assert response.json()["total"] == len(everything) == int(response.headers["X-Total-Count"])
+
+
+def test_search_nothing_found_is_empty(client: httpx.Client) -> None:
+    response = client.get("/api/search", params={"q": "zzzqqq"})
+    assert response.status_code == 200
+    assert response.json() == {"total": 0, "results": []}
+    assert response.headers["X-Total-Count"] == "0"
+
+
+@pytest.mark.parametrize(("params", "why"), [
+    ({}, "missing"), ({"q": ""}, "at least 1"), ({"q": "   "}, "spaces"), ({"q": "x" * 201}, "at most 200"),
+    ({"q": "家站", "type": "congress"}, "district"), ({"q": "家站", "limit": 0}, "greater than or equal"),
+])
+def test_search_bad_parameters_are_422(client: httpx.Client, params: dict, why: str) -> None:
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert why in (error["msg"] + error["type"])

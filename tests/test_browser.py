@@ -1,0 +1,270 @@
+"""The pages in a real browser: headless Debian Chromium driven by Playwright, against the live server.
+
+Every test records what the page did: console errors, uncaught exceptions, failed requests,
+responses >= 400 and requests to any host but the server must all be absent. Screenshots go to
+test-output/screenshots/ (gitignored) and are copied to docs/screenshots/ for the README.
+
+Chromium is the system one (/usr/bin/chromium); Playwright never downloads a browser here.
+"""
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from app.config import ROOT
+from app.store.engine import KnowledgeGraph
+from tests.conftest import PREFIXES, LiveServer, select
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
+TIMEOUT_MS = 15_000
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+
+VISIBLE_IDS = """(kind) => window.kgGraph.nodes(`[kind = "${kind}"]`).filter((n) => n.visible()).map((n) => n.data("key"))"""
+
+
+@dataclass
+class Traffic:
+    """What one page did on the network and in its console."""
+
+    origin: str
+    errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    off_origin: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    def on_request(self, url: str) -> None:
+        self.requests += 1
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob", "about"):
+            return
+        if f"{parts.scheme}://{parts.netloc}" != self.origin:
+            self.off_origin.append(url)
+
+    def assert_clean(self) -> None:
+        assert self.requests > 0
+        assert self.errors == [], "console errors"
+        assert self.failed == [], "failed requests"
+        assert self.off_origin == [], "requests to other hosts"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser: Browser, server: LiveServer) -> Iterator[tuple[Page, Traffic]]:
+    """A fresh Chinese-locale page (own storage) and the record of its traffic."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    traffic = Traffic(server.url)
+    page.on("console", lambda message: traffic.errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: traffic.errors.append(str(error)))
+    page.on("requestfailed", lambda request: traffic.failed.append(f"{request.url}: {request.failure}"))
+    page.on("response", lambda response: traffic.failed.append(f"{response.url}: HTTP {response.status}")
+            if response.status >= 400 else None)
+    page.on("request", lambda request: traffic.on_request(request.url))
+    yield page, traffic
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot under test-output/ and copy it to docs/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    shutil.copyfile(path, DOC_SCREENSHOTS / name)
+    return path
+
+
+def open_explore(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/explore?lang=zh")
+    page.wait_for_selector("#network[data-state=ready]")
+
+
+def api_mechanisms(client: httpx.Client) -> dict[str, int]:
+    """Mechanism id -> number of districts sharing it, as /api/mechanisms says."""
+    return {m["id"]: len(m["districts"]) for m in client.get("/api/mechanisms").json()}
+
+
+def test_home_renders_without_errors(page: tuple[Page, Traffic], server: LiveServer, graph: KnowledgeGraph) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/?lang=zh")
+    tab.wait_for_load_state("networkidle")
+    districts = select(graph, PREFIXES + "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a bjrd:District }")[0]["n"]
+    assert tab.locator("[data-stat=districts]").inner_text() == str(districts)
+    assert tab.locator("a[href^='/query']").count() > 0 and tab.locator("a[href^='/explore']").count() > 0
+    screenshot(tab, "home.png")
+    traffic.assert_clean()
+
+
+def test_query_first_example_shows_the_rows_sparql_returns(page: tuple[Page, Traffic], server: LiveServer,
+                                                          client: httpx.Client, graph: KnowledgeGraph) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/query?lang=zh")
+    tab.wait_for_function("() => window.kgYasgui && window.kgExamples")
+    names = tab.evaluate("window.kgExamples")
+    assert names == sorted(name.removeprefix("examples/") for name in graph.queries if name.startswith("examples/"))
+    assert tab.locator(".tabsList .tab").count() == len(names)
+    first = names[0]
+    assert tab.evaluate("window.kgYasgui.getTab().getId()") == first
+    assert tab.locator(".tabsList .tab.active a > span").inner_text() == graph.queries[f"examples/{first}"].meta["title-zh"]
+
+    answer = client.post("/sparql", data={"query": graph.queries[f"examples/{first}"].text},
+                         headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200, f"the first example ({first}) must be a SELECT query"
+    expected = len(answer.json()["results"]["bindings"])
+    assert expected > 0
+
+    tab.locator(".tabPanel.active .yasqe_queryButton").click()
+    tab.wait_for_function("() => { const r = window.kgYasgui.getTab().yasr.results; return r && r.getBindings(); }")
+    assert tab.evaluate("window.kgYasgui.getTab().yasr.results.getBindings().length") == expected
+    tab.locator(".tabPanel.active select.tableSizer").select_option("-1")
+    rows = tab.locator(".tabPanel.active .yasr table.dataTable tbody tr")
+    assert rows.count() == expected
+    screenshot(tab, "query.png")
+    traffic.assert_clean()
+
+
+def test_query_editor_config_keeps_requests_on_origin(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    stale = ('{"namespace":"triply","val":{"endpointHistory":["https://dbpedia.org/sparql"],"tabs":["stale"],'
+             '"active":"stale","tabConfig":{"stale":{"id":"stale","name":"stale","yasqe":{"value":"ASK {}"},'
+             '"yasr":{"settings":{}},"requestConfig":{"endpoint":"https://dbpedia.org/sparql"}}}},'
+             '"exp":2592000,"time":' + "9999999999}")
+    tab.add_init_script(f"window.localStorage.setItem('yagui__config', {stale!r});")
+    tab.goto(f"{server.url}/query?lang=en")
+    tab.wait_for_function("() => window.kgYasgui")
+    config = tab.evaluate("""() => {
+        const t = window.kgYasgui.getTab();
+        return { endpoint: t.getEndpoint(), tabs: Object.keys(window.kgYasgui._tabs),
+                 autocompleters: t.yasqe.config.autocompleters, prefixCcApi: t.yasqe.config.prefixCcApi,
+                 storage: Object.keys(window.localStorage) };
+    }""")
+    assert config["endpoint"] == f"{server.url}/sparql"
+    assert "stale" not in config["tabs"]
+    assert sorted(config["tabs"]) == sorted(tab.evaluate("window.kgExamples"))
+    assert "property" not in config["autocompleters"] and "class" not in config["autocompleters"]
+    assert config["prefixCcApi"] is None
+    assert config["storage"] == ["yagui__config"], "YASGUI must not persist anything"
+    traffic.assert_clean()
+
+
+def test_explore_draws_every_district_and_the_shared_mechanisms(page: tuple[Page, Traffic], server: LiveServer,
+                                                               client: httpx.Client, graph: KnowledgeGraph) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    districts = [d["id"] for d in client.get("/api/districts").json()]
+    count = select(graph, PREFIXES + "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a bjrd:District }")[0]["n"]
+    assert len(districts) == count == 16
+    assert sorted(tab.evaluate(VISIBLE_IDS, "district")) == sorted(districts)
+    shared = {m for m, n in api_mechanisms(client).items() if n >= 2}
+    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == shared
+    assert tab.locator("#matrix tbody tr").count() == count
+    assert tab.locator("#matrix thead th.mech").count() == len(shared)
+    tab.wait_for_timeout(200)
+    screenshot(tab, "explore.png")
+    traffic.assert_clean()
+
+
+def test_explore_min_districts_3_hides_mechanisms_shared_by_fewer(page: tuple[Page, Traffic], server: LiveServer,
+                                                                   client: httpx.Client) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    tab.fill("#min-districts", "3")
+    counts = api_mechanisms(client)
+    visible = set(tab.evaluate(VISIBLE_IDS, "mechanism"))
+    assert visible == {m for m, n in counts.items() if n >= 3}
+    assert all(counts[m] >= 3 for m in visible)
+    assert not visible & {m for m, n in counts.items() if n < 3}
+    assert len(tab.evaluate(VISIBLE_IDS, "district")) == 16
+    headers = tab.locator("#matrix thead th.mech").all()
+    assert len(headers) == len(visible)
+    traffic.assert_clean()
+
+
+def test_explore_theme_filter_keeps_the_theme_mechanisms(page: tuple[Page, Traffic], server: LiveServer,
+                                                         client: httpx.Client) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    counts = api_mechanisms(client)
+    themes = client.get("/api/themes").json()
+    theme = max(themes, key=lambda t: len(t["mechanisms"]))
+    detail = client.get(f"/api/themes/{theme['id']}").json()
+    in_theme = {m["id"] if isinstance(m, dict) else m for m in detail["mechanisms"]}
+    tab.select_option("#theme", theme["id"])
+    tab.wait_for_selector("#network[data-state=ready]")
+    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m in in_theme if counts.get(m, 0) >= 2}
+    traffic.assert_clean()
+
+
+def test_explore_matrix_sorts_by_a_clicked_header(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    header = tab.locator("#matrix thead th.mech").nth(3)
+    mechanism = header.get_attribute("data-sort")
+    column = "() => [...document.querySelectorAll('#matrix thead th')].findIndex((th) => th.dataset.sort === %r)"
+    for order in ("descending", "ascending"):
+        tab.locator(f"#matrix thead th[data-sort='{mechanism}']").click()
+        assert tab.locator(f"#matrix thead th[data-sort='{mechanism}']").get_attribute("aria-sort") == order
+        index = tab.evaluate(column % mechanism)
+        values = tab.evaluate("(i) => [...document.querySelectorAll('#matrix tbody tr')].map((tr) => "
+                              "Number(tr.children[i].dataset.value))", index)
+        assert values == sorted(values, reverse=order == "descending")
+        assert 0 < sum(values) < len(values)
+    traffic.assert_clean()
+
+
+def test_explore_csv_link_downloads_the_matrix_shown(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    link = tab.locator("#matrix-csv")
+    assert link.get_attribute("download") == "district-mechanism-matrix.csv"
+    with tab.expect_download() as download:
+        link.click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    shown = tab.evaluate("() => [...document.querySelectorAll('#matrix thead th.mech')].map((th) => th.dataset.sort)")
+    assert lines[0].split(",") == ["district", *shown]
+    assert len(lines) == 2 + 16
+    traffic.assert_clean()
+
+
+def test_explore_clicking_a_district_opens_its_page(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    # A district whose centre no other node covers, in page coordinates.
+    target = tab.evaluate("""() => {
+        const cy = window.kgGraph, box = cy.container().getBoundingClientRect();
+        const visible = cy.nodes().filter((n) => n.visible());
+        for (const node of visible.filter((n) => n.data("kind") === "district")) {
+            const p = node.renderedPosition();
+            const covered = visible.some((o) => o !== node && (() => {
+                const b = o.renderedBoundingBox({ includeLabels: false });
+                return p.x >= b.x1 && p.x <= b.x2 && p.y >= b.y1 && p.y <= b.y2; })());
+            if (!covered) return { id: node.data("key"), x: box.left + p.x, y: box.top + p.y };
+        }
+        return null;
+    }""")
+    assert target is not None
+    traffic.assert_clean()
+    with tab.expect_navigation() as navigation:
+        tab.mouse.click(target["x"], target["y"])
+    assert urlsplit(tab.url).path == f"/id/district/{target['id']}"
+    assert navigation.value.status == 200

@@ -1,0 +1,420 @@
+"""The encoded graph is faithful to the article and follows data/README.md.
+
+Expectations come from the article text, from /work/shared/CONTRACT.md (the district table)
+and from ad-hoc SPARQL; nothing here restates what the graph should answer.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from app.config import ROOT
+from app.store.engine import KnowledgeGraph
+from tests.conftest import PREFIXES, select
+
+EXCLUSIONS = ROOT / "data" / "number-exclusions.tsv"
+CONTRACT = Path("/work/shared/CONTRACT.md")
+ARABIC = re.compile(r"\d+(?:\.\d+)?%?")
+NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+CHINESE_NUMERAL = re.compile(r"[零一二两三四五六七八九十百千万]+")
+DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+
+# The contract's district table (the source of truth; re-read from CONTRACT.md when present).
+CONTRACT_DISTRICTS: dict[str, tuple[str, str]] = {
+    "dongcheng": ("东城区", "110101"), "xicheng": ("西城区", "110102"), "chaoyang": ("朝阳区", "110105"),
+    "fengtai": ("丰台区", "110106"), "shijingshan": ("石景山区", "110107"), "haidian": ("海淀区", "110108"),
+    "mentougou": ("门头沟区", "110109"), "fangshan": ("房山区", "110111"), "tongzhou": ("通州区", "110112"),
+    "shunyi": ("顺义区", "110113"), "changping": ("昌平区", "110114"), "daxing": ("大兴区", "110115"),
+    "huairou": ("怀柔区", "110116"), "pinggu": ("平谷区", "110117"), "miyun": ("密云区", "110118"),
+    "yanqing": ("延庆区", "110119"),
+}
+
+
+def slug(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def chinese_to_int(numeral: str) -> int | None:
+    """十二 → 12, 两 → 2, 一百零五 → 105; None for what is not a plain Chinese number."""
+    total, digit = 0, None
+    for char in numeral:
+        if char == "零":  # a placeholder for an empty place: 一百零五
+            continue
+        if char in DIGITS:
+            if digit is not None:
+                return None
+            digit = DIGITS[char]
+        elif char in UNITS:
+            total += (1 if digit is None else digit) * UNITS[char]
+            digit = None
+    return total + (digit or 0)
+
+
+def numbers_written(text: str) -> set[Decimal]:
+    """Every number written in ``text``: Arabic digits (whole tokens) and Chinese numerals."""
+    found = {Decimal(m.group()) for m in NUMBER.finditer(text)}
+    for match in CHINESE_NUMERAL.finditer(text):
+        value = chinese_to_int(match.group())
+        if value is not None:
+            found.add(Decimal(value))
+    return found
+
+
+@dataclass(frozen=True)
+class Quote:
+    iri: str
+    exact: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    line: int
+    district: str
+    snippet: str
+    reason: str
+
+
+def read_exclusions() -> list[Exclusion]:
+    out = []
+    for number, line in enumerate(EXCLUSIONS.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        assert len(fields) == 3, f"number-exclusions.tsv:{number}: expected district<TAB>snippet<TAB>reason"
+        out.append(Exclusion(number, *fields))
+    return out
+
+
+def data_graph(graph: KnowledgeGraph) -> str:
+    return f"<{graph.names.data}>"
+
+
+@pytest.fixture(scope="module")
+def quotes(graph: KnowledgeGraph) -> list[Quote]:
+    rows = select(graph, PREFIXES + """
+        SELECT ?q ?exact ?start ?end WHERE { ?q oa:exact ?exact ; oa:start ?start ; oa:end ?end }""")
+    return [Quote(r["q"], r["exact"], r["start"], r["end"]) for r in rows]
+
+
+@pytest.fixture(scope="module")
+def paragraphs(graph: KnowledgeGraph) -> dict[str, tuple[int, int]]:
+    """District slug → (start, end) of its bjrd:paragraph quote."""
+    rows = select(graph, PREFIXES + """
+        SELECT ?d ?start ?end WHERE { ?d a bjrd:District ; bjrd:paragraph [ oa:start ?start ; oa:end ?end ] }""")
+    return {slug(r["d"]): (r["start"], r["end"]) for r in rows}
+
+
+@pytest.fixture(scope="module")
+def fact_quotes(graph: KnowledgeGraph) -> list[dict]:
+    return select(graph, PREFIXES + f"""
+        SELECT ?fact ?district ?value ?exact ?start ?end WHERE {{
+          GRAPH {data_graph(graph)} {{
+            ?fact a bjrd:Fact ; bjrd:district ?district ; schema:value ?value ;
+                  bjrd:evidence [ oa:exact ?exact ; oa:start ?start ; oa:end ?end ] }} }}""")
+
+
+# ---------------------------------------------------------------- quotes
+
+
+def test_quotes_are_verbatim_at_their_offsets(quotes: list[Quote], source_text: str) -> None:
+    assert len(quotes) > 100
+    wrong = [q for q in quotes if q.exact not in source_text or source_text[q.start:q.end] != q.exact]
+    assert not wrong, "\n".join(f"{q.iri} [{q.start},{q.end}) {q.exact!r} != {source_text[q.start:q.end]!r}"
+                                for q in wrong)
+
+
+def test_quotes_occur_once_in_article(quotes: list[Quote], source_text: str) -> None:
+    repeated = {q.iri: source_text.count(q.exact) for q in quotes if source_text.count(q.exact) != 1}
+    assert not repeated, repeated
+
+
+def test_quote_slug_is_slug_of_what_it_evidences(graph: KnowledgeGraph) -> None:
+    rows = select(graph, PREFIXES + "SELECT ?entity ?quote WHERE { ?entity bjrd:evidence ?quote }")
+    assert rows
+    assert [r for r in rows if slug(r["entity"]) != slug(r["quote"])] == []
+
+
+def test_district_paragraphs_are_the_article_paragraphs(
+    graph: KnowledgeGraph, paragraphs: dict[str, tuple[int, int]], district_paragraphs: dict[str, tuple[int, int]]
+) -> None:
+    names = {slug(r["d"]): r["zh"] for r in select(graph, PREFIXES + """
+        SELECT ?d ?zh WHERE { ?d a bjrd:District ; rdfs:label ?zh FILTER (lang(?zh) = "zh") }""")}
+    assert {names[s]: span for s, span in paragraphs.items()} == district_paragraphs
+
+
+def test_evidence_lies_inside_district_paragraph(graph: KnowledgeGraph, paragraphs: dict[str, tuple[int, int]]) -> None:
+    rows = select(graph, PREFIXES + """
+        SELECT ?entity ?district ?start ?end WHERE {
+          ?entity a ?type ; bjrd:district ?district ; bjrd:evidence [ oa:start ?start ; oa:end ?end ] .
+          VALUES ?type { bjrd:Practice bjrd:Fact } }""")
+    assert len(rows) >= 135
+    outside = []
+    for r in rows:
+        start, end = paragraphs[slug(r["district"])]
+        if not (start <= r["start"] and r["end"] <= end):
+            outside.append(f"{r['entity']} [{r['start']},{r['end']}) not in {slug(r['district'])} [{start},{end})")
+    assert not outside, "\n".join(outside)
+
+
+def test_practice_and_fact_slugs_start_with_district(graph: KnowledgeGraph) -> None:
+    rows = select(graph, PREFIXES + "SELECT ?entity ?district WHERE { ?entity bjrd:district ?district }")
+    assert [r["entity"] for r in rows if not slug(r["entity"]).startswith(slug(r["district"]) + "-")] == []
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def test_every_arabic_number_is_a_fact_or_excluded(
+    fact_quotes: list[dict], paragraphs: dict[str, tuple[int, int]], source_text: str
+) -> None:
+    exclusions = read_exclusions()
+    excluded: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for ex in exclusions:
+        start, end = paragraphs[ex.district]
+        at = source_text.find(ex.snippet, start, end)
+        if at >= 0:
+            excluded[ex.district].append((at, at + len(ex.snippet)))
+    missing = []
+    for district, (start, end) in sorted(paragraphs.items()):
+        for match in ARABIC.finditer(source_text, start, end):
+            a, b = match.span()
+            value = Decimal(match.group().rstrip("%"))
+            covered = any(
+                slug(f["district"]) == district and f["start"] <= a and b <= f["end"]
+                and Decimal(str(f["value"])) == value
+                for f in fact_quotes
+            )
+            if not covered and not any(s <= a and b <= e for s, e in excluded[district]):
+                missing.append(f"{district}: {match.group()} at {a} in …{source_text[max(a - 12, 0):b + 12]}…")
+    assert not missing, "numbers neither facts nor in number-exclusions.tsv:\n" + "\n".join(missing)
+
+
+def test_number_exclusions_name_one_real_number_each(
+    fact_quotes: list[dict], paragraphs: dict[str, tuple[int, int]], source_text: str
+) -> None:
+    exclusions = read_exclusions()
+    assert exclusions
+    problems = []
+    for ex in exclusions:
+        if ex.district not in paragraphs:
+            problems.append(f"line {ex.line}: unknown district {ex.district!r}")
+            continue
+        start, end = paragraphs[ex.district]
+        paragraph = source_text[start:end]
+        if paragraph.count(ex.snippet) != 1:
+            times = paragraph.count(ex.snippet)
+            problems.append(f"line {ex.line}: {ex.snippet!r} occurs {times} times in the {ex.district} paragraph")
+            continue
+        at = start + paragraph.index(ex.snippet)
+        numbers = list(ARABIC.finditer(source_text, at, at + len(ex.snippet)))
+        if not numbers:
+            problems.append(f"line {ex.line}: {ex.snippet!r} holds no Arabic number")
+        if not ex.reason.strip():
+            problems.append(f"line {ex.line}: no reason given")
+        # An exclusion is needed only for a number no fact of that district accounts for.
+        needed = [
+            m for m in numbers
+            if not any(slug(f["district"]) == ex.district and f["start"] <= m.start() and m.end() <= f["end"]
+                       and Decimal(str(f["value"])) == Decimal(m.group().rstrip("%")) for f in fact_quotes)
+        ]
+        if numbers and not needed:
+            problems.append(f"line {ex.line}: every number in {ex.snippet!r} is already a fact")
+    assert not problems, "\n".join(problems)
+
+
+def test_fact_quote_contains_its_number(fact_quotes: list[dict]) -> None:
+    assert len(fact_quotes) >= 35
+    wrong = [f"{f['fact']}: {f['value']} not written in {f['exact']!r}" for f in fact_quotes
+             if Decimal(str(f["value"])) not in numbers_written(f["exact"])]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_min_value_equals_value(graph: KnowledgeGraph) -> None:
+    rows = select(graph, PREFIXES + "SELECT ?f ?v ?min WHERE { ?f schema:minValue ?min ; schema:value ?v }")
+    assert [r for r in rows if r["v"] != r["min"]] == []
+
+
+@pytest.mark.parametrize(("numeral", "value"), [("一", 1), ("两", 2), ("十", 10), ("十二", 12), ("三十", 30),
+                                                ("一百零五", 105), ("三千", 3000)])
+def test_chinese_to_int_reads_numerals(numeral: str, value: int) -> None:
+    assert chinese_to_int(numeral) == value
+
+
+# ---------------------------------------------------------------- districts
+
+
+def contract_districts() -> dict[str, tuple[str, str]]:
+    """The district table of CONTRACT.md (two districts per row), or the copy above if the file is absent."""
+    if not CONTRACT.exists():
+        return CONTRACT_DISTRICTS
+    table = {}
+    for line in CONTRACT.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        for i in range(0, len(cells) - 2, 3):
+            district, zh, code = cells[i:i + 3]
+            if re.fullmatch(r"[a-z]+", district) and re.fullmatch(r"\d{6}", code):
+                table[district] = (zh, code)
+    return table
+
+
+def test_contract_copy_matches_contract() -> None:
+    assert contract_districts() == CONTRACT_DISTRICTS
+
+
+def test_sixteen_districts_with_contract_codes_and_labels(graph: KnowledgeGraph) -> None:
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?d ?code ?zh ?en WHERE {{ GRAPH {data_graph(graph)} {{
+          ?d a bjrd:District ; bjrd:divisionCode ?code ; rdfs:label ?zh , ?en .
+          FILTER (lang(?zh) = "zh" && lang(?en) = "en") }} }}""")
+    found = {slug(r["d"]): (r["zh"], r["code"]) for r in rows}
+    assert found == contract_districts()
+    assert len(rows) == 16  # one zh and one en label each
+    assert all(r["en"].lower().startswith(slug(r["d"])) for r in rows)
+
+
+# ---------------------------------------------------------------- sizes
+
+
+def test_graph_has_enough_practices_and_facts(graph: KnowledgeGraph) -> None:
+    counts = select(graph, PREFIXES + f"""
+        SELECT (COUNT(DISTINCT ?p) AS ?practices) (COUNT(DISTINCT ?f) AS ?facts) WHERE {{ GRAPH {data_graph(graph)} {{
+          {{ ?p a bjrd:Practice }} UNION {{ ?f a bjrd:Fact }} }} }}""")[0]
+    assert counts["practices"] >= 100
+    assert counts["facts"] >= 35
+
+
+def test_at_least_twelve_mechanisms_shared_by_two_districts(graph: KnowledgeGraph) -> None:
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?m (COUNT(DISTINCT ?d) AS ?n) WHERE {{
+          GRAPH {data_graph(graph)} {{ ?p bjrd:usesMechanism ?used ; bjrd:district ?d }}
+          ?used skos:broader* ?m .
+        }} GROUP BY ?m HAVING (COUNT(DISTINCT ?d) >= 2)""")
+    assert len(rows) >= 12, [slug(r["m"]) for r in rows]
+
+
+# ---------------------------------------------------------------- mechanisms
+
+
+def test_each_mechanism_minted_once(graph: KnowledgeGraph) -> None:
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?m ?zh WHERE {{ GRAPH {data_graph(graph)} {{
+          ?m a bjrd:Mechanism . OPTIONAL {{ ?m skos:prefLabel ?zh FILTER (lang(?zh) = "zh") }} }} }}""")
+    labels: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        labels[r["m"]].append(r.get("zh"))
+    assert {m: ls for m, ls in labels.items() if len(ls) != 1 or ls[0] is None} == {}
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for m, (zh,) in labels.items():
+        by_label[zh].append(slug(m))
+    assert {zh: ms for zh, ms in by_label.items() if len(ms) > 1} == {}
+
+
+def test_mechanism_links_are_named_in_evidence(graph: KnowledgeGraph) -> None:
+    """Every (mechanism, district) link rests on a practice whose quote names the mechanism (or a narrower one)."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for r in select(graph, PREFIXES + f"""
+            SELECT ?m ?label WHERE {{ GRAPH {data_graph(graph)} {{
+              ?n skos:broader* ?m ; skos:prefLabel|skos:altLabel ?label FILTER (lang(?label) = "zh") }} }}"""):
+        names[r["m"]].add(r["label"])
+    evidence: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in select(graph, PREFIXES + """
+            SELECT ?m ?d ?exact WHERE { ?p a bjrd:Practice ; bjrd:usesMechanism ?m ; bjrd:district ?d ;
+                                           bjrd:evidence/oa:exact ?exact }"""):
+        evidence[(r["m"], r["d"])].append(r["exact"])
+    assert len(evidence) > 100
+    unnamed = sorted(f"{slug(m)} @ {slug(d)}" for (m, d), exacts in evidence.items()
+                     if not any(label in exact for exact in exacts for label in names[m]))
+    assert unnamed == []
+
+
+# ---------------------------------------------------------------- themes
+
+
+def opening_paragraph(source_text: str, district_paragraphs: dict[str, tuple[int, int]]) -> str:
+    before = source_text[: min(start for start, _ in district_paragraphs.values())]
+    return [line.strip() for line in before.splitlines() if line.strip()][-1]
+
+
+def test_top_themes_are_the_five_of_the_opening_paragraph(
+    graph: KnowledgeGraph, source_text: str, district_paragraphs: dict[str, tuple[int, int]]
+) -> None:
+    opening = opening_paragraph(source_text, district_paragraphs)
+    listed = re.search(r"在([^。]*?)等方面", opening)
+    assert listed, opening
+    items = listed.group(1).split("、")
+    assert len(items) == 5
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?t ?zh WHERE {{ <{graph.iri("scheme", "themes")}> skos:hasTopConcept ?t .
+                              ?t skos:prefLabel ?zh FILTER (lang(?zh) = "zh") }}""")
+    assert len(rows) == 5
+    matched = {r["zh"]: [i for i, item in enumerate(items) if r["zh"] in item] for r in rows}
+    assert all(len(hits) == 1 for hits in matched.values()), matched
+    assert sorted(hits[0] for hits in matched.values()) == list(range(5))
+
+
+# ---------------------------------------------------------------- inference
+
+
+def test_inferred_graph_labels_every_pref_label(graph: KnowledgeGraph) -> None:
+    missing = select(graph, PREFIXES + """
+        SELECT ?s ?l WHERE { ?s skos:prefLabel ?l FILTER NOT EXISTS { ?s rdfs:label ?l } }""")
+    assert missing == []
+    inferred = select(graph, PREFIXES + f"""
+        SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.names.inferred}> {{ ?s rdfs:label ?l }}
+                                        ?s skos:prefLabel ?l }}""")[0]["n"]
+    assert inferred > 100
+
+
+def test_inferred_graph_propagates_mechanisms_up_broader(graph: KnowledgeGraph) -> None:
+    missing = select(graph, PREFIXES + f"""
+        SELECT ?p ?b WHERE {{ GRAPH {data_graph(graph)} {{ ?p bjrd:usesMechanism ?m }} ?m skos:broader+ ?b .
+                              FILTER NOT EXISTS {{ ?p bjrd:usesMechanism ?b }} }}""")
+    assert missing == []
+    monthly, stations = graph.iri("mechanism", "monthly-station-visit"), graph.iri("mechanism", "deputy-stations")
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?p WHERE {{
+          GRAPH {data_graph(graph)} {{ ?p bjrd:usesMechanism <{monthly}> }}
+          GRAPH <{graph.names.inferred}> {{ ?p bjrd:usesMechanism <{stations}> }}
+        }}""")
+    assert len(rows) >= 2
+
+
+def test_inferred_graph_propagates_themes_up_broader(graph: KnowledgeGraph) -> None:
+    missing = select(graph, PREFIXES + f"""
+        SELECT ?p ?b WHERE {{ GRAPH {data_graph(graph)} {{ ?p bjrd:theme ?t }} ?t skos:broader+ ?b .
+                              FILTER NOT EXISTS {{ ?p bjrd:theme ?b }} }}""")
+    assert missing == []
+
+
+def test_data_graph_asserts_no_derived_skos_relations(graph: KnowledgeGraph) -> None:
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?s ?p ?o WHERE {{ GRAPH {data_graph(graph)} {{ ?s ?p ?o }}
+          VALUES ?p {{ skos:narrower skos:broaderTransitive skos:narrowerTransitive dcterms:subject }} }}""")
+    assert rows == []
+
+
+def test_data_graph_asserts_no_label_copied_from_pref_label(graph: KnowledgeGraph) -> None:
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?s ?l WHERE {{ GRAPH {data_graph(graph)} {{ ?s skos:prefLabel|skos:altLabel ?l ; rdfs:label ?l }} }}""")
+    assert rows == []
+
+
+def test_data_graph_and_inferred_graph_are_disjoint(graph: KnowledgeGraph) -> None:
+    asserted = {q.triple for q in graph.loaded.data}
+    assert [str(q) for q in graph.loaded.inferred if q.triple in asserted] == []
+
+
+def test_practices_link_only_the_most_specific_concepts(graph: KnowledgeGraph) -> None:
+    """data/README.md: link the most specific mechanism and theme; the broader ones follow by inference."""
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?p ?property ?specific ?broader WHERE {{ GRAPH {data_graph(graph)} {{
+          VALUES ?property {{ bjrd:usesMechanism bjrd:theme }}
+          ?p ?property ?specific , ?broader . ?specific skos:broader+ ?broader }} }}""")
+    assert [f"{slug(r['p'])}: {slug(r['broader'])} is broader than {slug(r['specific'])}" for r in rows] == []
