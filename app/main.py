@@ -18,7 +18,7 @@ from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.limits import install_limits
 from app.observability import install_observability
-from app.routers import api, health, linked_data, pages, sparql
+from app.routers import api, health, linked_data, pages, sparql, writes
 from app.store.engine import KnowledgeGraph
 from app.store.proxy import RemoteQueries
 from app.store.stores import RemoteStore
@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_observability(app, settings)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, sparql, api, linked_data, pages):
+    for module in (health, sparql, writes, api, linked_data, pages):
         app.include_router(module.router)
     return app
 

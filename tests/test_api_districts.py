@@ -11,7 +11,6 @@ import pytest
 from app.store.engine import KnowledgeGraph
 from tests.conftest import PREFIXES, select
 
-
 CHINESE_NUMERALS = {1: "一", 2: "二两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
 
 
@@ -19,7 +18,7 @@ def slug(iri: str) -> str:
     return iri.rsplit("/", 1)[-1]
 
 
-def written(value: int | float, quote: str) -> bool:
+def written(value: float, quote: str) -> bool:
     """Whether the quote states the number, in Arabic digits or (up to ten) as a Chinese numeral."""
     return str(value) in quote or any(c in quote for c in CHINESE_NUMERALS.get(value, ""))
 
@@ -104,7 +103,9 @@ def test_district_haidian_practices_match_the_asserted_data(client: httpx.Client
         SELECT ?p ?kind ?c WHERE {{
           GRAPH <{graph.names.data}> {{
             ?p a bjrd:Practice ; bjrd:district <{graph.iri("district", "haidian")}> .
-            OPTIONAL {{ {{ ?p bjrd:usesMechanism ?c BIND("m" AS ?kind) }} UNION {{ ?p bjrd:theme ?c BIND("t" AS ?kind) }} }}
+            OPTIONAL {{
+              {{ ?p bjrd:usesMechanism ?c BIND("m" AS ?kind) }} UNION {{ ?p bjrd:theme ?c BIND("t" AS ?kind) }}
+            }}
           }}
         }}""")
     expected: dict[str, dict[str, set[str]]] = {}

@@ -65,7 +65,8 @@ def test_mechanisms_broader_and_narrower_match_the_scheme(mechanisms: list[dict]
     broader = {(slug(r["m"]), slug(r["b"])) for r in rows}
     assert {(m["id"], b) for m in mechanisms for b in m["broader"]} == broader
     assert {(n, m["id"]) for m in mechanisms for n in m["narrower"]} == broader
-    tops = {slug(r["m"]) for r in select(graph, PREFIXES + "SELECT ?m WHERE { ?s skos:hasTopConcept ?m . ?m a bjrd:Mechanism }")}
+    tops = {slug(r["m"]) for r in select(graph, PREFIXES + """
+        SELECT ?m WHERE { ?scheme skos:hasTopConcept ?m . ?m a bjrd:Mechanism }""")}
     assert {m["id"] for m in mechanisms if m["top"]} == tops
 
 

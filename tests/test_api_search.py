@@ -94,7 +94,9 @@ def test_search_snippet_marks_the_match_in_the_text(client: httpx.Client, graph:
         if hit["field"] in ("quote", "paragraph"):
             assert plain in source_text
         texts = [r["t"] for r in select(graph, PREFIXES + f"""
-            SELECT ?t WHERE {{ <{hit["iri"]}> rdfs:label|skos:definition|bjrd:evidence/oa:exact|bjrd:paragraph/oa:exact ?t }}""")]
+            SELECT ?t WHERE {{
+              <{hit["iri"]}> rdfs:label|skos:definition|bjrd:evidence/oa:exact|bjrd:paragraph/oa:exact ?t
+            }}""")]
         assert any(plain in t for t in texts), hit
         assert hit["iri"].endswith("/" + hit["id"])
 

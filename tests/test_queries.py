@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from rdflib.plugins.sparql.processor import prepareQuery
@@ -156,6 +157,20 @@ def test_example_returns_results(path: Path, graph: KnowledgeGraph) -> None:
         assert len(graph.backend.construct(text)) >= 1
     else:
         assert len(graph.backend.select(text)) >= 1
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=rel)
+def test_example_runs_on_sparql_endpoint(path: Path, client: httpx.Client) -> None:
+    """The examples become tabs of the query editor: they must run as sent to /sparql."""
+    text = path.read_text(encoding="utf-8")
+    construct = form_of(text) == "CONSTRUCT"
+    accept = "application/n-triples" if construct else "application/sparql-results+json"
+    response = client.post("/sparql", data={"query": text}, headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    if construct:
+        assert len(list(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))) >= 1
+    else:
+        assert len(response.json()["results"]["bindings"]) >= 1
 
 
 @pytest.mark.parametrize("path", CHECKS, ids=rel)

@@ -1,5 +1,6 @@
 """SHACL validation of the whole graph (asserted + ontology + inferred) with pySHACL."""
 
+import re
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -7,6 +8,9 @@ import rdflib
 from pyshacl import validate as shacl_validate
 
 from app.store.convert import to_rdflib_graph
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -21,9 +25,12 @@ class Report:
         g = self.graph
         out = []
         for result in g.subjects(rdflib.RDF.type, sh.ValidationResult):
-            messages = {
-                (m.language or "und"): str(m) for m in g.objects(result, sh.resultMessage) if isinstance(m, rdflib.Literal)
-            }
+            messages: dict[str, str] = {}
+            for m in g.objects(result, sh.resultMessage):
+                if isinstance(m, rdflib.Literal):
+                    # pySHACL drops the language tags of SPARQL-constraint messages: tell zh by its script.
+                    lang = m.language or ("zh" if _HAN.search(str(m)) else "en")
+                    messages[lang] = str(m)
             out.append(
                 {
                     "focus": str(g.value(result, sh.focusNode)),

@@ -203,7 +203,9 @@ class QueryWorkers:
     async def close(self) -> None:
         self._closing = True
         for waiter in self.waiting:
-            waiter.cancel()
+            if not waiter.done():
+                waiter.set_exception(Overloaded("The query workers are restarting on a new graph version; retry.",
+                                                headers={"Retry-After": "1"}))
         for worker in list(self.all):
             self._discard(worker)
         self.idle.clear()

@@ -1,0 +1,154 @@
+"""Writes that cannot break the graph: serialised, applied to a copy, SHACL-gated, atomic.
+
+Every write (a SPARQL Update, or a Graph Store Protocol PUT/POST/DELETE) is applied to a copy
+of the asserted graphs; the entailments are recomputed; the whole is validated against the
+shapes. Only if it conforms is it committed — in one transaction on the store (a single
+SPARQL Update on disk or on a remote store; a fresh store swapped in, in memory) — and a new
+:class:`KnowledgeGraph` (new version, new ETags, fresh derived answers) replaces the old one.
+Otherwise :class:`WriteRejected` carries the SHACL report and the store is left untouched.
+Writers wait for each other (one lock); readers keep the graph they started with.
+
+In updates the default graph is the article's data graph ``{base}/graph/data``; other named
+graphs (further sources) are addressed with ``GRAPH``. The inferred graph is derived: it is
+never written directly.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from app.errors import BadRequest, KGError
+from app.store.engine import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
+from app.store.infer import read_rules
+from app.store.sparql import blank_out
+from app.store.stores import EmbeddedStore, RemoteStore, VERSION
+from app.store.validate import Report
+
+import re
+
+_FORBIDDEN_IN_UPDATES = re.compile(r"(?<![\w:?$])(LOAD|SERVICE)(?![\w:])", re.IGNORECASE)
+
+
+class WriteRejected(KGError):
+    """The change would make the graph non-conforming (HTTP 422); ``report`` says why."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__("the change does not conform to the SHACL shapes; nothing was written")
+        self.report = report
+
+
+@dataclass(frozen=True)
+class Change:
+    """A function from the asserted graphs (name -> triples) to the new asserted graphs."""
+
+    apply: Callable[[dict[str, list[ox.Triple]]], dict[str, list[ox.Triple]]]
+    kind: str  # for logs and metrics: update, put, post, delete
+
+
+def asserted_graphs(graph: KnowledgeGraph) -> dict[str, list[ox.Triple]]:
+    loaded = graph.loaded
+    return {name: [q.triple for q in quads] for name, quads in loaded.graphs.items() if name != graph.names.inferred}
+
+
+def sparql_update(text: str, base_iri: str, data_graph: str) -> Change:
+    """A SPARQL 1.1 Update, with ``data_graph`` as its default graph."""
+    if _FORBIDDEN_IN_UPDATES.search(blank_out(text)):
+        raise BadRequest("LOAD and SERVICE are not allowed in updates: this service never fetches other resources.")
+
+    def apply(graphs: dict[str, list[ox.Triple]]) -> dict[str, list[ox.Triple]]:
+        scratch = ox.Store()
+        for name, triples in graphs.items():
+            target = ox.DefaultGraph() if name == data_graph else ox.NamedNode(name)
+            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
+        try:
+            scratch.update(text, base_iri=base_iri)
+        except SyntaxError as exc:
+            raise BadRequest(f"SPARQL Update syntax error: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise BadRequest(f"The update could not be applied: {exc}") from None
+        out: dict[str, list[ox.Triple]] = {data_graph: [q.triple for q in scratch.quads_for_pattern(None, None, None, ox.DefaultGraph())]}
+        for node in scratch.named_graphs():
+            if isinstance(node, ox.NamedNode):
+                out[node.value] = [q.triple for q in scratch.quads_for_pattern(None, None, None, node)]
+        return out
+
+    return Change(apply, "update")
+
+
+def replace_graph(name: str, triples: list[ox.Triple]) -> Change:
+    return Change(lambda graphs: {**graphs, name: triples}, "put")
+
+
+def merge_into_graph(name: str, triples: list[ox.Triple]) -> Change:
+    def apply(graphs: dict[str, list[ox.Triple]]) -> dict[str, list[ox.Triple]]:
+        current = graphs.get(name, [])
+        return {**graphs, name: current + [t for t in triples if t not in set(current)]}
+
+    return Change(apply, "post")
+
+
+def delete_graph(name: str) -> Change:
+    return Change(lambda graphs: {k: v for k, v in graphs.items() if k != name}, "delete")
+
+
+def prepare(graph: KnowledgeGraph, change: Change) -> Loaded:
+    """The new content (asserted + inferred) after ``change``; raises WriteRejected if it does not conform."""
+    settings = graph.settings
+    graphs = change.apply(asserted_graphs(graph))
+    graphs = {name: triples for name, triples in graphs.items() if name != graph.names.inferred and triples}
+    quads = {name: [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name)) for t in dict.fromkeys(triples)]
+             for name, triples in graphs.items()}
+    loaded = with_inferences(graph.names, quads, graph.loaded.shapes, read_rules(settings.queries_dir))
+    report = validate_loaded(loaded)
+    if not report.conforms:
+        raise WriteRejected(report)
+    return loaded
+
+
+def _ntriples(triples: list[ox.Triple]) -> str:
+    return "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+
+
+def transaction(old: Loaded, new: Loaded, meta: str, version: str) -> str:
+    """One SPARQL Update that turns ``old`` into ``new`` (and records ``version``)."""
+    operations = []
+    for name in sorted(set(old.graphs) | set(new.graphs)):
+        before = {q.triple for q in old.graphs.get(name, [])}
+        after = {q.triple for q in new.graphs.get(name, [])}
+        if before == after:
+            continue
+        removed, added = before - after, after - before
+        blank = any(isinstance(term, ox.BlankNode) for t in removed for term in (t.subject, t.object))
+        if not after:
+            operations.append(f"DROP SILENT GRAPH <{name}>")
+        elif blank:  # DELETE DATA cannot name blank nodes: rewrite the whole graph
+            operations.append(f"DROP SILENT GRAPH <{name}>")
+            operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{_ntriples(sorted(after, key=str))}\n}} }}")
+        else:
+            if removed:
+                operations.append(f"DELETE DATA {{ GRAPH <{name}> {{\n{_ntriples(sorted(removed, key=str))}\n}} }}")
+            if added:
+                operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{_ntriples(sorted(added, key=str))}\n}} }}")
+    operations.append(f"DROP SILENT GRAPH <{meta}>")
+    operations.append(f'INSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <{VERSION.value}> "{version}" }} }}')
+    return " ;\n".join(operations)
+
+
+def commit(graph: KnowledgeGraph, new: Loaded) -> KnowledgeGraph:
+    """Write ``new`` to the store atomically and return the graph that serves it."""
+    version = content_hash(new.quads)
+    store = graph.store
+    if isinstance(store, EmbeddedStore) and store.spec.kind == "memory":
+        fresh = EmbeddedStore(store.spec, graph.settings.base_iri, graph.query_base)
+        fresh.replace({n: [q.triple for q in quads] for n, quads in new.graphs.items()}, [], version)
+        return KnowledgeGraph(graph.settings, fresh, version, loaded=new, report=None)
+    update = transaction(graph.loaded, new, store.meta, version)
+    if isinstance(store, RemoteStore):
+        store.backend.update(update)
+        store.refresh_dataset()
+    else:
+        store.store.update(update)
+        store.store.flush()
+        store.backend.default_graphs = store.content_graphs()
+    return KnowledgeGraph(graph.settings, store, version, loaded=new, report=None)

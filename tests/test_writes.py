@@ -1,0 +1,190 @@
+"""Writes: bearer token, SHACL gate (422 + report, nothing changed), atomic commit with a new
+version, malformed RDF, a second source in its own graph (and deleting it restores every answer),
+serialised concurrent writers."""
+
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import rdflib
+
+from app.config import Settings
+from tests.conftest import LiveServer, serve_in_thread
+
+TOKEN = "test-write-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+BASE = "https://bjrd-kg.example.org"
+SECOND_SOURCE = f"{BASE}/graph/source/bjrd-2023-08-sample"
+
+SECOND_ARTICLE = """
+@prefix bjrd: <https://bjrd-kg.example.org/ontology#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix oa: <http://www.w3.org/ns/oa#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix schema: <https://schema.org/> .
+@prefix src: <https://bjrd-kg.example.org/id/source/> .
+@prefix prac: <https://bjrd-kg.example.org/id/practice/> .
+@prefix quote: <https://bjrd-kg.example.org/id/quote/> .
+@prefix dist: <https://bjrd-kg.example.org/id/district/> .
+@prefix mech: <https://bjrd-kg.example.org/id/mechanism/> .
+@prefix theme: <https://bjrd-kg.example.org/id/theme/> .
+
+src:bjrd-2023-08-sample a schema:Article ;
+    dcterms:title "海淀区人大代表“月进站”活动见闻（示例稿）"@zh , "Deputies' monthly station visits in Haidian (sample)"@en .
+
+prac:haidian-monthly-station-visit-2023-08 a bjrd:Practice ;
+    rdfs:label "组织代表“月进站”听取民意"@zh , "Deputies visit their stations every month to hear the public"@en ;
+    bjrd:district dist:haidian ;
+    bjrd:usesMechanism mech:monthly-station-visit ;
+    bjrd:theme theme:station-building ;
+    bjrd:evidence quote:haidian-monthly-station-visit-2023-08 .
+
+quote:haidian-monthly-station-visit-2023-08 a bjrd:Quote ;
+    oa:exact "海淀区人大组织代表“月进站”，听取群众意见建议" ;
+    oa:start 0 ; oa:end 22 ;
+    dcterms:source src:bjrd-2023-08-sample .
+"""
+
+
+@pytest.fixture(scope="module")
+def writable() -> Iterator[LiveServer]:
+    yield from serve_in_thread(Settings(write_token=TOKEN, query_workers=1, query_timeout_s=5))
+
+
+@pytest.fixture()
+def w(writable: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=writable.url, timeout=60) as c:
+        yield c
+
+
+def count(c: httpx.Client) -> int:
+    r = c.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"})
+    return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_write_without_token_is_401(w: httpx.Client) -> None:
+    r = w.post("/update", content="INSERT DATA { <urn:a> <urn:b> <urn:c> }", headers={"Content-Type": "application/sparql-update"})
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_write_with_wrong_token_is_403(w: httpx.Client) -> None:
+    r = w.put(f"/graph-store?graph=urn:x:g", content="<urn:a> <urn:b> <urn:c> .",
+              headers={"Authorization": "Bearer nope", "Content-Type": "application/n-triples"})
+    assert r.status_code == 403
+
+
+def test_writes_disabled_without_configured_token(client: httpx.Client) -> None:
+    r = client.post("/update", content="INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+                    headers={**AUTH, "Content-Type": "application/sparql-update"})
+    assert r.status_code == 403
+    assert "KG_WRITE_TOKEN" in r.text
+
+
+def test_reads_stay_open(w: httpx.Client) -> None:
+    r = w.get("/graph-store?default", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    assert len(rdflib.Graph().parse(data=r.text, format="turtle")) > 3000
+
+
+def test_conforming_update_commits_new_version(w: httpx.Client, writable: LiveServer) -> None:
+    before_version = writable.graph.version
+    etag = w.get("/api/mechanisms").headers["etag"]
+    update = (f'INSERT DATA {{ <{BASE}/id/mechanism/monthly-station-visit> '
+              '<http://www.w3.org/2004/02/skos/core#altLabel> "代表月月进站"@zh }')
+    r = w.post("/update", content=update, headers={**AUTH, "Content-Type": "application/sparql-update"})
+    assert r.status_code == 204, r.text
+    assert r.headers["x-graph-version"] != before_version == before_version
+    assert writable.graph.version == r.headers["x-graph-version"]
+    assert w.get("/api/mechanisms").headers["etag"] != etag
+    ask = w.get("/sparql", params={"query": 'ASK { ?m <http://www.w3.org/2004/02/skos/core#altLabel> "代表月月进站"@zh }'})
+    assert ask.json()["boolean"] is True
+    # and the label is in the default (data) graph, where updates write by default
+    data = w.get("/graph-store?default", headers={"Accept": "application/n-triples"}).text
+    assert "代表月月进站" in data
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/turtle"])
+def test_nonconforming_update_is_422_with_report_and_changes_nothing(w: httpx.Client, writable: LiveServer,
+                                                                      accept: str) -> None:
+    version, triples = writable.graph.version, count(w)
+    dump = w.get("/graph-store?default", headers={"Accept": "application/n-triples"}).content
+    update = f'DELETE WHERE {{ <{BASE}/id/district/haidian> <https://bjrd-kg.example.org/ontology#divisionCode> ?c }}'
+    r = w.post("/update", data={"update": update}, headers={**AUTH, "Accept": accept})
+    assert r.status_code == 422
+    if accept == "application/json":
+        results = r.json()["results"]
+        assert any("S01" in res["shape"] and "GB/T 2260" in res["message_en"] for res in results)
+        assert any("haidian" in res["focus"] for res in results)
+    else:
+        report = rdflib.Graph().parse(data=r.text, format="turtle")
+        assert (None, rdflib.URIRef("http://www.w3.org/ns/shacl#conforms"), rdflib.Literal(False)) in report
+    assert writable.graph.version == version
+    assert count(w) == triples
+    assert w.get("/graph-store?default", headers={"Accept": "application/n-triples"}).content == dump
+
+
+def test_malformed_turtle_is_400_with_position(w: httpx.Client, writable: LiveServer) -> None:
+    version = writable.graph.version
+    r = w.put(f"/graph-store?graph=urn:x:broken", content="<urn:a> <urn:b> \n <urn:c> <urn:d",
+              headers={**AUTH, "Content-Type": "text/turtle"})
+    assert r.status_code == 400
+    assert "line 2" in r.text and "column" in r.text
+    assert writable.graph.version == version
+
+
+def test_update_with_load_or_service_is_refused(w: httpx.Client) -> None:
+    for update in ("LOAD <http://127.0.0.1:1/x.ttl>",
+                   "INSERT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"):
+        r = w.post("/update", content=update, headers={**AUTH, "Content-Type": "application/sparql-update"})
+        assert r.status_code == 400
+
+
+def test_inferred_graph_cannot_be_written(w: httpx.Client) -> None:
+    r = w.put(f"/graph-store?graph={BASE}/graph/inferred", content="<urn:a> <urn:b> <urn:c> .",
+              headers={**AUTH, "Content-Type": "application/n-triples"})
+    assert r.status_code == 400
+
+
+def test_second_source_is_answered_across_sources_and_delete_restores(w: httpx.Client) -> None:
+    route = "/api/mechanisms/monthly-station-visit"
+    before = w.get(route).json()
+    before_shared = w.get("/api/mechanisms/shared").json()
+    assert "haidian" not in [d["id"] for d in before["districts"]]
+
+    r = w.put(f"/graph-store?graph={SECOND_SOURCE}", content=SECOND_ARTICLE,
+              headers={**AUTH, "Content-Type": "text/turtle"})
+    assert r.status_code == 201, r.text
+    during = w.get(route).json()
+    haidian = next(d for d in during["districts"] if d["id"] == "haidian")
+    assert "海淀区人大组织代表“月进站”，听取群众意见建议" in haidian["evidence"]
+    assert {d["id"] for d in before["districts"]} < {d["id"] for d in during["districts"]}
+    graphs = w.get("/sparql", params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"}).json()
+    assert SECOND_SOURCE in {b["g"]["value"] for b in graphs["results"]["bindings"]}
+
+    r = w.delete(f"/graph-store?graph={SECOND_SOURCE}", headers=AUTH)
+    assert r.status_code == 204
+    assert w.get(route).json() == before
+    assert w.get("/api/mechanisms/shared").json() == before_shared
+    assert w.delete(f"/graph-store?graph={SECOND_SOURCE}", headers=AUTH).status_code == 404
+
+
+def test_concurrent_writers_are_serialised(w: httpx.Client, writable: LiveServer) -> None:
+    statuses: list[int] = []
+
+    def write(i: int) -> None:
+        with httpx.Client(base_url=writable.url, timeout=120) as c:
+            r = c.post(f"/graph-store?graph=urn:x:concurrent-{i}", content=f"<urn:x:s{i}> <urn:x:p> \"{i}\" .",
+                       headers={**AUTH, "Content-Type": "application/n-triples"})
+            statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201] * 4
+    for i in range(4):
+        got = w.get(f"/graph-store?graph=urn:x:concurrent-{i}", headers={"Accept": "application/n-triples"})
+        assert got.status_code == 200 and f'"{i}"' in got.text
