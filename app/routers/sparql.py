@@ -32,6 +32,8 @@ DOC = """SPARQL 1.1 Protocol query endpoint (read-only).
 * Results by `Accept` (q-values honoured) or `format=` (json, xml, csv, tsv, turtle, ntriples,
   jsonld, rdfxml, trig, nquads).
 * Relative IRIs resolve against `{KG_BASE_IRI}/`.
+* Answers carry at most `KG_MAX_RESULT_ROWS` rows (triples); a longer one is truncated and says
+  so: header `X-Result-Truncated`, `"truncated": true` in JSON results, a `link` in XML results.
 * Updates, `SERVICE` and `LOAD` are refused with 400. Each query is stopped at its deadline
   (`KG_QUERY_TIMEOUT_S`, default 10 s) with 503; when every query worker is busy: 503 + Retry-After.
 * Without `query`, GET returns the SPARQL Service Description (Turtle by default).
@@ -68,7 +70,10 @@ async def _answer(request: Request, graph: GraphDep, workers: WorkersDep, query:
     named_graphs = [v for k, v in params if k == "named-graph-uri"]
     answer = await workers.run(query, accept, default_graphs, named_graphs)
     fmt = BY_NAME[answer.format_name]
-    return Response(answer.body, media_type=fmt.content_type, headers={"Vary": "Accept"})
+    headers = {"Vary": "Accept"}
+    if answer.truncated:
+        headers["X-Result-Truncated"] = f"true; limit={graph.settings.max_result_rows}"
+    return Response(answer.body, media_type=fmt.content_type, headers=headers)
 
 
 @router.api_route("/sparql", methods=["GET", "HEAD"], summary="SPARQL query (GET) or service description",

@@ -5,8 +5,10 @@ refuses, before any engine sees the text, everything a read-only endpoint must n
 updates (LOAD included), and SERVICE, through which an engine would open network connections.
 """
 
+import json
 import re
 from collections.abc import Sequence
+from itertools import islice
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -68,6 +70,40 @@ class QueryResult:
     body: bytes
     format: Format
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
+    truncated: bool = False  # more rows (triples) than the limit: only the first ones are here
+
+
+def _term_json(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def serialize_solutions(variables: list[str], rows: list, fmt: Format, truncated: bool) -> bytes:
+    """SELECT rows in ``fmt``. A truncated JSON answer says so (``"truncated": true``), as does
+    the XML one (a ``link`` in its head); every format also gets the X-Result-Truncated header."""
+    bindings = [{v: _term_json(row[v]) for v in variables if row[v] is not None} for row in rows]
+    document: dict = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+    if truncated and fmt.name == "json":
+        document["truncated"] = True
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+    if truncated and fmt.name == "xml":
+        document["head"]["link"] = [TRUNCATED_LINK]
+    parsed = ox.parse_query_results(json.dumps(document).encode("utf-8"), format=ox.QueryResultsFormat.JSON)
+    body = parsed.serialize(format=fmt.results)
+    if truncated and fmt.name == "xml":
+        body = body.replace(b"<head>", f'<head><link href="{TRUNCATED_LINK}"/>'.encode(), 1)
+    return body
+
+
+TRUNCATED_LINK = "urn:bjrd-kg:result-truncated"
 
 
 @dataclass(frozen=True)
@@ -82,7 +118,8 @@ def _syntax_error(exc: Exception) -> BadRequest:
     return BadRequest(f"SPARQL syntax error: {exc}")
 
 
-def _oxigraph(backend: OxigraphBackend, query: str, accept: str | None, dataset: Dataset) -> QueryResult:
+def _oxigraph(backend: OxigraphBackend, query: str, accept: str | None, dataset: Dataset,
+              max_rows: int) -> QueryResult:
     kwargs: dict = {"base_iri": backend.base_iri, **backend.dataset_kwargs()}
     if dataset.default_graphs:
         kwargs.pop("use_default_graph_as_union", None)
@@ -95,10 +132,17 @@ def _oxigraph(backend: OxigraphBackend, query: str, accept: str | None, dataset:
         raise _syntax_error(exc) from exc
     if isinstance(result, ox.QueryTriples):
         fmt = negotiate(accept, GRAPH_FORMATS)
-        return QueryResult(serialize_triples(list(result), fmt, backend.base_iri.rstrip("/")), fmt, "CONSTRUCT")
+        triples = list(islice(result, max_rows + 1))
+        truncated = len(triples) > max_rows
+        body = serialize_triples(triples[:max_rows], fmt, backend.base_iri.rstrip("/"))
+        return QueryResult(body, fmt, "CONSTRUCT", truncated)
     fmt = negotiate(accept, RESULT_FORMATS)
-    form = "ASK" if isinstance(result, ox.QueryBoolean) else "SELECT"
-    return QueryResult(result.serialize(format=fmt.results), fmt, form)
+    if isinstance(result, ox.QueryBoolean):
+        return QueryResult(result.serialize(format=fmt.results), fmt, "ASK")
+    variables = [v.value for v in result.variables]
+    rows = list(islice(result, max_rows + 1))
+    truncated = len(rows) > max_rows
+    return QueryResult(serialize_solutions(variables, rows[:max_rows], fmt, truncated), fmt, "SELECT", truncated)
 
 
 def _rdflib(backend: RdflibBackend, query: str, accept: str | None, dataset: Dataset) -> QueryResult:
@@ -129,13 +173,15 @@ def _rdflib(backend: RdflibBackend, query: str, accept: str | None, dataset: Dat
     return QueryResult(parsed.serialize(format=fmt.results), fmt, "ASK" if result.type == "ASK" else "SELECT")
 
 
-def run_query(backend: Backend, query: str, accept: str | None, dataset: Dataset = Dataset()) -> QueryResult:
-    """Screen, run and serialise ``query`` in the format ``accept`` asks for."""
+def run_query(backend: Backend, query: str, accept: str | None, dataset: Dataset = Dataset(),
+              max_rows: int = 100_000) -> QueryResult:
+    """Screen, run and serialise ``query`` in the format ``accept`` asks for (at most ``max_rows``
+    rows or triples: the embedded engine's answers are truncated beyond, and say so)."""
     screen(query)
     if isinstance(backend, RdflibBackend):
         return _rdflib(backend, query, accept, dataset)
     assert isinstance(backend, OxigraphBackend)
-    return _oxigraph(backend, query, accept, dataset)
+    return _oxigraph(backend, query, accept, dataset, max_rows)
 
 
 def offered_for(form: str) -> Sequence[Format]:

@@ -36,6 +36,7 @@ class WorkerConfig:
     nquads: bytes = b""  # the whole dataset (memory store) …
     store_path: str = ""  # … or the on-disk store, opened read-only
     default_graphs: tuple[str, ...] = ()  # the graphs whose union is the default graph
+    max_rows: int = 100_000  # longest answer (rows or triples); longer ones are truncated
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Answer:
     body: bytes
     format_name: str
     form: str
+    truncated: bool = False
 
 
 def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfig) -> None:
@@ -65,8 +67,9 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
         except EOFError:
             return
         try:
-            result = run_query(backend, query, accept, Dataset(tuple(default_graphs), tuple(named_graphs)))
-            conn.send(("ok", result.body, result.format.name, result.form))
+            result = run_query(backend, query, accept, Dataset(tuple(default_graphs), tuple(named_graphs)),
+                               config.max_rows)
+            conn.send(("ok", result.body, result.format.name, result.form, result.truncated))
         except RequestError as exc:
             conn.send(("error", type(exc).__name__, exc.detail))
         except (ValueError, OSError, SyntaxError, TypeError) as exc:
@@ -196,7 +199,7 @@ class QueryWorkers:
         self._release(worker)
         logger.debug("query answered in %.1f ms", (time.monotonic() - started) * 1000)
         if message[0] == "ok":
-            return Answer(message[1], message[2], message[3])
+            return Answer(message[1], message[2], message[3], message[4])
         _, kind, detail = message
         raise _ERRORS.get(kind, BadRequest)(detail)
 
