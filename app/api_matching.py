@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from app.api_catalog import Catalog, LabelText, Text
 from app.api_service import label
-from app.models import SearchHit
+from app.models import SearchHit, SearchResults
 
 CONTEXT = 30
 FIELD_RANK = {"label": 1, "definition": 2, "quote": 3, "paragraph": 4}
@@ -106,3 +106,10 @@ def search(catalog: Catalog, q: str, kind: str | None = None) -> tuple[SearchHit
             "district": entity.district, "field": text.field, "snippet": snippet(text.text, start, end),
         }))
     return tuple(hits)
+
+
+def search_page(catalog: Catalog, q: str, kind: str | None, limit: int | None, offset: int) -> SearchResults:
+    """One page of the hits, with their total."""
+    hits = search(catalog, q, kind)
+    end = None if limit is None else offset + limit
+    return SearchResults(total=len(hits), results=list(hits[offset:end]))

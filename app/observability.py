@@ -26,7 +26,15 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 from pydantic import BaseModel
@@ -41,6 +49,8 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 #: Label of requests that match no route (404s, probes for random paths).
 OTHER = "other"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+#: Longer paths are cut in the access log (a made-up URL must not make a huge log line).
+MAX_LOGGED_PATH = 2048
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -50,6 +60,7 @@ class Metrics:
     """The Prometheus registry of one app and the metrics the middleware updates."""
 
     def __init__(self, app: FastAPI) -> None:
+        disable_created_metrics()  # no *_created series: one per label set, and nothing reads them
         self.registry = CollectorRegistry()
         self.requests = Counter("kg_http_requests", "HTTP requests answered, by route template, method and status.",
                                 ["route", "method", "status"], registry=self.registry)
@@ -90,15 +101,17 @@ class StateCollector(Collector):
             timeouts.add_metric([], workers.timeouts)
             pool.add_metric(["idle"], idle)
             pool.add_metric(["busy"], max(alive - idle, 0))
-            waiting.add_metric([], len(workers.waiting))
+            waiting.add_metric([], len(getattr(workers, "waiting", ())))
             size.add_metric([], workers.size)
         yield from (timeouts, pool, waiting, size)
 
 
 def worker_counts(workers: Any) -> tuple[int, int]:
-    """(alive, idle) query worker processes."""
-    alive = sum(1 for worker in list(workers.all) if worker.process.is_alive())
-    return alive, len(workers.idle)
+    """(alive, idle) query workers: processes for the embedded stores, request slots for a remote one."""
+    processes = getattr(workers, "all", None)
+    if processes is None:
+        return workers.size, len(workers.idle)
+    return sum(1 for worker in list(processes) if worker.process.is_alive()), len(workers.idle)
 
 
 def record_rejected_write(app: FastAPI, reason: str) -> None:
@@ -210,7 +223,7 @@ class ObservabilityMiddleware:
                 "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
                 "request_id": request_id,
                 "method": scope["method"],
-                "path": scope["path"],
+                "path": scope["path"][:MAX_LOGGED_PATH],
                 "status": status,
                 "duration_ms": round(seconds * 1000, 2),
                 "client": client[0] if client else None,
@@ -252,7 +265,7 @@ router = APIRouter(tags=["service"])
 @router.get("/ready", response_model=Readiness, response_model_exclude_none=True, summary="Readiness",
             responses={503: {"model": Readiness, "description": "Not ready: starting, stopping or no query worker"}})
 async def read_ready(request: Request) -> Response | Readiness:
-    """Ready to answer: the graph is loaded and validated and at least one query worker is alive (else 503)."""
+    """Ready to answer: the graph is loaded (and validated) and a query worker is alive; else 503."""
     state = request.app.state
     graph = getattr(state, "graph", None)
     workers = getattr(state, "workers", None)
@@ -261,8 +274,6 @@ async def read_ready(request: Request) -> Response | Readiness:
     alive, idle = worker_counts(workers)
     ready = Readiness(status="ready", graph_version=graph.version, triples=graph.triples, workers_idle=idle,
                       workers=alive)
-    if graph.report is None and state.settings.validate_on_start:
-        return not_ready(ready.model_copy(update={"status": "unavailable", "detail": "The graph is not validated."}))
     if getattr(workers, "_closing", False):
         return not_ready(ready.model_copy(update={"status": "stopping", "detail": "The service is shutting down."}))
     if alive == 0:

@@ -8,7 +8,6 @@ loaded quads (``graph.loaded``) or from the article text — never from the rout
 import base64
 import gzip
 import hashlib
-import json
 from collections import defaultdict
 from html.parser import HTMLParser
 
@@ -195,7 +194,8 @@ def test_district_html_marks_quotes_inside_their_paragraph(client: httpx.Client,
 def test_district_html_language_by_query_parameter(lang: str, label_property: str, client: httpx.Client,
                                                    graph: KnowledgeGraph) -> None:
     iri = graph.iri("district", "haidian")
-    label = select(graph, PREFIXES + f'SELECT ?l WHERE {{ <{iri}> rdfs:label ?l FILTER(LANG(?l) = "{label_property}") }}')
+    label = select(graph, PREFIXES + f"""SELECT ?l WHERE {{ <{iri}> rdfs:label ?l
+                                          FILTER(LANG(?l) = "{label_property}") }}""")
     page = PageText(client.get(f"/id/district/haidian?lang={lang}", headers={"Accept": "text/html"}).text)
     assert page.html_lang == lang
     assert {"zh", "en"} <= page.langs
@@ -210,7 +210,7 @@ def test_district_html_language_by_accept_language(client: httpx.Client) -> None
 
 def test_mechanism_html_lists_every_district_using_it(client: httpx.Client, graph: KnowledgeGraph) -> None:
     iri = graph.iri("mechanism", "deputy-stations")
-    rows = select(graph, PREFIXES + f"""SELECT DISTINCT ?d WHERE {{ ?p bjrd:usesMechanism <{iri}> ; bjrd:district ?d }}""")
+    rows = select(graph, PREFIXES + f"SELECT DISTINCT ?d WHERE {{ ?p bjrd:usesMechanism <{iri}> ; bjrd:district ?d }}")
     page = PageText(client.get("/id/mechanism/deputy-stations?lang=en", headers={"Accept": "text/html"}).text)
     hrefs = {link.split("?")[0] for link in page.links}
     assert len(rows) >= 2
@@ -329,7 +329,8 @@ def test_index_lists_every_entity(kind: str, client: httpx.Client, graph: Knowle
     page = PageText(client.get(f"/id/{kind}/", headers={"Accept": "text/html"}).text)
     listed = {link.split("?")[0] for link in page.links}
     assert {path_of(graph, iri) for iri in expected} <= listed
-    rdf = parse(client.get(f"/id/{kind}/", headers={"Accept": "text/turtle"}).content, "text/turtle", graph.settings.base_iri)
+    turtle = client.get(f"/id/{kind}/", headers={"Accept": "text/turtle"}).content
+    rdf = parse(turtle, "text/turtle", graph.settings.base_iri)
     assert {str(s) for s in rdf.subjects()} == set(expected)
 
 
@@ -452,11 +453,15 @@ def test_void_numbers_match_the_store(client: httpx.Client, graph: KnowledgeGrap
     vocabularies = {str(v) for v in void.objects(dataset, VOID.vocabulary)}
     assert {str(BJRD), str(SKOS), "http://www.w3.org/ns/oa#", "https://schema.org/"} <= vocabularies
     dumps = {str(d) for d in void.objects(dataset, VOID.dataDump)}
-    assert {f"{server.url}/export?format={f}" for f in ("turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads")} == dumps
-    partitions = {void.value(p, VOID["class"]): number(p, VOID.entities) for p in void.objects(dataset, VOID.classPartition)}
-    districts = {t.subject for t in triples if t.predicate.value.endswith("#type") and t.object == ox.NamedNode(str(BJRD.District))}
+    formats = ("turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads")
+    assert {f"{server.url}/export?format={f}" for f in formats} == dumps
+    partitions = {void.value(p, VOID["class"]): number(p, VOID.entities)
+                  for p in void.objects(dataset, VOID.classPartition)}
+    district_class = ox.NamedNode(str(BJRD.District))
+    districts = {t.subject for t in triples if t.predicate.value.endswith("#type") and t.object == district_class}
     assert partitions[BJRD.District] == len(districts) == 16
-    properties = {void.value(p, VOID.property): number(p, VOID.triples) for p in void.objects(dataset, VOID.propertyPartition)}
+    properties = {void.value(p, VOID.property): number(p, VOID.triples)
+                  for p in void.objects(dataset, VOID.propertyPartition)}
     assert sum(properties.values()) == len(triples)
     assert properties[BJRD.usesMechanism] == sum(1 for t in triples if t.predicate.value == str(BJRD.usesMechanism))
 
@@ -528,12 +533,83 @@ def test_ontology_html_documents_every_class_and_property(client: httpx.Client, 
         local = row["term"].split("#")[-1]
         assert f'id="{local}"' in html, local
         assert row["zh"] in text and row["en"] in text
-    district = select(graph, PREFIXES + 'SELECT ?l WHERE { ?d a bjrd:District ; rdfs:label ?l FILTER(LANG(?l) = "zh") }')
+    district = select(graph, PREFIXES + 'SELECT ?l WHERE { ?d a bjrd:District ; rdfs:label ?l '
+                                        'FILTER(LANG(?l) = "zh") }')
     assert any(r["l"] in text for r in district), "no example district on the District class"
 
 
 def test_shapes_turtle_is_the_shapes_file(client: httpx.Client, graph: KnowledgeGraph) -> None:
     response = client.get("/shapes")
     assert response.headers["content-type"].startswith("text/turtle")
-    assert isomorphic(rdflib.Graph().parse(data=response.content, format="turtle"), to_rdflib_graph(graph.loaded.shapes))
+    expected = to_rdflib_graph(graph.loaded.shapes)
+    assert isomorphic(rdflib.Graph().parse(data=response.content, format="turtle"), expected)
     assert client.get("/shapes", headers={"Accept": "text/html"}).status_code == 406
+
+
+# ---------------------------------------------------------------- practice, fact and quote pages
+
+
+def test_practice_html_shows_quote_facts_and_inferred_mechanisms(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    iri = graph.iri("practice", "haidian-expert-adviser-pool")
+    facts = select(graph, PREFIXES + f"""SELECT ?value ?exact WHERE {{
+        ?f bjrd:ofPractice <{iri}> ; schema:value ?value ; bjrd:evidence/oa:exact ?exact }}""")
+    quote = select(graph, PREFIXES + f"SELECT ?exact WHERE {{ <{iri}> bjrd:evidence/oa:exact ?exact }}")
+    text = PageText(client.get("/id/practice/haidian-expert-adviser-pool?lang=en",
+                               headers={"Accept": "text/html"}).text).text
+    assert facts and quote
+    assert quote[0]["exact"] in text
+    for fact in facts:
+        assert str(fact["value"]) in text and fact["exact"] in text
+
+
+def test_fact_html_shows_value_unit_and_quote(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    iri = graph.iri("fact", "haidian-63-expert-advisers")
+    row = select(graph, PREFIXES + f"""SELECT ?value ?unit ?exact WHERE {{ <{iri}> schema:value ?value ;
+        schema:unitText ?unit ; bjrd:evidence/oa:exact ?exact FILTER(LANG(?unit) = "zh") }}""")[0]
+    html = client.get("/id/fact/haidian-63-expert-advisers?lang=zh", headers={"Accept": "text/html"}).text
+    text = PageText(html).text
+    assert str(row["value"]) in text and row["unit"] in text and row["exact"] in text
+
+
+def test_quote_html_shows_the_quote_in_its_paragraph(client: httpx.Client, graph: KnowledgeGraph,
+                                                     source_text: str) -> None:
+    iri = graph.iri("quote", "haidian-63-expert-advisers")
+    row = select(graph, PREFIXES + f"""SELECT ?exact ?start ?end WHERE {{
+        <{iri}> oa:exact ?exact ; oa:start ?start ; oa:end ?end }}""")[0]
+    html = client.get("/id/quote/haidian-63-expert-advisers", headers={"Accept": "text/html"}).text
+    after = source_text[row["end"]:row["end"] + 5]
+    assert f"<mark>{row['exact']}</mark>{after}" in html
+
+
+# ---------------------------------------------------------------- the named queries bind alike everywhere
+
+
+def test_ld_queries_bind_alike_in_every_engine(graph: KnowledgeGraph) -> None:
+    """Substitution (embedded Oxigraph), a VALUES block (remote stores) and initBindings (rdflib) agree."""
+    from app.store.backends import OxigraphBackend, RdflibBackend
+    from app.store.remote import inject_values
+
+    oxigraph = OxigraphBackend(graph.loaded.quads, graph.query_base)
+    reference = RdflibBackend(graph.loaded.quads, graph.query_base)
+    base = graph.settings.base_iri
+    cases = [(name, {"entity": ox.NamedNode(graph.iri(*entity.split("/")))})
+             for name in ("ld_describe", "ld_describe_inverse", "ld_describe_related")
+             for entity in ("district/haidian", "mechanism/monthly-station-visit", "quote/haidian-63-expert-advisers")]
+    cases += [("ld_index", {"prefix": ox.Literal(f"{base}/id/district/")}),
+              ("ld_index_graph", {"prefix": ox.Literal(f"{base}/id/source/")})]
+    cases += [("ld_void_entities", {"uri_space": ox.Literal(f"{base}/id/")}),
+              ("ld_class_examples", {"class": ox.NamedNode(str(BJRD.Fact))}),
+              ("ld_property_examples", {"property": ox.NamedNode(str(BJRD.ofPractice))}),
+              ("ld_labels", {"entity": ox.NamedNode(graph.iri("source", "article"))})]
+
+    def answer(backend: OxigraphBackend | RdflibBackend, text: str, bindings: dict) -> set:
+        if "CONSTRUCT" in text:
+            return {tuple(str(x) for x in t) for t in backend.construct(text, bindings)}
+        return {tuple(sorted((k, str(v)) for k, v in row.items())) for row in backend.select(text, bindings)}
+
+    for name, bindings in cases:
+        text = graph.query(name).text
+        substituted = answer(oxigraph, text, bindings)
+        assert substituted, name
+        assert answer(oxigraph, inject_values(text, bindings), {}) == substituted, name
+        assert answer(reference, text, bindings) == substituted, name

@@ -17,6 +17,7 @@ from :func:`asserted_triples` (everything else is inferred).
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from threading import Lock
+from typing import Generic, TypeVar
 
 import pyoxigraph as ox
 
@@ -36,59 +37,58 @@ BJRD = "https://bjrd-kg.example.org/ontology#"
 
 LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCTERMS + "title", SCHEMA + "name")
 
+V = TypeVar("V")
 Node = ox.NamedNode | ox.BlankNode
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
-class LRU:
-    """A small thread-safe LRU keyed by (graph version, key)."""
+class LRU(Generic[V]):
+    """A small thread-safe LRU cache (keys start with the graph version, so a write starts afresh)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.items: OrderedDict[tuple[str, ...], object] = OrderedDict()
+        self.items: OrderedDict[tuple[str, ...], V] = OrderedDict()
         self.lock = Lock()
 
-    def get(self, key: tuple[str, ...]) -> object | None:
+    def get(self, key: tuple[str, ...]) -> V | None:
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
         return None
 
-    def put(self, key: tuple[str, ...], value: object) -> None:
+    def put(self, key: tuple[str, ...], value: V) -> V:
         with self.lock:
             self.items[key] = value
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
+        return value
 
 
-_descriptions = LRU(2048)
-_asserted = LRU(4)
+_descriptions: LRU[list[ox.Triple]] = LRU(2048)
+_asserted: LRU[frozenset[ox.Triple]] = LRU(4)
 
 
 def describe(graph: KnowledgeGraph, iri: str) -> list[ox.Triple]:
     """The description of ``iri`` (empty when the graph says nothing about it), sorted."""
     key = (graph.version, iri)
     cached = _descriptions.get(key)
-    if cached is None:
-        triples: set[ox.Triple] = set()
-        for name in DESCRIBE_QUERIES:
-            triples.update(graph.construct(name, entity=iri))
-        if not any(t.subject == ox.NamedNode(iri) for t in triples):
-            triples = set()
-        cached = sorted(triples, key=str)
-        _descriptions.put(key, cached)
-    return cached  # type: ignore[return-value]
+    if cached is not None:
+        return cached
+    triples: set[ox.Triple] = set()
+    for name in DESCRIBE_QUERIES:
+        triples.update(graph.construct(name, entity=iri))
+    if not any(t.subject == ox.NamedNode(iri) for t in triples):
+        triples = set()
+    return _descriptions.put(key, sorted(triples, key=str))
 
 
 def asserted_triples(graph: KnowledgeGraph) -> frozenset[ox.Triple]:
     """The triples of the data and ontology graphs (the rest of a description is inferred)."""
-    key = (graph.version,)
-    cached = _asserted.get(key)
-    if cached is None:
-        cached = frozenset(q.triple for q in graph.loaded.data + graph.loaded.ontology)
-        _asserted.put(key, cached)
-    return cached  # type: ignore[return-value]
+    cached = _asserted.get((graph.version,))
+    if cached is not None:
+        return cached
+    return _asserted.put((graph.version,), frozenset(q.triple for q in graph.loaded.data + graph.loaded.ontology))
 
 
 def split_entity_iri(graph: KnowledgeGraph, iri: str) -> tuple[str, str] | None:
@@ -136,8 +136,10 @@ class Description:
 
     def label(self, node: Term, lang: str) -> ox.Literal | None:
         """The best label of ``node`` in ``lang`` (prefLabel, then rdfs:label, title, name)."""
+        if isinstance(node, ox.Literal):
+            return None
         for predicate in LABEL_PROPERTIES:
-            found = self.literal(node, predicate, lang)  # type: ignore[arg-type]
+            found = self.literal(node, predicate, lang)
             if found is not None:
                 return found
         return None

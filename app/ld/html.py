@@ -8,6 +8,7 @@ page and the Turtle at the same IRI say the same thing. Links to entities stay o
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 from urllib.parse import quote as urlquote
 
 import pyoxigraph as ox
@@ -240,7 +241,9 @@ class EntityView:
         district = self.desc.value(record, BJRD + "district")
         if district is None and self.desc.is_a(record, BJRD + "District"):
             district = record
-        paragraph = district and self.desc.value(district, BJRD + "paragraph")  # type: ignore[arg-type]
+        if not isinstance(district, ox.NamedNode):
+            return None
+        paragraph = self.desc.value(district, BJRD + "paragraph")
         return paragraph if isinstance(paragraph, ox.NamedNode) else None
 
     def passages(self, record: ox.NamedNode) -> list[Passage]:
@@ -251,7 +254,8 @@ class EntityView:
 
     def fact_item(self, fact: ox.NamedNode) -> FactItem:
         value = self.desc.value(fact, SCHEMA + "value")
-        unit = self.desc.literal(fact, SCHEMA + "unitText", self.link.lang) or self.desc.literal(fact, SCHEMA + "unitText")
+        unit = (self.desc.literal(fact, SCHEMA + "unitText", self.link.lang)
+                or self.desc.literal(fact, SCHEMA + "unitText"))
         return FactItem(self.link.ref(fact), value.value if value is not None else "",
                         Text(unit.value, unit.language) if unit else None, self.passages(fact))
 
@@ -295,8 +299,8 @@ class EntityView:
         rows = []
         for t in self.desc.triples:
             if t.object == self.node and t.subject != self.node:
-                rows.append(Statement(self.link.ref(t.subject), self.link.term(t.predicate.value), self.link.ref(self.node),
-                                      inferred=t not in self.asserted))
+                rows.append(Statement(self.link.ref(t.subject), self.link.term(t.predicate.value),
+                                      self.link.ref(self.node), inferred=t not in self.asserted))
         return sorted(rows, key=lambda s: (s.predicate.label.value, s.subject.label.value))
 
     def context(self) -> dict[str, object]:
@@ -328,8 +332,8 @@ class EntityView:
         if isinstance(paragraph, ox.NamedNode):
             text = self.desc.literal(paragraph, OA + "exact")
             offset = _int(self.desc.value(paragraph, OA + "start")) or 0
-            spans = [(p.start - offset, p.end - offset) for item in practices + facts  # type: ignore[operator]
-                     for p in item.passages if p.start is not None and p.end is not None]
+            passages = [p for item in [*practices, *facts] for p in item.passages]
+            spans = [(p.start - offset, p.end - offset) for p in passages if p.start is not None and p.end is not None]
             segments = marked_segments(text.value, spans) if text else []
         code = self.desc.literal(self.node, BJRD + "divisionCode")
         congress = self.desc.value(self.node, BJRD + "congress")
@@ -364,15 +368,19 @@ class EntityView:
                 districts[item.district.iri] = item.district
         ordered = sorted(groups, key=lambda d: min(i.order for i in groups[d]))
         desc, node = self.desc, self.node
+
+        def texts(predicate: str) -> list[Text]:
+            return [Text(v.value, v.language) for v in desc.objects(node, predicate) if isinstance(v, ox.Literal)]
+
         return {
-            "pref": [Text(v.value, v.language) for v in desc.objects(node, SKOS + "prefLabel") if isinstance(v, ox.Literal)],
-            "alt": [Text(v.value, v.language) for v in desc.objects(node, SKOS + "altLabel") if isinstance(v, ox.Literal)],
-            "definitions": [Text(v.value, v.language) for v in desc.objects(node, SKOS + "definition")
-                            if isinstance(v, ox.Literal)],
+            "pref": texts(SKOS + "prefLabel"),
+            "alt": texts(SKOS + "altLabel"),
+            "definitions": texts(SKOS + "definition"),
             "broader": self.refs(desc.objects(node, SKOS + "broader")),
             "narrower": self.refs(desc.objects(node, SKOS + "narrower")),
             "schemes": self.refs(desc.objects(node, SKOS + "inScheme")),
-            "groups": [DistrictGroup(districts[d], sorted(groups[d], key=lambda i: (i.order, i.ref.iri))) for d in ordered],
+            "groups": [DistrictGroup(districts[d], sorted(groups[d], key=lambda i: (i.order, i.ref.iri)))
+                       for d in ordered],
             "practice_count": len(items),
             "co_mechanisms": self._tally(r for i in items for r in i.mechanisms if r.iri != node.value),
             "co_themes": self._tally(r for i in items for r in i.themes if r.iri != node.value),
@@ -447,7 +455,7 @@ class TermDoc:
 class OntologyDoc:
     """Documentation of every class and property the ontology graph labels."""
 
-    KINDS = {OWL + "Class": "class", OWL + "ObjectProperty": "object property",
+    KINDS: ClassVar[dict[str, str]] = {OWL + "Class": "class", OWL + "ObjectProperty": "object property",
              OWL + "DatatypeProperty": "datatype property"}
 
     def __init__(self, graph: KnowledgeGraph, lang: str) -> None:
@@ -486,8 +494,8 @@ class OntologyDoc:
             return {}
 
         def one(predicate: str) -> str | None:
-            values = self.objects(node, predicate)
-            return values[0].value if values else None  # type: ignore[attr-defined]
+            values = [v for v in self.objects(node, predicate) if isinstance(v, ox.NamedNode | ox.Literal)]
+            return values[0].value if values else None
 
         return {"iri": node.value, "titles": self.texts(node, DCTERMS + "title"),
                 "descriptions": self.texts(node, DCTERMS + "description"),
@@ -523,25 +531,24 @@ class OntologyDoc:
         )
 
     def examples(self, iri: str, is_class: bool) -> list[tuple[Ref, Ref | Text | None]]:
-        lang = self.link.lang
         out: list[tuple[Ref, Ref | Text | None]] = []
         if is_class:
             for row in self.graph.run("ld_class_examples", **{"class": iri}):
-                out.append((self._row_ref(row["instance"], row.get(f"label_{lang}")), None))
+                out.append((self._row_ref(row["instance"], row.get(f"label_{self.link.lang}")), None))
             return out
         for row in self.graph.run_terms("ld_property_examples", property=iri):
-            subject = row["subject"]
-            label = row.get(f"subject_label_{lang}")
             obj = row["object"]
             shown: Ref | Text
             if isinstance(obj, ox.Literal):
-                text = obj.value if len(obj.value) <= 60 else obj.value[:60] + "…"
-                shown = Text(text, obj.language)
+                shown = Text(obj.value if len(obj.value) <= 60 else obj.value[:60] + "…", obj.language)
             else:
-                obj_label = row.get(f"object_label_{lang}")
-                shown = self._row_ref(obj.value, obj_label.value if obj_label is not None else None)
-            out.append((self._row_ref(subject.value, label.value if label is not None else None), shown))
+                shown = self._labelled(obj.value)
+            out.append((self._labelled(row["subject"].value), shown))
         return out
+
+    def _labelled(self, iri: str) -> Ref:
+        rows = self.graph.run("ld_labels", entity=iri)
+        return self._row_ref(iri, rows[0].get(f"label_{self.link.lang}") if rows else None)
 
     def _row_ref(self, iri: str, label: str | None) -> Ref:
         text = Text(label, self.link.lang) if label else self.link.fallback(iri)

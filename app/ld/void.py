@@ -110,13 +110,16 @@ def void_triples(stats: VoidStats) -> list[ox.Triple]:
         out.append(ox.Triple(ds, v("dataDump"), ox.NamedNode(url)))
         out.append(ox.Triple(ds, v("feature"), ox.NamedNode(FORMATS_NS + FORMAT_IRIS[BY_NAME[name].name])))
     out += [ox.Triple(ds, v("vocabulary"), ox.NamedNode(ns)) for ns in stats.vocabularies]
+    # The dataset's own triples first, then one block per partition: Turtle groups them by subject.
+    parts: list[ox.Triple] = []
     for i, (cls, count) in enumerate(stats.classes):
         part = ox.BlankNode(f"class{i}")
-        out += [ox.Triple(ds, v("classPartition"), part), ox.Triple(part, v("class"), ox.NamedNode(cls)),
-                ox.Triple(part, v("entities"), _int(count))]
+        out.append(ox.Triple(ds, v("classPartition"), part))
+        parts += [ox.Triple(part, v("class"), ox.NamedNode(cls)), ox.Triple(part, v("entities"), _int(count))]
     for i, (prop, triples, subjects, objects) in enumerate(stats.properties):
         part = ox.BlankNode(f"property{i}")
-        out += [ox.Triple(ds, v("propertyPartition"), part), ox.Triple(part, v("property"), ox.NamedNode(prop)),
-                ox.Triple(part, v("triples"), _int(triples)), ox.Triple(part, v("distinctSubjects"), _int(subjects)),
-                ox.Triple(part, v("distinctObjects"), _int(objects))]
-    return out
+        out.append(ox.Triple(ds, v("propertyPartition"), part))
+        parts += [ox.Triple(part, v("property"), ox.NamedNode(prop)), ox.Triple(part, v("triples"), _int(triples)),
+                  ox.Triple(part, v("distinctSubjects"), _int(subjects)),
+                  ox.Triple(part, v("distinctObjects"), _int(objects))]
+    return out + parts

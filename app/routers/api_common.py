@@ -1,14 +1,23 @@
-"""Parameters and documentation shared by the /api routers: paging, errors, examples."""
+"""What the /api routers share: paging, rendering answers once, and their OpenAPI documentation.
 
-from collections.abc import Sequence
+Answers are pure functions of the catalog (one per graph version), so their JSON is rendered
+once per catalog, route arguments and page, and served from memory after that; the route's
+``response_model`` still documents the shape (FastAPI passes a returned Response through).
+"""
+
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from functools import lru_cache
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
+from pydantic import TypeAdapter
 
-T = TypeVar("T")
+from app.api_catalog import Catalog
 
 TOTAL_HEADER = "X-Total-Count"
+JSON = "application/json"
+ANY = TypeAdapter(Any)
 
 
 @dataclass(frozen=True)
@@ -16,14 +25,12 @@ class Page:
     limit: int | None
     offset: int
 
-    def apply(self, items: Sequence[T], response: Response) -> list[T]:
-        """The page of ``items``; the total goes in the X-Total-Count header."""
-        response.headers[TOTAL_HEADER] = str(len(items))
+    def slice(self, items: Sequence[Any]) -> list[Any]:
         end = None if self.limit is None else self.offset + self.limit
         return list(items[self.offset:end])
 
 
-def get_page(
+async def get_page(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="At most this many items (default: all)")] = None,
     offset: Annotated[int, Query(ge=0, description="Skip this many items first")] = 0,
 ) -> Page:
@@ -31,6 +38,23 @@ def get_page(
 
 
 PageDep = Annotated[Page, Depends(get_page)]
+
+Answer = Callable[..., Any]
+
+
+@lru_cache(maxsize=1024)
+def render(answer: Answer, catalog: Catalog, args: tuple[Any, ...], page: Page | None) -> bytes:
+    """The JSON of ``answer(catalog, *args)`` (one page of it for a list), computed once."""
+    value = answer(catalog, *args)
+    return ANY.dump_json(value if page is None else page.slice(value))
+
+
+def respond(answer: Answer, catalog: Catalog, *args: Any, page: Page | None = None) -> Response:
+    """A JSON response with the (cached) answer; a paged list also gets its total in X-Total-Count."""
+    body = render(answer, catalog, args, page)
+    headers = None if page is None else {TOTAL_HEADER: str(len(answer(catalog, *args)))}
+    return Response(body, media_type=JSON, headers=headers)
+
 
 PAGED = {"headers": {TOTAL_HEADER: {"description": "Number of items before limit/offset",
                                     "schema": {"type": "integer"}}}}

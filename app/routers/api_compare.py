@@ -13,7 +13,7 @@ from app.deps import GraphDep
 from app.ld.formats import BY_NAME, Format
 from app.ld.negotiate import negotiate
 from app.models import Comparison, Matrix
-from app.routers.api_params import documented
+from app.routers.api_common import JSON, documented, render
 
 router = APIRouter(prefix="/api", tags=["compare"])
 
@@ -49,9 +49,10 @@ DistrictIds = Annotated[
 
 
 @router.get("/compare", response_model=Comparison, responses=documented(ex.COMPARISON, not_found="district"))
-async def get_compare(graph: GraphDep, districts: DistrictIds) -> Comparison:
+async def get_compare(graph: GraphDep, districts: DistrictIds) -> Response:
     """The mechanisms and themes all the given districts use, and what each pair of them shares."""
-    return service.compare_districts(await catalog_for(graph), tuple(districts))
+    body = render(service.compare_districts, await catalog_for(graph), (tuple(districts),), None)
+    return Response(body, media_type=JSON)
 
 
 @router.get(
@@ -62,13 +63,10 @@ async def get_compare(graph: GraphDep, districts: DistrictIds) -> Comparison:
         406: {"description": "Neither JSON nor CSV is acceptable"},
     },
 )
-async def get_matrix(
-    graph: GraphDep, response: Response, accept: Annotated[str | None, Header()] = None
-) -> Matrix | Response:
+async def get_matrix(graph: GraphDep, accept: Annotated[str | None, Header()] = None) -> Response:
     """The district × mechanism 0/1 matrix as JSON, or as CSV for Accept: text/csv."""
     catalog = await catalog_for(graph)
     chosen = negotiate(accept, MATRIX_FORMATS)
     if chosen is MATRIX_JSON:
-        response.headers["Vary"] = "Accept"
-        return service.read_matrix(catalog)
+        return Response(render(service.read_matrix, catalog, (), None), media_type=JSON, headers={"Vary": "Accept"})
     return Response(service.matrix_csv(catalog), media_type=chosen.content_type, headers={"Vary": "Accept"})

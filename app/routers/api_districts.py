@@ -9,7 +9,7 @@ from app import api_service as service
 from app.api_catalog import catalog_for
 from app.deps import GraphDep
 from app.models import DistrictDetail, DistrictSummary, SimilarDistrict
-from app.routers.api_params import PageDep, documented
+from app.routers.api_common import PageDep, documented, respond
 
 router = APIRouter(prefix="/api/districts", tags=["districts"])
 
@@ -17,19 +17,19 @@ DistrictIdPath = Annotated[str, Path(description="District id (slug)", examples=
 
 
 @router.get("", response_model=list[DistrictSummary], responses=documented(ex.DISTRICTS, paged=True))
-async def get_districts(graph: GraphDep, page: PageDep, response: Response) -> list[DistrictSummary]:
+async def get_districts(graph: GraphDep, page: PageDep) -> Response:
     """The 16 districts with their GB/T 2260 codes, in code order."""
-    return page.apply(service.list_districts(await catalog_for(graph)), response)
+    return respond(service.list_districts, await catalog_for(graph), page=page)
 
 
 @router.get("/{id}", response_model=DistrictDetail, responses=documented(ex.DISTRICT, not_found="district"))
-async def get_district(graph: GraphDep, id: DistrictIdPath) -> DistrictDetail:
+async def get_district(graph: GraphDep, id: DistrictIdPath) -> Response:
     """One district: its practices with their quotes, the mechanisms and themes it uses, and its facts."""
-    return service.read_district(await catalog_for(graph), id)
+    return respond(service.read_district, await catalog_for(graph), id)
 
 
 @router.get("/{id}/similar", response_model=list[SimilarDistrict],
             responses=documented(ex.SIMILAR, not_found="district"))
-async def get_district_similar(graph: GraphDep, id: DistrictIdPath) -> list[SimilarDistrict]:
+async def get_district_similar(graph: GraphDep, id: DistrictIdPath) -> Response:
     """The other 15 districts, most similar first: Jaccard of mechanisms, then of themes, then id."""
-    return service.list_similar(await catalog_for(graph), id)
+    return respond(service.list_similar, await catalog_for(graph), id)

@@ -9,15 +9,15 @@ from app import api_service as service
 from app.api_catalog import catalog_for
 from app.deps import GraphDep
 from app.models import MechanismDetail, MechanismSummary
-from app.routers.api_params import PageDep, documented
+from app.routers.api_common import PageDep, documented, respond
 
 router = APIRouter(prefix="/api/mechanisms", tags=["mechanisms"])
 
 
 @router.get("", response_model=list[MechanismSummary], responses=documented(ex.MECHANISMS, paged=True))
-async def get_mechanisms(graph: GraphDep, page: PageDep, response: Response) -> list[MechanismSummary]:
+async def get_mechanisms(graph: GraphDep, page: PageDep) -> Response:
     """Every mechanism (by id) with the districts that use it, directly or through a narrower mechanism."""
-    return page.apply(service.list_mechanisms(await catalog_for(graph)), response)
+    return respond(service.list_mechanisms, await catalog_for(graph), page=page)
 
 
 # Declared before /{id}: otherwise "shared" would be taken for a mechanism id.
@@ -25,17 +25,16 @@ async def get_mechanisms(graph: GraphDep, page: PageDep, response: Response) -> 
 async def get_mechanisms_shared(
     graph: GraphDep,
     page: PageDep,
-    response: Response,
     min_districts: Annotated[int, Query(ge=1, description="Only mechanisms used by at least this many districts")] = 2,
-) -> list[MechanismSummary]:
+) -> Response:
     """The mechanisms used by at least min_districts districts, most shared first (tie: id)."""
-    return page.apply(service.list_shared_mechanisms(await catalog_for(graph), min_districts), response)
+    return respond(service.list_shared_mechanisms, await catalog_for(graph), min_districts, page=page)
 
 
 @router.get("/{id}", response_model=MechanismDetail, responses=documented(ex.MECHANISM, not_found="mechanism"))
 async def get_mechanism(
     graph: GraphDep,
     id: Annotated[str, Path(description="Mechanism id (slug)", examples=["monthly-station-visit"])],
-) -> MechanismDetail:
+) -> Response:
     """One mechanism, the districts that share it with the verbatim quotes as evidence, and its themes."""
-    return service.read_mechanism(await catalog_for(graph), id)
+    return respond(service.read_mechanism, await catalog_for(graph), id)

@@ -7,10 +7,10 @@ from pydantic import AfterValidator
 
 from app import api_examples as ex
 from app.api_catalog import catalog_for
-from app.api_matching import search
+from app.api_matching import search, search_page
 from app.deps import GraphDep
 from app.models import SearchResults, SearchType
-from app.routers.api_params import PageDep, documented
+from app.routers.api_common import JSON, TOTAL_HEADER, PageDep, documented, render
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -34,9 +34,9 @@ async def get_search(
     graph: GraphDep,
     q: SearchText,
     page: PageDep,
-    response: Response,
     type: Annotated[SearchType | None, Query(description="Only hits of this type")] = None,
-) -> SearchResults:
+) -> Response:
     """Find entities by label (or synonym), definition or quote, Chinese or English; exact label matches first."""
-    hits = search(await catalog_for(graph), q, type)
-    return SearchResults(total=len(hits), results=page.apply(hits, response))
+    catalog = await catalog_for(graph)
+    body = render(search_page, catalog, (q, type, page.limit, page.offset), None)
+    return Response(body, media_type=JSON, headers={TOTAL_HEADER: str(len(search(catalog, q, type)))})

@@ -9,21 +9,21 @@ from app import api_service as service
 from app.api_catalog import catalog_for
 from app.deps import GraphDep
 from app.models import ThemeDetail
-from app.routers.api_params import PageDep, documented
+from app.routers.api_common import PageDep, documented, respond
 
 router = APIRouter(prefix="/api/themes", tags=["themes"])
 
 
 @router.get("", response_model=list[ThemeDetail], responses=documented([ex.THEME], paged=True))
-async def get_themes(graph: GraphDep, page: PageDep, response: Response) -> list[ThemeDetail]:
+async def get_themes(graph: GraphDep, page: PageDep) -> Response:
     """Every theme (by id) with the districts that have practices on it and the mechanisms they use."""
-    return page.apply(service.list_themes(await catalog_for(graph)), response)
+    return respond(service.list_themes, await catalog_for(graph), page=page)
 
 
 @router.get("/{id}", response_model=ThemeDetail, responses=documented(ex.THEME, not_found="theme"))
 async def get_theme(
     graph: GraphDep,
     id: Annotated[str, Path(description="Theme id (slug)", examples=["station-building"])],
-) -> ThemeDetail:
+) -> Response:
     """One theme with its districts and the mechanisms used by its practices."""
-    return service.read_theme(await catalog_for(graph), id)
+    return respond(service.read_theme, await catalog_for(graph), id)

@@ -11,8 +11,9 @@ import base64
 import gzip
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
@@ -32,6 +33,7 @@ from app.store.export import export_bytes
 from app.templating import pick_lang, templates
 
 router = APIRouter(tags=["linked data"])
+Handler = Callable[..., Any]
 
 HTML = BY_NAME["html"]
 RDF_FORMATS = [BY_NAME[n] for n in ("turtle", "jsonld", "ntriples", "rdfxml")]
@@ -40,10 +42,27 @@ SUFFIXES = {f.extension: f for f in PAGE_FORMATS}
 DUMP_FORMATS = list(GRAPH_FORMATS)
 RICH_PAGES = ("district", "mechanism", "theme", "practice", "fact", "quote")
 
-LangQuery = Annotated[str | None, Query(description="Language of the HTML page: zh or en (default: Accept-Language, then zh).")]
-FormatQuery = Annotated[str | None, Query(description="A format name (turtle, jsonld, ntriples, rdfxml, html); overrides Accept.")]
+LangQuery = Annotated[str | None, Query(
+    description="Language of the HTML page: zh or en (default: Accept-Language, then zh).")]
+FormatQuery = Annotated[str | None, Query(
+    description="A format name (turtle, jsonld, ntriples, rdfxml, html); overrides Accept.")]
 
-_pages = LRU(64)
+#: Rendered entity representations, by (graph version, IRI, format, language, service URL).
+_bodies: LRU[bytes] = LRU(2048)
+#: The ontology documentation, by (graph version, "ontology", language).
+_pages: LRU[dict[str, object]] = LRU(64)
+
+
+def read_route(path: str, summary: str, description: str | None = None) -> Callable[[Handler], Handler]:
+    """GET ``path`` (documented) and HEAD ``path`` (the same handler, left out of OpenAPI so that
+    operation ids stay unique)."""
+
+    def decorate(handler: Handler) -> Handler:
+        router.get(path, summary=summary, description=description, response_class=Response)(handler)
+        router.head(path, include_in_schema=False, response_class=Response)(handler)
+        return handler
+
+    return decorate
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -110,8 +129,7 @@ def split_suffix(name: str) -> tuple[str, Format | None]:
 # ------------------------------------------------------------------------------- entities
 
 
-@router.api_route("/id/{kind}/", methods=["GET", "HEAD"], response_class=Response,
-                  summary="Index of the entities of one type (HTML or RDF)")
+@read_route("/id/{kind}/", "Index of the entities of one type (HTML or RDF)")
 def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = None,
                format: FormatQuery = None) -> Response:
     """Every entity of one type (district, mechanism, theme, …), as an HTML list or as RDF by Accept."""
@@ -143,8 +161,7 @@ def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = N
     }, headers=headers)
 
 
-@router.api_route("/id/{kind}/{name}", methods=["GET", "HEAD"], response_class=Response,
-                  summary="An entity IRI, dereferenced by content negotiation")
+@read_route("/id/{kind}/{name}", "An entity IRI, dereferenced by content negotiation")
 def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: LangQuery = None) -> Response:
     """The description of {base}/id/{kind}/{slug}: Turtle, JSON-LD, N-Triples, RDF/XML or HTML by Accept,
     or fixed by a suffix (.ttl .jsonld .nt .rdf .html)."""
@@ -164,12 +181,23 @@ def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: L
         headers["Content-Location"] = f"{path}.{fmt.extension}"
     elif fmt is HTML:
         headers["Vary"] = "Accept-Language"
+    key = (graph.version, iri, fmt.name, language if fmt is HTML else "", service_base(request))
+    body = _bodies.get(key)
+    if body is None:
+        body = _bodies.put(key, render_entity(request, graph, kind, path, triples, fmt, language))
+    return Response(body, media_type=fmt.content_type, headers=headers)
+
+
+def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str, triples: list[ox.Triple],
+                  fmt: Format, lang: str) -> bytes:
+    """One representation of an entity description: RDF, or its HTML page."""
     if fmt is not HTML:
-        return rdf_response(request, graph, triples, fmt, headers)
-    view = EntityView(graph, iri, triples, language).context()
-    template = f"ld/{kind}.html" if kind in RICH_PAGES else "ld/entity.html"
-    return page(request, template, language, {**view, "alternates": alternates(path), "path": path},
-                headers=headers)
+        return rdf_body(request, graph, triples, fmt)
+    iri = graph.iri(kind, path.rsplit("/", 1)[-1])
+    view = EntityView(graph, iri, triples, lang).context()
+    template = templates.get_template(f"ld/{kind}.html" if kind in RICH_PAGES else "ld/entity.html")
+    context = {**view, "request": request, "lang": lang, "alternates": alternates(path), "path": path}
+    return template.render(context).encode("utf-8")
 
 
 # ------------------------------------------------------------------------------- dumps
@@ -185,22 +213,20 @@ class Dump:
         return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
-_dumps = LRU(32)
+_dumps: LRU["Dump"] = LRU(32)
 
 
 def build_dump(graph: KnowledgeGraph, fmt: Format, inferred: bool, context_url: str) -> Dump:
     key = (graph.version, fmt.name, str(inferred), context_url if fmt.name == "jsonld" else "")
     cached = _dumps.get(key)
-    if cached is None:
-        if fmt.name == "jsonld":
-            ntriples = export_bytes(graph, BY_NAME["ntriples"], inferred=inferred)
-            triples = [q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)]
-            body = compact(triples, context_url)
-        else:
-            body = export_bytes(graph, fmt, inferred=inferred)
-        cached = Dump(body, gzip.compress(body, compresslevel=6, mtime=0))
-        _dumps.put(key, cached)
-    return cached  # type: ignore[return-value]
+    if cached is not None:
+        return cached
+    if fmt.name == "jsonld":
+        ntriples = export_bytes(graph, BY_NAME["ntriples"], inferred=inferred)
+        body = compact([q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)], context_url)
+    else:
+        body = export_bytes(graph, fmt, inferred=inferred)
+    return _dumps.put(key, Dump(body, gzip.compress(body, compresslevel=6, mtime=0)))
 
 
 def accepts_gzip(header: str | None) -> bool:
@@ -235,8 +261,7 @@ EXPORT_DOC = """The whole dataset as a file.
 """
 
 
-@router.api_route("/export", methods=["GET", "HEAD"], response_class=Response, summary="Dump of the dataset",
-                  description=EXPORT_DOC)
+@read_route("/export", "Dump of the dataset", EXPORT_DOC)
 def read_export(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
         description="turtle, ntriples, jsonld, rdfxml, trig or nquads (overrides Accept)")] = None,
         inferred: Annotated[bool, Query(description="Graph formats: add the inferred triples.")] = False) -> Response:
@@ -260,21 +285,16 @@ def read_export(request: Request, graph: GraphDep, format: Annotated[str | None,
 # ------------------------------------------------------------------------------- VoID
 
 
-_void = LRU(8)
+_void: LRU[VoidStats] = LRU(8)
 
 
-@router.api_route("/void", methods=["GET", "HEAD"], response_class=Response, summary="VoID description")
-@router.api_route("/.well-known/void", methods=["GET", "HEAD"], response_class=Response,
-                  summary="VoID description (well-known location)")
+@read_route("/void", "VoID description")
+@read_route("/.well-known/void", "VoID description (well-known location)")
 def read_void(request: Request, graph: GraphDep, lang: LangQuery = None, format: FormatQuery = None) -> Response:
     """The VoID description of the dataset: sizes, class and property partitions, dumps, endpoint."""
     fmt, negotiated = choose(request, PAGE_FORMATS, format)
     base = service_base(request)
-    stats = _void.get((graph.version, base))
-    if stats is None:
-        stats = void_stats(graph, base)
-        _void.put((graph.version, base), stats)
-    assert isinstance(stats, VoidStats)
+    stats = _void.get((graph.version, base)) or _void.put((graph.version, base), void_stats(graph, base))
     headers = {"Vary": "Accept, Accept-Language"} if negotiated else {}
     if fmt is not HTML:
         return rdf_response(request, graph, void_triples(stats), fmt, headers)
@@ -290,16 +310,14 @@ def read_void(request: Request, graph: GraphDep, lang: LangQuery = None, format:
 # ------------------------------------------------------------------------------- context, ontology, shapes
 
 
-@router.api_route("/context.jsonld", methods=["GET", "HEAD"], response_class=Response,
-                  summary="The JSON-LD context of every JSON-LD answer")
+@read_route("/context.jsonld", "The JSON-LD context of every JSON-LD answer")
 def read_context() -> Response:
     """The JSON-LD context: short keys for the bjrd, SKOS, RDFS, Web Annotation and schema.org terms."""
     body = json.dumps(context_document(), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
     return Response(body, media_type=BY_NAME["jsonld"].content_type)
 
 
-@router.api_route("/ontology", methods=["GET", "HEAD"], response_class=Response,
-                  summary="The ontology (RDF by Accept, or HTML documentation)")
+@read_route("/ontology", "The ontology (RDF by Accept, or HTML documentation)")
 def read_ontology(request: Request, graph: GraphDep, lang: LangQuery = None, format: FormatQuery = None) -> Response:
     """The bjrd ontology: Turtle by default, JSON-LD, N-Triples, RDF/XML, or HTML documentation."""
     fmt, negotiated = choose(request, PAGE_FORMATS, format)
@@ -311,9 +329,7 @@ def read_ontology(request: Request, graph: GraphDep, lang: LangQuery = None, for
     context = _pages.get(key)
     if context is None:
         doc = OntologyDoc(graph, language)
-        context = {"ontology": doc.ontology(), "terms": doc.terms()}
-        _pages.put(key, context)
-    assert isinstance(context, dict)
+        context = _pages.put(key, {"ontology": doc.ontology(), "terms": doc.terms()})
     return page(request, "ld/ontology.html", language, {
         **context,
         "alternates": [{"name": f.name, "href": f"/ontology?format={f.name}", "type": f.media_type}
@@ -321,7 +337,7 @@ def read_ontology(request: Request, graph: GraphDep, lang: LangQuery = None, for
     }, headers=headers)
 
 
-@router.api_route("/shapes", methods=["GET", "HEAD"], response_class=Response, summary="The SHACL shapes")
+@read_route("/shapes", "The SHACL shapes")
 def read_shapes(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
         description="turtle, jsonld, ntriples or rdfxml (overrides Accept)")] = None) -> Response:
     """The SHACL shapes the data conforms to (Turtle by default)."""

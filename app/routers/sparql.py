@@ -76,8 +76,8 @@ async def _answer(request: Request, graph: GraphDep, workers: WorkersDep, query:
     return Response(answer.body, media_type=fmt.content_type, headers=headers)
 
 
-@router.api_route("/sparql", methods=["GET", "HEAD"], summary="SPARQL query (GET) or service description",
-                  description=DOC, response_class=Response)
+@router.head("/sparql", include_in_schema=False)
+@router.get("/sparql", summary="SPARQL query (GET) or service description", description=DOC, response_class=Response)
 async def sparql_get(request: Request, graph: GraphDep, workers: WorkersDep) -> Response:
     """Run a SPARQL query given as `?query=`; without it, describe the service."""
     params = _params(request.scope.get("query_string", b""), "URL query string")

@@ -153,7 +153,8 @@ async def post_update(request: Request) -> Response:
     return await apply(request, sparql_update(text, graph.query_base, graph.names.data))
 
 
-@router.api_route("/graph-store", methods=["GET", "HEAD"], summary="Graph Store Protocol: read a graph")
+@router.head("/graph-store", include_in_schema=False)
+@router.get("/graph-store", summary="Graph Store Protocol: read a graph")
 async def read_graph(request: Request) -> Response:
     """The triples of one named graph (`?graph=IRI`, or `?default` for the data graph), by content negotiation."""
     name = _graph_param(request)

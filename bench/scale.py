@@ -1,0 +1,703 @@
+"""Scaling curve: load time, peak memory and route latency of the three store backends, 10k to 10M triples.
+
+    .venv/bin/pip install -e '.[bench]'                      # oxigraph (server), matplotlib, httpx
+    .venv/bin/python bench/scale.py run --sizes 10000,100000 --backends memory,disk,sparql
+    .venv/bin/python bench/scale.py phases --size 1000000    # where the start-up time goes (in-process)
+    .venv/bin/python bench/scale.py report                   # bench/RESULTS-scale.md and bench/scaling.png
+
+``run`` generates the data directories with bench/generate.py (under ``--work``, default
+/tmp/kgscale) and, for each size and backend, starts the service exactly as a user would:
+
+* ``memory``: ``KG_STORE=memory kg serve``; load time = process start to ``/health`` answering
+  (read, infer, SHACL-validate, query workers up);
+* ``disk``: ``KG_STORE=disk:DIR kg serve`` on an empty DIR (first start loads like memory), then a
+  restart on the filled DIR (serves what is stored);
+* ``sparql``: ``oxigraph serve --location DIR`` (on disk), ``kg load --into sparql:…`` (validates, then
+  pushes by the Graph Store Protocol), then ``KG_STORE=sparql:… kg serve``.
+
+Peak RSS is sampled every 0.25 s as the sum over the server and its child processes (the query
+workers), and also read from /proc VmHWM of each process before it is stopped (the sum of the
+per-process peaks is an upper bound). Latency is sequential (one request after another) over
+loopback, after one warm-up request whose time is recorded as ``first_ms`` (the very first /api
+request builds the route catalog). A configuration whose start exceeds ``--budget-s`` or whose
+memory exceeds ``--rss-cap-gb`` is stopped and reported with what was measured. Each result is one
+JSON file in bench/scale_results/; ``report`` turns them into the Markdown table and the plot.
+Run by hand on an otherwise idle machine; the load average is recorded with every figure.
+"""
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, free_port, machine  # noqa: E402
+
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "scale_results"
+SIZES = [10_000, 100_000, 1_000_000, 10_000_000]
+BACKENDS = ["memory", "disk", "sparql"]
+
+#: (label, URL) — one representative URL per /api route; ``{mechanism}`` and ``{theme}`` are filled
+#: from the running service (the most shared mechanism, a theme with narrower ones).
+ROUTES = [
+    ("/api/districts", "/api/districts"),
+    ("/api/districts/{id}", "/api/districts/haidian"),
+    ("/api/districts/{id}/similar", "/api/districts/haidian/similar"),
+    ("/api/mechanisms", "/api/mechanisms"),
+    ("/api/mechanisms/shared", "/api/mechanisms/shared"),
+    ("/api/mechanisms/{id}", "/api/mechanisms/{mechanism}"),
+    ("/api/themes", "/api/themes"),
+    ("/api/themes/{id}", "/api/themes/{theme}"),
+    ("/api/compare", "/api/compare?districts=haidian,chaoyang"),
+    ("/api/search", "/api/search?q=%E4%BB%A3%E8%A1%A8"),  # 代表
+    ("/api/matrix", "/api/matrix"),
+]
+QUERIES = sorted((ROOT / "queries" / "examples").glob("*.rq"))
+
+
+# ---------------------------------------------------------------- processes and memory
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of ``pid`` in kB (empty when it is gone)."""
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                out[line.split(":")[0]] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError):
+        return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += children.get(p, [])
+    return found
+
+
+class Watch:
+    """Samples the summed RSS of a process tree; kills the tree above ``cap_kb``."""
+
+    def __init__(self, pid: int, cap_kb: int, interval: float = 0.25) -> None:
+        self.pid, self.cap_kb, self.interval = pid, cap_kb, interval
+        self.peak_kb = 0
+        self.hwm_kb: dict[int, int] = {}
+        self.cpu_s: dict[int, float] = {}
+        self.killed = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def sample(self) -> None:
+        total = 0
+        for p in descendants(self.pid):
+            st = proc_status(p)
+            total += st.get("VmRSS", 0)
+            self.hwm_kb[p] = max(self.hwm_kb.get(p, 0), st.get("VmHWM", 0))
+            self.cpu_s[p] = max(self.cpu_s.get(p, 0.0), cpu_seconds(p))
+        self.peak_kb = max(self.peak_kb, total)
+        if total > self.cap_kb and not self.killed:
+            self.killed = True
+            kill_group(self.pid)
+
+    def stop(self) -> None:
+        self.sample()
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def hwm_sum_mb(self) -> float:
+        return round(sum(self.hwm_kb.values()) / 1024, 1)
+
+    @property
+    def peak_mb(self) -> float:
+        return round(self.peak_kb / 1024, 1)
+
+
+def kill_group(pid: int) -> None:
+    """Stop the process group we started with ``pid`` as leader (the server and its workers)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def launch(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop_process(p: subprocess.Popen) -> None:
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            kill_group(p.pid)
+            p.wait()
+
+
+def wait_until_up(url: str, p: subprocess.Popen, watch: Watch, deadline: float) -> httpx.Response:
+    """Poll ``url`` until it answers 200; raises TimeoutError / RuntimeError (process died)."""
+    while time.monotonic() < deadline:
+        if p.poll() is not None:
+            raise RuntimeError(f"exited with {p.returncode}" + (" (killed at the RSS cap)" if watch.killed else ""))
+        try:
+            r = httpx.get(url, timeout=5)
+            if r.status_code == 200:
+                return r
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{url} not up within the budget")
+
+
+def loadavg() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def log_tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------- latency
+
+
+@dataclass
+class Timing:
+    url: str
+    status: int
+    bytes: int = 0
+    first_ms: float = 0.0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    n: int = 0
+    note: str = ""
+
+
+def measure(client: httpx.Client, method: str, url: str, seconds: float, max_n: int, min_n: int,
+            **kwargs: Any) -> Timing:
+    """First request, then sequential requests for ``seconds`` (at least ``min_n``, at most ``max_n``)."""
+    t = time.perf_counter()
+    r = client.request(method, url, **kwargs)
+    first = (time.perf_counter() - t) * 1000
+    timing = Timing(url, r.status_code, len(r.content), round(first, 2))
+    if r.status_code != 200:
+        timing.note = r.text[:200]
+        return timing
+    samples: list[float] = []
+    stop_at = time.monotonic() + seconds
+    while len(samples) < max_n and (len(samples) < min_n or time.monotonic() < stop_at):
+        t = time.perf_counter()
+        r = client.request(method, url, **kwargs)
+        samples.append((time.perf_counter() - t) * 1000)
+        if r.status_code != 200:
+            timing.note = f"HTTP {r.status_code} during the run: {r.text[:200]}"
+            break
+    samples.sort()
+    timing.n = len(samples)
+    if samples:
+        timing.p50_ms = round(statistics.median(samples), 2)
+        timing.p99_ms = round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 2)
+    return timing
+
+
+def bench_service(base: str, seconds: float, query_seconds: float) -> dict[str, Any]:
+    """Every /api route the running service offers, and every example query through /sparql."""
+    out: dict[str, Any] = {"routes": {}, "queries": {}, "skipped": []}
+    with httpx.Client(base_url=base, timeout=900) as client:
+        paths = set(client.get("/openapi.json").json()["paths"])
+        t = time.perf_counter()
+        r = client.get("/api/districts")
+        out["first_api_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        out["first_api_status"] = r.status_code
+        shared = client.get("/api/mechanisms/shared", params={"limit": 1})
+        mechanism = shared.json()[0]["id"] if shared.status_code == 200 and shared.json() else "deputy-stations"
+        themes = client.get("/api/themes").json() if "/api/themes" in paths else []
+        theme = next((t["id"] for t in themes if t["id"] == "station-building"), themes[0]["id"] if themes else "x")
+        out["ids"] = {"mechanism": mechanism, "theme": theme}
+        covered = set()
+        for label, url in ROUTES:
+            if label not in paths:
+                out["skipped"].append(f"{label}: not in /openapi.json")
+                continue
+            covered.add(label)
+            timing = measure(client, "GET", url.format(mechanism=mechanism, theme=theme), seconds, 300, 5)
+            if timing.status == 404:
+                out["skipped"].append(f"{label}: 404")
+            out["routes"][label] = asdict(timing)
+        out["not_benchmarked"] = sorted(p for p in paths if p.startswith("/api/") and p not in covered)
+        for path in QUERIES:
+            query = path.read_text(encoding="utf-8")
+            timing = measure(client, "POST", "/sparql", query_seconds, 100, 3, data={"query": query})
+            timing.url = f"/sparql ({path.name})"
+            out["queries"][path.stem] = asdict(timing)
+    return out
+
+
+# ---------------------------------------------------------------- one configuration
+
+
+@dataclass
+class Result:
+    size: int
+    backend: str
+    status: str = "not run"
+    triples: int | None = None
+    load_s: float | None = None
+    load_cpu_s: float | None = None
+    peak_rss_mb: float | None = None
+    hwm_sum_mb: float | None = None
+    kg_load_s: float | None = None
+    kg_load_cpu_s: float | None = None
+    kg_load_maxrss_mb: float | None = None
+    service_start_s: float | None = None
+    oxigraph_hwm_mb: float | None = None
+    restart_s: float | None = None
+    restart_rss_mb: float | None = None
+    loadavg_before: float = 0.0
+    loadavg_after: float = 0.0
+    bench: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def data_dir(work: Path, size: int) -> Path:
+    out = work / f"data-{size}"
+    if not (out / "districts").exists():
+        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--triples", str(size), "--out", str(out)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def serve(result: Result, env: dict[str, str], log: Path, args: argparse.Namespace,
+          started: float | None = None) -> tuple[subprocess.Popen, Watch, str] | None:
+    """Start ``kg serve`` and wait for /health; fills load figures. None when it did not come up."""
+    port = free_port()
+    started = started or time.monotonic()
+    t0 = time.monotonic()
+    p = launch([str(BIN / "kg"), "serve", "--port", str(port), "--log-level", "warning"], env, log)
+    watch = Watch(p.pid, int(args.rss_cap_gb * 2**20))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        health = wait_until_up(f"{base}/health", p, watch, t0 + args.budget_s)
+    except (TimeoutError, RuntimeError) as exc:
+        result.status = f"failed: {exc}"
+        result.notes.append(f"kg serve: {exc} after {time.monotonic() - t0:.0f} s; log: {log_tail(log)}")
+        watch.stop()
+        stop_process(p)
+        result.peak_rss_mb, result.hwm_sum_mb = watch.peak_mb, watch.hwm_sum_mb
+        return None
+    elapsed = time.monotonic() - t0
+    watch.sample()
+    result.triples = health.json()["triples"]
+    result.service_start_s = round(elapsed, 2)
+    result.load_s = round(time.monotonic() - started, 2)
+    result.load_cpu_s = round(sum(watch.cpu_s.values()), 1)
+    return p, watch, base
+
+
+def run_config(size: int, backend: str, args: argparse.Namespace) -> Result:
+    result = Result(size, backend, loadavg_before=loadavg())
+    data = data_dir(args.work, size)
+    logs = args.work / "logs"
+    env = {"KG_DATA_DIR": str(data), "KG_QUERY_TIMEOUT_S": str(args.query_timeout_s)}
+    store_dir = args.work / f"store-{backend}-{size}"
+    shutil.rmtree(store_dir, ignore_errors=True)
+    oxigraph = None
+    oxi_watch = None
+    try:
+        if backend == "memory":
+            env["KG_STORE"] = "memory"
+            started = None
+        elif backend == "disk":
+            env["KG_STORE"] = f"disk:{store_dir}"
+            started = None
+        else:
+            oport = free_port()
+            oxigraph = launch([str(BIN / "oxigraph"), "serve", "--location", str(store_dir), "--bind",
+                               f"127.0.0.1:{oport}"], {}, logs / f"oxigraph-{size}.log")
+            oxi_watch = Watch(oxigraph.pid, int(args.rss_cap_gb * 2**20))
+            wait_until_up(f"http://127.0.0.1:{oport}/query?query=ASK%7B%7D", oxigraph, oxi_watch, time.monotonic() + 60)
+            o = f"http://127.0.0.1:{oport}"
+            env["KG_STORE"] = f"sparql:{o}/query;update={o}/update;gsp={o}/store"
+            started = time.monotonic()
+            if not kg_load(result, env, logs / f"kg-load-{size}.log", args):
+                return result
+        up = serve(result, env, logs / f"serve-{backend}-{size}.log", args, started)
+        if up is None:
+            return result
+        p, watch, base = up
+        try:
+            result.bench = bench_service(base, args.seconds, args.query_seconds)
+        finally:
+            watch.stop()
+            result.peak_rss_mb, result.hwm_sum_mb = watch.peak_mb, watch.hwm_sum_mb
+            stop_process(p)
+        result.status = "done"
+        if backend == "disk":
+            restart(result, env, logs / f"serve-disk-restart-{size}.log", args)
+    finally:
+        if oxigraph is not None:
+            oxi_watch.stop()
+            result.oxigraph_hwm_mb = round(max(oxi_watch.hwm_kb.values(), default=0) / 1024, 1)
+            stop_process(oxigraph)
+        if not args.keep_stores:
+            shutil.rmtree(store_dir, ignore_errors=True)
+        result.loadavg_after = loadavg()
+    return result
+
+
+def kg_load(result: Result, env: dict[str, str], log: Path, args: argparse.Namespace) -> bool:
+    """``kg load --into`` the remote store; fills kg_load_*; False when it failed or ran out of budget."""
+    # Uploading a large graph takes longer than one query: give kg load its own deadline.
+    load_env = {**env, "KG_QUERY_TIMEOUT_S": str(args.budget_s)}
+    t0 = time.monotonic()
+    p = launch([str(BIN / "kg"), "load", "--into", env["KG_STORE"]], load_env, log)
+    watch = Watch(p.pid, int(args.rss_cap_gb * 2**20))
+    rusage = None
+    while time.monotonic() < t0 + args.budget_s:
+        pid, status, rusage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            break
+        time.sleep(0.25)
+    else:
+        kill_group(p.pid)
+        _, status, rusage = os.wait4(p.pid, 0)
+        p.returncode = -9
+    watch.stop()
+    result.kg_load_s = round(time.monotonic() - t0, 2)
+    result.kg_load_maxrss_mb = round(rusage.ru_maxrss / 1024, 1)
+    result.kg_load_cpu_s = round(rusage.ru_utime + rusage.ru_stime, 1)
+    if p.returncode != 0:
+        why = "killed at the RSS cap" if watch.killed else ("over the time budget" if p.returncode == -9 else
+                                                             f"exit {p.returncode}")
+        result.status = f"failed: kg load {why}"
+        result.notes.append(f"kg load: {why} after {result.kg_load_s} s; log: {log_tail(log)}")
+        return False
+    return True
+
+
+def restart(result: Result, env: dict[str, str], log: Path, args: argparse.Namespace) -> None:
+    """Second start of the disk backend on the filled store."""
+    probe = Result(result.size, result.backend)
+    up = serve(probe, env, log, args)
+    if up is None:
+        result.notes.append(f"disk restart failed: {probe.notes}")
+        return
+    p, watch, base = up
+    try:
+        t = time.perf_counter()
+        httpx.get(f"{base}/api/districts", timeout=900)
+        result.notes.append(f"after the restart the first /api request took {(time.perf_counter() - t) * 1000:.0f} ms")
+    finally:
+        watch.stop()
+        stop_process(p)
+    result.restart_s = probe.load_s
+    result.restart_rss_mb = watch.peak_mb
+
+
+# ---------------------------------------------------------------- phases (in-process profile)
+
+
+def phases(args: argparse.Namespace) -> None:
+    """Time each start-up step in this process (read, infer, hash, push, validate), with cProfile of the slow ones."""
+    resource.setrlimit(resource.RLIMIT_AS, (int(args.rss_cap_gb * 2**30), int(args.rss_cap_gb * 2**30)))
+    from app.config import Settings
+    from app.store.engine import content_hash, push, with_inferences
+    from app.store.graphs import GraphNames
+    from app.store.infer import read_rules
+    from app.store.load import SourceFiles, read_asserted, read_shapes
+    from app.store.spec import StoreSpec
+    from app.store.stores import EmbeddedStore
+    from app.store.validate import validate
+
+    settings = Settings(data_dir=data_dir(args.work, args.size))
+    steps: list[dict[str, Any]] = []
+    state: dict[str, Any] = {}
+
+    def step(name: str, fn: Any, profile: bool = False) -> None:
+        profiler = cProfile.Profile() if profile else None
+        wall, cpu = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        fn()
+        if profiler:
+            profiler.disable()
+        entry = {"step": name, "wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2),
+                 "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+        if profiler:
+            stats = pstats.Stats(profiler)
+            rows = sorted(stats.stats.items(), key=lambda kv: kv[1][3], reverse=True)[:25]  # cumulative time
+            entry["top_cumulative"] = [f"{v[3]:8.2f}s {v[1]:>9} calls  {k[0].replace(str(ROOT) + '/', '')}:{k[1]}({k[2]})"
+                                       for k, v in rows]
+        steps.append(entry)
+        print(json.dumps({k: v for k, v in entry.items() if k != "top_cumulative"}), flush=True)
+
+    files = SourceFiles.from_settings(settings)
+    names = GraphNames.for_base(settings.base_iri)
+
+    def read() -> None:
+        state["ontology"], state["data"] = read_asserted(settings, files)
+
+    def infer() -> None:
+        state["loaded"] = with_inferences(names, {names.ontology: state["ontology"], names.data: state["data"]},
+                                          read_shapes(files), read_rules(settings.queries_dir))
+
+    def push_memory() -> None:
+        store = EmbeddedStore(StoreSpec("memory"), settings.base_iri, settings.base_iri + "/")
+        push(state["loaded"], store)
+
+    def validate_all() -> None:
+        loaded = state["loaded"]
+        state["conforms"] = validate([q.triple for q in loaded.quads], loaded.shapes).conforms
+
+    step("read files", read)
+    step("infer", infer, profile=args.profile)
+    step("content hash", lambda: content_hash(state["loaded"].quads))
+    step("push into memory store", push_memory)
+    step("count distinct triples", lambda: len({q.triple for q in state["loaded"].quads}))
+    step("validate (pySHACL)", validate_all, profile=args.profile)
+    out = {"size": args.size, "triples_loaded": len(state["loaded"].quads), "conforms": state["conforms"],
+           "loadavg": loadavg(), "steps": steps}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"phases-{args.size}.json").write_text(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- report
+
+TARGETS_MD = ROOT / "bench" / "RESULTS-scale.md"
+PLOT = ROOT / "bench" / "scaling.png"
+ANALYSIS = RESULTS / "analysis.md"  # hand-written findings, included in the report as they are
+
+
+def load_results() -> dict[tuple[str, int], dict[str, Any]]:
+    found = {}
+    for path in sorted(RESULTS.glob("*-*.json")):
+        if path.stem.startswith(("phases", "machine")):
+            continue
+        d = json.loads(path.read_text())
+        found[(d["backend"], d["size"])] = d
+    return found
+
+
+def route_p50s(d: dict[str, Any]) -> list[float]:
+    return [t["p50_ms"] for t in d.get("bench", {}).get("routes", {}).values() if t.get("p50_ms") is not None]
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def cell(t: dict[str, Any] | None) -> str:
+    if t is None:
+        return "–"
+    if t["status"] != 200:
+        return f"HTTP {t['status']}"
+    return f"{fmt(t['p50_ms'])} / {fmt(t['p99_ms'])}"
+
+
+def report(args: argparse.Namespace) -> None:
+    """Write bench/RESULTS-scale.md and bench/scaling.png from bench/scale_results/."""
+    results = load_results()
+    info = json.loads((RESULTS / "machine.json").read_text()) if (RESULTS / "machine.json").exists() else {}
+    sizes = sorted({s for _, s in results})
+    lines = ["# Scaling: 10k to 10M triples on the three store backends", "",
+             "Generated by `bench/scale.py report` from the JSON in `bench/scale_results/` "
+             "(data: `bench/generate.py`; method: the docstring of `bench/scale.py`).", "",
+             f"Machine: {info.get('machine', 'unknown')}.", ""]
+    lines += ["## Load and memory", "",
+              "| size | backend | status | triples | load s (CPU s) | peak RSS MB (Σ VmHWM) | `kg load` s (max RSS MB) "
+              "| Oxigraph server VmHWM MB | restart s | first /api request ms | median route p50 ms | load avg |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for size in sizes:
+        for backend in BACKENDS:
+            d = results.get((backend, size))
+            if d is None:
+                continue
+            p50s = route_p50s(d)
+            kg_load = f"{fmt(d['kg_load_s'])} ({fmt(d['kg_load_maxrss_mb'], 0)})" if d["kg_load_s"] else "–"
+            lines.append(
+                f"| {size:,} | {backend} | {d['status'].split(':')[0]} | {fmt(d['triples'], 0) if d['triples'] else '–'} "
+                f"| {fmt(d['load_s'])} ({fmt(d['load_cpu_s'])}) | {fmt(d['peak_rss_mb'], 0)} ({fmt(d['hwm_sum_mb'], 0)}) "
+                f"| {kg_load} | {fmt(d['oxigraph_hwm_mb'], 0)} | {fmt(d['restart_s'])} "
+                f"| {fmt(d.get('bench', {}).get('first_api_ms'), 0)} "
+                f"| {fmt(statistics.median(p50s), 2) if p50s else '–'} | {d['loadavg_before']:.1f}–{d['loadavg_after']:.1f} |")
+    lines += ["", "Load: memory and disk = `kg serve` start to `/health` answering (read, infer, validate, "
+              "push, query workers); sparql = `kg load` + `kg serve` start. CPU s: user + system of the server and "
+              "its workers up to then. Peak RSS: largest sampled sum over the server and its children; "
+              "in brackets the sum of each process's own peak (VmHWM), an upper bound.", ""]
+    for size in sizes:
+        configs = [(b, results[(b, size)]) for b in BACKENDS if (b, size) in results]
+        if not any(d.get("bench") for _, d in configs):
+            continue
+        lines += [f"## Latency at {size:,} triples (p50 / p99 ms, sequential)", "",
+                  "| route or query | " + " | ".join(f"{b} | bytes" if i == 0 else b for i, (b, _) in enumerate(configs))
+                  + " |", "|---|" + "---|" * (len(configs) + 1)]
+        labels = [label for label, _ in ROUTES] + [p.stem for p in QUERIES]
+        for label in labels:
+            cells = []
+            for i, (_, d) in enumerate(configs):
+                bench = d.get("bench", {})
+                t = bench.get("routes", {}).get(label) or bench.get("queries", {}).get(label)
+                cells.append(cell(t) + (f" | {t['bytes']:,}" if i == 0 and t else (" | –" if i == 0 else "")))
+            lines.append(f"| {label if label.startswith('/') else 'sparql: ' + label} | " + " | ".join(cells) + " |")
+        lines += ["", "First (cold) request of each route, ms: " + "; ".join(
+            f"{b}: " + ", ".join(f"{k.removeprefix('/api')} {fmt(v['first_ms'], 0)}"
+                                 for k, v in d.get("bench", {}).get("routes", {}).items())
+            for b, d in configs if d.get("bench")), ""]
+    phase_files = sorted(RESULTS.glob("phases-*.json"), key=lambda p: int(p.stem.split("-")[1]))
+    if phase_files:
+        lines += ["## Where the start-up time goes (in-process, `bench/scale.py phases`)", "",
+                  "| size | " + " | ".join(s["step"] for s in json.loads(phase_files[0].read_text())["steps"])
+                  + " | peak RSS MB | load avg |", "|---|" + "---|" * (len(json.loads(phase_files[0].read_text())["steps"]) + 2)]
+        for path in phase_files:
+            ph = json.loads(path.read_text())
+            lines.append(f"| {ph['size']:,} | " + " | ".join(f"{s['wall_s']} s ({s['cpu_s']} CPU)" for s in ph["steps"])
+                         + f" | {max(s['maxrss_mb'] for s in ph['steps']):,} | {ph['loadavg']:.1f} |")
+        lines.append("")
+    notes = [(k, n) for k, d in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])) for n in d["notes"]]
+    skipped = sorted({s for d in results.values() for s in d.get("bench", {}).get("skipped", [])})
+    if notes or skipped:
+        lines += ["## Notes recorded by the runs", ""]
+        lines += [f"- {backend} {size:,}: {note.splitlines()[0][:300]}" for (backend, size), note in notes]
+        lines += [f"- skipped: {s}" for s in skipped]
+        lines.append("")
+    if ANALYSIS.exists():
+        lines += [ANALYSIS.read_text(encoding="utf-8").rstrip(), ""]
+    TARGETS_MD.write_text("\n".join(lines), encoding="utf-8")
+    plot(results)
+    print(f"wrote {TARGETS_MD} and {PLOT}")
+
+
+def plot(results: dict[tuple[str, int], dict[str, Any]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
+    colours = {"memory": "tab:blue", "disk": "tab:orange", "sparql": "tab:green"}
+    for backend in BACKENDS:
+        points = sorted((d["triples"], d) for (b, _), d in results.items() if b == backend and d.get("bench"))
+        if not points:
+            continue
+        xs = [x for x, _ in points]
+        for label, _ in ROUTES:
+            ys = [d["bench"]["routes"].get(label, {}).get("p50_ms") for _, d in points]
+            if all(y is not None for y in ys):
+                left.plot(xs, ys, color=colours[backend], alpha=0.2, linewidth=0.8)
+        left.plot(xs, [statistics.median(route_p50s(d)) for _, d in points], color=colours[backend], marker="o",
+                  linewidth=2.5, label=f"{backend}: median over /api routes")
+        left.plot(xs, [max(route_p50s(d)) for _, d in points], color=colours[backend], marker="^", linestyle="--",
+                  label=f"{backend}: slowest /api route")
+        left.plot(xs, [d["bench"]["first_api_ms"] for _, d in points], color=colours[backend], marker="s",
+                  linestyle=":", label=f"{backend}: first /api request (catalog)")
+        for p in QUERIES:
+            ys = [d["bench"]["queries"].get(p.stem, {}) for _, d in points]
+            ys = [t.get("p50_ms") if t.get("status") == 200 else None for t in ys]
+            right.plot(xs, ys, color=colours[backend], marker="o", alpha=0.6, linewidth=1,
+                       label=backend if p == QUERIES[0] else None)
+    for ax, title in ((left, "/api routes, p50 (thin: each route)"), (right, "example SPARQL queries via /sparql, p50")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("triples (data + ontology + inferred)")
+        ax.set_ylabel("ms")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(PLOT, dpi=120)
+
+
+# ---------------------------------------------------------------- main
+
+
+def run(args: argparse.Namespace) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "machine.json").write_text(json.dumps({"machine": machine(), "nproc": os.cpu_count()}))
+    for size in args.sizes:
+        for backend in args.backends:
+            print(f"== {backend} {size}", flush=True)
+            result = run_config(size, backend, args)
+            path = RESULTS / f"{backend}-{size}.json"
+            path.write_text(json.dumps(asdict(result), indent=2, ensure_ascii=False))
+            summary = {k: v for k, v in asdict(result).items() if k not in ("bench", "notes")}
+            print(json.dumps(summary), flush=True)
+            for note in result.notes:
+                print("  note:", note[:2000], flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/kgscale"), help="data and stores go here")
+    parser.add_argument("--rss-cap-gb", type=float, default=16.0, help="stop a configuration above this memory")
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=SIZES)
+    r.add_argument("--backends", type=lambda s: s.split(","), default=BACKENDS)
+    r.add_argument("--budget-s", type=float, default=900.0, help="time budget of one start (and of kg load)")
+    r.add_argument("--seconds", type=float, default=3.0, help="time spent per route (at least 5 requests)")
+    r.add_argument("--query-seconds", type=float, default=5.0, help="time spent per example query (at least 3)")
+    r.add_argument("--query-timeout-s", type=float, default=10.0, help="KG_QUERY_TIMEOUT_S of the service")
+    r.add_argument("--keep-stores", action="store_true")
+    r.set_defaults(func=run)
+    ph = sub.add_parser("phases")
+    ph.add_argument("--size", type=int, required=True)
+    ph.add_argument("--profile", action="store_true", help="cProfile infer and validate")
+    ph.set_defaults(func=phases)
+    rep = sub.add_parser("report")
+    rep.set_defaults(func=report)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
