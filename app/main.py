@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
+from app.api_catalog import catalog_for
 from app.caching import ETagMiddleware
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
@@ -64,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         started = time.perf_counter()
         graph = await asyncio.to_thread(KnowledgeGraph.build, settings)
         workers = query_runner(graph)
-        await workers.start()
+        # Aggregates (shared mechanisms, matrix, similarity …) are computed once per graph
+        # version, here rather than on the first request; the query workers start meanwhile.
+        await asyncio.gather(workers.start(), catalog_for(graph))
         app.state.graph, app.state.workers = graph, workers
         logger.info("ready in %.2f s: %d triples, %d query workers", time.perf_counter() - started,
                     graph.triples, workers.size)

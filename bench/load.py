@@ -18,6 +18,7 @@ it talks to 127.0.0.1 only and stops by itself.
 import argparse
 import asyncio
 import collections
+import os
 import random
 import resource
 import statistics
@@ -161,7 +162,7 @@ async def run_load(url: str, requests: list[Request], clients: int, seconds: flo
 
 def report(tally: Tally, elapsed: float, before: dict[str, int], after: dict[str, int], args: argparse.Namespace) -> None:
     total = sum(tally.statuses.values())
-    print(f"\nMachine: {machine()}")
+    print(f"\nMachine: {machine()}; load average {os.getloadavg()[0]:.2f} at the end (other processes included)")
     print(f"Load: {args.clients} clients for {elapsed:.1f} s, KG_QUERY_TIMEOUT_S={args.query_timeout:g}, "
           f"{total} requests ({total / elapsed:.0f}/s), {args.runaway_share:.0%} of them runaway queries; "
           f"the load generator used {args.client_cpu:.1f} s of CPU (of one core) in that time\n")

@@ -1,8 +1,6 @@
 """The /api routes are documented: /openapi.json has a description, a response schema and a real
 example for each; the examples validate against the response models and agree with live answers."""
 
-import json
-import warnings
 from typing import Any
 
 import httpx
@@ -10,8 +8,6 @@ import pytest
 from pydantic import TypeAdapter
 
 from app import api_examples as ex
-from app.config import Settings
-from app.main import create_app
 from app.models import (
     Comparison,
     DistrictDetail,
@@ -23,6 +19,7 @@ from app.models import (
     SimilarDistrict,
     ThemeDetail,
 )
+from tests.conftest import LiveServer
 
 ROUTES = {
     # OpenAPI path: (example, response model, a live URL the example was cut from)
@@ -62,13 +59,11 @@ def without_nulls(value: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def openapi(settings: Settings) -> dict:
-    """The OpenAPI document /openapi.json serves, built from a fresh app (not the live server's, whose
-    cached document other tests may fetch). Duplicate operation ids of routers outside /api (GET and
-    HEAD on one function) only warn, and say nothing about /api."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Duplicate Operation ID", UserWarning)
-        return json.loads(json.dumps(create_app(settings).openapi()))
+def openapi(server: LiveServer) -> dict:
+    with httpx.Client(base_url=server.url) as c:
+        response = c.get("/openapi.json")
+        assert response.status_code == 200
+        return response.json()
 
 
 @pytest.mark.parametrize("path", sorted(ROUTES))

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.api_catalog import catalog_for
 from app.errors import BadRequest, NotFound, RequestError, UnsupportedMedia
 from app.ld.formats import GRAPH_FORMATS, lookup
 from app.ld.negotiate import negotiate
@@ -93,7 +94,7 @@ async def apply(request: Request, change: Change, created: bool = False) -> Resp
             await state.workers.close()
         new_graph = await asyncio.to_thread(commit, graph, new)
         workers = query_runner(new_graph)
-        await workers.start()
+        await asyncio.gather(workers.start(), catalog_for(new_graph))  # derived answers refreshed before the swap
         old_workers, state.workers, state.graph = state.workers, workers, new_graph
         if not disk:
             await old_workers.close()
