@@ -114,7 +114,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.main import create_app
 
     settings = settings_from(args)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    # The JSON access log (app.access) replaces uvicorn's plain-text one.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return EXIT_OK
 
 

@@ -19,9 +19,11 @@
 """
 
 import logging
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+if TYPE_CHECKING:  # the query worker processes import this module: keep it free of FastAPI
+    from fastapi import FastAPI, Request
+    from fastapi.responses import Response
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ class ValidationFailed(KGError):
     """The graph does not conform to the shapes; ``report`` is the pySHACL text report."""
 
     def __init__(self, report: str) -> None:
-        super().__init__("the graph does not conform to the SHACL shapes")
+        super().__init__(f"the graph does not conform to the SHACL shapes; refusing to serve it.\n{report}")
         self.report = report
 
 
@@ -90,11 +92,13 @@ class StoreUnavailable(RequestError):
     headers = {"Retry-After": "5"}
 
 
-def _wants_json(request: Request) -> bool:
+def _wants_json(request: "Request") -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def handle_request_error(request: Request, exc: Exception) -> Response:
+async def handle_request_error(request: "Request", exc: Exception) -> "Response":
+    from fastapi.responses import JSONResponse, PlainTextResponse
+
     assert isinstance(exc, RequestError)
     headers = dict(exc.headers)
     if _wants_json(request):
@@ -102,6 +106,6 @@ async def handle_request_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(exc.detail + "\n", status_code=exc.status_code, headers=headers)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: "FastAPI") -> None:
     """Map the domain exceptions onto responses (the only place this happens)."""
     app.add_exception_handler(RequestError, handle_request_error)

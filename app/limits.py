@@ -109,11 +109,15 @@ def client_key(scope: Scope) -> str:
     return host
 
 
-def declared_length(scope: Scope) -> int | None:
+def body_framing(scope: Scope) -> tuple[int | None, bool]:
+    """(declared Content-Length, whether the body is chunked) of an HTTP/1.1 request."""
+    length, chunked = None, False
     for name, value in scope["headers"]:
         if name == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
+            length = int(value) if value.isdigit() else None
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, chunked
 
 
 class LimitsMiddleware:
@@ -136,12 +140,12 @@ class LimitsMiddleware:
                     f"{self.buckets.burst:g}; retry after {retry} s.", headers={"Retry-After": str(retry)}))
                 return
         limit = self.max_body_bytes
-        length = declared_length(scope)
-        if length is not None:
-            if length > limit:
+        length, chunked = body_framing(scope)
+        if not chunked:
+            if length is not None and length > limit:
                 await reject(scope, receive, send, PayloadTooLarge(body_message(limit)))
                 return
-            # The server delivers no more than the declared length: nothing to count.
+            # No body, or the server delivers no more than the declared length: nothing to count.
             await self.app(scope, receive, send)
             return
 

@@ -16,12 +16,13 @@ from app import __version__
 from app.api_catalog import catalog_for
 from app.caching import ETagMiddleware
 from app.config import Settings, get_settings
-from app.errors import install_error_handlers
+from app.errors import ValidationFailed, install_error_handlers
 from app.limits import install_limits
 from app.observability import install_observability
 from app.routers import api, health, linked_data, pages, sparql, writes
 from app.store.engine import KnowledgeGraph
 from app.store.proxy import RemoteQueries
+from app.store.spec import StoreSpec
 from app.store.stores import RemoteStore
 from app.store.workers import QueryWorkers, WorkerConfig
 from app.templating import STATIC_DIR
@@ -63,11 +64,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         started = time.perf_counter()
-        graph = await asyncio.to_thread(KnowledgeGraph.build, settings)
+        # In memory nothing is persisted, so SHACL validation can run while the query workers
+        # start; a store on disk or elsewhere is only written after validation (in build).
+        in_memory = StoreSpec.parse(settings.store).kind == "memory"
+        graph = await asyncio.to_thread(KnowledgeGraph.build, settings, check=False if in_memory else None)
         workers = query_runner(graph)
-        # Aggregates (shared mechanisms, matrix, similarity …) are computed once per graph
-        # version, here rather than on the first request; the query workers start meanwhile.
-        await asyncio.gather(workers.start(), catalog_for(graph))
+        check = in_memory and settings.validate_on_start
+        try:
+            # Aggregates (shared mechanisms, matrix, similarity …) are computed once per graph
+            # version, here rather than on the first request.
+            _, report, _ = await asyncio.gather(
+                workers.start(), asyncio.to_thread(graph.validate) if check else asyncio.sleep(0), catalog_for(graph)
+            )
+            if check and not report.conforms:
+                raise ValidationFailed(report.text)
+        except BaseException:
+            await workers.close()
+            raise
         app.state.graph, app.state.workers = graph, workers
         logger.info("ready in %.2f s: %d triples, %d query workers", time.perf_counter() - started,
                     graph.triples, workers.size)

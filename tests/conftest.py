@@ -45,12 +45,12 @@ def serve_in_thread(settings: Settings) -> Iterator[LiveServer]:
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the server failed to start")
-        thread.join(0.01)
     try:
+        thread.start()
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the server failed to start")
+            thread.join(0.01)
         yield LiveServer(f"http://127.0.0.1:{port}", app)
     finally:
         server.should_exit = True

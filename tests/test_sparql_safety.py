@@ -136,3 +136,17 @@ def test_sparql_other_queries_answered_while_runaway_runs(server: LiveServer) ->
     runaway.join()
     assert results[0].status_code == 503
     wait_until_all_idle(server)
+
+
+def test_dead_idle_worker_is_replaced_and_query_answered(server: LiveServer) -> None:
+    wait_until_all_idle(server)
+    workers = workers_of(server)
+    if not hasattr(workers, "all"):
+        pytest.skip("queries run in the remote store, not in worker processes")
+    victim = workers.idle[-1]  # the next one handed out
+    os.kill(victim.process.pid, 9)
+    victim.process.join(5)
+    response = httpx.get(f"{server.url}/sparql", params={"query": QUICK}, timeout=30)
+    assert response.status_code == 200 and response.json()["boolean"] is True
+    assert victim not in workers.all
+    wait_until_all_idle(server)

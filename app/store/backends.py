@@ -8,16 +8,14 @@ asserted data, the ontology and the inferred triples, and as default graph their
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
+from typing import TYPE_CHECKING
+
 import pyoxigraph as ox
-import rdflib
-import rdflib.plugins.sparql
-from rdflib.plugins.sparql.processor import prepareQuery
 
-from app.store.convert import to_rdflib_dataset
-from app.store.terms import Term, from_rdflib, to_rdflib
+from app.store.terms import Term
 
-# rdflib would otherwise fetch the IRI of every FROM / FROM NAMED clause over the network.
-rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+if TYPE_CHECKING:
+    import rdflib
 
 Row = dict[str, Term]
 
@@ -70,12 +68,25 @@ class OxigraphBackend:
 
 
 class RdflibBackend:
+    """rdflib's engine (the reference). Imported lazily: the query workers of the default
+    engine never load rdflib."""
+
     def __init__(self, quads: Iterable[ox.Quad], base_iri: str) -> None:
+        import rdflib.plugins.sparql
+
+        from app.store.convert import to_rdflib_dataset
+
+        # rdflib would otherwise fetch the IRI of every FROM / FROM NAMED clause over the network.
+        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
         self.dataset = to_rdflib_dataset(quads)
         self.base_iri = base_iri
         self._prepared: dict[str, object] = {}
 
-    def _run(self, query: str, bindings: Mapping[str, Term] | None) -> rdflib.query.Result:
+    def _run(self, query: str, bindings: Mapping[str, Term] | None) -> "rdflib.query.Result":
+        from rdflib.plugins.sparql.processor import prepareQuery
+
+        from app.store.terms import to_rdflib
+
         prepared = self._prepared.get(query)
         if prepared is None:
             prepared = self._prepared[query] = prepareQuery(query, base=self.base_iri)
@@ -83,6 +94,8 @@ class RdflibBackend:
         return self.dataset.query(prepared, initBindings=init)
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+        from app.store.terms import from_rdflib
+
         result = self._run(query, bindings)
         names = [str(v) for v in result.vars or []]
         rows = []
@@ -91,6 +104,8 @@ class RdflibBackend:
         return rows
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
+        from app.store.terms import from_rdflib
+
         result = self._run(query, bindings)
         return [ox.Triple(*(from_rdflib(t) for t in triple)) for triple in result.graph]
 

@@ -171,6 +171,11 @@ class KnowledgeGraph:
                     graph.version[:12], time.perf_counter() - started)
         return graph
 
+    def validate(self) -> Report:
+        """Validate the whole graph against the shapes (and remember the report)."""
+        self.report = validate_loaded(self.loaded)
+        return self.report
+
     def close(self) -> None:
         """Release the store's connections (the remote store's HTTP client)."""
         close = getattr(self.store.backend, "close", None)

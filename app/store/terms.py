@@ -1,10 +1,12 @@
 """One representation of RDF terms for both engines (pyoxigraph's), and their JSON values."""
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
-import rdflib
+
+if TYPE_CHECKING:
+    import rdflib
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
@@ -15,7 +17,9 @@ FLOAT_TYPES = {XSD + "double", XSD + "float", XSD + "decimal"}
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
-def from_rdflib(term: rdflib.term.Node) -> Term:
+def from_rdflib(term: "rdflib.term.Node") -> Term:
+    import rdflib
+
     if isinstance(term, rdflib.URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, rdflib.BNode):
@@ -27,7 +31,9 @@ def from_rdflib(term: rdflib.term.Node) -> Term:
     raise TypeError(f"unexpected term {term!r}")
 
 
-def to_rdflib(term: Term) -> rdflib.term.Node:
+def to_rdflib(term: Term) -> "rdflib.term.Node":
+    import rdflib
+
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):

@@ -110,7 +110,8 @@ class QueryWorkers:
     async def _spawn(self) -> None:
         parent, child = _CONTEXT.Pipe()
         process = _CONTEXT.Process(target=worker_main, args=(child, self.config), daemon=True, name="kg-query-worker")
-        process.start()
+        # Starting a spawned process blocks until the child has read its arguments: not on the loop.
+        await asyncio.to_thread(process.start)
         child.close()
         worker = Worker(process, parent)
         self.all.add(worker)
@@ -177,24 +178,41 @@ class QueryWorkers:
         worker.kill()
 
     async def run(self, query: str, accept: str | None, default_graphs: list[str], named_graphs: list[str]) -> Answer:
-        """Run one query in an idle worker under the deadline."""
-        worker = await self._acquire()
+        """Run one query in an idle worker under the deadline.
+
+        A worker found dead when the query is handed to it (killed from outside, out of memory)
+        is replaced and the query goes to another one; a worker that dies while running it
+        gives 503."""
+        for attempt in range(2):
+            worker = await self._acquire()
+            try:
+                worker.conn.send((query, accept, default_graphs, named_graphs))
+            except OSError:
+                self._replace(worker)
+                if attempt == 0:
+                    continue
+                raise Overloaded("The query worker was not available; retry.", headers={"Retry-After": "1"}) from None
+            return await self._await_answer(worker)
+        raise AssertionError("unreachable")
+
+    async def _await_answer(self, worker: Worker) -> Answer:
         started = time.monotonic()
         try:
-            worker.conn.send((query, accept, default_graphs, named_graphs))
             message = await self._receive(worker, timeout=self.timeout_s)
         except asyncio.TimeoutError:
             self.timeouts += 1
-            self._discard(worker)
-            asyncio.get_running_loop().create_task(self._spawn())
+            self._replace(worker)
             raise QueryTimeout(
                 f"Query timed out: it was stopped after {self.timeout_s:g} s (the limit of this endpoint). "
                 "Simplify the query or add a LIMIT."
             ) from None
-        except (EOFError, OSError, asyncio.CancelledError):
-            # The client went away or the worker died: never hand this worker out again.
-            self._discard(worker)
-            asyncio.get_running_loop().create_task(self._spawn())
+        except (EOFError, OSError):
+            self._replace(worker)
+            raise Overloaded("The query worker died while running the query (out of memory?); retry.",
+                             headers={"Retry-After": "1"}) from None
+        except asyncio.CancelledError:
+            # The client went away: stop the query with the worker, never hand it out again.
+            self._replace(worker)
             raise
         self._release(worker)
         logger.debug("query answered in %.1f ms", (time.monotonic() - started) * 1000)
@@ -202,6 +220,11 @@ class QueryWorkers:
             return Answer(message[1], message[2], message[3], message[4])
         _, kind, detail = message
         raise _ERRORS.get(kind, BadRequest)(detail)
+
+    def _replace(self, worker: Worker) -> None:
+        self._discard(worker)
+        if not self._closing:
+            asyncio.get_running_loop().create_task(self._spawn())
 
     async def close(self) -> None:
         self._closing = True
