@@ -40,6 +40,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -53,8 +54,8 @@ BASE = "https://bjrd-kg.example.org"
 #: Default graph size (data + ontology + inferred, distinct, as ``kg stats`` counts) of the
 #: article alone, and what each further issue adds: measured with this generator (seed 1) on
 #: 1 and 26 issues; ``--triples`` divides by it.
-ARTICLE_TRIPLES = 5873
-TRIPLES_PER_ISSUE = 5140
+ARTICLE_TRIPLES = 5911
+TRIPLES_PER_ISSUE = 5210
 
 KEEP = 0.15  # a link keeps the article's mechanism
 MINT = 0.6  # … else mints a narrower one with this probability, else reuses a narrower one
@@ -199,7 +200,6 @@ class Mechanisms:
     def mint(self, broader: str, issue: int, n: int) -> str:
         m = self.base[broader]
         slug = f"{broader}-v{n}"
-        lit = lambda text, lang: str(ox.Literal(text, language=lang))  # noqa: E731
         self.out.write(
             f"mech:{slug} a bjrd:Mechanism ;\n"
             f"    skos:prefLabel {lit(f'{m.zh}（变体{n}）', 'zh')} , {lit(f'{m.en} (variant {n})', 'en')} ;\n"
@@ -211,6 +211,11 @@ class Mechanisms:
         self.minted += 1
         self.triples += 7
         return slug
+
+
+def lit(text: str, lang: str) -> str:
+    """A language-tagged literal in Turtle."""
+    return str(ox.Literal(text, language=lang))
 
 
 def fill(pieces: list[Piece], issue: int, mechanisms: Mechanisms) -> Iterator[str]:
@@ -251,15 +256,24 @@ def generate(out: Path, issues: int, seed: int) -> dict[str, int]:
     shutil.copy(DATA / "mechanisms.ttl", out / "mechanisms.ttl")
     files = sorted((DATA / "districts").glob("*.ttl"))
     templates = {p.stem: template(p) for p in files}
-    per_issue = sum(1 for p in files for _ in ox.parse(path=str(p), format=ox.RdfFormat.TURTLE))
+    per_issue = 0
+    kinds: dict[str, int] = defaultdict(int)
+    for p in files:
+        for quad in ox.parse(path=str(p), format=ox.RdfFormat.TURTLE):
+            per_issue += 1
+            if quad.predicate.value == PREFIXES["rdf"] + "type":
+                kinds[quad.object.value.rsplit("#", 1)[1]] += 1
+    paragraphs = sum(1 for q in ox.parse(path=str(DATA / "districts.ttl"), format=ox.RdfFormat.TURTLE)
+                     if q.predicate.value == PREFIXES["bjrd"] + "paragraph")
     rng = random.Random(seed)
     with open(out / "mechanisms.ttl", "a", encoding="utf-8") as mech_out, \
             open(out / "issues.ttl", "w", encoding="utf-8") as issues_out:
         mech_out.write("\n# Synthetic mechanisms (bench/generate.py): narrower variants minted by later issues.\n\n")
         issues_out.write(HEADER + "\n# Synthetic issues (bench/generate.py); their quotes point into the article's text.\n\n")
         mechanisms = Mechanisms.read(DATA / "mechanisms.ttl", rng, mech_out)
-        outs = {d: open(out / "districts" / f"{d}.ttl", "w", encoding="utf-8") for d in templates}
-        try:
+        with ExitStack() as stack:
+            outs = {d: stack.enter_context(open(out / "districts" / f"{d}.ttl", "w", encoding="utf-8"))
+                    for d in templates}
             for f in outs.values():
                 f.write(HEADER + "\n")
             for issue in range(issues):
@@ -267,14 +281,11 @@ def generate(out: Path, issues: int, seed: int) -> dict[str, int]:
                     write_issue_metadata(issues_out, issue)
                 for district, pieces in templates.items():
                     outs[district].write("".join(fill(pieces, issue, mechanisms)))
-        finally:
-            for f in outs.values():
-                f.close()
     return {
         "issues": issues,
-        "practices": 147 * issues,
-        "facts": 43 * issues,
-        "quotes": 206 + 190 * (issues - 1),
+        "practices": kinds["Practice"] * issues,
+        "facts": kinds["Fact"] * issues,
+        "quotes": paragraphs + kinds["Quote"] * issues,
         "mechanisms": len(mechanisms.base) + mechanisms.minted,
         "asserted_district_triples": per_issue * issues,
         "asserted_mechanism_triples_minted": mechanisms.triples,

@@ -46,7 +46,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, machine  # noqa: E402
+from bench.common import ROOT, free_port, machine
 
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "scale_results"
@@ -113,11 +113,36 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-class Watch:
-    """Samples the summed RSS of a process tree; kills the tree above ``cap_kb``."""
+def where(pid: int) -> list[str]:
+    """What ``pid`` is doing (py-spy dump): per busy thread, its innermost frame and innermost app/ frame."""
+    spy = BIN / "py-spy"
+    if not spy.exists():
+        return []
+    try:
+        out = subprocess.run([str(spy), "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=60,
+                             check=False).stdout
+    except (subprocess.TimeoutExpired, OSError):
+        return []
+    found = []
+    for thread in out.split("\nThread ")[1:]:
+        frames = [line.strip() for line in thread.splitlines()[1:] if line.strip()]
+        if "(idle)" in thread.splitlines()[0] or not frames:
+            continue
+        app = next((f for f in frames if "(app/" in f), None)
+        found.append(frames[0] + (f" <- {app}" if app and app != frames[0] else ""))
+    return found
 
-    def __init__(self, pid: int, cap_kb: int, interval: float = 0.25) -> None:
-        self.pid, self.cap_kb, self.interval = pid, cap_kb, interval
+
+class Watch:
+    """Samples the summed RSS of a process tree; kills the tree above ``cap_kb``.
+
+    Every ``spy_every`` seconds it also records where the process is (``where``) with the time and RSS."""
+
+    def __init__(self, pid: int, cap_kb: int, interval: float = 0.25, spy_every: float = 30.0) -> None:
+        self.pid, self.cap_kb, self.interval, self.spy_every = pid, cap_kb, interval, spy_every
+        self.started = time.monotonic()
+        self.next_spy = self.started + spy_every
+        self.stacks: list[str] = []
         self.peak_kb = 0
         self.hwm_kb: dict[int, int] = {}
         self.cpu_s: dict[int, float] = {}
@@ -129,6 +154,11 @@ class Watch:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.sample()
+            if time.monotonic() >= self.next_spy:
+                self.next_spy += self.spy_every
+                rss = proc_status(self.pid).get("VmRSS", 0) // 1024
+                for frame in where(self.pid):
+                    self.stacks.append(f"t={time.monotonic() - self.started:.0f}s rss={rss}MB: {frame}")
             self._stop.wait(self.interval)
 
     def sample(self) -> None:
@@ -304,8 +334,20 @@ class Result:
     restart_rss_mb: float | None = None
     loadavg_before: float = 0.0
     loadavg_after: float = 0.0
+    commit: str = ""
+    variant: str = ""  # e.g. "timeout-120": a run with settings other than the defaults
+    stacks: list[str] = field(default_factory=list)  # py-spy samples while starting / loading
     bench: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+def commit() -> str:
+    """The commit of the code measured, marked dirty when app/, queries/, ontology/ or data/ differ from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                          check=False).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "app", "queries", "ontology", "data"], cwd=ROOT,
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return head + ("-dirty" if dirty else "")
 
 
 def data_dir(work: Path, size: int) -> Path:
@@ -331,11 +373,15 @@ def serve(result: Result, env: dict[str, str], log: Path, args: argparse.Namespa
         result.status = f"failed: {exc}"
         result.notes.append(f"kg serve: {exc} after {time.monotonic() - t0:.0f} s; log: {log_tail(log)}")
         watch.stop()
+        result.stacks += watch.stacks
         stop_process(p)
         result.peak_rss_mb, result.hwm_sum_mb = watch.peak_mb, watch.hwm_sum_mb
         return None
     elapsed = time.monotonic() - t0
+    watch.next_spy = float("inf")  # py-spy pauses the process: not while latency is measured
     watch.sample()
+    result.stacks += watch.stacks
+    watch.stacks = []
     result.triples = health.json()["triples"]
     result.service_start_s = round(elapsed, 2)
     result.load_s = round(time.monotonic() - started, 2)
@@ -344,7 +390,7 @@ def serve(result: Result, env: dict[str, str], log: Path, args: argparse.Namespa
 
 
 def run_config(size: int, backend: str, args: argparse.Namespace) -> Result:
-    result = Result(size, backend, loadavg_before=loadavg())
+    result = Result(size, backend, loadavg_before=loadavg(), commit=commit())
     data = data_dir(args.work, size)
     logs = args.work / "logs"
     env = {"KG_DATA_DIR": str(data), "KG_QUERY_TIMEOUT_S": str(args.query_timeout_s)}
@@ -363,7 +409,7 @@ def run_config(size: int, backend: str, args: argparse.Namespace) -> Result:
             oport = free_port()
             oxigraph = launch([str(BIN / "oxigraph"), "serve", "--location", str(store_dir), "--bind",
                                f"127.0.0.1:{oport}"], {}, logs / f"oxigraph-{size}.log")
-            oxi_watch = Watch(oxigraph.pid, int(args.rss_cap_gb * 2**20))
+            oxi_watch = Watch(oxigraph.pid, int(args.rss_cap_gb * 2**20), spy_every=float("inf"))
             wait_until_up(f"http://127.0.0.1:{oport}/query?query=ASK%7B%7D", oxigraph, oxi_watch, time.monotonic() + 60)
             o = f"http://127.0.0.1:{oport}"
             env["KG_STORE"] = f"sparql:{o}/query;update={o}/update;gsp={o}/store"
@@ -413,6 +459,7 @@ def kg_load(result: Result, env: dict[str, str], log: Path, args: argparse.Names
         _, status, rusage = os.wait4(p.pid, 0)
         p.returncode = -9
     watch.stop()
+    result.stacks += [f"kg load {s}" for s in watch.stacks]
     result.kg_load_s = round(time.monotonic() - t0, 2)
     result.kg_load_maxrss_mb = round(rusage.ru_maxrss / 1024, 1)
     result.kg_load_cpu_s = round(rusage.ru_utime + rusage.ru_stime, 1)
@@ -524,7 +571,8 @@ def load_results() -> dict[tuple[str, int], dict[str, Any]]:
         if path.stem.startswith(("phases", "machine")):
             continue
         d = json.loads(path.read_text())
-        found[(d["backend"], d["size"])] = d
+        if not d.get("variant"):
+            found[(d["backend"], d["size"])] = d
     return found
 
 
@@ -550,12 +598,12 @@ def report(args: argparse.Namespace) -> None:
     info = json.loads((RESULTS / "machine.json").read_text()) if (RESULTS / "machine.json").exists() else {}
     sizes = sorted({s for _, s in results})
     lines = ["# Scaling: 10k to 10M triples on the three store backends", "",
-             "Generated by `bench/scale.py report` from the JSON in `bench/scale_results/` "
-             "(data: `bench/generate.py`; method: the docstring of `bench/scale.py`).", "",
+             ("Generated by `bench/scale.py report` from the JSON in `bench/scale_results/` "
+              "(data: `bench/generate.py`; method: the docstring of `bench/scale.py`)."), "",
              f"Machine: {info.get('machine', 'unknown')}.", ""]
     lines += ["## Load and memory", "",
-              "| size | backend | status | triples | load s (CPU s) | peak RSS MB (Σ VmHWM) | `kg load` s (max RSS MB) "
-              "| Oxigraph server VmHWM MB | restart s | first /api request ms | median route p50 ms | load avg |",
+              ("| size | backend | status | triples | load s (CPU s) | peak RSS MB (Σ VmHWM) | `kg load` s (max RSS MB) "
+               "| Oxigraph server VmHWM MB | restart s | first /api request ms | median route p50 ms | load avg |"),
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for size in sizes:
         for backend in BACKENDS:
@@ -570,10 +618,10 @@ def report(args: argparse.Namespace) -> None:
                 f"| {kg_load} | {fmt(d['oxigraph_hwm_mb'], 0)} | {fmt(d['restart_s'])} "
                 f"| {fmt(d.get('bench', {}).get('first_api_ms'), 0)} "
                 f"| {fmt(statistics.median(p50s), 2) if p50s else '–'} | {d['loadavg_before']:.1f}–{d['loadavg_after']:.1f} |")
-    lines += ["", "Load: memory and disk = `kg serve` start to `/health` answering (read, infer, validate, "
-              "push, query workers); sparql = `kg load` + `kg serve` start. CPU s: user + system of the server and "
-              "its workers up to then. Peak RSS: largest sampled sum over the server and its children; "
-              "in brackets the sum of each process's own peak (VmHWM), an upper bound.", ""]
+    lines += ["", ("Load: memory and disk = `kg serve` start to `/health` answering (read, infer, validate, "
+                   "push, query workers); sparql = `kg load` + `kg serve` start. CPU s: user + system of the server and "
+                   "its workers up to then. Peak RSS: largest sampled sum over the server and its children; "
+                   "in brackets the sum of each process's own peak (VmHWM), an upper bound."), ""]
     for size in sizes:
         configs = [(b, results[(b, size)]) for b in BACKENDS if (b, size) in results]
         if not any(d.get("bench") for _, d in configs):
@@ -667,7 +715,8 @@ def run(args: argparse.Namespace) -> None:
         for backend in args.backends:
             print(f"== {backend} {size}", flush=True)
             result = run_config(size, backend, args)
-            path = RESULTS / f"{backend}-{size}.json"
+            result.variant = args.tag
+            path = RESULTS / f"{backend}-{size}{'-' + args.tag if args.tag else ''}.json"
             path.write_text(json.dumps(asdict(result), indent=2, ensure_ascii=False))
             summary = {k: v for k, v in asdict(result).items() if k not in ("bench", "notes")}
             print(json.dumps(summary), flush=True)
@@ -688,6 +737,7 @@ def main() -> None:
     r.add_argument("--query-seconds", type=float, default=5.0, help="time spent per example query (at least 3)")
     r.add_argument("--query-timeout-s", type=float, default=10.0, help="KG_QUERY_TIMEOUT_S of the service")
     r.add_argument("--keep-stores", action="store_true")
+    r.add_argument("--tag", default="", help="names a variant run (other settings); its results are kept apart")
     r.set_defaults(func=run)
     ph = sub.add_parser("phases")
     ph.add_argument("--size", type=int, required=True)
