@@ -278,6 +278,11 @@ async def read_ready(request: Request) -> Response | Readiness:
         return not_ready(ready.model_copy(update={"status": "stopping", "detail": "The service is shutting down."}))
     if alive == 0:
         return not_ready(ready.model_copy(update={"status": "unavailable", "detail": "No query worker is alive."}))
+    ping = getattr(graph.store, "ping", None)  # an external store: is it reachable?
+    if ping is not None:
+        problem = await ping()
+        if problem:
+            return not_ready(ready.model_copy(update={"status": "unavailable", "detail": problem}))
     return ready
 
 

@@ -107,6 +107,18 @@ class RemoteStore:
         )
         return rows[0]["v"].value if rows else None
 
+    async def ping(self) -> str | None:
+        """None when the store answers a trivial query, else what is wrong."""
+        import asyncio
+
+        from app.errors import RequestError
+
+        try:
+            await asyncio.to_thread(self.backend.post_query, "ASK {}", "application/sparql-results+json", [], [])
+        except RequestError as exc:
+            return exc.detail
+        return None
+
     def refresh_dataset(self) -> None:
         self.backend.default_graphs = self.content_graphs()
 
