@@ -15,6 +15,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from app.ld.serialize import PREFIXES
 from app.store.convert import to_rdflib_graph
 
 CONTEXT_PATH = "/context.jsonld"
@@ -30,20 +31,8 @@ def _lang(iri: str) -> dict[str, str]:
 
 CONTEXT: dict[str, Any] = {
     "@version": 1.1,
-    "bjrd": "https://bjrd-kg.example.org/ontology#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "oa": "http://www.w3.org/ns/oa#",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "https://schema.org/",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
+    **PREFIXES,
     "vann": "http://purl.org/vocab/vann/",
-    "void": "http://rdfs.org/ns/void#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
     "id": "@id",
     "type": "@type",
     # classes

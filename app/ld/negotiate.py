@@ -31,6 +31,18 @@ class MediaRange:
         return 0
 
 
+def quality(params: list[str]) -> float:
+    """The ``q`` of a header element's parameters (1 when absent, 0 when malformed), in [0, 1]."""
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return max(0.0, min(1.0, float(value)))
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
 def parse_accept(header: str | None) -> list[MediaRange]:
     ranges = []
     for order, part in enumerate((header or "").split(",")):
@@ -42,14 +54,7 @@ def parse_accept(header: str | None) -> list[MediaRange]:
             media = "*/*"
         if "/" not in media:
             continue
-        q = 1.0
-        for param in fields[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
+        q = quality(fields[1:])
         main, _, sub = media.partition("/")
         ranges.append(MediaRange(main, sub, q, order))
     return ranges

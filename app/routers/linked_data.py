@@ -25,7 +25,7 @@ from app.ld.describe import ENTITY_KINDS, LRU, describe
 from app.ld.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
 from app.ld.html import EntityView, Linker, OntologyDoc, curie
 from app.ld.jsonld import CONTEXT_PATH, compact, context_document
-from app.ld.negotiate import negotiate
+from app.ld.negotiate import negotiate, quality
 from app.ld.serialize import serialize_triples
 from app.ld.void import VoidStats, void_stats, void_triples
 from app.store.engine import KnowledgeGraph
@@ -236,15 +236,7 @@ def accepts_gzip(header: str | None) -> bool:
         fields = [f.strip() for f in part.split(";")]
         if not fields[0]:
             continue
-        q = 1.0
-        for param in fields[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        codings[fields[0].lower()] = q
+        codings[fields[0].lower()] = quality(fields[1:])
     for name in ("gzip", "x-gzip"):
         if name in codings:
             return codings[name] > 0
