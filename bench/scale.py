@@ -138,7 +138,7 @@ class Watch:
 
     Every ``spy_every`` seconds it also records where the process is (``where``) with the time and RSS."""
 
-    def __init__(self, pid: int, cap_kb: int, interval: float = 0.25, spy_every: float = 30.0) -> None:
+    def __init__(self, pid: int, cap_kb: int, interval: float = 0.25, spy_every: float = 15.0) -> None:
         self.pid, self.cap_kb, self.interval, self.spy_every = pid, cap_kb, interval, spy_every
         self.started = time.monotonic()
         self.next_spy = self.started + spy_every
@@ -488,6 +488,7 @@ def restart(result: Result, env: dict[str, str], log: Path, args: argparse.Names
         watch.stop()
         stop_process(p)
     result.restart_s = probe.load_s
+    result.stacks += [f"restart {s}" for s in probe.stacks]
     result.restart_rss_mb = watch.peak_mb
 
 
@@ -527,6 +528,16 @@ def phases(args: argparse.Namespace) -> None:
                                        for k, v in rows]
         steps.append(entry)
         print(json.dumps({k: v for k, v in entry.items() if k != "top_cumulative"}), flush=True)
+        save()
+
+    def save() -> None:
+        # After every step, so that a run stopped by the memory limit still reports the steps it finished.
+        out = {"size": args.size, "triples_loaded": len(state["loaded"].quads) if "loaded" in state else None,
+               "conforms": state.get("conforms"), "loadavg": loadavg(), "steps": steps}
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        # cProfile slows pure-Python steps (pySHACL) about 3x: profiled runs are kept apart from the timings.
+        name = f"phases-{args.size}{'-profile' if args.profile else ''}.json"
+        (RESULTS / name).write_text(json.dumps(out, indent=2, ensure_ascii=False))
 
     files = SourceFiles.from_settings(settings)
     names = GraphNames.for_base(settings.base_iri)
@@ -552,10 +563,6 @@ def phases(args: argparse.Namespace) -> None:
     step("push into memory store", push_memory)
     step("count distinct triples", lambda: len({q.triple for q in state["loaded"].quads}))
     step("validate (pySHACL)", validate_all, profile=args.profile)
-    out = {"size": args.size, "triples_loaded": len(state["loaded"].quads), "conforms": state["conforms"],
-           "loadavg": loadavg(), "steps": steps}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"phases-{args.size}.json").write_text(json.dumps(out, indent=2, ensure_ascii=False))
 
 
 # ---------------------------------------------------------------- report
@@ -641,7 +648,8 @@ def report(args: argparse.Namespace) -> None:
             f"{b}: " + ", ".join(f"{k.removeprefix('/api')} {fmt(v['first_ms'], 0)}"
                                  for k, v in d.get("bench", {}).get("routes", {}).items())
             for b, d in configs if d.get("bench")), ""]
-    phase_files = sorted(RESULTS.glob("phases-*.json"), key=lambda p: int(p.stem.split("-")[1]))
+    phase_files = sorted((p for p in RESULTS.glob("phases-*.json") if not p.stem.endswith("-profile")),
+                         key=lambda p: int(p.stem.split("-")[1]))
     if phase_files:
         lines += ["## Where the start-up time goes (in-process, `bench/scale.py phases`)", "",
                   "| size | " + " | ".join(s["step"] for s in json.loads(phase_files[0].read_text())["steps"])
