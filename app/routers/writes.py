@@ -11,6 +11,7 @@ import asyncio
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -168,26 +169,26 @@ async def read_graph(request: Request) -> Response:
     return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
-@router.put("/graph-store", summary="Graph Store Protocol: replace a graph (needs the write token)")
-async def put_graph(request: Request) -> Response:
-    """Replace a graph's content with the body (201 if the graph is new, else 204)."""
+async def write_body(request: Request, change_for: Callable[[str, list[ox.Triple]], Change]) -> Response:
+    """PUT and POST: the body's triples, as the change ``change_for`` makes of them (201 for a new graph)."""
     require_writer(request)
     name = _graph_param(request)
     _check_writable(request, name)
     triples = await _body_triples(request, name)
     created = name not in request.app.state.graph.loaded.graphs
-    return await apply(request, replace_graph(name, triples), created=created)
+    return await apply(request, change_for(name, triples), created=created)
+
+
+@router.put("/graph-store", summary="Graph Store Protocol: replace a graph (needs the write token)")
+async def put_graph(request: Request) -> Response:
+    """Replace a graph's content with the body (201 if the graph is new, else 204)."""
+    return await write_body(request, replace_graph)
 
 
 @router.post("/graph-store", summary="Graph Store Protocol: add to a graph (needs the write token)")
 async def post_graph(request: Request) -> Response:
     """Merge the body into a graph (201 if the graph is new, else 204)."""
-    require_writer(request)
-    name = _graph_param(request)
-    _check_writable(request, name)
-    triples = await _body_triples(request, name)
-    created = name not in request.app.state.graph.loaded.graphs
-    return await apply(request, merge_into_graph(name, triples), created=created)
+    return await write_body(request, merge_into_graph)
 
 
 @router.delete("/graph-store", summary="Graph Store Protocol: delete a graph (needs the write token)")
