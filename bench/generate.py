@@ -1,7 +1,7 @@
 """Write a synthetic data directory, N times the article, in the same ontology and valid under the shapes.
 
     .venv/bin/python bench/generate.py --triples 1000000 --out /tmp/kg-1m   # about 1M triples in total
-    .venv/bin/python bench/generate.py --issues 25 --out /tmp/kg-100k        # or: how many issues
+    .venv/bin/python bench/generate.py --issues 19 --out /tmp/kg-100k        # or: how many issues (19 ≈ 100k)
     KG_DATA_DIR=/tmp/kg-1m .venv/bin/kg stats
 
 How it scales honestly. There are 16 districts and their GB/T 2260 codes are unique and match
@@ -24,7 +24,7 @@ issue ``k`` repeats the article's district files with
 
 So per district there stay ≈ 9 practices, ≈ 3 facts and ≈ 12 quotes per issue; the shapes hold
 (every minted mechanism is used, S03-used). Output is streamed, issue by issue; nothing scales
-with N in memory except the per-mechanism use counts.
+with N in memory except the mechanisms' use lists (one short string per reused link).
 
 Files: source/, source.ttl, themes.ttl, districts.ttl copied unchanged; mechanisms.ttl = the
 article's scheme followed by the minted mechanisms; issues.ttl = the synthetic issues' metadata;

@@ -17,12 +17,15 @@
 
 Peak RSS is sampled every 0.25 s as the sum over the server and its child processes (the query
 workers), and also read from /proc VmHWM of each process before it is stopped (the sum of the
-per-process peaks is an upper bound). Latency is sequential (one request after another) over
-loopback, after one warm-up request whose time is recorded as ``first_ms`` (the very first /api
-request builds the route catalog). A configuration whose start exceeds ``--budget-s`` or whose
-memory exceeds ``--rss-cap-gb`` is stopped and reported with what was measured. Each result is one
-JSON file in bench/scale_results/; ``report`` turns them into the Markdown table and the plot.
-Run by hand on an otherwise idle machine; the load average is recorded with every figure.
+per-process peaks is an upper bound). While a server starts (or ``kg load`` runs), ``py-spy dump``
+records every 15 s where it is (``stacks``; ``.venv/bin/pip install py-spy``, optional). Latency is
+sequential (one request after another) over loopback, after one first request whose time is kept
+as ``first_ms`` (the route's first, uncached rendering). A configuration whose start exceeds
+``--budget-s`` or whose memory exceeds ``--rss-cap-gb`` (a global option: ``scale.py --rss-cap-gb 16
+run …``) is stopped and reported with what was measured. Each result is one JSON file in
+bench/scale_results/ with the commit measured; ``report`` turns them into the Markdown (with the
+hand-written bench/scale_results/analysis.md appended) and the plot. Run by hand on an otherwise idle
+machine; the load average is recorded with every figure.
 """
 
 import argparse
@@ -611,7 +614,7 @@ def report(args: argparse.Namespace) -> None:
              f"Machine: {info.get('machine', 'unknown')}.", ""]
     lines += ["## Load and memory", "",
               ("| size | backend | status | triples | load s (CPU s) | peak RSS MB (Σ VmHWM) | `kg load` s (max RSS MB) "
-               "| Oxigraph server VmHWM MB | restart s | first /api request ms | median route p50 ms | load avg | commit |"),
+               "| Oxigraph server VmHWM MB | restart s | first /api request after /health, ms | median route p50 ms | load avg | commit |"),
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for size in sizes:
         for backend in BACKENDS:
@@ -664,6 +667,9 @@ def report(args: argparse.Namespace) -> None:
             cells = [f"{done[n]['wall_s']} s ({done[n]['cpu_s']} CPU)" if n in done else "not reached" for n in names]
             lines.append(f"| {ph['size']:,} | " + " | ".join(cells)
                          + f" | {max(s['maxrss_mb'] for s in ph['steps']):,} | {ph['loadavg']:.1f} |")
+        lines.append("")
+        lines += [f"- {json.loads(p.read_text())['size']:,}: {json.loads(p.read_text())['note']}"
+                  for p in phase_files if "note" in json.loads(p.read_text())]
         lines.append("")
     notes = [(k, n) for k, d in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])) for n in d["notes"]]
     skipped = sorted({s for d in results.values() for s in d.get("bench", {}).get("skipped", [])})
