@@ -115,7 +115,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     # The JSON access log (app.access) replaces uvicorn's plain-text one.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    host = settings.host if args.host is None else args.host
+    port = settings.port if args.port is None else args.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, access_log=False)
     return EXIT_OK
 
 
@@ -127,8 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the graph over HTTP")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", help="address to listen on (KG_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (KG_PORT, default 8000)")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=cmd_serve)
 

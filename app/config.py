@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     rate_limit_rps: float = Field(0.0, ge=0, description="Requests per second per client address; 0 turns the limit off.")
     rate_limit_burst: int = Field(100, gt=0, description="Requests a client may send at once above the steady rate.")
     validate_on_start: bool = Field(True, description="SHACL-validate at start-up and refuse to start on violations.")
+    host: str = Field("127.0.0.1", description="Address `kg serve` listens on (0.0.0.0: every interface).")
+    port: int = Field(8000, ge=0, le=65535, description="Port `kg serve` listens on.")
 
     @field_validator("base_iri")
     @classmethod

@@ -82,6 +82,6 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     settings = Settings(store=f"disk:{store}")
     reopened = EmbeddedStore(StoreSpec.parse(settings.store), settings.base_iri, settings.base_iri + "/")
     names = GraphNames.for_base(settings.base_iri)
-    loaded = Loaded(names, reopened.read_graphs(), read_shapes(SourceFiles.from_settings(settings)))
+    loaded = Loaded(names, reopened.read_graphs(), read_shapes(SourceFiles.from_settings(settings), settings.base_iri))
     assert reopened.read_version() is not None
     assert validate_loaded(loaded).conforms

@@ -1,5 +1,5 @@
 """Linked data as a whole: a crawler follows every link of every HTML page (0 broken links), and
-a service started with another KG_BASE_IRI maps request paths onto IRIs under that base."""
+every entity is reachable (another KG_BASE_IRI: tests/test_base_iri.py)."""
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -8,12 +8,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import httpx
 import pytest
-import rdflib
 
-from app.config import Settings
-from tests.conftest import LiveServer, serve_in_thread
+from tests.conftest import LiveServer
 
-OTHER_BASE = "http://kg.test/base"
 #: Routes another engineer builds: a link to them must resolve only if the route exists.
 OPTIONAL_ROUTES = ("/", "/query", "/explore")
 SKIPPED = ("/docs", "/redoc", "/openapi.json")
@@ -114,24 +111,3 @@ def test_crawl_reaches_every_entity(server: LiveServer) -> None:
             page = Links(client.get(f"/id/{kind}/", headers={"Accept": "text/html"}).text)
             reached |= {urlsplit(link).path for link in page.links}
     assert expected <= reached, sorted(expected - reached)[:5]
-
-
-@pytest.fixture(scope="module")
-def other_server() -> Iterator[LiveServer]:
-    """The service with KG_BASE_IRI set to another base (no SHACL check: the data is the same)."""
-    settings = Settings(base_iri=OTHER_BASE, query_workers=1, query_timeout_s=3.0, validate_on_start=False)
-    yield from serve_in_thread(settings)
-
-
-def test_entity_iri_follows_configured_base(other_server: LiveServer) -> None:
-    with httpx.Client(base_url=other_server.url, timeout=30) as client:
-        turtle = client.get("/id/district/haidian", headers={"Accept": "text/turtle"})
-        parsed = rdflib.Graph().parse(data=turtle.content, format="turtle")
-        subject = rdflib.URIRef(f"{OTHER_BASE}/id/district/haidian")
-        assert (subject, rdflib.RDFS.label, rdflib.Literal("海淀区", lang="zh")) in parsed
-        assert not any("bjrd-kg.example.org/id/" in str(t) for triple in parsed for t in triple)
-        html = client.get("/id/district/haidian", headers={"Accept": "text/html"}).text
-        links = Links(html).links
-        assert "/id/congress/haidian?lang=zh" in links
-        void = rdflib.Graph().parse(data=client.get("/void").content, format="turtle")
-        assert str(next(void.objects(None, rdflib.URIRef("http://rdfs.org/ns/void#uriSpace")))) == f"{OTHER_BASE}/id/"

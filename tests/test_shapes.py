@@ -38,7 +38,7 @@ def context() -> tuple[list[ox.Quad], list[ox.Triple], list[tuple[str, str]], st
     files = SourceFiles.from_settings(settings)
     ontology, _ = read_asserted(settings, files)
     inferred = GraphNames.for_base(settings.base_iri).inferred
-    return ontology, read_shapes(files), read_rules(settings.queries_dir), inferred
+    return ontology, read_shapes(files, settings.base_iri), read_rules(settings.queries_dir), inferred
 
 
 @cache

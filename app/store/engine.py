@@ -75,7 +75,7 @@ def load(settings: Settings) -> Loaded:
     files = SourceFiles.from_settings(settings)
     ontology, data = read_asserted(settings, files)
     names = GraphNames.for_base(settings.base_iri)
-    return with_inferences(names, {names.ontology: ontology, names.data: data}, read_shapes(files),
+    return with_inferences(names, {names.ontology: ontology, names.data: data}, read_shapes(files, settings.base_iri),
                            read_rules(settings.queries_dir))
 
 
@@ -130,7 +130,7 @@ class KnowledgeGraph:
         """Every content graph, in memory (read from the store the first time it is needed)."""
         if self._loaded is None:
             files = SourceFiles.from_settings(self.settings)
-            self._loaded = Loaded(self.names, self.store.read_graphs(), read_shapes(files))
+            self._loaded = Loaded(self.names, self.store.read_graphs(), read_shapes(files, self.settings.base_iri))
         return self._loaded
 
     def _count_triples(self) -> int:

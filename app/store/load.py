@@ -65,9 +65,11 @@ def read_quads(files: Iterable[Path], graph: str, rebaser: Rebaser) -> list[ox.Q
     return [ox.Quad(*rebaser.triple(t), name) for path in files for t in parse_turtle(path)]
 
 
-def read_shapes(files: SourceFiles) -> list[ox.Triple]:
-    """The SHACL shapes (never rebased: shapes target classes, not entities)."""
-    return list(parse_turtle(files.shapes))
+def read_shapes(files: SourceFiles, base_iri: str) -> list[ox.Triple]:
+    """The SHACL shapes, rebased like the data: shapes that name an entity (the mechanism and
+    theme schemes in ``sh:hasValue``) must name it under the configured base."""
+    rebaser = Rebaser(base_iri)
+    return [rebaser.triple(t) for t in parse_turtle(files.shapes)]
 
 
 def read_asserted(settings: Settings, files: SourceFiles) -> tuple[list[ox.Quad], list[ox.Quad]]:
