@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.config import get_settings
 from app.errors import install_error_handlers
 from app.routers import api
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 from bench.common import free_port, machine, start, stop, wait_for
 
 BIN = Path(sys.executable).parent

@@ -21,7 +21,7 @@ import uvicorn
 
 from app.config import ROOT, Settings
 from app.main import create_app
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 
 SOURCE = next((ROOT / "data" / "source").glob("*.txt"))
 
@@ -33,7 +33,7 @@ class LiveServer:
 
     @property
     def graph(self) -> KnowledgeGraph:
-        return self.app.state.graph  # type: ignore[attr-defined]
+        return self.app.state.runtime.graph  # type: ignore[attr-defined]
 
 
 def serve_in_thread(settings: Settings) -> Iterator[LiveServer]:
@@ -148,7 +148,7 @@ def district_paragraphs(source_text: str) -> dict[str, tuple[int, int]]:
 
 def select(graph: KnowledgeGraph, query: str) -> list[dict]:
     """Run an ad-hoc SELECT (test-side, independent of the named queries) as JSON rows."""
-    from app.store.terms import to_python
+    from app.rdf.terms import to_python
 
     return [{k: to_python(v) for k, v in row.items()} for row in graph.backend.select(query)]
 

@@ -9,7 +9,7 @@ from itertools import combinations
 import httpx
 import pytest
 
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 from tests.conftest import PREFIXES, select
 
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from pydantic import TypeAdapter
 
-from app import api_examples as ex
-from app.models import (
+from app.api import examples as ex
+from app.api.models import (
     Comparison,
     DistrictDetail,
     DistrictSummary,

@@ -9,7 +9,7 @@ data/mechanisms.ttl records as skos:prefLabel and skos:altLabel.
 import httpx
 import pytest
 
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 from tests.conftest import PREFIXES, LiveServer, select
 
 

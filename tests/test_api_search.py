@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 from tests.conftest import PREFIXES, select
 
 TYPES = {"District": "district", "Mechanism": "mechanism", "Theme": "theme", "Practice": "practice", "Fact": "fact"}

@@ -7,7 +7,7 @@ mechanisms of those practices, plus every broader one (``skos:broader*`` here, n
 import httpx
 import pytest
 
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 from tests.conftest import PREFIXES, LiveServer, select
 
 

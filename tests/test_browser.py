@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from app.config import ROOT
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 from tests.conftest import PREFIXES, LiveServer, select
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -21,10 +21,10 @@ from rdflib.compare import isomorphic
 
 from app.cli import main
 from app.config import ROOT, Settings
-from app.ld.formats import EXPORT_FORMATS
+from app.rdf.formats import EXPORT_FORMATS
 from app.store.backends import OxigraphBackend
-from app.store.convert import to_rdflib_graph
-from app.store.engine import KnowledgeGraph, Loaded, load
+from app.rdf.convert import to_rdflib_graph
+from app.store.graph import KnowledgeGraph, Loaded, load
 from tests.conftest import PREFIXES, select
 
 EXAMPLES = ROOT / "queries" / "examples"

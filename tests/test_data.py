@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.config import ROOT
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 from tests.conftest import PREFIXES, select
 
 EXCLUSIONS = ROOT / "data" / "number-exclusions.tsv"

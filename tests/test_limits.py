@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.limits import TokenBuckets
+from app.web.limits import TokenBuckets
 from tests.conftest import LiveServer, serve_in_thread
 
 RATE, BURST, MAX_BODY = 5.0, 5, 10_000

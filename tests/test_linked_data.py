@@ -18,9 +18,9 @@ import rdflib
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS, SKOS
 
-from app.store.convert import to_rdflib_graph
-from app.store.engine import KnowledgeGraph
-from app.store.terms import to_rdflib
+from app.rdf.convert import to_rdflib_graph
+from app.store.graph import KnowledgeGraph
+from app.rdf.terms import to_rdflib
 from tests.conftest import PREFIXES, LiveServer, select
 
 BJRD = rdflib.Namespace("https://bjrd-kg.example.org/ontology#")

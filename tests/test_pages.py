@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.config import ROOT
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 from tests.conftest import PREFIXES, select
 
 PAGES = ("/", "/query", "/explore")

@@ -18,8 +18,8 @@ from rdflib.plugins.sparql.processor import prepareQuery
 
 from app.config import ROOT, Settings
 from app.store.backends import OxigraphBackend, RdflibBackend
-from app.store.engine import KnowledgeGraph, Loaded, load
-from app.store.terms import FLOAT_TYPES, INTEGER_TYPES
+from app.store.graph import KnowledgeGraph, Loaded, load
+from app.rdf.terms import FLOAT_TYPES, INTEGER_TYPES
 
 QUERIES = ROOT / "queries"
 ALL_QUERIES = sorted(QUERIES.rglob("*.rq"))

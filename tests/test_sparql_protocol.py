@@ -14,7 +14,7 @@ import httpx
 import pytest
 import rdflib
 
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 from tests.conftest import PREFIXES, select
 
 DISTRICTS = PREFIXES + "SELECT ?d ?code WHERE { ?d a bjrd:District ; bjrd:divisionCode ?code } ORDER BY ?code"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.store.workers import QueryWorkers
+from app.sparql.workers import QueryWorkers
 from tests.conftest import LiveServer, serve_in_thread
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -25,7 +25,7 @@ def small_server() -> Iterator[LiveServer]:
 
 
 def workers_of(server: LiveServer) -> QueryWorkers:
-    return server.app.state.workers  # type: ignore[attr-defined]
+    return server.app.state.runtime.runner  # type: ignore[attr-defined]
 
 
 def wait_until_all_idle(server: LiveServer, timeout: float = 30) -> None:

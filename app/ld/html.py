@@ -14,8 +14,8 @@ from urllib.parse import quote as urlquote
 import pyoxigraph as ox
 
 from app.ld.describe import BJRD, DCTERMS, OA, RDF, RDFS, SCHEMA, SKOS, Description, asserted_triples, split_entity_iri
-from app.ld.serialize import PREFIXES
-from app.store.engine import KnowledgeGraph
+from app.rdf.serialize import PREFIXES
+from app.store.graph import KnowledgeGraph
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 OWL = "http://www.w3.org/2002/07/owl#"

@@ -15,8 +15,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from app.ld.serialize import PREFIXES
-from app.store.convert import to_rdflib_graph
+from app.rdf.serialize import PREFIXES
+from app.rdf.convert import to_rdflib_graph
 
 CONTEXT_PATH = "/context.jsonld"
 

@@ -2,8 +2,8 @@
 
 import pyoxigraph as ox
 
-from app.ld.formats import RESULT_FORMATS, GRAPH_FORMATS
-from app.store.engine import KnowledgeGraph
+from app.rdf.formats import RESULT_FORMATS, GRAPH_FORMATS
+from app.store.graph import KnowledgeGraph
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"

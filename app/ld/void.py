@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from app.ld.formats import BY_NAME, EXPORT_FORMATS
+from app.rdf.formats import BY_NAME, EXPORT_FORMATS
 from app.ld.service import FORMAT_IRIS, FORMATS_NS
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 
 VOID = "http://rdfs.org/ns/void#"
 DCTERMS = "http://purl.org/dc/terms/"

@@ -2,7 +2,7 @@
 
 Each topic has its module (districts, mechanisms, themes, compare/matrix, search); this one
 gathers them into the single ``router`` the app includes. Handlers stay thin: the answers come
-from named queries (queries/*.rq) via ``app.api_catalog`` and are shaped in ``app.api_service``.
+from named queries (queries/*.rq) via ``app.api.catalog`` and are shaped in ``app.api.answers``.
 """
 
 from fastapi import APIRouter

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from pydantic import AfterValidator, BeforeValidator
 
-from app import api_examples as ex
-from app import api_service as service
-from app.api_catalog import catalog_for
+from app.api import examples as ex
+from app.api import answers as service
+from app.api.catalog import catalog_for
 from app.deps import GraphDep
-from app.ld.formats import BY_NAME, Format
-from app.ld.negotiate import negotiate
-from app.models import Comparison, Matrix
+from app.rdf.formats import BY_NAME, Format
+from app.rdf.negotiate import negotiate
+from app.api.models import Comparison, Matrix
 from app.routers.api_common import JSON, documented, render
 
 router = APIRouter(prefix="/api", tags=["compare"])

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app import api_examples as ex
-from app import api_service as service
-from app.api_catalog import catalog_for
+from app.api import examples as ex
+from app.api import answers as service
+from app.api.catalog import catalog_for
 from app.deps import GraphDep
-from app.models import MechanismDetail, MechanismSummary
+from app.api.models import MechanismDetail, MechanismSummary
 from app.routers.api_common import PageDep, documented, respond
 
 router = APIRouter(prefix="/api/mechanisms", tags=["mechanisms"])

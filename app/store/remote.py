@@ -1,4 +1,4 @@
-"""A SPARQL 1.1 Protocol store as the backend (``KG_STORE=sparql:…``): Oxigraph server, Fuseki …
+"""A SPARQL 1.1 Protocol store as the backend and the graph store (``KG_STORE=sparql:…``): Oxigraph server, Fuseki …
 
 Named queries are sent over HTTP with the route's variables bound by a ``VALUES`` block at the
 start of the query's WHERE group (the protocol has no pre-binding), and answers are parsed with
@@ -8,17 +8,18 @@ beyond the deadline — and the next request simply tries again, so the service 
 """
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlencode
-from collections.abc import Iterable, Mapping
 
 import httpx
 import pyoxigraph as ox
 
 from app.errors import BadRequest, StoreUnavailable
+from app.rdf.terms import Term
 from app.store.backends import Row
+from app.store.graphs import VERSION, meta_graph
+from app.store.screen import blank_out
 from app.store.spec import StoreSpec
-from app.store.sparql import blank_out
-from app.store.terms import Term
 
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
@@ -146,3 +147,54 @@ class SparqlBackend:
                 self.update(f"INSERT DATA {{ GRAPH <{name}> {{\n{lines}\n}} }}")
                 if progress:
                     progress(len(chunk))
+
+
+class RemoteStore:
+    """A SPARQL 1.1 Protocol store over HTTP."""
+
+    def __init__(self, spec: StoreSpec, base_iri: str, query_base: str, timeout_s: float) -> None:
+        self.spec = spec
+        self.meta = meta_graph(base_iri)
+        # The service's own (trusted) named queries may take longer than a user's query on a large
+        # store, e.g. the aggregates computed at start-up; user queries keep their deadline (proxy.py).
+        self.backend = SparqlBackend(spec, query_base, max(60.0, 6 * timeout_s))
+        self.backend.exclude_graphs = {self.meta}
+
+    def content_graphs(self) -> list[str]:
+        return [g for g in self.backend.named_graphs() if g != self.meta]
+
+    def read_graphs(self) -> dict[str, list[ox.Quad]]:
+        return {name: self.backend.quads(name) for name in self.content_graphs()}
+
+    def read_version(self) -> str | None:
+        rows = self.backend.select(
+            f"SELECT ?v WHERE {{ GRAPH <{self.meta}> {{ <{self.meta}> <{VERSION.value}> ?v }} }}"
+        )
+        return rows[0]["v"].value if rows else None
+
+    async def ping(self) -> str | None:
+        """None when the store answers a trivial query within 2 s, else what is wrong."""
+        import httpx
+
+        url = self.spec.query_url
+        try:
+            async with httpx.AsyncClient(timeout=2.0) as client:
+                response = await client.get(url, params={"query": "ASK {}"},
+                                            headers={"Accept": "application/sparql-results+json"})
+        except httpx.HTTPError as exc:
+            return f"The SPARQL store at {url} cannot be reached ({exc or type(exc).__name__}); retry shortly."
+        if response.status_code >= 400:
+            return f"The SPARQL store at {url} answers HTTP {response.status_code}."
+        return None
+
+    def refresh_dataset(self) -> None:
+        self.backend.default_graphs = self.content_graphs()
+
+    def replace(self, graphs: Mapping[str, list[ox.Triple]], drop: list[str], version: str,
+                progress: Callable[[int], None] | None = None) -> None:
+        for name in drop:
+            self.backend.update(f"DROP SILENT GRAPH <{name}>")
+        self.backend.replace_graphs(graphs, progress)
+        meta = ox.NamedNode(self.meta)
+        self.backend.replace_graphs({self.meta: [ox.Triple(meta, VERSION, ox.Literal(version))]})
+        self.refresh_dataset()

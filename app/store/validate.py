@@ -7,7 +7,7 @@ import pyoxigraph as ox
 import rdflib
 from pyshacl import validate as shacl_validate
 
-from app.store.convert import to_rdflib_graph
+from app.rdf.convert import to_rdflib_graph
 
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")

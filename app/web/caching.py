@@ -6,6 +6,7 @@ content hash, the URL and the negotiation headers. The ETag is a hash of exactly
 """
 
 import hashlib
+from collections.abc import Callable
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,18 +35,21 @@ def matches(if_none_match: str, etag: str) -> bool:
 
 
 class ETagMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """``version()`` is the version of the graph served now (None while starting: no ETags then)."""
+
+    def __init__(self, app: ASGIApp, version: Callable[[], str | None]) -> None:
         self.app = app
+        self.version = version
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not is_cached(scope["path"]):
             await self.app(scope, receive, send)
             return
-        graph = getattr(scope["app"].state, "graph", None)
-        if graph is None:
+        version = self.version()
+        if version is None:
             await self.app(scope, receive, send)
             return
-        etag = etag_for(graph.version, scope)
+        etag = etag_for(version, scope)
         inm = Headers(scope=scope).get("if-none-match")
         if inm and matches(inm, etag):
             await send({"type": "http.response.start", "status": 304,

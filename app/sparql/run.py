@@ -1,68 +1,26 @@
-"""Running one SPARQL query text from outside: screening, execution, negotiation, serialisation.
+"""One SPARQL query from outside, from its text to the bytes of its answer.
 
-This is what ``/sparql`` (inside a query worker process) and ``kg query`` run. The screen
-refuses, before any engine sees the text, everything a read-only endpoint must never do:
-updates (LOAD included), and SERVICE, through which an engine would open network connections.
+:func:`prepare` runs first, in the request, before any engine sees the text: the screen refuses
+what a read-only endpoint never runs (updates, LOAD, SERVICE) and the answer's format is
+negotiated from the query form (so a 406 costs nothing). :func:`run_query` then evaluates the
+prepared query in the format already chosen: inside a query worker process (``/sparql``) or
+directly (``kg query``).
 """
 
 import json
-import re
 from collections.abc import Sequence
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice
+from typing import Any
 
 import pyoxigraph as ox
 
-from app.errors import BadRequest, QueryRefused
-from app.ld.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
-from app.ld.negotiate import negotiate
-from app.ld.serialize import serialize_triples
+from app.errors import BadRequest
+from app.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
+from app.rdf.negotiate import negotiate
+from app.rdf.serialize import serialize_triples
 from app.store.backends import Backend, OxigraphBackend, RdflibBackend
-
-# Lexical screen: IRIs, strings and comments are blanked out first so that a keyword inside
-# them (<http://ex/SERVICE>, "INSERT", # LOAD) is not mistaken for an operation.
-_BLANKS = re.compile(
-    r"""(?P<iri><[^<>"{}|^`\\\s]*>)"""
-    r"""|(?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
-    r"""|(?P<comment>\#[^\n]*)""",
-    re.DOTALL,
-)
-_PROLOGUE = re.compile(r"^\s*(?:(?:BASE\s*<>|PREFIX\s+[^\s:]*:\s*<>)\s*)*", re.IGNORECASE)
-_SERVICE = re.compile(r"(?<![\w:?$])SERVICE(?![\w:])", re.IGNORECASE)
-UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
-QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
-
-
-def _blank(match: re.Match[str]) -> str:
-    if match.group("iri"):
-        return "<>"
-    if match.group("string"):
-        return '""'
-    return " "
-
-
-def blank_out(query: str, *, keep_length: bool = False) -> str:
-    """``query`` with IRIs, strings and comments blanked (same length if ``keep_length``)."""
-    if keep_length:
-        return _BLANKS.sub(lambda m: ("<" + " " * (len(m.group()) - 2) + ">") if m.group("iri")
-                           else " " * len(m.group()), query)
-    return _BLANKS.sub(_blank, query)
-
-
-def screen(query: str) -> str:
-    """The query form (SELECT, ASK, …) or '' if unknown; raises QueryRefused for what is never run."""
-    stripped = blank_out(query)
-    body = stripped[_PROLOGUE.match(stripped).end():]  # type: ignore[union-attr]
-    first = re.match(r"\s*([A-Za-z]+)", body)
-    keyword = first.group(1).upper() if first else ""
-    if keyword in UPDATE_KEYWORDS:
-        raise QueryRefused(
-            f"SPARQL Update ({keyword}) is not accepted: /sparql is a read-only query endpoint. "
-            "Send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only."
-        )
-    if _SERVICE.search(stripped):
-        raise QueryRefused("SERVICE (federated query) is not allowed on this endpoint: it never contacts other services.")
-    return keyword if keyword in QUERY_FORMS else ""
+from app.store.screen import screen
 
 
 @dataclass(frozen=True)
@@ -114,13 +72,39 @@ class Dataset:
     named_graphs: tuple[str, ...] = ()
 
 
+def offered_for(form: str) -> Sequence[Format]:
+    """The formats an answer of query ``form`` can take (an unknown form is taken for SELECT)."""
+    return GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A screened query, its form and the format its answer will be sent in."""
+
+    text: str
+    form: str  # SELECT, ASK, CONSTRUCT, DESCRIBE, or "" when the screen cannot tell
+    format: Format
+    dataset: Dataset = Dataset()
+
+
+def prepare(text: str, accept: str | None, dataset: Dataset = Dataset()) -> PreparedQuery:
+    """Screen ``text`` (QueryRefused) and negotiate its answer's format (NotAcceptable), without running it."""
+    form = screen(text)
+    return PreparedQuery(text, form, negotiate(accept, offered_for(form)), dataset)
+
+
+def _fitting(fmt: Format, offered: Sequence[Format]) -> Format:
+    """``fmt``, or the default of ``offered`` when the screen mistook the form (the engine knows better)."""
+    return fmt if fmt in offered else offered[0]
+
+
 def _syntax_error(exc: Exception) -> BadRequest:
     return BadRequest(f"SPARQL syntax error: {exc}")
 
 
-def _oxigraph(backend: OxigraphBackend, query: str, accept: str | None, dataset: Dataset,
-              max_rows: int) -> QueryResult:
-    kwargs: dict = {"base_iri": backend.base_iri, **backend.dataset_kwargs()}
+def _oxigraph(backend: OxigraphBackend, prepared: PreparedQuery, max_rows: int) -> QueryResult:
+    query, dataset = prepared.text, prepared.dataset
+    kwargs: dict[str, Any] = {"base_iri": backend.base_iri, **backend.dataset_kwargs()}
     if dataset.default_graphs:
         kwargs.pop("use_default_graph_as_union", None)
         kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
@@ -131,12 +115,12 @@ def _oxigraph(backend: OxigraphBackend, query: str, accept: str | None, dataset:
     except SyntaxError as exc:
         raise _syntax_error(exc) from exc
     if isinstance(result, ox.QueryTriples):
-        fmt = negotiate(accept, GRAPH_FORMATS)
+        fmt = _fitting(prepared.format, GRAPH_FORMATS)
         triples = list(islice(result, max_rows + 1))
         truncated = len(triples) > max_rows
         body = serialize_triples(triples[:max_rows], fmt, backend.base_iri.rstrip("/"))
         return QueryResult(body, fmt, "CONSTRUCT", truncated)
-    fmt = negotiate(accept, RESULT_FORMATS)
+    fmt = _fitting(prepared.format, RESULT_FORMATS)
     if isinstance(result, ox.QueryBoolean):
         return QueryResult(result.serialize(format=fmt.results), fmt, "ASK")
     variables = [v.value for v in result.variables]
@@ -145,11 +129,12 @@ def _oxigraph(backend: OxigraphBackend, query: str, accept: str | None, dataset:
     return QueryResult(serialize_solutions(variables, rows[:max_rows], fmt, truncated), fmt, "SELECT", truncated)
 
 
-def _rdflib(backend: RdflibBackend, query: str, accept: str | None, dataset: Dataset) -> QueryResult:
+def _rdflib(backend: RdflibBackend, prepared: PreparedQuery) -> QueryResult:
     from rdflib.plugins.sparql.processor import prepareQuery
 
+    dataset = prepared.dataset
     try:
-        prepared = prepareQuery(query, base=backend.base_iri)
+        parsed_query = prepareQuery(prepared.text, base=backend.base_iri)
     except Exception as exc:  # noqa: BLE001 - pyparsing raises many types; all mean a syntax error
         raise _syntax_error(exc) from exc
     target = backend.dataset
@@ -160,29 +145,23 @@ def _rdflib(backend: RdflibBackend, query: str, accept: str | None, dataset: Dat
         for g in dataset.default_graphs:
             for triple in backend.dataset.graph(rdflib.URIRef(g)):
                 target.add(triple)
-    result = target.query(prepared)
+    result = target.query(parsed_query)
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        from app.store.terms import from_rdflib
+        from app.rdf.terms import from_rdflib
 
-        fmt = negotiate(accept, GRAPH_FORMATS)
+        fmt = _fitting(prepared.format, GRAPH_FORMATS)
         triples = [ox.Triple(*(from_rdflib(t) for t in triple)) for triple in result.graph]
         return QueryResult(serialize_triples(triples, fmt, backend.base_iri.rstrip("/")), fmt, result.type)
-    fmt = negotiate(accept, RESULT_FORMATS)
+    fmt = _fitting(prepared.format, RESULT_FORMATS)
     as_json = result.serialize(format="json")
     parsed = ox.parse_query_results(as_json, format=ox.QueryResultsFormat.JSON)
     return QueryResult(parsed.serialize(format=fmt.results), fmt, "ASK" if result.type == "ASK" else "SELECT")
 
 
-def run_query(backend: Backend, query: str, accept: str | None, dataset: Dataset = Dataset(),
-              max_rows: int = 100_000) -> QueryResult:
-    """Screen, run and serialise ``query`` in the format ``accept`` asks for (at most ``max_rows``
+def run_query(backend: Backend, prepared: PreparedQuery, max_rows: int = 100_000) -> QueryResult:
+    """Run ``prepared`` and serialise its answer in the format chosen for it (at most ``max_rows``
     rows or triples: the embedded engine's answers are truncated beyond, and say so)."""
-    screen(query)
     if isinstance(backend, RdflibBackend):
-        return _rdflib(backend, query, accept, dataset)
+        return _rdflib(backend, prepared)
     assert isinstance(backend, OxigraphBackend)
-    return _oxigraph(backend, query, accept, dataset, max_rows)
-
-
-def offered_for(form: str) -> Sequence[Format]:
-    return GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
+    return _oxigraph(backend, prepared, max_rows)

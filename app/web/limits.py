@@ -28,18 +28,12 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.errors import PayloadTooLarge, RequestError, handle_request_error
+from app.errors import PayloadTooLarge, RequestError, TooManyRequests, handle_request_error
 
 #: Paths never rate-limited: liveness/readiness probes and the metrics scrape.
 UNLIMITED_PATHS = frozenset({"/health", "/ready", "/metrics"})
 #: Most client buckets kept at once; beyond it the least recently seen client is forgotten.
 MAX_CLIENTS = 100_000
-
-
-class TooManyRequests(RequestError):
-    """429: the client sent more requests than its rate limit allows (with Retry-After)."""
-
-    status_code = 429
 
 
 class BodyTooLarge(HTTPException):

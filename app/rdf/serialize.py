@@ -5,7 +5,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from app.errors import NotAcceptable
-from app.ld.formats import Format
+from app.rdf.formats import Format
 
 PREFIXES = {
     "bjrd": "https://bjrd-kg.example.org/ontology#",
