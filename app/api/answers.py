@@ -14,7 +14,6 @@ the catalog's memo (that is, once per graph version).
 from itertools import combinations
 
 from app.api.catalog import Catalog, Concept, District, LabelText, memoized
-from app.errors import NotFound
 from app.api.models import (
     Comparison,
     ConceptRef,
@@ -33,6 +32,7 @@ from app.api.models import (
     SimilarDistrict,
     ThemeDetail,
 )
+from app.errors import NotFound
 
 
 def label(text: LabelText) -> Label:

@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.api.catalog import Catalog, LabelText, Text, memoized
 from app.api.answers import label
+from app.api.catalog import Catalog, LabelText, Text, memoized
 from app.api.models import SearchHit, SearchResults
 
 CONTEXT = 30

@@ -19,19 +19,12 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from app.rdf.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS
 from app.store.graph import KnowledgeGraph
 
 #: The path segment of every kind of entity IRI, {base}/id/{kind}/{slug}.
 ENTITY_KINDS = ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "scheme", "source")
 DESCRIBE_QUERIES = ("ld_describe", "ld_describe_inverse", "ld_describe_related")
-
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCTERMS = "http://purl.org/dc/terms/"
-SCHEMA = "https://schema.org/"
-OA = "http://www.w3.org/ns/oa#"
-BJRD = "https://bjrd-kg.example.org/ontology#"
 
 LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCTERMS + "title", SCHEMA + "name")
 

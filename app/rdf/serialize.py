@@ -6,22 +6,7 @@ import pyoxigraph as ox
 
 from app.errors import NotAcceptable
 from app.rdf.formats import Format
-
-PREFIXES = {
-    "bjrd": "https://bjrd-kg.example.org/ontology#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "oa": "http://www.w3.org/ns/oa#",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "https://schema.org/",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "void": "http://rdfs.org/ns/void#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
+from app.rdf.namespaces import PREFIXES
 
 
 def entity_prefixes(base_iri: str) -> dict[str, str]:

@@ -5,10 +5,11 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from app.rdf.namespaces import XSD
+
 if TYPE_CHECKING:
     import rdflib
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
                                     "positiveInteger", "negativeInteger", "nonPositiveInteger",
                                     "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
@@ -53,7 +54,8 @@ def to_python(term: Term | None) -> Any:
             return int(term.value)
         if datatype in FLOAT_TYPES:
             number = Decimal(term.value)
-            return int(number) if datatype == XSD + "decimal" and number == number.to_integral_value() else float(number)
+            whole = datatype == XSD + "decimal" and number == number.to_integral_value()
+            return int(number) if whole else float(number)
         if datatype == XSD + "boolean":
             return term.value in ("true", "1")
         return term.value

@@ -18,14 +18,16 @@ from fastapi.responses import Response
 from app.deps import GraphDep
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, describe
-from app.rdf.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
-from app.ld.html import EntityView, Linker, OntologyDoc, curie
+from app.ld.entity import EntityView
+from app.ld.export import Dump, accepts_gzip, build_dump
 from app.ld.jsonld import CONTEXT_PATH, compact, context_document
+from app.ld.links import Linker, curie
+from app.ld.ontology import OntologyDoc
+from app.ld.void import void_stats, void_triples
+from app.rdf.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
-from app.ld.void import void_stats, void_triples
 from app.store.graph import KnowledgeGraph
-from app.ld.export import Dump, accepts_gzip, build_dump
 from app.web.templating import pick_lang, templates
 
 router = APIRouter(tags=["linked data"])

@@ -50,7 +50,8 @@ class RemoteQueries:
 
     async def run(self, query: PreparedQuery) -> Answer:
         if self._slots.locked():
-            raise Overloaded("Too many queries are running against the store; retry shortly.", headers={"Retry-After": "1"})
+            raise Overloaded("Too many queries are running against the store; retry shortly.",
+                             headers={"Retry-After": "1"})
         async with self._slots:
             self._running += 1
             try:
@@ -81,7 +82,8 @@ class RemoteQueries:
         if response.status_code == 406:
             raise NotAcceptable(f"The store cannot produce {fmt.media_type}.")
         if 400 <= response.status_code < 500:
-            raise BadRequest(f"The store rejected the query (SPARQL syntax error or unsupported query): {response.text[:1000]}")
+            raise BadRequest("The store rejected the query (SPARQL syntax error or unsupported query): "
+                             f"{response.text[:1000]}")
         if response.status_code >= 500:
             raise StoreUnavailable(f"The SPARQL store failed: HTTP {response.status_code} {response.text[:300]}")
         return Answer(response.content, fmt.name, form)

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from app.errors import BadRequest
 from app.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
+from app.rdf.namespaces import XSD
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
 from app.store.backends import Backend, OxigraphBackend, RdflibBackend
@@ -39,7 +40,7 @@ def _term_json(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]
     out = {"type": "literal", "value": term.value}
     if term.language:
         out["xml:lang"] = term.language
-    elif term.datatype and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+    elif term.datatype and term.datatype.value != XSD + "string":
         out["datatype"] = term.datatype.value
     return out
 

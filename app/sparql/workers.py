@@ -112,7 +112,7 @@ class QueryWorkers:
         self.all.add(worker)
         try:
             message = await self._receive(worker, timeout=120)
-        except (EOFError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, EOFError, OSError):
             logger.error("query worker failed to start")
             self._discard(worker)
             return
@@ -143,7 +143,7 @@ class QueryWorkers:
         self.waiting.append(waiter)
         try:
             return await asyncio.wait_for(asyncio.shield(waiter), self.timeout_s)
-        except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+        except (TimeoutError, asyncio.CancelledError) as exc:
             if waiter.done() and not waiter.cancelled():  # a worker arrived as the wait ended: pass it on
                 self._release(waiter.result())
             else:
@@ -211,7 +211,7 @@ class QueryWorkers:
         started = time.monotonic()
         try:
             message = await self._receive(worker, timeout=self.timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.timeouts += 1
             self._replace(worker)
             raise QueryTimeout(

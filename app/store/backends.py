@@ -13,7 +13,7 @@ what it serves without re-reading everything. The meta graph is never part of th
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
 
@@ -152,7 +152,8 @@ class EmbeddedStore:
         self.backend.default_graphs = self.content_graphs()
 
     def content_graphs(self) -> list[str]:
-        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode) and g.value != self.meta)
+        return sorted(g.value for g in self.store.named_graphs()
+                      if isinstance(g, ox.NamedNode) and g.value != self.meta)
 
     def read_graphs(self) -> dict[str, list[ox.Quad]]:
         graphs: dict[str, list[ox.Quad]] = {}

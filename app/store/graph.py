@@ -20,15 +20,14 @@ import pyoxigraph as ox
 
 from app.config import Settings
 from app.errors import BadRequest, ValidationFailed
-from app.store.backends import Backend, make_backend
+from app.rdf.terms import Term, to_python
+from app.store.backends import Backend, EmbeddedStore, GraphStore, make_backend
 from app.store.graphs import GraphNames
 from app.store.infer import infer, read_rules
 from app.store.load import SourceFiles, read_asserted, read_shapes
 from app.store.queries import NamedQuery, read_queries
-from app.store.spec import StoreSpec
-from app.store.backends import EmbeddedStore, GraphStore
 from app.store.remote import RemoteStore
-from app.rdf.terms import Term, to_python
+from app.store.spec import StoreSpec
 from app.store.validate import Report, validate
 
 logger = logging.getLogger(__name__)

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from app.rdf.namespaces import DCTERMS
+
 #: The predicate of the dataset's version (its content hash) in the meta graph.
-VERSION = ox.NamedNode("http://purl.org/dc/terms/hasVersion")
+VERSION = ox.NamedNode(DCTERMS + "hasVersion")
 
 
 @dataclass(frozen=True)

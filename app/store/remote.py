@@ -70,9 +70,11 @@ class SparqlBackend:
         except httpx.TransportError as exc:
             raise StoreUnavailable(f"The SPARQL store at {url} cannot be reached ({exc}); retry shortly.") from None
         if response.status_code >= 500:
-            raise StoreUnavailable(f"The SPARQL store at {url} failed: HTTP {response.status_code} {response.text[:300]}")
+            raise StoreUnavailable(f"The SPARQL store at {url} failed: "
+                                   f"HTTP {response.status_code} {response.text[:300]}")
         if response.status_code >= 400:
-            raise BadRequest(f"The SPARQL store rejected the request: HTTP {response.status_code} {response.text[:500]}")
+            raise BadRequest(f"The SPARQL store rejected the request: "
+                             f"HTTP {response.status_code} {response.text[:500]}")
         return response
 
     def with_base(self, query: str) -> str:
@@ -115,7 +117,8 @@ class SparqlBackend:
     # -------------------------------------------------------------- store
 
     def named_graphs(self) -> list[str]:
-        body = self.post_query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", RESULTS_JSON, default_graphs=[]).content
+        query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        body = self.post_query(query, RESULTS_JSON, default_graphs=[]).content
         solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         return sorted(s["g"].value for s in solutions if s["g"] is not None)
 

@@ -50,5 +50,7 @@ def screen(query: str) -> str:
             "Send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only."
         )
     if _SERVICE.search(stripped):
-        raise QueryRefused("SERVICE (federated query) is not allowed on this endpoint: it never contacts other services.")
+        raise QueryRefused(
+            "SERVICE (federated query) is not allowed on this endpoint: it never contacts other services."
+        )
     return keyword if keyword in QUERY_FORMS else ""

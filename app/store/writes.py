@@ -5,7 +5,8 @@ of the asserted graphs; the entailments are recomputed; the whole is validated a
 shapes. Only if it conforms is it committed — in one transaction on the store (a single
 SPARQL Update on disk or on a remote store; a fresh store swapped in, in memory) — and a new
 :class:`KnowledgeGraph` (new version, new ETags, fresh derived answers) replaces the old one
-(:meth:`app.runtime.Runtime.commit`). Otherwise :class:`app.errors.WriteRejected` carries the SHACL report and the store is left untouched.
+(:meth:`app.runtime.Runtime.commit`). Otherwise :class:`app.errors.WriteRejected` carries the
+SHACL report and the store is left untouched.
 Writers wait for each other (one lock); readers keep the graph they started with.
 
 In updates the default graph is the article's data graph ``{base}/graph/data``; other named
@@ -59,7 +60,8 @@ def sparql_update(text: str, base_iri: str, data_graph: str) -> Change:
             raise BadRequest(f"SPARQL Update syntax error: {exc}") from None
         except (OSError, ValueError) as exc:
             raise BadRequest(f"The update could not be applied: {exc}") from None
-        out: dict[str, list[ox.Triple]] = {data_graph: [q.triple for q in scratch.quads_for_pattern(None, None, None, ox.DefaultGraph())]}
+        default = scratch.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        out: dict[str, list[ox.Triple]] = {data_graph: [q.triple for q in default]}
         for node in scratch.named_graphs():
             if isinstance(node, ox.NamedNode):
                 out[node.value] = [q.triple for q in scratch.quads_for_pattern(None, None, None, node)]

@@ -60,7 +60,8 @@ class ETagMiddleware:
 
         async def send_with_etag(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 200:
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"etag", b"cache-control")]
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in (b"etag", b"cache-control")]
                 headers += [(b"etag", etag.encode()), (b"cache-control", CACHE_CONTROL.encode())]
                 message = {**message, "headers": headers}
             await send(message)
