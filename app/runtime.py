@@ -71,7 +71,7 @@ class Runtime:
             _, report, _ = await asyncio.gather(
                 runner.start(), asyncio.to_thread(graph.validate) if check else asyncio.sleep(0), catalog_for(graph)
             )
-            if check and not report.conforms:
+            if report is not None and not report.conforms:
                 raise ValidationFailed(report.text)
         except BaseException:
             await runner.close()

@@ -185,7 +185,7 @@ def _facts(rows: list[Row]) -> tuple[Fact, ...]:
         if fid in seen:
             continue
         seen.add(fid)
-        unit_zh = row.get("unit_zh", row.get("unit_en", ""))
+        unit_zh = str(row.get("unit_zh", row.get("unit_en", "")))
         facts.append(Fact(fid, row["fact"], slug(row["district"]), _label(row), row["value"], row.get("min_value"),
                           LabelText(unit_zh, row.get("unit_en", unit_zh)), row["quote"], row["start"],
                           slug(row["practice"]) if "practice" in row else None))

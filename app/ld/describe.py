@@ -70,6 +70,8 @@ class Description:
         self.out: dict[Node, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
         self.inn: dict[Term, dict[str, list[Node]]] = defaultdict(lambda: defaultdict(list))
         for t in self.triples:
+            if isinstance(t.subject, ox.Triple) or isinstance(t.object, ox.Triple):
+                continue  # RDF-star: no page shows quoted triples
             self.out[t.subject][t.predicate.value].append(t.object)
             self.inn[t.object][t.predicate.value].append(t.subject)
 

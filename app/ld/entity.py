@@ -240,7 +240,7 @@ class EntityView:
         if isinstance(paragraph, ox.NamedNode):
             text = self.desc.literal(paragraph, OA + "exact")
             offset = _int(self.desc.value(paragraph, OA + "start")) or 0
-            passages = [p for item in [*practices, *facts] for p in item.passages]
+            passages = [p for item in practices for p in item.passages] + [p for f in facts for p in f.passages]
             spans = [(p.start - offset, p.end - offset) for p in passages if p.start is not None and p.end is not None]
             segments = marked_segments(text.value, spans) if text else []
         code = self.desc.literal(self.node, BJRD + "divisionCode")

@@ -49,8 +49,10 @@ def term_labels(graph: KnowledgeGraph) -> dict[str, dict[str, str]]:
     """Labels of the terms the ontology graph documents: IRI -> {lang: label}."""
     labels: dict[str, dict[str, str]] = defaultdict(dict)
     for q in graph.loaded.ontology:
-        if q.predicate.value == RDFS + "label" and isinstance(q.object, ox.Literal) and q.object.language:
-            labels[q.subject.value].setdefault(q.object.language, q.object.value)
+        subject, label = q.subject, q.object
+        if (q.predicate.value == RDFS + "label" and isinstance(subject, ox.NamedNode)
+                and isinstance(label, ox.Literal) and label.language):
+            labels[subject.value].setdefault(label.language, label.value)
     return dict(labels)
 
 
@@ -81,8 +83,8 @@ class Linker:
             return Text(self.terms[iri][lang], lang)
         return None
 
-    def ref(self, node: ox.NamedNode | ox.BlankNode | str) -> Ref:
-        if isinstance(node, ox.BlankNode):
+    def ref(self, node: ox.NamedNode | ox.BlankNode | ox.Triple | str) -> Ref:
+        if isinstance(node, ox.BlankNode | ox.Triple):
             return Ref(str(node), "", Text(str(node)))
         iri = node if isinstance(node, str) else node.value
         label = self._label(iri, self.lang)

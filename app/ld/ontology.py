@@ -10,6 +10,8 @@ from app.ld.links import Linker, Ref, Text, curie, ontology_anchor
 from app.rdf.namespaces import BJRD, DCTERMS, OWL, RDF, RDFS, SKOS
 from app.store.graph import KnowledgeGraph
 
+Node = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
 
 @dataclass
 class TermDoc:
@@ -41,11 +43,11 @@ class OntologyDoc:
         self.graph = graph
         self.link = Linker(graph, lang)
         self.triples = [q.triple for q in graph.loaded.ontology]
-        self.out: dict[object, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
+        self.out: dict[object, dict[str, list[Node]]] = defaultdict(lambda: defaultdict(list))
         for t in self.triples:
             self.out[t.subject][t.predicate.value].append(t.object)
 
-    def objects(self, node: object, predicate: str) -> list[object]:
+    def objects(self, node: object, predicate: str) -> list[Node]:
         return sorted(self.out.get(node, {}).get(predicate, []), key=str)
 
     def texts(self, node: object, predicate: str) -> list[Text]:
@@ -69,7 +71,7 @@ class OntologyDoc:
 
     def ontology(self) -> dict[str, object]:
         node = next((t.subject for t in self.triples if t.object == ox.NamedNode(OWL + "Ontology")), None)
-        if node is None:
+        if not isinstance(node, ox.NamedNode):
             return {}
 
         def one(predicate: str) -> str | None:
@@ -79,22 +81,25 @@ class OntologyDoc:
         return {"iri": node.value, "titles": self.texts(node, DCTERMS + "title"),
                 "descriptions": self.texts(node, DCTERMS + "description"),
                 "version": one(OWL + "versionInfo"), "license": one(DCTERMS + "license"),
-                "created": one(DCTERMS + "created"), "imports": [i.value for i in self.objects(node, OWL + "imports")]}
+                "created": one(DCTERMS + "created"), "imports": [i.value for i in self.objects(node, OWL + "imports")
+                            if isinstance(i, ox.NamedNode)]}
 
     def terms(self) -> list[TermDoc]:
-        documented = sorted({t.subject.value for t in self.triples
-                             if t.predicate.value == RDFS + "label" and isinstance(t.subject, ox.NamedNode)})
+        documented = sorted({s.value for t in self.triples
+                             if t.predicate.value == RDFS + "label" and isinstance(s := t.subject, ox.NamedNode)})
         docs = [self.term(iri) for iri in documented]
         order = {"class": 0, "object property": 1, "datatype property": 2, "property": 3}
         return sorted(docs, key=lambda d: (order.get(d.kind, 4), not d.iri.startswith(BJRD), d.curie))
 
     def term(self, iri: str) -> TermDoc:
         node = ox.NamedNode(iri)
-        types = [t.value for t in self.objects(node, RDF + "type")]
+        types = [t.value for t in self.objects(node, RDF + "type") if isinstance(t, ox.NamedNode)]
         kind = next((self.KINDS[t] for t in types if t in self.KINDS), "property")
         is_class = kind == "class"
         super_p = RDFS + ("subClassOf" if is_class else "subPropertyOf")
-        subs = sorted({t.subject.value for t in self.triples if t.predicate.value == super_p and t.object == node})
+        subs = sorted({s.value for t in self.triples
+                       if t.predicate.value == super_p and t.object == node
+                       and isinstance(s := t.subject, ox.NamedNode)})
         chains = [self.rdf_list(c) for c in self.objects(node, OWL + "propertyChainAxiom")]
         return TermDoc(
             iri=iri, anchor=ontology_anchor(iri), curie=curie(iri), kind=kind,

@@ -42,7 +42,7 @@ def service_description(graph: KnowledgeGraph, endpoint: str, void_url: str) -> 
     for i, name in enumerate(graph.names.all()):
         named = ox.BlankNode(f"named{i}")
         g = ox.BlankNode(f"graph{i}")
-        count = sum(1 for q in graph.loaded.quads if q.graph_name.value == name)
+        count = len(graph.loaded.graphs.get(name, []))
         out += [
             ox.Triple(dataset, _n(SD + "namedGraph"), named),
             ox.Triple(named, RDF_TYPE, _n(SD + "NamedGraph")),

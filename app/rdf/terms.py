@@ -32,7 +32,15 @@ def from_rdflib(term: "rdflib.term.Node") -> Term:
     raise TypeError(f"unexpected term {term!r}")
 
 
-def to_rdflib(term: Term) -> "rdflib.term.Node":
+def triple_from_rdflib(triple: "tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]") -> ox.Triple:
+    """An rdflib triple as a pyoxigraph one (raises TypeError for a literal subject or a non-IRI predicate)."""
+    subject, predicate, obj = (from_rdflib(t) for t in triple)
+    if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
+        raise TypeError(f"not an RDF triple: {triple!r}")
+    return ox.Triple(subject, predicate, obj)
+
+
+def to_rdflib(term: Term) -> "rdflib.term.Identifier":
     import rdflib
 
     if isinstance(term, ox.NamedNode):

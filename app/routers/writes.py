@@ -22,7 +22,7 @@ from app.errors import BadRequest, Forbidden, NotFound, RequestError, Unauthoriz
 from app.rdf.formats import GRAPH_FORMATS, lookup
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
-from app.rdf.terms import from_rdflib
+from app.rdf.terms import triple_from_rdflib
 from app.store.graph import KnowledgeGraph
 from app.store.writes import Change, delete_graph, merge_into_graph, replace_graph, sparql_update
 
@@ -51,7 +51,7 @@ def rejection(request: Request, exc: WriteRejected, base_iri: str) -> Response:
         body = json.dumps({"detail": str(exc), "conforms": False, "results": exc.report.results()},
                           ensure_ascii=False, indent=1).encode("utf-8")
         return Response(body, status_code=422, media_type="application/json")
-    triples = [ox.Triple(*map(from_rdflib, t)) for t in exc.report.graph]
+    triples = [triple_from_rdflib(t) for t in exc.report.graph]
     return Response(serialize_triples(triples, fmt, base_iri), status_code=422, media_type=fmt.content_type)
 
 

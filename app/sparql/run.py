@@ -15,7 +15,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from app.errors import BadRequest
+from app.errors import BadRequest, NotAcceptable
 from app.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 from app.rdf.namespaces import XSD
 from app.rdf.negotiate import negotiate
@@ -56,13 +56,21 @@ def serialize_solutions(variables: list[str], rows: list, fmt: Format, truncated
     if truncated and fmt.name == "xml":
         document["head"]["link"] = [TRUNCATED_LINK]
     parsed = ox.parse_query_results(json.dumps(document).encode("utf-8"), format=ox.QueryResultsFormat.JSON)
-    body = parsed.serialize(format=fmt.results)
+    body = results_bytes(parsed, fmt)
     if truncated and fmt.name == "xml":
         body = body.replace(b"<head>", f'<head><link href="{TRUNCATED_LINK}"/>'.encode(), 1)
     return body
 
 
 TRUNCATED_LINK = "urn:bjrd-kg:result-truncated"
+
+
+def results_bytes(results: ox.QuerySolutions | ox.QueryBoolean, fmt: Format) -> bytes:
+    """SELECT or ASK results in the results format ``fmt``."""
+    body = results.serialize(format=fmt.results) if fmt.results is not None else None
+    if body is None:
+        raise NotAcceptable(f"{fmt.media_type} cannot carry SPARQL results")
+    return body
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ def _oxigraph(backend: OxigraphBackend, prepared: PreparedQuery, max_rows: int) 
         return QueryResult(body, fmt, "CONSTRUCT", truncated)
     fmt = _fitting(prepared.format, RESULT_FORMATS)
     if isinstance(result, ox.QueryBoolean):
-        return QueryResult(result.serialize(format=fmt.results), fmt, "ASK")
+        return QueryResult(results_bytes(result, fmt), fmt, "ASK")
     variables = [v.value for v in result.variables]
     rows = list(islice(result, max_rows + 1))
     truncated = len(rows) > max_rows
@@ -148,15 +156,15 @@ def _rdflib(backend: RdflibBackend, prepared: PreparedQuery) -> QueryResult:
                 target.add(triple)
     result = target.query(parsed_query)
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        from app.rdf.terms import from_rdflib
+        from app.rdf.terms import triple_from_rdflib
 
         fmt = _fitting(prepared.format, GRAPH_FORMATS)
-        triples = [ox.Triple(*(from_rdflib(t) for t in triple)) for triple in result.graph]
+        triples = [triple_from_rdflib(triple) for triple in result.graph or ()]
         return QueryResult(serialize_triples(triples, fmt, backend.base_iri.rstrip("/")), fmt, result.type)
     fmt = _fitting(prepared.format, RESULT_FORMATS)
     as_json = result.serialize(format="json")
     parsed = ox.parse_query_results(as_json, format=ox.QueryResultsFormat.JSON)
-    return QueryResult(parsed.serialize(format=fmt.results), fmt, "ASK" if result.type == "ASK" else "SELECT")
+    return QueryResult(results_bytes(parsed, fmt), fmt, "ASK" if result.type == "ASK" else "SELECT")
 
 
 def run_query(backend: Backend, prepared: PreparedQuery, max_rows: int = 100_000) -> QueryResult:

@@ -81,7 +81,6 @@ def query_runner(graph: KnowledgeGraph) -> QueryRunner:
         config = WorkerConfig(settings.engine, graph.query_base, store_path=graph.spec.path,
                               default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows)
     else:
-        config = WorkerConfig(settings.engine, graph.query_base,
-                              ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS),
-                              max_rows=settings.max_result_rows)
+        nquads = ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS) or b""
+        config = WorkerConfig(settings.engine, graph.query_base, nquads, max_rows=settings.max_result_rows)
     return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)

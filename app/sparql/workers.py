@@ -47,11 +47,13 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
 
     from app.rdf.formats import BY_NAME
     from app.sparql.run import Dataset, run_query
-    from app.store.backends import OxigraphBackend, make_backend
+    from app.store.backends import Backend, OxigraphBackend, make_backend
 
+    backend: Backend
     if config.store_path:
-        backend = OxigraphBackend(ox.Store.read_only(config.store_path), config.base_iri)
-        backend.default_graphs = list(config.default_graphs)
+        on_disk = OxigraphBackend(ox.Store.read_only(config.store_path), config.base_iri)
+        on_disk.default_graphs = list(config.default_graphs)
+        backend = on_disk
     else:
         backend = make_backend(config.engine, list(ox.parse(config.nquads, format=ox.RdfFormat.N_QUADS)),
                                config.base_iri)
@@ -157,9 +159,14 @@ class QueryWorkers:
 
     async def _receive(self, worker: Worker, timeout: float) -> Any:
         loop = asyncio.get_running_loop()
-        readable = loop.create_future()
+        readable: asyncio.Future[None] = loop.create_future()
         fd = worker.conn.fileno()
-        loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(fd, ready)
         try:
             await asyncio.wait_for(readable, timeout)
         finally:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
 
+from app.errors import BadRequest
 from app.rdf.terms import Term
 from app.store.graphs import VERSION, meta_graph
 from app.store.spec import StoreSpec
@@ -57,18 +58,25 @@ class OxigraphBackend:
         graphs = [ox.NamedNode(g) for g in self.default_graphs]
         return {"default_graph": graphs, "named_graphs": graphs}
 
-    def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202 - pyoxigraph result types
-        substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+    def _run(self, query: str,
+             bindings: Mapping[str, Term] | None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): v for k, v in (bindings or {}).items()}
         return self.store.query(query, base_iri=self.base_iri, substitutions=substitutions or None,
                                 **self.dataset_kwargs())
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
         solutions = self._run(query, bindings)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise BadRequest("not a SELECT query")
         names = [v.value for v in solutions.variables]
         return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
-        return list(self._run(query, bindings))
+        triples = self._run(query, bindings)
+        if not isinstance(triples, ox.QueryTriples):
+            raise BadRequest("not a CONSTRUCT or DESCRIBE query")
+        return list(triples)
 
     def ask(self, query: str) -> bool:
         return bool(self._run(query, None))
@@ -87,7 +95,7 @@ class RdflibBackend:
         rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
         self.dataset = to_rdflib_dataset(quads)
         self.base_iri = base_iri
-        self._prepared: dict[str, object] = {}
+        self._prepared: dict[str, rdflib.plugins.sparql.sparql.Query] = {}
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None) -> "rdflib.query.Result":
         from rdflib.plugins.sparql.processor import prepareQuery
@@ -97,24 +105,27 @@ class RdflibBackend:
         prepared = self._prepared.get(query)
         if prepared is None:
             prepared = self._prepared[query] = prepareQuery(query, base=self.base_iri)
-        init = {k: to_rdflib(v) for k, v in (bindings or {}).items()}
+        init: dict[str, rdflib.term.Identifier] = {k: to_rdflib(v) for k, v in (bindings or {}).items()}
         return self.dataset.query(prepared, initBindings=init)
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+        from rdflib.query import ResultRow
+
         from app.rdf.terms import from_rdflib
 
         result = self._run(query, bindings)
         names = [str(v) for v in result.vars or []]
         rows = []
         for row in result:
+            assert isinstance(row, ResultRow)
             rows.append({n: from_rdflib(row[n]) for n in names if row[n] is not None})
         return rows
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
-        from app.rdf.terms import from_rdflib
+        from app.rdf.terms import triple_from_rdflib
 
         result = self._run(query, bindings)
-        return [ox.Triple(*(from_rdflib(t) for t in triple)) for triple in result.graph]
+        return [triple_from_rdflib(triple) for triple in result.graph or ()]
 
     def ask(self, query: str) -> bool:
         return bool(self._run(query, None).askAnswer)
@@ -128,8 +139,16 @@ def make_backend(engine: str, quads: list[ox.Quad], base_iri: str) -> Backend:
 
 
 class GraphStore(Protocol):
-    spec: StoreSpec
-    backend: Backend
+    @property
+    def spec(self) -> StoreSpec: ...
+
+    @property
+    def backend(self) -> Backend: ...
+
+    @property
+    def meta(self) -> str:
+        """The graph that records the version."""
+        ...
 
     def content_graphs(self) -> list[str]: ...
 
@@ -163,7 +182,8 @@ class EmbeddedStore:
 
     def read_version(self) -> str | None:
         for quad in self.store.quads_for_pattern(ox.NamedNode(self.meta), VERSION, None, ox.NamedNode(self.meta)):
-            return quad.object.value
+            if isinstance(quad.object, ox.Literal):
+                return quad.object.value
         return None
 
     def replace(self, graphs: Mapping[str, list[ox.Triple]], drop: list[str], version: str,

@@ -65,7 +65,8 @@ class Memo:
     def peek(self, key: tuple[Hashable, ...]) -> Any | None:
         """The value stored under ``key``, or None (never builds)."""
         with self._lock:
-            return self._sections.get(key[0], {}).get(key)
+            section = self._sections.get(key[0])
+            return section.get(key) if section is not None else None
 
 
 @dataclass(frozen=True)

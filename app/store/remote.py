@@ -102,6 +102,7 @@ class SparqlBackend:
         text = inject_values(query, bindings or {})
         body = self.post_query(text, RESULTS_JSON).content
         solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        assert isinstance(solutions, ox.QuerySolutions)
         names = [v.value for v in solutions.variables]
         return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
 
@@ -120,7 +121,8 @@ class SparqlBackend:
         query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
         body = self.post_query(query, RESULTS_JSON, default_graphs=[]).content
         solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return sorted(s["g"].value for s in solutions if s["g"] is not None)
+        assert isinstance(solutions, ox.QuerySolutions)
+        return sorted(g.value for s in solutions if isinstance(g := s["g"], ox.NamedNode))
 
     def quads(self, graph: str) -> list[ox.Quad]:
         name = ox.NamedNode(graph)
@@ -133,7 +135,8 @@ class SparqlBackend:
         self._request("POST", self.spec.update_url, content=text.encode("utf-8"),
                       headers={"Content-Type": "application/sparql-update"})
 
-    def replace_graphs(self, graphs: Mapping[str, list[ox.Triple]], progress=None) -> None:  # noqa: ANN001
+    def replace_graphs(self, graphs: Mapping[str, list[ox.Triple]],
+                       progress: Callable[[int], None] | None = None) -> None:
         """Make each named graph hold exactly the given triples (idempotent)."""
         for name, triples in graphs.items():
             if self.spec.gsp_url:

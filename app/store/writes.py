@@ -142,6 +142,7 @@ def commit(graph: KnowledgeGraph, new: Loaded) -> KnowledgeGraph:
         store.backend.update(update)
         store.refresh_dataset()
     else:
+        assert isinstance(store, EmbeddedStore)
         store.store.update(update)
         store.store.flush()
         store.backend.default_graphs = store.content_graphs()

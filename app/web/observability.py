@@ -129,7 +129,7 @@ class RouteTemplates:
         path = scope["path"]
         route = scope.get("route")  # set by the router for the route it ran
         template = getattr(route, "path_format", None)
-        if template and route.path_regex.match(path):
+        if template and route is not None and route.path_regex.match(path):
             return template
         # Answered before routing (304, 413, 429, CORS preflight) or by no route at all.
         for regex, template in self.table():
