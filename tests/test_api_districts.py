@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.store.graph import KnowledgeGraph
-from tests.conftest import PREFIXES, select
+from tests.helpers import PREFIXES, select
 
 CHINESE_NUMERALS = {1: "一", 2: "二两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
 

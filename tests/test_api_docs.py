@@ -19,7 +19,7 @@ from app.api.models import (
     SimilarDistrict,
     ThemeDetail,
 )
-from tests.conftest import LiveServer
+from tests.helpers import LiveServer
 
 ROUTES = {
     # OpenAPI path: (example, response model, a live URL the example was cut from)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.store.graph import KnowledgeGraph
-from tests.conftest import PREFIXES, select
+from tests.helpers import PREFIXES, select
 
 TYPES = {"District": "district", "Mechanism": "mechanism", "Theme": "theme", "Practice": "practice", "Fact": "fact"}
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.store.graph import KnowledgeGraph
-from tests.conftest import PREFIXES, LiveServer, select
+from tests.helpers import PREFIXES, LiveServer, select
 
 
 def slug(iri: str) -> str:

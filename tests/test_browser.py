@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from app.config import ROOT
 from app.store.graph import KnowledgeGraph
-from tests.conftest import PREFIXES, LiveServer, select
+from tests.helpers import PREFIXES, LiveServer, select
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -28,8 +28,11 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
 TIMEOUT_MS = 15_000
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)"),
+]
 
 VISIBLE_IDS = """(kind) => window.kgGraph.nodes(`[kind = "${kind}"]`).filter((n) => n.visible()).map((n) => n.data("key"))"""
 

@@ -21,11 +21,11 @@ from rdflib.compare import isomorphic
 
 from app.cli import main
 from app.config import ROOT, Settings
+from app.rdf.convert import to_rdflib_graph
 from app.rdf.formats import EXPORT_FORMATS
 from app.store.backends import OxigraphBackend
-from app.rdf.convert import to_rdflib_graph
 from app.store.graph import KnowledgeGraph, Loaded, load
-from tests.conftest import PREFIXES, select
+from tests.helpers import PREFIXES, select
 
 EXAMPLES = ROOT / "queries" / "examples"
 # rdflib's parser for each export format: the test reads every format back with a second library.

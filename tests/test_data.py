@@ -14,7 +14,7 @@ import pytest
 
 from app.config import ROOT
 from app.store.graph import KnowledgeGraph
-from tests.conftest import PREFIXES, select
+from tests.helpers import PREFIXES, select
 
 EXCLUSIONS = ROOT / "data" / "number-exclusions.tsv"
 CONTRACT = Path("/work/shared/CONTRACT.md")

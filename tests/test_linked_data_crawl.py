@@ -11,7 +11,7 @@ import pytest
 import rdflib
 
 from app.config import Settings
-from tests.conftest import LiveServer, serve_in_thread
+from tests.helpers import LiveServer, serve_in_thread
 
 OTHER_BASE = "http://kg.test/base"
 #: Routes another engineer builds: a link to them must resolve only if the route exists.

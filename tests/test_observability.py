@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import LiveServer, serve_in_thread
+from tests.helpers import LiveServer, serve_in_thread
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")

@@ -10,7 +10,7 @@ import pytest
 
 from app.config import ROOT
 from app.store.graph import KnowledgeGraph
-from tests.conftest import PREFIXES, select
+from tests.helpers import PREFIXES, select
 
 PAGES = ("/", "/query", "/explore")
 EXAMPLES_DIR = ROOT / "queries" / "examples"

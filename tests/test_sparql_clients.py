@@ -8,7 +8,7 @@ from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 
 from app.config import ROOT
 from app.store.graph import KnowledgeGraph
-from tests.conftest import LiveServer
+from tests.helpers import LiveServer
 
 EXAMPLES = sorted((ROOT / "queries" / "examples").glob("*.rq"))
 

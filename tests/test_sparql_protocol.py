@@ -7,6 +7,7 @@ with the rows the same query gives on the graph directly.
 import csv
 import io
 import json
+import time
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
@@ -15,7 +16,7 @@ import pytest
 import rdflib
 
 from app.store.graph import KnowledgeGraph
-from tests.conftest import PREFIXES, select
+from tests.helpers import PREFIXES, LiveServer, select
 
 DISTRICTS = PREFIXES + "SELECT ?d ?code WHERE { ?d a bjrd:District ; bjrd:divisionCode ?code } ORDER BY ?code"
 ASK_TRUE = PREFIXES + "ASK { ?d a bjrd:District }"
@@ -145,6 +146,28 @@ def test_sparql_accept_unsupported_is_406_naming_types(client: httpx.Client) -> 
     assert RESULTS_JSON in response.text and "text/csv" in response.text
 
 
+#: Runs far past the test server's 3 s deadline if it is ever evaluated.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.mark.parametrize(("query", "accept"), [
+    (RUNAWAY, "image/png"),
+    (RUNAWAY, "text/turtle"),  # a graph format for SELECT results
+    ("CONSTRUCT { ?a ?b ?c } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }", RESULTS_JSON),
+])
+def test_sparql_accept_unacceptable_is_406_before_the_query_runs(server: LiveServer, client: httpx.Client,
+                                                                   query: str, accept: str) -> None:
+    runner = server.app.state.runtime.runner  # type: ignore[attr-defined]
+    timeouts = runner.timeouts
+    started = time.monotonic()
+    response = client.get("/sparql", params={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 406, response.text
+    assert time.monotonic() - started < 1.5  # answered at once, not at the 3 s deadline
+    assert runner.timeouts == timeouts
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "Supported:" in response.text
+
+
 @pytest.mark.parametrize(("fmt", "expected"), [("csv", "text/csv"), ("json", RESULTS_JSON), ("tsv", "text/tab-separated-values"),
                                                ("xml", RESULTS_XML)])
 def test_sparql_format_parameter_overrides_accept(client: httpx.Client, fmt: str, expected: str) -> None:
@@ -267,7 +290,7 @@ def test_sparql_bad_update_is_refused_and_changes_nothing(client: httpx.Client, 
         response = client.post("/sparql", content=update, headers={"Content-Type": "application/sparql-update"})
     else:
         response = client.post("/sparql", content=update, headers={"Content-Type": "application/sparql-query"})
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400, response.text
     assert client.get("/health").json()["triples"] == before
     count = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
     assert int(count.json()["results"]["bindings"][0]["n"]["value"]) == before

@@ -12,7 +12,7 @@ import pytest
 
 from app.config import Settings
 from app.sparql.workers import QueryWorkers
-from tests.conftest import LiveServer, serve_in_thread
+from tests.helpers import LiveServer, serve_in_thread
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 QUICK = "ASK { ?s ?p ?o }"

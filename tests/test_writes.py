@@ -10,7 +10,7 @@ import pytest
 import rdflib
 
 from app.config import Settings
-from tests.conftest import LiveServer, serve_in_thread
+from tests.helpers import LiveServer, serve_in_thread
 
 TOKEN = "test-write-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -70,7 +70,7 @@ def test_write_without_token_is_401(w: httpx.Client) -> None:
 
 
 def test_write_with_wrong_token_is_403(w: httpx.Client) -> None:
-    r = w.put(f"/graph-store?graph=urn:x:g", content="<urn:a> <urn:b> <urn:c> .",
+    r = w.put("/graph-store?graph=urn:x:g", content="<urn:a> <urn:b> <urn:c> .",
               headers={"Authorization": "Bearer nope", "Content-Type": "application/n-triples"})
     assert r.status_code == 403
 
@@ -127,7 +127,7 @@ def test_nonconforming_update_is_422_with_report_and_changes_nothing(w: httpx.Cl
 
 def test_malformed_turtle_is_400_with_position(w: httpx.Client, writable: LiveServer) -> None:
     version = writable.graph.version
-    r = w.put(f"/graph-store?graph=urn:x:broken", content="<urn:a> <urn:b> \n <urn:c> <urn:d",
+    r = w.put("/graph-store?graph=urn:x:broken", content="<urn:a> <urn:b> \n <urn:c> <urn:d",
               headers={**AUTH, "Content-Type": "text/turtle"})
     assert r.status_code == 400
     assert "line 2" in r.text and "column" in r.text
@@ -170,6 +170,7 @@ def test_second_source_is_answered_across_sources_and_delete_restores(w: httpx.C
     assert w.delete(f"/graph-store?graph={SECOND_SOURCE}", headers=AUTH).status_code == 404
 
 
+@pytest.mark.slow
 def test_concurrent_writers_are_serialised(w: httpx.Client, writable: LiveServer) -> None:
     statuses: list[int] = []
 
