@@ -12,8 +12,7 @@ from urllib.parse import urlencode
 import httpx
 
 from app.errors import BadRequest, NotAcceptable, Overloaded, QueryTimeout, StoreUnavailable
-from app.sparql.run import PreparedQuery
-from app.sparql.runner import Answer
+from app.sparql.run import Answer, PreparedQuery
 from app.store.remote import FORM, SparqlBackend
 
 

@@ -25,6 +25,16 @@ from app.store.screen import screen
 
 
 @dataclass(frozen=True)
+class Answer:
+    """The serialised answer of one query, as a query runner hands it to ``/sparql``."""
+
+    body: bytes
+    format_name: str
+    form: str
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
 class QueryResult:
     body: bytes
     format: Format

@@ -7,24 +7,15 @@ embedded store) and :class:`app.sparql.proxy.RemoteQueries` (the external store 
 """
 
 import os
-from dataclasses import dataclass
 from typing import Protocol
 
 import pyoxigraph as ox
 
-from app.sparql.run import PreparedQuery
+from app.sparql.proxy import RemoteQueries
+from app.sparql.run import Answer, PreparedQuery
+from app.sparql.workers import QueryWorkers, WorkerConfig
 from app.store.graph import KnowledgeGraph
 from app.store.remote import RemoteStore
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The serialised answer of one query."""
-
-    body: bytes
-    format_name: str
-    form: str
-    truncated: bool = False
 
 
 class QueryRunner(Protocol):
@@ -69,9 +60,6 @@ class QueryRunner(Protocol):
 
 def query_runner(graph: KnowledgeGraph) -> QueryRunner:
     """Worker processes over the embedded store, or the remote store itself."""
-    from app.sparql.proxy import RemoteQueries
-    from app.sparql.workers import QueryWorkers, WorkerConfig
-
     settings = graph.settings
     size = settings.query_workers or os.cpu_count() or 2
     queue = 4 * size if settings.query_queue < 0 else settings.query_queue

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import BadRequest, Overloaded, QueryTimeout, RequestError
-from app.sparql.run import PreparedQuery
-from app.sparql.runner import Answer
+from app.sparql.run import Answer, PreparedQuery
 
 logger = logging.getLogger(__name__)
 
