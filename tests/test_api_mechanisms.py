@@ -167,14 +167,6 @@ def test_mechanisms_limit_offset_and_total(client: httpx.Client, mechanisms: lis
     assert page.headers["X-Total-Count"] == str(len(shared))
 
 
-def test_mechanism_unknown_id_is_404(client: httpx.Client, mechanisms: list[dict]) -> None:
-    response = client.get("/api/mechanisms/no-such-mechanism")
-    assert response.status_code == 404
-    detail = response.json()["detail"]
-    assert "'no-such-mechanism'" in detail
-    assert all(m["id"] in detail for m in mechanisms)
-
-
 def test_mechanism_if_none_match_is_304(client: httpx.Client) -> None:
     etag = client.get("/api/mechanisms/shared").headers["etag"]
     response = client.get("/api/mechanisms/shared", headers={"If-None-Match": etag})
