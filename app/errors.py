@@ -124,8 +124,12 @@ class StoreUnavailable(RequestError):
     headers = {"Retry-After": "5"}
 
 
-def _wants_json(request: "Request") -> bool:
-    return request.url.path.startswith("/api/")
+#: Errors under this path are JSON ``{"detail": ...}``; everywhere else ``text/plain``.
+JSON_PATHS = "/api/"
+
+
+def wants_json(path: str) -> bool:
+    return path.startswith(JSON_PATHS)
 
 
 async def handle_request_error(request: "Request", exc: Exception) -> "Response":
@@ -133,7 +137,7 @@ async def handle_request_error(request: "Request", exc: Exception) -> "Response"
 
     assert isinstance(exc, RequestError)
     headers = dict(exc.headers)
-    if _wants_json(request):
+    if wants_json(request.url.path):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
     return PlainTextResponse(exc.detail + "\n", status_code=exc.status_code, headers=headers)
 

@@ -66,8 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link",
                         "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "Retry-After"],
     )
-    app.add_middleware(ETagMiddleware, version=lambda: runtime.version)
-    install_limits(app, settings)
+    app.add_middleware(ETagMiddleware, version=lambda: runtime.version,
+                       cached=api.CACHED + linked_data.CACHED + pages.CACHED)
+    install_limits(app, settings, unlimited=health.PROBES)
     install_observability(app, runtime.snapshot)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -10,5 +10,8 @@ from fastapi import APIRouter
 from app.routers import api_compare, api_districts, api_mechanisms, api_search, api_themes
 
 router = APIRouter()
+
+#: Answered from the graph alone: ETags and 304 (app/web/caching.py).
+CACHED = ("/api/*",)
 for module in (api_districts, api_mechanisms, api_themes, api_compare, api_search):
     router.include_router(module.router)

@@ -15,6 +15,9 @@ from app.store.remote import RemoteStore
 
 router = APIRouter(tags=["service"])
 
+#: Probes and the metrics scrape: never rate-limited.
+PROBES = frozenset({"/health", "/ready", "/metrics"})
+
 
 class Health(BaseModel):
     status: str

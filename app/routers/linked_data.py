@@ -31,6 +31,9 @@ from app.store.graph import KnowledgeGraph
 from app.web.templating import pick_lang, templates
 
 router = APIRouter(tags=["linked data"])
+
+#: Answered from the graph alone: ETags and 304 (app/web/caching.py).
+CACHED = ("/id/*", "/export*", "/void*", "/.well-known/void*", "/ontology*", "/shapes*", "/context.jsonld*")
 Handler = Callable[..., Any]
 
 HTML = BY_NAME["html"]

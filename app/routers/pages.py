@@ -19,6 +19,9 @@ from app.web.templating import pick_lang, templates
 
 router = APIRouter(tags=["pages"])
 
+#: Answered from the graph alone: ETags and 304 (app/web/caching.py).
+CACHED = ("/", "/query*", "/explore*")
+
 LangQuery = Annotated[str | None, Query(description="Page language: zh or en (default: Accept-Language, then zh)")]
 AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]
 

@@ -19,12 +19,14 @@ from fastapi.responses import Response
 from app.config import Settings
 from app.deps import GraphDep, MetricsDep, RuntimeDep
 from app.errors import BadRequest, Forbidden, NotFound, RequestError, Unauthorized, UnsupportedMedia, WriteRejected
-from app.rdf.formats import GRAPH_FORMATS, lookup
+from app.rdf.formats import BY_NAME, GRAPH_FORMATS, lookup
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
 from app.rdf.terms import triple_from_rdflib
+from app.runtime import Runtime
 from app.store.graph import KnowledgeGraph
 from app.store.writes import Change, delete_graph, merge_into_graph, replace_graph, sparql_update
+from app.web.observability import Metrics
 
 router = APIRouter(tags=["writes"])
 
@@ -46,7 +48,7 @@ def require_writer(request: Request, settings: Settings) -> None:
 
 
 def rejection(request: Request, exc: WriteRejected, base_iri: str) -> Response:
-    fmt = negotiate(request.headers.get("accept"), [lookup("json"), *GRAPH_FORMATS])  # type: ignore[list-item]
+    fmt = negotiate(request.headers.get("accept"), [BY_NAME["json"], *GRAPH_FORMATS])
     if fmt.name == "json":
         body = json.dumps({"detail": str(exc), "conforms": False, "results": exc.report.results()},
                           ensure_ascii=False, indent=1).encode("utf-8")
@@ -55,7 +57,7 @@ def rejection(request: Request, exc: WriteRejected, base_iri: str) -> Response:
     return Response(serialize_triples(triples, fmt, base_iri), status_code=422, media_type=fmt.content_type)
 
 
-async def apply(request: Request, runtime: RuntimeDep, metrics: MetricsDep, change: Change,
+async def apply(request: Request, runtime: Runtime, metrics: Metrics, change: Change,
                 created: bool = False) -> Response:
     """Validate and commit ``change`` (the runtime swaps in the new graph): 204/201, or 422 with the report."""
     try:
@@ -134,7 +136,7 @@ async def read_graph(request: Request, graph: GraphDep) -> Response:
     return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
-async def write_body(request: Request, runtime: RuntimeDep, metrics: MetricsDep,
+async def write_body(request: Request, runtime: Runtime, metrics: Metrics,
                      change_for: Callable[[str, list[ox.Triple]], Change]) -> Response:
     """PUT and POST: the body's triples, as the change ``change_for`` makes of them (201 for a new graph)."""
     require_writer(request, runtime.settings)

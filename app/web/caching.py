@@ -2,7 +2,8 @@
 
 The graph is read-only once loaded, so a representation is a pure function of the graph's
 content hash, the URL and the negotiation headers. The ETag is a hash of exactly those, so
-``If-None-Match`` can be answered with 304 before any work is done.
+``If-None-Match`` can be answered with 304 before any work is done. Which paths are cached is
+said by the routers that serve them (``CACHED`` in each; gathered in app/main.py).
 """
 
 import hashlib
@@ -11,13 +12,7 @@ from collections.abc import Callable
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CACHED_PREFIXES = ("/api/", "/id/", "/export", "/void", "/.well-known/void", "/ontology", "/shapes",
-                   "/context.jsonld", "/query", "/explore")
 CACHE_CONTROL = "public, max-age=300"
-
-
-def is_cached(path: str) -> bool:
-    return path == "/" or path.startswith(CACHED_PREFIXES)
 
 
 def etag_for(version: str, scope: Scope) -> str:
@@ -35,14 +30,20 @@ def matches(if_none_match: str, etag: str) -> bool:
 
 
 class ETagMiddleware:
-    """``version()`` is the version of the graph served now (None while starting: no ETags then)."""
+    """``version()`` is the version of the graph served now (None while starting: no ETags then);
+    ``cached`` the paths answered from the graph alone: exact paths, or prefixes ending in ``*``."""
 
-    def __init__(self, app: ASGIApp, version: Callable[[], str | None]) -> None:
+    def __init__(self, app: ASGIApp, version: Callable[[], str | None], cached: tuple[str, ...]) -> None:
         self.app = app
         self.version = version
+        self.exact = frozenset(p for p in cached if not p.endswith("*"))
+        self.prefixes = tuple(p.removesuffix("*") for p in cached if p.endswith("*"))
+
+    def is_cached(self, path: str) -> bool:
+        return path in self.exact or path.startswith(self.prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not is_cached(scope["path"]):
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not self.is_cached(scope["path"]):
             await self.app(scope, receive, send)
             return
         version = self.version()

@@ -37,6 +37,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import wants_json
 from app.sparql.runner import QueryRunner
 from app.store.graph import KnowledgeGraph
 
@@ -219,7 +220,7 @@ class ObservabilityMiddleware:
 
 
 def error_response(scope: Scope) -> Response:
-    if scope["path"].startswith("/api/"):
+    if wants_json(scope["path"]):
         return JSONResponse({"detail": "Internal server error."}, status_code=500)
     return PlainTextResponse("Internal server error.\n", status_code=500)
 
