@@ -34,7 +34,8 @@ pytestmark = [
                        reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)"),
 ]
 
-VISIBLE_IDS = """(kind) => window.kgGraph.nodes(`[kind = "${kind}"]`).filter((n) => n.visible()).map((n) => n.data("key"))"""
+VISIBLE_IDS = ("""(kind) => window.kgGraph.nodes(`[kind = "${kind}"]`)"""
+               """.filter((n) => n.visible()).map((n) => n.data("key"))""")
 
 
 @dataclass
@@ -128,7 +129,8 @@ def test_query_first_example_shows_the_rows_sparql_returns(page: tuple[Page, Tra
     assert tab.locator(".tabsList .tab").count() == len(names)
     first = names[0]
     assert tab.evaluate("window.kgYasgui.getTab().getId()") == first
-    assert tab.locator(".tabsList .tab.active a > span").inner_text() == graph.queries[f"examples/{first}"].meta["title-zh"]
+    title = graph.queries[f"examples/{first}"].meta["title-zh"]
+    assert tab.locator(".tabsList .tab.active a > span").inner_text() == title
 
     answer = client.post("/sparql", data={"query": graph.queries[f"examples/{first}"].text},
                          headers={"Accept": "application/sparql-results+json"})

@@ -104,7 +104,8 @@ def test_sparql_construct_in_each_rdf_format(client: httpx.Client, graph: Knowle
     assert response.headers["content-type"].split(";")[0] == media_type
     parsed = rdflib.Dataset() if media_type in ("application/n-quads", "application/trig") else rdflib.Graph()
     parsed.parse(data=response.content, format=RDF_TYPES[media_type])
-    expected = {(r["d"], r["l"]) for r in select(graph, PREFIXES + "SELECT ?d ?l WHERE { ?d a bjrd:District ; rdfs:label ?l }")}
+    rows = select(graph, PREFIXES + "SELECT ?d ?l WHERE { ?d a bjrd:District ; rdfs:label ?l }")
+    expected = {(r["d"], r["l"]) for r in rows}
     got = {(str(s), str(o)) for s, _, o in parsed.triples((None, rdflib.RDFS.label, None))}
     assert got == expected and len(got) == 32
 
@@ -114,7 +115,8 @@ def test_sparql_describe_resolves_relative_iri_against_base(client: httpx.Client
     assert response.status_code == 200
     parsed = rdflib.Graph().parse(data=response.content, format="turtle")
     haidian = rdflib.URIRef(graph.iri("district", "haidian"))
-    assert (haidian, rdflib.URIRef("https://bjrd-kg.example.org/ontology#divisionCode"), rdflib.Literal("110108")) in parsed
+    code = rdflib.URIRef("https://bjrd-kg.example.org/ontology#divisionCode")
+    assert (haidian, code, rdflib.Literal("110108")) in parsed
 
 
 # ------------------------------------------------------------------ negotiation
@@ -168,8 +170,15 @@ def test_sparql_accept_unacceptable_is_406_before_the_query_runs(server: LiveSer
     assert "Supported:" in response.text
 
 
-@pytest.mark.parametrize(("fmt", "expected"), [("csv", "text/csv"), ("json", RESULTS_JSON), ("tsv", "text/tab-separated-values"),
-                                               ("xml", RESULTS_XML)])
+@pytest.mark.parametrize("accept", ["text/turtle", RESULTS_JSON, ""])
+def test_sparql_malformed_query_is_400_whatever_the_accept(client: httpx.Client, accept: str) -> None:
+    response = client.get("/sparql", params={"query": "SELECTT * WHERE { ?s ?p ?o }"}, headers={"Accept": accept})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [("csv", "text/csv"), ("json", RESULTS_JSON),
+                                               ("tsv", "text/tab-separated-values"), ("xml", RESULTS_XML)])
 def test_sparql_format_parameter_overrides_accept(client: httpx.Client, fmt: str, expected: str) -> None:
     response = client.get("/sparql", params={"query": ASK_TRUE, "format": fmt}, headers={"Accept": "text/html"})
     assert response.status_code == 200
@@ -277,7 +286,8 @@ UPDATES = [
 
 
 @pytest.mark.parametrize("update", UPDATES)
-@pytest.mark.parametrize("how", ["get_query", "get_update", "post_form_update", "post_direct_update", "post_direct_query"])
+@pytest.mark.parametrize("how", ["get_query", "get_update", "post_form_update", "post_direct_update",
+                                 "post_direct_query"])
 def test_sparql_bad_update_is_refused_and_changes_nothing(client: httpx.Client, update: str, how: str) -> None:
     before = client.get("/health").json()["triples"]
     if how == "get_query":

@@ -31,7 +31,7 @@ def workers_of(server: LiveServer) -> QueryWorkers:
 def wait_until_all_idle(server: LiveServer, timeout: float = 30) -> None:
     workers = workers_of(server)
     deadline = time.monotonic() + timeout
-    while len(workers.idle) < workers.size:
+    while workers.idle_count < workers.size:
         assert time.monotonic() < deadline, "the query workers did not come back"
         time.sleep(0.05)
 
@@ -102,7 +102,7 @@ def test_sparql_busy_workers_answer_503_with_retry_after(small_server: LiveServe
                                kwargs={"params": {"query": RUNAWAY}, "timeout": 30})
     runaway.start()
     deadline = time.monotonic() + 5
-    while workers_of(small_server).idle and time.monotonic() < deadline:
+    while workers_of(small_server).idle_count and time.monotonic() < deadline:
         time.sleep(0.01)
     response = httpx.get(f"{small_server.url}/sparql", params={"query": QUICK})
     assert response.status_code == 503

@@ -31,7 +31,8 @@ SECOND_ARTICLE = """
 @prefix theme: <https://bjrd-kg.example.org/id/theme/> .
 
 src:bjrd-2023-08-sample a schema:Article ;
-    dcterms:title "海淀区人大代表“月进站”活动见闻（示例稿）"@zh , "Deputies' monthly station visits in Haidian (sample)"@en .
+    dcterms:title "海淀区人大代表“月进站”活动见闻（示例稿）"@zh ,
+        "Deputies' monthly station visits in Haidian (sample)"@en .
 
 prac:haidian-monthly-station-visit-2023-08 a bjrd:Practice ;
     rdfs:label "组织代表“月进站”听取民意"@zh , "Deputies visit their stations every month to hear the public"@en ;
@@ -64,7 +65,8 @@ def count(c: httpx.Client) -> int:
 
 
 def test_write_without_token_is_401(w: httpx.Client) -> None:
-    r = w.post("/update", content="INSERT DATA { <urn:a> <urn:b> <urn:c> }", headers={"Content-Type": "application/sparql-update"})
+    r = w.post("/update", content="INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+               headers={"Content-Type": "application/sparql-update"})
     assert r.status_code == 401
     assert r.headers["www-authenticate"].startswith("Bearer")
 
@@ -98,7 +100,8 @@ def test_conforming_update_commits_new_version(w: httpx.Client, writable: LiveSe
     assert r.headers["x-graph-version"] != before_version == before_version
     assert writable.graph.version == r.headers["x-graph-version"]
     assert w.get("/api/mechanisms").headers["etag"] != etag
-    ask = w.get("/sparql", params={"query": 'ASK { ?m <http://www.w3.org/2004/02/skos/core#altLabel> "代表月月进站"@zh }'})
+    alt_label = 'ASK { ?m <http://www.w3.org/2004/02/skos/core#altLabel> "代表月月进站"@zh }'
+    ask = w.get("/sparql", params={"query": alt_label})
     assert ask.json()["boolean"] is True
     # and the label is in the default (data) graph, where updates write by default
     data = w.get("/graph-store?default", headers={"Accept": "application/n-triples"}).text

@@ -92,7 +92,10 @@ class Dataset:
 
 
 def offered_for(form: str) -> Sequence[Format]:
-    """The formats an answer of query ``form`` can take (an unknown form is taken for SELECT)."""
+    """The formats an answer of query ``form`` can take. When the screen cannot tell the form the
+    text is not a valid query: any format is accepted, so that its syntax error is what is reported."""
+    if not form:
+        return [*RESULT_FORMATS, *GRAPH_FORMATS]
     return GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
 
 
