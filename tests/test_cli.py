@@ -206,6 +206,7 @@ def test_cli_export_dataset_format_keeps_named_graphs(
         assert isomorphic(parsed, to_rdflib_graph(q.triple for q in quads)), graph_name
 
 
+@pytest.mark.slow
 def test_cli_export_formats_are_isomorphic(exports: dict[str, Path]) -> None:
     graphs = {name: rdflib.Graph().parse(exports[name], format=RDFLIB_PARSERS[name])
               for name in EXPORT_FORMATS if name not in DATASET_FORMATS}

@@ -585,6 +585,7 @@ def test_quote_html_shows_the_quote_in_its_paragraph(client: httpx.Client, graph
 # ---------------------------------------------------------------- the named queries bind alike everywhere
 
 
+@pytest.mark.slow
 def test_ld_queries_bind_alike_in_every_engine(graph: KnowledgeGraph) -> None:
     """Substitution (embedded Oxigraph), a VALUES block (remote stores) and initBindings (rdflib) agree."""
     from app.store.backends import OxigraphBackend, RdflibBackend

@@ -150,6 +150,7 @@ def test_inferred_graph_cannot_be_written(w: httpx.Client) -> None:
     assert r.status_code == 400
 
 
+@pytest.mark.slow
 def test_second_source_is_answered_across_sources_and_delete_restores(w: httpx.Client) -> None:
     route = "/api/mechanisms/monthly-station-visit"
     before = w.get(route).json()
