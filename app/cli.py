@@ -13,12 +13,11 @@ from pathlib import Path
 
 from app.config import Settings
 from app.errors import KGError
-from app.ld.formats import BY_NAME, EXPORT_FORMATS, RESULT_FORMATS
-from app.store.engine import KnowledgeGraph, load, push, validate_loaded
+from app.ld.export import export_bytes
+from app.rdf.formats import BY_NAME, EXPORT_FORMATS, RESULT_FORMATS
+from app.sparql.run import prepare, run_query
+from app.store.graph import KnowledgeGraph, load, open_store, push, validate_loaded
 from app.store.spec import StoreSpec
-from app.store.stores import open_store
-from app.store.export import export_bytes
-from app.store.sparql import run_query
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
@@ -64,7 +63,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     graph = KnowledgeGraph.build(settings_from(args), check=False)
     fmt = BY_NAME[args.format] if args.format else None
-    result = run_query(graph.backend, text, fmt.media_type if fmt else "text/tab-separated-values, text/turtle")
+    prepared = prepare(text, fmt.media_type if fmt else "text/tab-separated-values, text/turtle")
+    result = run_query(graph.backend, prepared)
     sys.stdout.buffer.write(result.body)
     return EXIT_OK
 

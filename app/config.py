@@ -44,9 +44,12 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(8 * 1024 * 1024, gt=0, description="Largest request body accepted (413 above).")
     max_result_rows: int = Field(
-        100_000, gt=0, description="Most rows (or triples) one /sparql answer carries; longer answers are truncated, and say so."
+        100_000, gt=0,
+        description="Most rows (or triples) one /sparql answer carries; longer answers are truncated, and say so.",
     )
-    rate_limit_rps: float = Field(0.0, ge=0, description="Requests per second per client address; 0 turns the limit off.")
+    rate_limit_rps: float = Field(
+        0.0, ge=0, description="Requests per second per client address; 0 turns the limit off."
+    )
     rate_limit_burst: int = Field(100, gt=0, description="Requests a client may send at once above the steady rate.")
     validate_on_start: bool = Field(True, description="SHACL-validate at start-up and refuse to start on violations.")
     host: str = Field("127.0.0.1", description="Address `kg serve` listens on (0.0.0.0: every interface).")

@@ -1,26 +1,42 @@
-"""FastAPI dependency aliases: the settings and the loaded graph."""
+"""FastAPI dependency aliases: the only way routers reach the settings, the live graph and the query runner."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from app.config import Settings
-from app.store.engine import KnowledgeGraph
-from app.store.workers import QueryWorkers
+from app.runtime import Runtime
+from app.sparql.runner import QueryRunner
+from app.store.graph import KnowledgeGraph
+from app.web.observability import Metrics
 
 
-async def get_graph(request: Request) -> KnowledgeGraph:
-    return request.app.state.graph
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
-async def get_app_settings(request: Request) -> Settings:
-    return request.app.state.settings
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_workers(request: Request) -> QueryWorkers:
-    return request.app.state.workers
+async def get_graph(runtime: RuntimeDep) -> KnowledgeGraph:
+    return runtime.graph
+
+
+async def get_app_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
+
+
+async def get_runner(runtime: RuntimeDep) -> QueryRunner:
+    return runtime.runner
+
+
+async def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
 
 
 GraphDep = Annotated[KnowledgeGraph, Depends(get_graph)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-WorkersDep = Annotated[QueryWorkers, Depends(get_workers)]
+RunnerDep = Annotated[QueryRunner, Depends(get_runner)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

@@ -6,20 +6,27 @@
      └── RequestError           something about one request; carries its HTTP status
           ├── BadRequest        400 malformed query, parameter or body
           │    └── QueryRefused 400 SERVICE, LOAD, updates or other operations this endpoint never runs
+          ├── Unauthorized      401 a write without a bearer token (with WWW-Authenticate)
+          ├── Forbidden         403 writes are off, or the token is wrong
           ├── NotFound          404 unknown id or IRI
           ├── NotAcceptable     406 no acceptable media type (names the supported ones)
-          ├── PayloadTooLarge   413 query text over ``max_query_bytes``
+          ├── PayloadTooLarge   413 query text over ``max_query_bytes``, body over ``max_body_bytes``
           ├── UnsupportedMedia  415 wrong Content-Type
+          ├── WriteRejected     422 the write would make the graph non-conforming (carries the SHACL report)
+          ├── TooManyRequests   429 over the client's rate limit (with Retry-After)
           ├── QueryTimeout      503 the query hit its deadline and was stopped
           ├── Overloaded        503 every query worker is busy (with Retry-After)
           └── StoreUnavailable  503 the external SPARQL store cannot be reached (with Retry-After)
 
 ``/sparql`` and the other RDF routes answer ``text/plain`` (as SPARQL servers do);
-``/api/*`` answers JSON ``{"detail": "..."}``.
+``/api/*`` answers JSON ``{"detail": "..."}``. A WriteRejected is answered by the write routes
+themselves (the report as JSON or RDF, by Accept). A streamed body that passes the limit is
+stopped inside the ASGI receive channel (``app.web.limits.BodyTooLarge``, a carrier that FastAPI
+lets through) and answered as PayloadTooLarge.
 """
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the query worker processes import this module: keep it free of FastAPI
     from fastapi import FastAPI, Request
@@ -63,6 +70,15 @@ class QueryRefused(BadRequest):
     """A query this read-only endpoint never runs (SERVICE, LOAD, updates)."""
 
 
+class Unauthorized(RequestError):
+    status_code = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="bjrd-kg"'}
+
+
+class Forbidden(RequestError):
+    status_code = 403
+
+
 class NotFound(RequestError):
     status_code = 404
 
@@ -79,6 +95,22 @@ class UnsupportedMedia(RequestError):
     status_code = 415
 
 
+class WriteRejected(RequestError):
+    """The change would make the graph non-conforming; ``report`` (app.store.validate.Report) says why."""
+
+    status_code = 422
+
+    def __init__(self, report: Any) -> None:
+        super().__init__("the change does not conform to the SHACL shapes; nothing was written")
+        self.report = report
+
+
+class TooManyRequests(RequestError):
+    """The client sent more requests than its rate limit allows (with Retry-After)."""
+
+    status_code = 429
+
+
 class QueryTimeout(RequestError):
     status_code = 503
 
@@ -92,8 +124,12 @@ class StoreUnavailable(RequestError):
     headers = {"Retry-After": "5"}
 
 
-def _wants_json(request: "Request") -> bool:
-    return request.url.path.startswith("/api/")
+#: Errors under this path are JSON ``{"detail": ...}``; everywhere else ``text/plain``.
+JSON_PATHS = "/api/"
+
+
+def wants_json(path: str) -> bool:
+    return path.startswith(JSON_PATHS)
 
 
 async def handle_request_error(request: "Request", exc: Exception) -> "Response":
@@ -101,7 +137,7 @@ async def handle_request_error(request: "Request", exc: Exception) -> "Response"
 
     assert isinstance(exc, RequestError)
     headers = dict(exc.headers)
-    if _wants_json(request):
+    if wants_json(request.url.path):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
     return PlainTextResponse(exc.detail + "\n", status_code=exc.status_code, headers=headers)
 

@@ -1,33 +1,24 @@
-"""The FastAPI application: ``create_app(settings)``; ``app`` for ``uvicorn app.main:app``."""
+"""The FastAPI application: ``create_app(settings)``; ``app`` for ``uvicorn app.main:app``.
 
-import asyncio
-import logging
-import os
-import time
+Only the app's configuration: middleware, routers, the lifespan; the live state is :mod:`app.runtime`.
+"""
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import pyoxigraph as ox
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.api_catalog import catalog_for
-from app.caching import ETagMiddleware
 from app.config import Settings, get_settings
-from app.errors import ValidationFailed, install_error_handlers
-from app.limits import install_limits
-from app.observability import install_observability
+from app.errors import install_error_handlers
 from app.routers import api, health, linked_data, pages, sparql, writes
-from app.store.engine import KnowledgeGraph
-from app.store.proxy import RemoteQueries
-from app.store.spec import StoreSpec
-from app.store.stores import RemoteStore
-from app.store.workers import QueryWorkers, WorkerConfig
-from app.templating import STATIC_DIR
-
-logger = logging.getLogger("app")
+from app.runtime import Runtime
+from app.web.caching import ETagMiddleware
+from app.web.limits import install_limits
+from app.web.observability import install_observability
+from app.web.templating import STATIC_DIR
 
 DESCRIPTION = """
 The work highlights of Beijing's 16 district people's congresses, from 《北京人大》2023年第7期,
@@ -41,54 +32,19 @@ numbers the article states, each with its verbatim quote.
 """
 
 
-def query_runner(graph: KnowledgeGraph) -> QueryWorkers | RemoteQueries:
-    """Where ``/sparql`` queries run: worker processes over the embedded store, or the remote store."""
-    settings = graph.settings
-    size = settings.query_workers or os.cpu_count() or 2
-    queue = 4 * size if settings.query_queue < 0 else settings.query_queue
-    if isinstance(graph.store, RemoteStore) and settings.engine != "rdflib":
-        return RemoteQueries(graph.store.backend, size, settings.query_timeout_s, queue)
-    if graph.spec.kind == "disk" and settings.engine != "rdflib":
-        config = WorkerConfig(settings.engine, graph.query_base, store_path=graph.spec.path,
-                              default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows)
-    else:
-        config = WorkerConfig(settings.engine, graph.query_base,
-                              ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS),
-                              max_rows=settings.max_result_rows)
-    return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service for ``settings`` (default: from the environment); the graph is loaded at start-up."""
     settings = settings or get_settings()
+
+    runtime = Runtime(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        started = time.perf_counter()
-        # In memory nothing is persisted, so SHACL validation can run while the query workers
-        # start; a store on disk or elsewhere is only written after validation (in build).
-        in_memory = StoreSpec.parse(settings.store).kind == "memory"
-        graph = await asyncio.to_thread(KnowledgeGraph.build, settings, check=False if in_memory else None)
-        workers = query_runner(graph)
-        check = in_memory and settings.validate_on_start
-        try:
-            # Aggregates (shared mechanisms, matrix, similarity …) are computed once per graph
-            # version, here rather than on the first request.
-            _, report, _ = await asyncio.gather(
-                workers.start(), asyncio.to_thread(graph.validate) if check else asyncio.sleep(0), catalog_for(graph)
-            )
-            if check and not report.conforms:
-                raise ValidationFailed(report.text)
-        except BaseException:
-            await workers.close()
-            raise
-        app.state.graph, app.state.workers = graph, workers
-        logger.info("ready in %.2f s: %d triples, %d query workers", time.perf_counter() - started,
-                    graph.triples, workers.size)
+        await runtime.start()
         try:
             yield
         finally:
-            await app.state.workers.close()
-            app.state.graph.close()
+            await runtime.close()
 
     app = FastAPI(
         title="bjrd-kg",
@@ -100,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.settings = settings
+    app.state.runtime = runtime
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -110,9 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link",
                         "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "Retry-After"],
     )
-    app.add_middleware(ETagMiddleware)
-    install_limits(app, settings)
-    install_observability(app, settings)
+    app.add_middleware(ETagMiddleware, version=lambda: runtime.version,
+                       cached=api.CACHED + linked_data.CACHED + pages.CACHED)
+    install_limits(app, settings, unlimited=health.PROBES)
+    install_observability(app, runtime.snapshot)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, sparql, writes, api, linked_data, pages):

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.config import get_settings
 from app.errors import install_error_handlers
 from app.routers import api
-from app.store.engine import KnowledgeGraph
+from app.runtime import Runtime
 from bench.common import free_port, machine, start, stop, wait_for
 
 BIN = Path(sys.executable).parent
@@ -85,13 +85,18 @@ async def hello(scope: dict, receive: object, send: object) -> None:
 def api_only() -> FastAPI:
     """The /api routers and the error handlers over the graph, and nothing else (uvicorn --factory)."""
 
+    runtime = Runtime(get_settings())
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.graph = await asyncio.to_thread(KnowledgeGraph.build, app.state.settings)
-        yield
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.close()
 
     app = FastAPI(lifespan=lifespan)
-    app.state.settings = get_settings()
+    app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(api.router)
     return app

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the project and its test dependencies into .venv, then run the whole test suite.
-# This is the README's test command and what CI runs (.ci/run).
+# Install the project and its test dependencies into .venv, lint and type-check app/, then run
+# the whole test suite. This is the README's test command and what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -15,6 +15,9 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "we
     echo "Browser tests need Debian's chromium and a CJK font: sudo apt-get install chromium fonts-wqy-microhei" >&2
   fi
 fi
+# Lint (ruff: pyflakes, pycodestyle, isort, bugbear, pyupgrade) and type-check (mypy) before any test.
+.venv/bin/ruff check app tests scripts
+.venv/bin/mypy
 set +e
 # The live-server suite runs once per store backend: embedded in memory, embedded on disk, and a
 # real Oxigraph server (started by the tests) behind KG_STORE=sparql:….

@@ -1,62 +1,22 @@
 """Shared fixtures: the real graph, and the real service over loopback HTTP.
 
-``server`` binds 127.0.0.1:0, runs ``uvicorn.Server`` in a thread with that socket and waits on
-``server.started`` — no sleeps, no mocks: the tests talk to the same app ``kg serve`` runs.
+``server`` runs the app ``kg serve`` runs (tests/helpers.py ``serve_in_thread``) — no sleeps, no
+mocks. Helpers that are not fixtures live in tests/helpers.py.
 """
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from app.config import ROOT, Settings
-from app.main import create_app
-from app.store.engine import KnowledgeGraph
-
-SOURCE = next((ROOT / "data" / "source").glob("*.txt"))
-
-
-@dataclass
-class LiveServer:
-    url: str
-    app: object
-
-    @property
-    def graph(self) -> KnowledgeGraph:
-        return self.app.state.graph  # type: ignore[attr-defined]
-
-
-def serve_in_thread(settings: Settings) -> Iterator[LiveServer]:
-    app = create_app(settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    try:
-        thread.start()
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("the server failed to start")
-            thread.join(0.01)
-        yield LiveServer(f"http://127.0.0.1:{port}", app)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
+from app.config import Settings
+from app.store.graph import KnowledgeGraph
+from tests.helpers import SOURCE, LiveServer, free_port, serve_in_thread, wait_for_port
 
 #: The store backends the live-server suite runs on (KG_TEST_BACKENDS, comma-separated);
 #: scripts/test.sh (CI) runs all three, a bare `pytest` only the default, memory.
@@ -102,24 +62,6 @@ def server(settings: Settings) -> Iterator[LiveServer]:
     yield from serve_in_thread(settings)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the process exited before listening")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
 @pytest.fixture(scope="session")
 def graph(server: LiveServer) -> KnowledgeGraph:
     """The graph the live server answers from (loaded and validated once)."""
@@ -144,20 +86,3 @@ def district_paragraphs(source_text: str) -> dict[str, tuple[int, int]]:
     for match in re.finditer(r"^  (\S{2,3}区)人大[^\n]*", source_text, flags=re.M):
         spans[match.group(1)] = (match.start() + 2, match.end())
     return spans
-
-
-def select(graph: KnowledgeGraph, query: str) -> list[dict]:
-    """Run an ad-hoc SELECT (test-side, independent of the named queries) as JSON rows."""
-    from app.store.terms import to_python
-
-    return [{k: to_python(v) for k, v in row.items()} for row in graph.backend.select(query)]
-
-
-PREFIXES = """
-PREFIX bjrd: <https://bjrd-kg.example.org/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX oa: <http://www.w3.org/ns/oa#>
-PREFIX schema: <https://schema.org/>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-"""

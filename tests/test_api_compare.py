@@ -9,8 +9,8 @@ from itertools import combinations
 import httpx
 import pytest
 
-from app.store.engine import KnowledgeGraph
-from tests.conftest import PREFIXES, select
+from app.store.graph import KnowledgeGraph
+from tests.helpers import PREFIXES, select
 
 
 def slug(iri: str) -> str:

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from pydantic import TypeAdapter
 
-from app import api_examples as ex
-from app.models import (
+from app.api.examples import example
+from app.api.models import (
     Comparison,
     DistrictDetail,
     DistrictSummary,
@@ -19,21 +19,21 @@ from app.models import (
     SimilarDistrict,
     ThemeDetail,
 )
-from tests.conftest import LiveServer
+from tests.helpers import LiveServer
 
 ROUTES = {
     # OpenAPI path: (example, response model, a live URL the example was cut from)
-    "/api/districts": (ex.DISTRICTS, list[DistrictSummary], "/api/districts"),
-    "/api/districts/{id}": (ex.DISTRICT, DistrictDetail, "/api/districts/haidian"),
-    "/api/districts/{id}/similar": (ex.SIMILAR, list[SimilarDistrict], "/api/districts/haidian/similar"),
-    "/api/mechanisms": (ex.MECHANISMS, list[MechanismSummary], "/api/mechanisms"),
-    "/api/mechanisms/shared": (ex.SHARED, list[MechanismSummary], "/api/mechanisms/shared"),
-    "/api/mechanisms/{id}": (ex.MECHANISM, MechanismDetail, "/api/mechanisms/monthly-station-visit"),
-    "/api/themes": ([ex.THEME], list[ThemeDetail], "/api/themes"),
-    "/api/themes/{id}": (ex.THEME, ThemeDetail, "/api/themes/station-building"),
-    "/api/compare": (ex.COMPARISON, Comparison, "/api/compare?districts=haidian,chaoyang"),
-    "/api/matrix": (ex.MATRIX, Matrix, "/api/matrix"),
-    "/api/search": (ex.SEARCH, SearchResults, "/api/search?q=月进站"),
+    "/api/districts": (example("districts"), list[DistrictSummary], "/api/districts"),
+    "/api/districts/{id}": (example("district"), DistrictDetail, "/api/districts/haidian"),
+    "/api/districts/{id}/similar": (example("similar"), list[SimilarDistrict], "/api/districts/haidian/similar"),
+    "/api/mechanisms": (example("mechanisms"), list[MechanismSummary], "/api/mechanisms"),
+    "/api/mechanisms/shared": (example("shared"), list[MechanismSummary], "/api/mechanisms/shared"),
+    "/api/mechanisms/{id}": (example("mechanism"), MechanismDetail, "/api/mechanisms/monthly-station-visit"),
+    "/api/themes": ([example("theme")], list[ThemeDetail], "/api/themes"),
+    "/api/themes/{id}": (example("theme"), ThemeDetail, "/api/themes/station-building"),
+    "/api/compare": (example("comparison"), Comparison, "/api/compare?districts=haidian,chaoyang"),
+    "/api/matrix": (example("matrix"), Matrix, "/api/matrix"),
+    "/api/search": (example("search"), SearchResults, "/api/search?q=月进站"),
 }
 
 
@@ -89,7 +89,7 @@ def test_api_example_is_valid_and_true(client: httpx.Client, path: str) -> None:
 
 def test_api_matrix_csv_example_is_the_corner_of_the_live_csv(client: httpx.Client) -> None:
     live = client.get("/api/matrix", headers={"Accept": "text/csv"}).text.splitlines()
-    for line, live_line in zip(ex.MATRIX_CSV.splitlines(), live, strict=False):
+    for line, live_line in zip(example("matrix_csv").splitlines(), live, strict=False):
         assert (live_line + ",").startswith(line + ",")
 
 

@@ -9,8 +9,8 @@ data/mechanisms.ttl records as skos:prefLabel and skos:altLabel.
 import httpx
 import pytest
 
-from app.store.engine import KnowledgeGraph
-from tests.conftest import PREFIXES, LiveServer, select
+from app.store.graph import KnowledgeGraph
+from tests.helpers import PREFIXES, LiveServer, select
 
 
 def slug(iri: str) -> str:
@@ -165,14 +165,6 @@ def test_mechanisms_limit_offset_and_total(client: httpx.Client, mechanisms: lis
     page = client.get("/api/mechanisms/shared", params={"limit": 3, "offset": 1})
     assert page.json() == shared[1:4]
     assert page.headers["X-Total-Count"] == str(len(shared))
-
-
-def test_mechanism_unknown_id_is_404(client: httpx.Client, mechanisms: list[dict]) -> None:
-    response = client.get("/api/mechanisms/no-such-mechanism")
-    assert response.status_code == 404
-    detail = response.json()["detail"]
-    assert "'no-such-mechanism'" in detail
-    assert all(m["id"] in detail for m in mechanisms)
 
 
 def test_mechanism_if_none_match_is_304(client: httpx.Client) -> None:

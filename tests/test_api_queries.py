@@ -4,7 +4,7 @@ unbound query for that value (the service runs them unbound once per graph versi
 import pytest
 
 from app.config import ROOT
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 
 BOUND = {
     # query: (variable, IRI kind, a slug to bind)

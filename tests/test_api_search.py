@@ -9,8 +9,8 @@ import re
 import httpx
 import pytest
 
-from app.store.engine import KnowledgeGraph
-from tests.conftest import PREFIXES, select
+from app.store.graph import KnowledgeGraph
+from tests.helpers import PREFIXES, select
 
 TYPES = {"District": "district", "Mechanism": "mechanism", "Theme": "theme", "Practice": "practice", "Fact": "fact"}
 

@@ -7,8 +7,8 @@ mechanisms of those practices, plus every broader one (``skos:broader*`` here, n
 import httpx
 import pytest
 
-from app.store.engine import KnowledgeGraph
-from tests.conftest import PREFIXES, LiveServer, select
+from app.store.graph import KnowledgeGraph
+from tests.helpers import PREFIXES, LiveServer, select
 
 
 def slug(iri: str) -> str:
@@ -80,22 +80,3 @@ def test_theme_detail_equals_its_list_entry(client: httpx.Client, themes: list[d
         response = client.get(f"/api/themes/{theme['id']}")
         assert response.status_code == 200
         assert response.json() == theme
-
-
-def test_themes_limit_offset_and_total(client: httpx.Client, themes: list[dict]) -> None:
-    response = client.get("/api/themes", params={"limit": 4, "offset": 2})
-    assert response.json() == themes[2:6]
-    assert response.headers["X-Total-Count"] == str(len(themes))
-
-
-def test_theme_unknown_id_is_404(client: httpx.Client, themes: list[dict]) -> None:
-    response = client.get("/api/themes/no-such-theme")
-    assert response.status_code == 404
-    detail = response.json()["detail"]
-    assert "'no-such-theme'" in detail
-    assert all(t["id"] in detail for t in themes)
-
-
-def test_theme_if_none_match_is_304(client: httpx.Client) -> None:
-    etag = client.get("/api/themes/station-building").headers["etag"]
-    assert client.get("/api/themes/station-building", headers={"If-None-Match": etag}).status_code == 304

@@ -11,7 +11,7 @@ import rdflib
 
 from app.cli import main as kg
 from app.config import CANONICAL_BASE, Settings
-from tests.conftest import LiveServer, serve_in_thread
+from tests.helpers import LiveServer, serve_in_thread
 
 #: A base with a path and one without.
 BASES = ("https://kg.example.net/bj", "https://kg.example.net")

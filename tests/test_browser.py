@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from app.config import ROOT
-from app.store.engine import KnowledgeGraph
-from tests.conftest import PREFIXES, LiveServer, select
+from app.store.graph import KnowledgeGraph
+from tests.helpers import PREFIXES, LiveServer, select
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -28,10 +28,14 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
 TIMEOUT_MS = 15_000
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)"),
+]
 
-VISIBLE_IDS = """(kind) => window.kgGraph.nodes(`[kind = "${kind}"]`).filter((n) => n.visible()).map((n) => n.data("key"))"""
+VISIBLE_IDS = ("""(kind) => window.kgGraph.nodes(`[kind = "${kind}"]`)"""
+               """.filter((n) => n.visible()).map((n) => n.data("key"))""")
 
 
 @dataclass
@@ -125,7 +129,8 @@ def test_query_first_example_shows_the_rows_sparql_returns(page: tuple[Page, Tra
     assert tab.locator(".tabsList .tab").count() == len(names)
     first = names[0]
     assert tab.evaluate("window.kgYasgui.getTab().getId()") == first
-    assert tab.locator(".tabsList .tab.active a > span").inner_text() == graph.queries[f"examples/{first}"].meta["title-zh"]
+    title = graph.queries[f"examples/{first}"].meta["title-zh"]
+    assert tab.locator(".tabsList .tab.active a > span").inner_text() == title
 
     answer = client.post("/sparql", data={"query": graph.queries[f"examples/{first}"].text},
                          headers={"Accept": "application/sparql-results+json"})

@@ -21,11 +21,11 @@ from rdflib.compare import isomorphic
 
 from app.cli import main
 from app.config import ROOT, Settings
-from app.ld.formats import EXPORT_FORMATS
+from app.rdf.convert import to_rdflib_graph
+from app.rdf.formats import EXPORT_FORMATS
 from app.store.backends import OxigraphBackend
-from app.store.convert import to_rdflib_graph
-from app.store.engine import KnowledgeGraph, Loaded, load
-from tests.conftest import PREFIXES, select
+from app.store.graph import KnowledgeGraph, Loaded, load
+from tests.helpers import PREFIXES, select
 
 EXAMPLES = ROOT / "queries" / "examples"
 # rdflib's parser for each export format: the test reads every format back with a second library.
@@ -206,6 +206,7 @@ def test_cli_export_dataset_format_keeps_named_graphs(
         assert isomorphic(parsed, to_rdflib_graph(q.triple for q in quads)), graph_name
 
 
+@pytest.mark.slow
 def test_cli_export_formats_are_isomorphic(exports: dict[str, Path]) -> None:
     graphs = {name: rdflib.Graph().parse(exports[name], format=RDFLIB_PARSERS[name])
               for name in EXPORT_FORMATS if name not in DATASET_FORMATS}

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from app.config import ROOT
-from app.store.engine import KnowledgeGraph
-from tests.conftest import PREFIXES, select
+from app.store.graph import KnowledgeGraph
+from tests.helpers import PREFIXES, select
 
 EXCLUSIONS = ROOT / "data" / "number-exclusions.tsv"
 #: The contract beside the repository (../shared/CONTRACT.md) when it is there; the copy in tests/ otherwise.

@@ -13,12 +13,12 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.store.engine import Loaded, validate_loaded
+from app.store.backends import EmbeddedStore
+from app.store.graph import Loaded, validate_loaded
 from app.store.graphs import GraphNames
 from app.store.load import SourceFiles, read_shapes
 from app.store.spec import StoreSpec
-from app.store.stores import EmbeddedStore
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 TOKEN = "durability-token"
 

@@ -2,7 +2,7 @@
 
 import httpx
 
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph
 
 
 def test_health_reports_ok_and_triple_count(client: httpx.Client, graph: KnowledgeGraph) -> None:

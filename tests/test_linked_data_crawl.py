@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import httpx
 import pytest
 
-from tests.conftest import LiveServer
+from tests.helpers import LiveServer
 
 #: Routes another engineer builds: a link to them must resolve only if the route exists.
 OPTIONAL_ROUTES = ("/", "/query", "/explore")

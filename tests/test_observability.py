@@ -20,8 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.config import Settings
 from app.main import create_app
-from app.observability import record_rejected_write
-from tests.conftest import LiveServer, serve_in_thread
+from tests.helpers import LiveServer, serve_in_thread
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
@@ -163,7 +162,7 @@ def test_metrics_report_graph_and_workers(client: httpx.Client, server: LiveServ
     health = client.get("/health").json()
     assert sample(samples, "kg_graph_triples") == health["triples"]
     assert sample(samples, "kg_graph_info", version=server.graph.version) == 1
-    workers = server.app.state.workers  # type: ignore[attr-defined]
+    workers = server.app.state.runtime.runner  # type: ignore[attr-defined]
     assert sample(samples, "kg_query_workers_configured") == workers.size
     assert sample(samples, "kg_query_workers", state="idle") + sample(samples, "kg_query_workers", state="busy") \
         == workers.size
@@ -184,7 +183,7 @@ def test_metrics_count_query_timeouts(short_deadline: LiveServer) -> None:
 
 def test_rejected_writes_are_counted(client: httpx.Client, server: LiveServer) -> None:
     before = sample(read_metrics(client), "kg_rejected_writes_total", reason="test_reason")
-    record_rejected_write(server.app, "test_reason")  # type: ignore[arg-type]
+    server.app.state.metrics.reject_write("test_reason")  # type: ignore[attr-defined]
     assert sample(read_metrics(client), "kg_rejected_writes_total", reason="test_reason") == before + 1
 
 
@@ -206,7 +205,7 @@ def test_ready_reports_graph_and_workers(client: httpx.Client, server: LiveServe
     assert body["status"] == "ready"
     assert body["graph_version"] == server.graph.version
     assert body["triples"] == client.get("/health").json()["triples"]
-    assert 1 <= body["workers"] <= server.app.state.workers.size  # type: ignore[attr-defined]
+    assert 1 <= body["workers"] <= server.app.state.runtime.runner.size  # type: ignore[attr-defined]
     assert 0 <= body["workers_idle"] <= body["workers"]
 
 
@@ -227,7 +226,7 @@ def test_ready_is_503_before_start_up() -> None:
 @pytest.mark.slow
 def test_ready_is_503_when_no_worker_is_alive() -> None:
     for live in serve_in_thread(Settings(query_workers=1)):
-        workers = live.app.state.workers  # type: ignore[attr-defined]
+        workers = live.app.state.runtime.runner  # type: ignore[attr-defined]
         assert httpx.get(f"{live.url}/ready").status_code == 200
         for worker in list(workers.all):
             os.kill(worker.process.pid, signal.SIGKILL)

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from app.config import ROOT
-from app.store.engine import KnowledgeGraph
-from tests.conftest import PREFIXES, select
+from app.store.graph import KnowledgeGraph
+from tests.helpers import PREFIXES, select
 
 PAGES = ("/", "/query", "/explore")
 EXAMPLES_DIR = ROOT / "queries" / "examples"
@@ -84,7 +84,8 @@ def expected_counts(graph: KnowledgeGraph) -> dict[str, int]:
 
 def example_titles() -> dict[str, dict[str, str]]:
     """queries/examples/*.rq -> {"zh": title, "en": title}, read from the files' headers."""
-    return {path.stem: dict(TITLE.findall(path.read_text(encoding="utf-8"))) for path in sorted(EXAMPLES_DIR.glob("*.rq"))}
+    return {path.stem: dict(TITLE.findall(path.read_text(encoding="utf-8")))
+            for path in sorted(EXAMPLES_DIR.glob("*.rq"))}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -115,7 +116,8 @@ def test_home_links_to_pages_data_and_downloads(client: httpx.Client) -> None:
     assert {"/query", "/explore", "/id/district/", "/id/mechanism/", "/id/theme/", "/docs", "/void", "/sparql",
             "/id/source/article"} <= page.paths()
     exports = {link for link in page.links if link.startswith("/export?format=")}
-    assert {f"/export?format={name}" for name in ("turtle", "jsonld", "ntriples", "nquads", "trig", "rdfxml")} <= exports
+    formats = ("turtle", "jsonld", "ntriples", "nquads", "trig", "rdfxml")
+    assert {f"/export?format={name}" for name in formats} <= exports
 
 
 @pytest.mark.parametrize("path", PAGES)

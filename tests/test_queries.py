@@ -17,9 +17,9 @@ import pytest
 from rdflib.plugins.sparql.processor import prepareQuery
 
 from app.config import ROOT, Settings
+from app.rdf.terms import FLOAT_TYPES, INTEGER_TYPES
 from app.store.backends import OxigraphBackend, RdflibBackend
-from app.store.engine import KnowledgeGraph, Loaded, load
-from app.store.terms import FLOAT_TYPES, INTEGER_TYPES
+from app.store.graph import KnowledgeGraph, Loaded, load
 
 QUERIES = ROOT / "queries"
 ALL_QUERIES = sorted(QUERIES.rglob("*.rq"))
@@ -179,6 +179,7 @@ def test_check_finds_no_violation(path: Path, graph: KnowledgeGraph) -> None:
     assert rows == [], "\n".join(str({k: v.value for k, v in row.items()}) for row in rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", COMPARED, ids=rel)
 def test_engines_agree(path: Path, oxigraph: OxigraphBackend, rdflib_backend: RdflibBackend) -> None:
     text = path.read_text(encoding="utf-8")

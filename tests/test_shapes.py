@@ -18,7 +18,7 @@ import pytest
 import rdflib
 
 from app.config import ROOT, Settings
-from app.store.engine import load, validate_loaded
+from app.store.graph import load, validate_loaded
 from app.store.graphs import GraphNames
 from app.store.infer import infer, read_rules
 from app.store.load import SourceFiles, parse_turtle, read_asserted, read_shapes

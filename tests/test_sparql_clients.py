@@ -7,14 +7,14 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 
 from app.config import ROOT
-from app.store.engine import KnowledgeGraph
-from tests.conftest import LiveServer
+from app.store.graph import KnowledgeGraph
+from tests.helpers import LiveServer
 
 EXAMPLES = sorted((ROOT / "queries" / "examples").glob("*.rq"))
 
 
 def direct_count(graph: KnowledgeGraph, text: str) -> int:
-    from app.store.sparql import screen
+    from app.store.screen import screen
 
     if screen(text) in ("CONSTRUCT", "DESCRIBE"):
         return len(set(graph.backend.construct(text)))

@@ -10,7 +10,7 @@ import pytest
 import rdflib
 
 from app.config import Settings
-from tests.conftest import PREFIXES, LiveServer, serve_in_thread
+from tests.helpers import PREFIXES, LiveServer, serve_in_thread
 
 LIMIT = 5
 DISTRICTS = PREFIXES + "SELECT ?d WHERE { ?d a bjrd:District } ORDER BY ?d"

@@ -7,6 +7,7 @@ with the rows the same query gives on the graph directly.
 import csv
 import io
 import json
+import time
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
@@ -14,8 +15,8 @@ import httpx
 import pytest
 import rdflib
 
-from app.store.engine import KnowledgeGraph
-from tests.conftest import PREFIXES, select
+from app.store.graph import KnowledgeGraph
+from tests.helpers import PREFIXES, LiveServer, select
 
 DISTRICTS = PREFIXES + "SELECT ?d ?code WHERE { ?d a bjrd:District ; bjrd:divisionCode ?code } ORDER BY ?code"
 ASK_TRUE = PREFIXES + "ASK { ?d a bjrd:District }"
@@ -103,7 +104,8 @@ def test_sparql_construct_in_each_rdf_format(client: httpx.Client, graph: Knowle
     assert response.headers["content-type"].split(";")[0] == media_type
     parsed = rdflib.Dataset() if media_type in ("application/n-quads", "application/trig") else rdflib.Graph()
     parsed.parse(data=response.content, format=RDF_TYPES[media_type])
-    expected = {(r["d"], r["l"]) for r in select(graph, PREFIXES + "SELECT ?d ?l WHERE { ?d a bjrd:District ; rdfs:label ?l }")}
+    rows = select(graph, PREFIXES + "SELECT ?d ?l WHERE { ?d a bjrd:District ; rdfs:label ?l }")
+    expected = {(r["d"], r["l"]) for r in rows}
     got = {(str(s), str(o)) for s, _, o in parsed.triples((None, rdflib.RDFS.label, None))}
     assert got == expected and len(got) == 32
 
@@ -113,7 +115,8 @@ def test_sparql_describe_resolves_relative_iri_against_base(client: httpx.Client
     assert response.status_code == 200
     parsed = rdflib.Graph().parse(data=response.content, format="turtle")
     haidian = rdflib.URIRef(graph.iri("district", "haidian"))
-    assert (haidian, rdflib.URIRef("https://bjrd-kg.example.org/ontology#divisionCode"), rdflib.Literal("110108")) in parsed
+    code = rdflib.URIRef("https://bjrd-kg.example.org/ontology#divisionCode")
+    assert (haidian, code, rdflib.Literal("110108")) in parsed
 
 
 # ------------------------------------------------------------------ negotiation
@@ -145,8 +148,37 @@ def test_sparql_accept_unsupported_is_406_naming_types(client: httpx.Client) -> 
     assert RESULTS_JSON in response.text and "text/csv" in response.text
 
 
-@pytest.mark.parametrize(("fmt", "expected"), [("csv", "text/csv"), ("json", RESULTS_JSON), ("tsv", "text/tab-separated-values"),
-                                               ("xml", RESULTS_XML)])
+#: Runs far past the test server's 3 s deadline if it is ever evaluated.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.mark.parametrize(("query", "accept"), [
+    (RUNAWAY, "image/png"),
+    (RUNAWAY, "text/turtle"),  # a graph format for SELECT results
+    ("CONSTRUCT { ?a ?b ?c } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }", RESULTS_JSON),
+])
+def test_sparql_accept_unacceptable_is_406_before_the_query_runs(server: LiveServer, client: httpx.Client,
+                                                                   query: str, accept: str) -> None:
+    runner = server.app.state.runtime.runner  # type: ignore[attr-defined]
+    timeouts = runner.timeouts
+    started = time.monotonic()
+    response = client.get("/sparql", params={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 406, response.text
+    assert time.monotonic() - started < 1.5  # answered at once, not at the 3 s deadline
+    assert runner.timeouts == timeouts
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "Supported:" in response.text
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", RESULTS_JSON, ""])
+def test_sparql_malformed_query_is_400_whatever_the_accept(client: httpx.Client, accept: str) -> None:
+    response = client.get("/sparql", params={"query": "SELECTT * WHERE { ?s ?p ?o }"}, headers={"Accept": accept})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [("csv", "text/csv"), ("json", RESULTS_JSON),
+                                               ("tsv", "text/tab-separated-values"), ("xml", RESULTS_XML)])
 def test_sparql_format_parameter_overrides_accept(client: httpx.Client, fmt: str, expected: str) -> None:
     response = client.get("/sparql", params={"query": ASK_TRUE, "format": fmt}, headers={"Accept": "text/html"})
     assert response.status_code == 200
@@ -254,7 +286,8 @@ UPDATES = [
 
 
 @pytest.mark.parametrize("update", UPDATES)
-@pytest.mark.parametrize("how", ["get_query", "get_update", "post_form_update", "post_direct_update", "post_direct_query"])
+@pytest.mark.parametrize("how", ["get_query", "get_update", "post_form_update", "post_direct_update",
+                                 "post_direct_query"])
 def test_sparql_bad_update_is_refused_and_changes_nothing(client: httpx.Client, update: str, how: str) -> None:
     before = client.get("/health").json()["triples"]
     if how == "get_query":
@@ -267,7 +300,7 @@ def test_sparql_bad_update_is_refused_and_changes_nothing(client: httpx.Client, 
         response = client.post("/sparql", content=update, headers={"Content-Type": "application/sparql-update"})
     else:
         response = client.post("/sparql", content=update, headers={"Content-Type": "application/sparql-query"})
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400, response.text
     assert client.get("/health").json()["triples"] == before
     count = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
     assert int(count.json()["results"]["bindings"][0]["n"]["value"]) == before

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.store.workers import QueryWorkers
-from tests.conftest import LiveServer, serve_in_thread
+from app.sparql.workers import QueryWorkers
+from tests.helpers import LiveServer, serve_in_thread
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 QUICK = "ASK { ?s ?p ?o }"
@@ -25,13 +25,13 @@ def small_server() -> Iterator[LiveServer]:
 
 
 def workers_of(server: LiveServer) -> QueryWorkers:
-    return server.app.state.workers  # type: ignore[attr-defined]
+    return server.app.state.runtime.runner  # type: ignore[attr-defined]
 
 
 def wait_until_all_idle(server: LiveServer, timeout: float = 30) -> None:
     workers = workers_of(server)
     deadline = time.monotonic() + timeout
-    while len(workers.idle) < workers.size:
+    while workers.idle_count < workers.size:
         assert time.monotonic() < deadline, "the query workers did not come back"
         time.sleep(0.05)
 
@@ -102,7 +102,7 @@ def test_sparql_busy_workers_answer_503_with_retry_after(small_server: LiveServe
                                kwargs={"params": {"query": RUNAWAY}, "timeout": 30})
     runaway.start()
     deadline = time.monotonic() + 5
-    while workers_of(small_server).idle and time.monotonic() < deadline:
+    while workers_of(small_server).idle_count and time.monotonic() < deadline:
         time.sleep(0.01)
     response = httpx.get(f"{small_server.url}/sparql", params={"query": QUICK})
     assert response.status_code == 503

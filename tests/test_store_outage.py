@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from tests.conftest import LiveServer, free_port, serve_in_thread, wait_for_port
+from tests.helpers import LiveServer, free_port, serve_in_thread, wait_for_port
 
 ASK = "ASK { ?s ?p ?o }"
 

@@ -10,7 +10,7 @@ import pytest
 import rdflib
 
 from app.config import Settings
-from tests.conftest import LiveServer, serve_in_thread
+from tests.helpers import LiveServer, serve_in_thread
 
 TOKEN = "test-write-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -31,7 +31,8 @@ SECOND_ARTICLE = """
 @prefix theme: <https://bjrd-kg.example.org/id/theme/> .
 
 src:bjrd-2023-08-sample a schema:Article ;
-    dcterms:title "海淀区人大代表“月进站”活动见闻（示例稿）"@zh , "Deputies' monthly station visits in Haidian (sample)"@en .
+    dcterms:title "海淀区人大代表“月进站”活动见闻（示例稿）"@zh ,
+        "Deputies' monthly station visits in Haidian (sample)"@en .
 
 prac:haidian-monthly-station-visit-2023-08 a bjrd:Practice ;
     rdfs:label "组织代表“月进站”听取民意"@zh , "Deputies visit their stations every month to hear the public"@en ;
@@ -64,13 +65,14 @@ def count(c: httpx.Client) -> int:
 
 
 def test_write_without_token_is_401(w: httpx.Client) -> None:
-    r = w.post("/update", content="INSERT DATA { <urn:a> <urn:b> <urn:c> }", headers={"Content-Type": "application/sparql-update"})
+    r = w.post("/update", content="INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+               headers={"Content-Type": "application/sparql-update"})
     assert r.status_code == 401
     assert r.headers["www-authenticate"].startswith("Bearer")
 
 
 def test_write_with_wrong_token_is_403(w: httpx.Client) -> None:
-    r = w.put(f"/graph-store?graph=urn:x:g", content="<urn:a> <urn:b> <urn:c> .",
+    r = w.put("/graph-store?graph=urn:x:g", content="<urn:a> <urn:b> <urn:c> .",
               headers={"Authorization": "Bearer nope", "Content-Type": "application/n-triples"})
     assert r.status_code == 403
 
@@ -98,7 +100,8 @@ def test_conforming_update_commits_new_version(w: httpx.Client, writable: LiveSe
     assert r.headers["x-graph-version"] != before_version == before_version
     assert writable.graph.version == r.headers["x-graph-version"]
     assert w.get("/api/mechanisms").headers["etag"] != etag
-    ask = w.get("/sparql", params={"query": 'ASK { ?m <http://www.w3.org/2004/02/skos/core#altLabel> "代表月月进站"@zh }'})
+    alt_label = 'ASK { ?m <http://www.w3.org/2004/02/skos/core#altLabel> "代表月月进站"@zh }'
+    ask = w.get("/sparql", params={"query": alt_label})
     assert ask.json()["boolean"] is True
     # and the label is in the default (data) graph, where updates write by default
     data = w.get("/graph-store?default", headers={"Accept": "application/n-triples"}).text
@@ -127,7 +130,7 @@ def test_nonconforming_update_is_422_with_report_and_changes_nothing(w: httpx.Cl
 
 def test_malformed_turtle_is_400_with_position(w: httpx.Client, writable: LiveServer) -> None:
     version = writable.graph.version
-    r = w.put(f"/graph-store?graph=urn:x:broken", content="<urn:a> <urn:b> \n <urn:c> <urn:d",
+    r = w.put("/graph-store?graph=urn:x:broken", content="<urn:a> <urn:b> \n <urn:c> <urn:d",
               headers={**AUTH, "Content-Type": "text/turtle"})
     assert r.status_code == 400
     assert "line 2" in r.text and "column" in r.text
@@ -147,6 +150,7 @@ def test_inferred_graph_cannot_be_written(w: httpx.Client) -> None:
     assert r.status_code == 400
 
 
+@pytest.mark.slow
 def test_second_source_is_answered_across_sources_and_delete_restores(w: httpx.Client) -> None:
     route = "/api/mechanisms/monthly-station-visit"
     before = w.get(route).json()
@@ -170,6 +174,7 @@ def test_second_source_is_answered_across_sources_and_delete_restores(w: httpx.C
     assert w.delete(f"/graph-store?graph={SECOND_SOURCE}", headers=AUTH).status_code == 404
 
 
+@pytest.mark.slow
 def test_concurrent_writers_are_serialised(w: httpx.Client, writable: LiveServer) -> None:
     statuses: list[int] = []
 

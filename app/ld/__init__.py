@@ -1,1 +1,1 @@
-"""Linked-data plumbing: the media-type table, content negotiation, serialisation."""
+"""Linked-data views: entity descriptions and pages, JSON-LD, VoID, the service description, dumps, ontology docs."""

@@ -14,81 +14,41 @@ The HTML page of an entity renders exactly these triples; which of them are asse
 from :func:`asserted_triples` (everything else is inferred).
 """
 
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
-from threading import Lock
-from typing import Generic, TypeVar
 
 import pyoxigraph as ox
 
-from app.store.engine import KnowledgeGraph
+from app.rdf.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS
+from app.store.graph import KnowledgeGraph
 
 #: The path segment of every kind of entity IRI, {base}/id/{kind}/{slug}.
 ENTITY_KINDS = ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "scheme", "source")
 DESCRIBE_QUERIES = ("ld_describe", "ld_describe_inverse", "ld_describe_related")
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCTERMS = "http://purl.org/dc/terms/"
-SCHEMA = "https://schema.org/"
-OA = "http://www.w3.org/ns/oa#"
-BJRD = "https://bjrd-kg.example.org/ontology#"
-
 LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCTERMS + "title", SCHEMA + "name")
 
-V = TypeVar("V")
 Node = ox.NamedNode | ox.BlankNode
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
-class LRU(Generic[V]):
-    """A small thread-safe LRU cache (keys start with the graph version, so a write starts afresh)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple[str, ...], V] = OrderedDict()
-        self.lock = Lock()
-
-    def get(self, key: tuple[str, ...]) -> V | None:
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        return None
-
-    def put(self, key: tuple[str, ...], value: V) -> V:
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return value
-
-
-_descriptions: LRU[list[ox.Triple]] = LRU(2048)
-_asserted: LRU[frozenset[ox.Triple]] = LRU(4)
-
-
 def describe(graph: KnowledgeGraph, iri: str) -> list[ox.Triple]:
     """The description of ``iri`` (empty when the graph says nothing about it), sorted."""
-    key = (graph.version, iri)
-    cached = _descriptions.get(key)
-    if cached is not None:
-        return cached
-    triples: set[ox.Triple] = set()
-    for name in DESCRIBE_QUERIES:
-        triples.update(graph.construct(name, entity=iri))
-    if not any(t.subject == ox.NamedNode(iri) for t in triples):
-        triples = set()
-    return _descriptions.put(key, sorted(triples, key=str))
+
+    def build() -> list[ox.Triple]:
+        triples: set[ox.Triple] = set()
+        for name in DESCRIBE_QUERIES:
+            triples.update(graph.construct(name, entity=iri))
+        if not any(t.subject == ox.NamedNode(iri) for t in triples):
+            return []
+        return sorted(triples, key=str)
+
+    return graph.memo.get(("describe", iri), build, size=2048)
 
 
 def asserted_triples(graph: KnowledgeGraph) -> frozenset[ox.Triple]:
     """The triples of the data and ontology graphs (the rest of a description is inferred)."""
-    cached = _asserted.get((graph.version,))
-    if cached is not None:
-        return cached
-    return _asserted.put((graph.version,), frozenset(q.triple for q in graph.loaded.data + graph.loaded.ontology))
+    return graph.memo.get(("asserted",), lambda: frozenset(q.triple for q in graph.loaded.data + graph.loaded.ontology))
 
 
 def split_entity_iri(graph: KnowledgeGraph, iri: str) -> tuple[str, str] | None:
@@ -110,6 +70,8 @@ class Description:
         self.out: dict[Node, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
         self.inn: dict[Term, dict[str, list[Node]]] = defaultdict(lambda: defaultdict(list))
         for t in self.triples:
+            if isinstance(t.subject, ox.Triple) or isinstance(t.object, ox.Triple):
+                continue  # RDF-star: no page shows quoted triples
             self.out[t.subject][t.predicate.value].append(t.object)
             self.inn[t.object][t.predicate.value].append(t.subject)
 

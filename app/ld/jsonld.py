@@ -15,8 +15,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from app.ld.serialize import PREFIXES
-from app.store.convert import to_rdflib_graph
+from app.rdf.convert import to_rdflib_graph
+from app.rdf.namespaces import CURIE_PREFIXES
 
 CONTEXT_PATH = "/context.jsonld"
 
@@ -31,8 +31,7 @@ def _lang(iri: str) -> dict[str, str]:
 
 CONTEXT: dict[str, Any] = {
     "@version": 1.1,
-    **PREFIXES,
-    "vann": "http://purl.org/vocab/vann/",
+    **CURIE_PREFIXES,
     "id": "@id",
     "type": "@type",
     # classes

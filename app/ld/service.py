@@ -2,13 +2,12 @@
 
 import pyoxigraph as ox
 
-from app.ld.formats import RESULT_FORMATS, GRAPH_FORMATS
-from app.store.engine import KnowledgeGraph
+from app.rdf import namespaces
+from app.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS
+from app.rdf.namespaces import FORMATS, RDFS, SD, VOID, XSD
+from app.store.graph import KnowledgeGraph
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
-FORMATS_NS = "http://www.w3.org/ns/formats/"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDF_TYPE = ox.NamedNode(namespaces.RDF_TYPE)
 
 # W3C unique IRIs for media types (https://www.w3.org/ns/formats/).
 FORMAT_IRIS = {
@@ -34,22 +33,22 @@ def service_description(graph: KnowledgeGraph, endpoint: str, void_url: str) -> 
         ox.Triple(dataset, RDF_TYPE, _n(SD + "Dataset")),
         ox.Triple(dataset, _n(SD + "defaultGraph"), default),
         ox.Triple(default, RDF_TYPE, _n(SD + "Graph")),
-        ox.Triple(default, _n(VOID + "triples"), ox.Literal(str(graph.triples), datatype=_n("http://www.w3.org/2001/XMLSchema#integer"))),
+        ox.Triple(default, _n(VOID + "triples"), ox.Literal(str(graph.triples), datatype=_n(XSD + "integer"))),
         ox.Triple(dataset, _n(VOID + "sparqlEndpoint"), service),
-        ox.Triple(service, _n("http://www.w3.org/2000/01/rdf-schema#seeAlso"), _n(void_url)),
+        ox.Triple(service, _n(RDFS + "seeAlso"), _n(void_url)),
     ]
     for fmt in RESULT_FORMATS + GRAPH_FORMATS:
-        out.append(ox.Triple(service, _n(SD + "resultFormat"), _n(FORMATS_NS + FORMAT_IRIS[fmt.name])))
+        out.append(ox.Triple(service, _n(SD + "resultFormat"), _n(FORMATS + FORMAT_IRIS[fmt.name])))
     for i, name in enumerate(graph.names.all()):
         named = ox.BlankNode(f"named{i}")
         g = ox.BlankNode(f"graph{i}")
-        count = sum(1 for q in graph.loaded.quads if q.graph_name.value == name)
+        count = len(graph.loaded.graphs.get(name, []))
         out += [
             ox.Triple(dataset, _n(SD + "namedGraph"), named),
             ox.Triple(named, RDF_TYPE, _n(SD + "NamedGraph")),
             ox.Triple(named, _n(SD + "name"), _n(name)),
             ox.Triple(named, _n(SD + "graph"), g),
             ox.Triple(g, RDF_TYPE, _n(SD + "Graph")),
-            ox.Triple(g, _n(VOID + "triples"), ox.Literal(str(count), datatype=_n("http://www.w3.org/2001/XMLSchema#integer"))),
+            ox.Triple(g, _n(VOID + "triples"), ox.Literal(str(count), datatype=_n(XSD + "integer"))),
         ]
     return [t for t in out if t is not None]

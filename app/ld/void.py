@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from app.ld.formats import BY_NAME, EXPORT_FORMATS
-from app.ld.service import FORMAT_IRIS, FORMATS_NS
-from app.store.engine import KnowledgeGraph
+from app.ld.service import FORMAT_IRIS
+from app.rdf import namespaces
+from app.rdf.formats import BY_NAME, EXPORT_FORMATS
+from app.rdf.namespaces import DCTERMS, FORMATS, VOID, XSD
+from app.store.graph import KnowledgeGraph
 
-VOID = "http://rdfs.org/ns/void#"
-DCTERMS = "http://purl.org/dc/terms/"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDF_TYPE = ox.NamedNode(namespaces.RDF_TYPE)
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 TITLE = {"zh": "北京区人大工作亮点知识图谱", "en": "Beijing district people's congresses knowledge graph"}
 DESCRIPTION = {
@@ -108,7 +107,7 @@ def void_triples(stats: VoidStats) -> list[ox.Triple]:
     ]
     for name, url in stats.dumps.items():
         out.append(ox.Triple(ds, v("dataDump"), ox.NamedNode(url)))
-        out.append(ox.Triple(ds, v("feature"), ox.NamedNode(FORMATS_NS + FORMAT_IRIS[BY_NAME[name].name])))
+        out.append(ox.Triple(ds, v("feature"), ox.NamedNode(FORMATS + FORMAT_IRIS[BY_NAME[name].name])))
     out += [ox.Triple(ds, v("vocabulary"), ox.NamedNode(ns)) for ns in stats.vocabularies]
     # The dataset's own triples first, then one block per partition: Turtle groups them by subject.
     parts: list[ox.Triple] = []

@@ -2,7 +2,7 @@
 
 Each topic has its module (districts, mechanisms, themes, compare/matrix, search); this one
 gathers them into the single ``router`` the app includes. Handlers stay thin: the answers come
-from named queries (queries/*.rq) via ``app.api_catalog`` and are shaped in ``app.api_service``.
+from named queries (queries/*.rq) via ``app.api.catalog`` and are shaped in ``app.api.answers``.
 """
 
 from fastapi import APIRouter
@@ -10,5 +10,8 @@ from fastapi import APIRouter
 from app.routers import api_compare, api_districts, api_mechanisms, api_search, api_themes
 
 router = APIRouter()
+
+#: Answered from the graph alone: ETags and 304 (app/web/caching.py).
+CACHED = ("/api/*",)
 for module in (api_districts, api_mechanisms, api_themes, api_compare, api_search):
     router.include_router(module.router)

@@ -7,13 +7,12 @@ once per catalog, route arguments and page, and served from memory after that; t
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
 from pydantic import TypeAdapter
 
-from app.api_catalog import Catalog
+from app.api.catalog import Catalog
 
 TOTAL_HEADER = "X-Total-Count"
 JSON = "application/json"
@@ -42,11 +41,14 @@ PageDep = Annotated[Page, Depends(get_page)]
 Answer = Callable[..., Any]
 
 
-@lru_cache(maxsize=1024)
 def render(answer: Answer, catalog: Catalog, args: tuple[Any, ...], page: Page | None) -> bytes:
-    """The JSON of ``answer(catalog, *args)`` (one page of it for a list), computed once."""
-    value = answer(catalog, *args)
-    return ANY.dump_json(value if page is None else page.slice(value))
+    """The JSON of ``answer(catalog, *args)`` (one page of it for a list), computed once per graph version."""
+
+    def build() -> bytes:
+        value = answer(catalog, *args)
+        return ANY.dump_json(value if page is None else page.slice(value))
+
+    return catalog.memo.get(("json", answer.__module__, answer.__qualname__, args, page), build, size=1024)
 
 
 def respond(answer: Answer, catalog: Catalog, *args: Any, page: Page | None = None) -> Response:

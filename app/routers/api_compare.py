@@ -6,13 +6,13 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from pydantic import AfterValidator, BeforeValidator
 
-from app import api_examples as ex
-from app import api_service as service
-from app.api_catalog import catalog_for
+from app.api import answers as service
+from app.api.catalog import catalog_for
+from app.api.examples import example
+from app.api.models import Comparison, Matrix
 from app.deps import GraphDep
-from app.ld.formats import BY_NAME, Format
-from app.ld.negotiate import negotiate
-from app.models import Comparison, Matrix
+from app.rdf.formats import BY_NAME, Format
+from app.rdf.negotiate import negotiate
 from app.routers.api_common import JSON, documented, render
 
 router = APIRouter(prefix="/api", tags=["compare"])
@@ -48,7 +48,7 @@ DistrictIds = Annotated[
 ]
 
 
-@router.get("/compare", response_model=Comparison, responses=documented(ex.COMPARISON, not_found="district"))
+@router.get("/compare", response_model=Comparison, responses=documented(example("comparison"), not_found="district"))
 async def get_compare(graph: GraphDep, districts: DistrictIds) -> Response:
     """The mechanisms and themes all the given districts use, and what each pair of them shares."""
     body = render(service.compare_districts, await catalog_for(graph), (tuple(districts),), None)
@@ -59,7 +59,8 @@ async def get_compare(graph: GraphDep, districts: DistrictIds) -> Response:
     "/matrix",
     response_model=Matrix,
     responses={
-        200: {"content": {"application/json": {"example": ex.MATRIX}, "text/csv": {"example": ex.MATRIX_CSV}}},
+        200: {"content": {"application/json": {"example": example("matrix")},
+                          "text/csv": {"example": example("matrix_csv")}}},
         406: {"description": "Neither JSON nor CSV is acceptable"},
     },
 )

@@ -4,24 +4,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app import api_examples as ex
-from app import api_service as service
-from app.api_catalog import catalog_for
+from app.api import answers as service
+from app.api.catalog import catalog_for
+from app.api.examples import example
+from app.api.models import MechanismDetail, MechanismSummary
 from app.deps import GraphDep
-from app.models import MechanismDetail, MechanismSummary
 from app.routers.api_common import PageDep, documented, respond
 
 router = APIRouter(prefix="/api/mechanisms", tags=["mechanisms"])
 
 
-@router.get("", response_model=list[MechanismSummary], responses=documented(ex.MECHANISMS, paged=True))
+@router.get("", response_model=list[MechanismSummary], responses=documented(example("mechanisms"), paged=True))
 async def get_mechanisms(graph: GraphDep, page: PageDep) -> Response:
     """Every mechanism (by id) with the districts that use it, directly or through a narrower mechanism."""
     return respond(service.list_mechanisms, await catalog_for(graph), page=page)
 
 
 # Declared before /{id}: otherwise "shared" would be taken for a mechanism id.
-@router.get("/shared", response_model=list[MechanismSummary], responses=documented(ex.SHARED, paged=True))
+@router.get("/shared", response_model=list[MechanismSummary], responses=documented(example("shared"), paged=True))
 async def get_mechanisms_shared(
     graph: GraphDep,
     page: PageDep,
@@ -31,7 +31,7 @@ async def get_mechanisms_shared(
     return respond(service.list_shared_mechanisms, await catalog_for(graph), min_districts, page=page)
 
 
-@router.get("/{id}", response_model=MechanismDetail, responses=documented(ex.MECHANISM, not_found="mechanism"))
+@router.get("/{id}", response_model=MechanismDetail, responses=documented(example("mechanism"), not_found="mechanism"))
 async def get_mechanism(
     graph: GraphDep,
     id: Annotated[str, Path(description="Mechanism id (slug)", examples=["monthly-station-visit"])],

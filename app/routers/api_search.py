@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator
 
-from app import api_examples as ex
-from app.api_catalog import catalog_for
-from app.api_matching import search, search_page
+from app.api.catalog import catalog_for
+from app.api.examples import example
+from app.api.models import SearchResults, SearchType
+from app.api.search import search, search_page
 from app.deps import GraphDep
-from app.models import SearchResults, SearchType
 from app.routers.api_common import JSON, TOTAL_HEADER, PageDep, documented, render
 
 router = APIRouter(prefix="/api", tags=["search"])
@@ -29,7 +29,7 @@ SearchText = Annotated[
 ]
 
 
-@router.get("/search", response_model=SearchResults, responses=documented(ex.SEARCH, paged=True))
+@router.get("/search", response_model=SearchResults, responses=documented(example("search"), paged=True))
 async def get_search(
     graph: GraphDep,
     q: SearchText,

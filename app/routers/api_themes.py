@@ -4,23 +4,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from app import api_examples as ex
-from app import api_service as service
-from app.api_catalog import catalog_for
+from app.api import answers as service
+from app.api.catalog import catalog_for
+from app.api.examples import example
+from app.api.models import ThemeDetail
 from app.deps import GraphDep
-from app.models import ThemeDetail
 from app.routers.api_common import PageDep, documented, respond
 
 router = APIRouter(prefix="/api/themes", tags=["themes"])
 
 
-@router.get("", response_model=list[ThemeDetail], responses=documented([ex.THEME], paged=True))
+@router.get("", response_model=list[ThemeDetail], responses=documented([example("theme")], paged=True))
 async def get_themes(graph: GraphDep, page: PageDep) -> Response:
     """Every theme (by id) with the districts that have practices on it and the mechanisms they use."""
     return respond(service.list_themes, await catalog_for(graph), page=page)
 
 
-@router.get("/{id}", response_model=ThemeDetail, responses=documented(ex.THEME, not_found="theme"))
+@router.get("/{id}", response_model=ThemeDetail, responses=documented(example("theme"), not_found="theme"))
 async def get_theme(
     graph: GraphDep,
     id: Annotated[str, Path(description="Theme id (slug)", examples=["station-building"])],

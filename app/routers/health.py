@@ -1,11 +1,22 @@
-"""Liveness: is the service up, and how big is the graph."""
+"""Probes: liveness (``/health``), readiness (``/ready``) and the Prometheus scrape (``/metrics``).
+
+* ``GET /ready`` — 200 once the graph is loaded and validated and a query worker is alive;
+  503 JSON before start-up has finished, while shutting down, or when no worker is alive.
+* ``GET /metrics`` — Prometheus text format (see :mod:`app.web.observability`).
+"""
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from app.deps import GraphDep
+from app.deps import GraphDep, MetricsDep, RuntimeDep
+from app.store.remote import RemoteStore
 
 router = APIRouter(tags=["service"])
+
+#: Probes and the metrics scrape: never rate-limited.
+PROBES = frozenset({"/health", "/ready", "/metrics"})
 
 
 class Health(BaseModel):
@@ -13,7 +24,48 @@ class Health(BaseModel):
     triples: int
 
 
+class Readiness(BaseModel):
+    status: str
+    graph_version: str | None = None
+    triples: int | None = None
+    workers_idle: int = 0
+    workers: int = 0
+    detail: str | None = None
+
+
 @router.get("/health", response_model=Health, summary="Liveness and graph size")
 async def read_health(graph: GraphDep) -> Health:
     """The service is up; `triples` counts the distinct triples of the default (union) graph."""
     return Health(status="ok", triples=graph.triples)
+
+
+@router.get("/ready", response_model=Readiness, response_model_exclude_none=True, summary="Readiness",
+            responses={503: {"model": Readiness, "description": "Not ready: starting, stopping or no query worker"}})
+async def read_ready(runtime: RuntimeDep) -> Response | Readiness:
+    """Ready to answer: the graph is loaded (and validated) and a query worker is alive; else 503."""
+    graph, runner = runtime.snapshot()
+    if graph is None or runner is None:
+        return not_ready(Readiness(status="starting", detail="The graph is still being loaded and validated."))
+    alive = runner.alive
+    ready = Readiness(status="ready", graph_version=graph.version, triples=graph.triples,
+                      workers_idle=runner.idle_count, workers=alive)
+    if runner.closing:
+        return not_ready(ready.model_copy(update={"status": "stopping", "detail": "The service is shutting down."}))
+    if alive == 0:
+        return not_ready(ready.model_copy(update={"status": "unavailable", "detail": "No query worker is alive."}))
+    if isinstance(graph.store, RemoteStore):  # an external store: is it reachable?
+        problem = await graph.store.ping()
+        if problem:
+            return not_ready(ready.model_copy(update={"status": "unavailable", "detail": problem}))
+    return ready
+
+
+def not_ready(readiness: Readiness) -> JSONResponse:
+    return JSONResponse(readiness.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "1"})
+
+
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics",
+            responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}})
+async def read_metrics(metrics: MetricsDep) -> Response:
+    """Counters and gauges of this service in the Prometheus text exposition format."""
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -7,12 +7,8 @@ A negotiated answer is a direct 200 with ``Content-Location`` naming the suffixe
 representation chosen (``/id/district/haidian.ttl``) and ``Vary: Accept``.
 """
 
-import base64
-import gzip
-import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pyoxigraph as ox
@@ -21,18 +17,23 @@ from fastapi.responses import Response
 
 from app.deps import GraphDep
 from app.errors import BadRequest, NotFound
-from app.ld.describe import ENTITY_KINDS, LRU, describe
-from app.ld.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
-from app.ld.html import EntityView, Linker, OntologyDoc, curie
+from app.ld.describe import ENTITY_KINDS, describe
+from app.ld.entity import EntityView
+from app.ld.export import Dump, accepts_gzip, build_dump
 from app.ld.jsonld import CONTEXT_PATH, compact, context_document
-from app.ld.negotiate import negotiate, quality
-from app.ld.serialize import serialize_triples
-from app.ld.void import VoidStats, void_stats, void_triples
-from app.store.engine import KnowledgeGraph
-from app.store.export import export_bytes
-from app.templating import pick_lang, templates
+from app.ld.links import Linker, curie
+from app.ld.ontology import OntologyDoc
+from app.ld.void import void_stats, void_triples
+from app.rdf.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
+from app.rdf.negotiate import negotiate
+from app.rdf.serialize import serialize_triples
+from app.store.graph import KnowledgeGraph
+from app.web.templating import pick_lang, templates
 
 router = APIRouter(tags=["linked data"])
+
+#: Answered from the graph alone: ETags and 304 (app/web/caching.py).
+CACHED = ("/id/*", "/export*", "/void*", "/.well-known/void*", "/ontology*", "/shapes*", "/context.jsonld*")
 Handler = Callable[..., Any]
 
 HTML = BY_NAME["html"]
@@ -46,12 +47,6 @@ LangQuery = Annotated[str | None, Query(
     description="Language of the HTML page: zh or en (default: Accept-Language, then zh).")]
 FormatQuery = Annotated[str | None, Query(
     description="A format name (turtle, jsonld, ntriples, rdfxml, html); overrides Accept.")]
-
-#: Rendered entity representations, by (graph version, IRI, format, language, service URL).
-_bodies: LRU[bytes] = LRU(2048)
-#: The ontology documentation, by (graph version, "ontology", language).
-_pages: LRU[dict[str, object]] = LRU(64)
-
 
 def read_route(path: str, summary: str, description: str | None = None) -> Callable[[Handler], Handler]:
     """GET ``path`` (documented) and HEAD ``path`` (the same handler, left out of OpenAPI so that
@@ -181,10 +176,9 @@ def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: L
         headers["Content-Location"] = f"{path}.{fmt.extension}"
     elif fmt is HTML:
         headers["Vary"] = "Accept-Language"
-    key = (graph.version, iri, fmt.name, language if fmt is HTML else "", service_base(request))
-    body = _bodies.get(key)
-    if body is None:
-        body = _bodies.put(key, render_entity(request, graph, kind, path, triples, fmt, language))
+    # Rendered once per graph version, IRI, format, language and service URL.
+    key = ("entity-body", iri, fmt.name, language if fmt is HTML else "", service_base(request))
+    body = graph.memo.get(key, lambda: render_entity(request, graph, kind, path, triples, fmt, language), size=2048)
     return Response(body, media_type=fmt.content_type, headers=headers)
 
 
@@ -201,46 +195,6 @@ def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str,
 
 
 # ------------------------------------------------------------------------------- dumps
-
-
-@dataclass(frozen=True)
-class Dump:
-    body: bytes
-    gzipped: bytes
-
-    @staticmethod
-    def digest(data: bytes) -> str:
-        return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
-
-
-_dumps: LRU["Dump"] = LRU(32)
-
-
-def build_dump(graph: KnowledgeGraph, fmt: Format, inferred: bool, context_url: str) -> Dump:
-    key = (graph.version, fmt.name, str(inferred), context_url if fmt.name == "jsonld" else "")
-    cached = _dumps.get(key)
-    if cached is not None:
-        return cached
-    if fmt.name == "jsonld":
-        ntriples = export_bytes(graph, BY_NAME["ntriples"], inferred=inferred)
-        body = compact([q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)], context_url)
-    else:
-        body = export_bytes(graph, fmt, inferred=inferred)
-    return _dumps.put(key, Dump(body, gzip.compress(body, compresslevel=6, mtime=0)))
-
-
-def accepts_gzip(header: str | None) -> bool:
-    """Whether Accept-Encoding allows gzip (``gzip``/``x-gzip`` or ``*`` with q > 0)."""
-    codings: dict[str, float] = {}
-    for part in (header or "").split(","):
-        fields = [f.strip() for f in part.split(";")]
-        if not fields[0]:
-            continue
-        codings[fields[0].lower()] = quality(fields[1:])
-    for name in ("gzip", "x-gzip"):
-        if name in codings:
-            return codings[name] > 0
-    return codings.get("*", 0.0) > 0
 
 
 EXPORT_DOC = """The whole dataset as a file.
@@ -277,16 +231,13 @@ def read_export(request: Request, graph: GraphDep, format: Annotated[str | None,
 # ------------------------------------------------------------------------------- VoID
 
 
-_void: LRU[VoidStats] = LRU(8)
-
-
 @read_route("/void", "VoID description")
 @read_route("/.well-known/void", "VoID description (well-known location)")
 def read_void(request: Request, graph: GraphDep, lang: LangQuery = None, format: FormatQuery = None) -> Response:
     """The VoID description of the dataset: sizes, class and property partitions, dumps, endpoint."""
     fmt, negotiated = choose(request, PAGE_FORMATS, format)
     base = service_base(request)
-    stats = _void.get((graph.version, base)) or _void.put((graph.version, base), void_stats(graph, base))
+    stats = graph.memo.get(("void", base), lambda: void_stats(graph, base), size=8)
     headers = {"Vary": "Accept, Accept-Language"} if negotiated else {}
     if fmt is not HTML:
         return rdf_response(request, graph, void_triples(stats), fmt, headers)
@@ -317,11 +268,12 @@ def read_ontology(request: Request, graph: GraphDep, lang: LangQuery = None, for
     if fmt is not HTML:
         return rdf_response(request, graph, [q.triple for q in graph.loaded.ontology], fmt, headers)
     language = page_lang(request, lang)
-    key = (graph.version, "ontology", language)
-    context = _pages.get(key)
-    if context is None:
+
+    def build() -> dict[str, object]:
         doc = OntologyDoc(graph, language)
-        context = _pages.put(key, {"ontology": doc.ontology(), "terms": doc.terms()})
+        return {"ontology": doc.ontology(), "terms": doc.terms()}
+
+    context = graph.memo.get(("ontology-doc", language), build, size=8)
     return page(request, "ld/ontology.html", language, {
         **context,
         "alternates": [{"name": f.name, "href": f"/ontology?format={f.name}", "type": f.media_type}

@@ -13,11 +13,14 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 
 from app.deps import GraphDep
-from app.ld.formats import EXPORT_FORMATS
-from app.store.engine import KnowledgeGraph
-from app.templating import pick_lang, templates
+from app.rdf.formats import EXPORT_FORMATS
+from app.store.graph import KnowledgeGraph
+from app.web.templating import pick_lang, templates
 
 router = APIRouter(tags=["pages"])
+
+#: Answered from the graph alone: ETags and 304 (app/web/caching.py).
+CACHED = ("/", "/query*", "/explore*")
 
 LangQuery = Annotated[str | None, Query(description="Page language: zh or en (default: Accept-Language, then zh)")]
 AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]

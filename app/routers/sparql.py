@@ -10,12 +10,13 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.deps import GraphDep, WorkersDep
+from app.deps import GraphDep, RunnerDep
 from app.errors import BadRequest, PayloadTooLarge, QueryRefused, UnsupportedMedia
-from app.ld.formats import BY_NAME, GRAPH_FORMATS, lookup
-from app.ld.negotiate import negotiate
-from app.ld.serialize import serialize_triples
 from app.ld.service import service_description
+from app.rdf.formats import BY_NAME, GRAPH_FORMATS, lookup
+from app.rdf.negotiate import negotiate
+from app.rdf.serialize import serialize_triples
+from app.sparql.run import Dataset, prepare
 
 router = APIRouter(tags=["sparql"])
 
@@ -53,7 +54,7 @@ def _one_query(values: list[str]) -> str | None:
     return values[0] if values else None
 
 
-async def _answer(request: Request, graph: GraphDep, workers: WorkersDep, query: str,
+async def _answer(request: Request, graph: GraphDep, runner: RunnerDep, query: str,
                   params: list[tuple[str, str]]) -> Response:
     limit = graph.settings.max_query_bytes
     if len(query.encode("utf-8")) > limit:
@@ -66,9 +67,10 @@ async def _answer(request: Request, graph: GraphDep, workers: WorkersDep, query:
             valid = ", ".join(f.name for f in BY_NAME.values() if f.kind != "html")
             raise BadRequest(f"Unknown format {formats[-1]!r}; use one of: {valid}.")
         accept = fmt.media_type
-    default_graphs = [v for k, v in params if k == "default-graph-uri"]
-    named_graphs = [v for k, v in params if k == "named-graph-uri"]
-    answer = await workers.run(query, accept, default_graphs, named_graphs)
+    dataset = Dataset(tuple(v for k, v in params if k == "default-graph-uri"),
+                      tuple(v for k, v in params if k == "named-graph-uri"))
+    # Screened and negotiated here, once, before any engine sees it: a 406 or a refused query costs nothing.
+    answer = await runner.run(prepare(query, accept, dataset))
     fmt = BY_NAME[answer.format_name]
     headers = {"Vary": "Accept"}
     if answer.truncated:
@@ -78,7 +80,7 @@ async def _answer(request: Request, graph: GraphDep, workers: WorkersDep, query:
 
 @router.head("/sparql", include_in_schema=False)
 @router.get("/sparql", summary="SPARQL query (GET) or service description", description=DOC, response_class=Response)
-async def sparql_get(request: Request, graph: GraphDep, workers: WorkersDep) -> Response:
+async def sparql_get(request: Request, graph: GraphDep, runner: RunnerDep) -> Response:
     """Run a SPARQL query given as `?query=`; without it, describe the service."""
     params = _params(request.scope.get("query_string", b""), "URL query string")
     query = _one_query([v for k, v in params if k == "query"])
@@ -86,11 +88,11 @@ async def sparql_get(request: Request, graph: GraphDep, workers: WorkersDep) -> 
         raise QueryRefused("SPARQL Update is not accepted: /sparql is a read-only query endpoint.")
     if query is None:
         return _service_description(request, graph)
-    return await _answer(request, graph, workers, query, params)
+    return await _answer(request, graph, runner, query, params)
 
 
 @router.post("/sparql", summary="SPARQL query (POST)", description=DOC, response_class=Response)
-async def sparql_post(request: Request, graph: GraphDep, workers: WorkersDep) -> Response:
+async def sparql_post(request: Request, graph: GraphDep, runner: RunnerDep) -> Response:
     """Run a SPARQL query sent as a form (`query=`) or directly (`application/sparql-query`)."""
     content_type = request.headers.get("content-type")
     if not content_type:
@@ -109,7 +111,7 @@ async def sparql_post(request: Request, graph: GraphDep, workers: WorkersDep) ->
         query = _one_query([v for k, v in params if k == "query"])
         if query is None:
             raise BadRequest("The form body has no query parameter.")
-        return await _answer(request, graph, workers, query, params)
+        return await _answer(request, graph, runner, query, params)
     if media == DIRECT:
         if any(k == "query" for k, _ in url_params):
             raise BadRequest("The query is both in the body and in the URL: send it once.")
@@ -117,7 +119,7 @@ async def sparql_post(request: Request, graph: GraphDep, workers: WorkersDep) ->
             query = body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BadRequest(f"The query body is not valid UTF-8 (byte {exc.start}).") from None
-        return await _answer(request, graph, workers, query, url_params)
+        return await _answer(request, graph, runner, query, url_params)
     if media == UPDATE:
         raise QueryRefused("SPARQL Update is not accepted: /sparql is a read-only query endpoint.")
     raise UnsupportedMedia(f"Unsupported Content-Type {media!r}: send {FORM} or {DIRECT}.")

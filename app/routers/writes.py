@@ -7,10 +7,8 @@ through the SHACL gate of app/store/writes.py: 204 (201 for a new graph) with th
 and nothing changed. Reading a graph (GET/HEAD) is open to everyone.
 """
 
-import asyncio
 import hmac
 import json
-import logging
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
@@ -18,34 +16,27 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.api_catalog import catalog_for
-from app.errors import BadRequest, NotFound, RequestError, UnsupportedMedia
-from app.ld.formats import GRAPH_FORMATS, lookup
-from app.ld.negotiate import negotiate
-from app.ld.serialize import serialize_triples
-from app.observability import record_rejected_write
-from app.store.engine import KnowledgeGraph
-from app.store.writes import (Change, WriteRejected, commit, delete_graph, merge_into_graph, prepare,
-                              replace_graph, sparql_update)
+from app.config import Settings
+from app.deps import GraphDep, MetricsDep, RuntimeDep
+from app.errors import BadRequest, Forbidden, NotFound, RequestError, Unauthorized, UnsupportedMedia, WriteRejected
+from app.rdf.formats import BY_NAME, GRAPH_FORMATS, lookup
+from app.rdf.negotiate import negotiate
+from app.rdf.serialize import serialize_triples
+from app.rdf.terms import triple_from_rdflib
+from app.runtime import Runtime
+from app.store.graph import KnowledgeGraph
+from app.store.writes import Change, delete_graph, merge_into_graph, replace_graph, sparql_update
+from app.web.observability import Metrics
 
-logger = logging.getLogger(__name__)
 router = APIRouter(tags=["writes"])
 
 FORM = "application/x-www-form-urlencoded"
 UPDATE = "application/sparql-update"
 
 
-class Unauthorized(RequestError):
-    status_code = 401
-    headers = {"WWW-Authenticate": 'Bearer realm="bjrd-kg"'}
-
-
-class Forbidden(RequestError):
-    status_code = 403
-
-
-def require_writer(request: Request) -> None:
-    token = request.app.state.settings.write_token
+def require_writer(request: Request, settings: Settings) -> None:
+    """Every write needs the token: 403 when writes are off or the token is wrong, 401 without one."""
+    token = settings.write_token
     if not token:
         raise Forbidden("Writes are disabled on this service (set KG_WRITE_TOKEN to enable them).")
     header = request.headers.get("authorization", "")
@@ -56,59 +47,36 @@ def require_writer(request: Request) -> None:
         raise Forbidden("The bearer token is not valid for writes.")
 
 
-def rejection(request: Request, exc: WriteRejected) -> Response:
-    record_rejected_write(request.app, "shacl")
-    fmt = negotiate(request.headers.get("accept"), [lookup("json"), *GRAPH_FORMATS])  # type: ignore[list-item]
+def rejection(request: Request, exc: WriteRejected, base_iri: str) -> Response:
+    fmt = negotiate(request.headers.get("accept"), [BY_NAME["json"], *GRAPH_FORMATS])
     if fmt.name == "json":
         body = json.dumps({"detail": str(exc), "conforms": False, "results": exc.report.results()},
                           ensure_ascii=False, indent=1).encode("utf-8")
         return Response(body, status_code=422, media_type="application/json")
-    triples = [ox.Triple(*map(_to_ox, t)) for t in exc.report.graph]
-    return Response(serialize_triples(triples, fmt, request.app.state.settings.base_iri), status_code=422,
-                    media_type=fmt.content_type)
+    triples = [triple_from_rdflib(t) for t in exc.report.graph]
+    return Response(serialize_triples(triples, fmt, base_iri), status_code=422, media_type=fmt.content_type)
 
 
-def _to_ox(term):  # noqa: ANN001, ANN202 - rdflib term to pyoxigraph term
-    from app.store.terms import from_rdflib
-
-    return from_rdflib(term)
-
-
-async def apply(request: Request, change: Change, created: bool = False) -> Response:
-    """Validate and commit ``change``; swap in the new graph and fresh query workers."""
-    from app.main import query_runner
-
-    state = request.app.state
-    if not hasattr(state, "write_lock"):
-        state.write_lock = asyncio.Lock()
-    async with state.write_lock:
-        graph: KnowledgeGraph = state.graph
-        try:
-            new = await asyncio.to_thread(prepare, graph, change)
-        except WriteRejected as exc:
-            return rejection(request, exc)
-        except RequestError:
-            record_rejected_write(request.app, "bad_request")
-            raise
-        disk = graph.spec.kind == "disk"
-        if disk:  # read-only openers of the store must not run while it is written
-            await state.workers.close()
-        new_graph = await asyncio.to_thread(commit, graph, new)
-        workers = query_runner(new_graph)
-        await asyncio.gather(workers.start(), catalog_for(new_graph))  # derived answers refreshed before the swap
-        old_workers, state.workers, state.graph = state.workers, workers, new_graph
-        if not disk:
-            await old_workers.close()
-    logger.info("write (%s) committed: version %s", change.kind, new_graph.version[:12])
+async def apply(request: Request, runtime: Runtime, metrics: Metrics, change: Change,
+                created: bool = False) -> Response:
+    """Validate and commit ``change`` (the runtime swaps in the new graph): 204/201, or 422 with the report."""
+    try:
+        new_graph = await runtime.commit(change)
+    except WriteRejected as exc:
+        metrics.reject_write("shacl")
+        return rejection(request, exc, runtime.settings.base_iri)
+    except RequestError:
+        metrics.reject_write("bad_request")
+        raise
     return Response(status_code=201 if created else 204, headers={"X-Graph-Version": new_graph.version})
 
 
-def _graph_param(request: Request) -> str:
+def _graph_param(request: Request, graph: KnowledgeGraph) -> str:
     params = parse_qsl(request.url.query, keep_blank_values=True)
     graphs = [v for k, v in params if k == "graph"]
     default = any(k == "default" for k, _ in params)
     if default and not graphs:
-        return request.app.state.graph.names.data
+        return graph.names.data
     if len(graphs) == 1 and not default and graphs[0].startswith(("http://", "https://", "urn:")):
         return graphs[0]
     raise BadRequest("Name one graph: ?graph=<absolute IRI> or ?default (the article's data graph).")
@@ -129,15 +97,15 @@ async def _body_triples(request: Request, graph_iri: str) -> list[ox.Triple]:
         raise BadRequest(f"The body is not valid {fmt.name}: {exc}") from None
 
 
-def _check_writable(request: Request, name: str) -> None:
-    if name == request.app.state.graph.names.inferred:
+def _check_writable(graph: KnowledgeGraph, name: str) -> None:
+    if name == graph.names.inferred:
         raise BadRequest("The inferred graph is derived from the others; it cannot be written.")
 
 
 @router.post("/update", summary="SPARQL 1.1 Update (needs the write token)", status_code=204)
-async def post_update(request: Request) -> Response:
+async def post_update(request: Request, runtime: RuntimeDep, metrics: MetricsDep) -> Response:
     """Apply a SPARQL Update (form `update=` or `application/sparql-update`), SHACL-gated and atomic."""
-    require_writer(request)
+    require_writer(request, runtime.settings)
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     body = await request.body()
     try:
@@ -151,16 +119,15 @@ async def post_update(request: Request) -> Response:
         text = updates[0]
     elif content_type != UPDATE:
         raise UnsupportedMedia(f"Send the update as {UPDATE} or as a form ({FORM}).")
-    graph: KnowledgeGraph = request.app.state.graph
-    return await apply(request, sparql_update(text, graph.query_base, graph.names.data))
+    graph = runtime.graph
+    return await apply(request, runtime, metrics, sparql_update(text, graph.query_base, graph.names.data))
 
 
 @router.head("/graph-store", include_in_schema=False)
 @router.get("/graph-store", summary="Graph Store Protocol: read a graph")
-async def read_graph(request: Request) -> Response:
+async def read_graph(request: Request, graph: GraphDep) -> Response:
     """The triples of one named graph (`?graph=IRI`, or `?default` for the data graph), by content negotiation."""
-    name = _graph_param(request)
-    graph: KnowledgeGraph = request.app.state.graph
+    name = _graph_param(request, graph)
     quads = graph.loaded.graphs.get(name)
     if quads is None:
         raise NotFound(f"There is no graph <{name}>; graphs: {', '.join(sorted(graph.loaded.graphs))}.")
@@ -169,34 +136,35 @@ async def read_graph(request: Request) -> Response:
     return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
-async def write_body(request: Request, change_for: Callable[[str, list[ox.Triple]], Change]) -> Response:
+async def write_body(request: Request, runtime: Runtime, metrics: Metrics,
+                     change_for: Callable[[str, list[ox.Triple]], Change]) -> Response:
     """PUT and POST: the body's triples, as the change ``change_for`` makes of them (201 for a new graph)."""
-    require_writer(request)
-    name = _graph_param(request)
-    _check_writable(request, name)
+    require_writer(request, runtime.settings)
+    name = _graph_param(request, runtime.graph)
+    _check_writable(runtime.graph, name)
     triples = await _body_triples(request, name)
-    created = name not in request.app.state.graph.loaded.graphs
-    return await apply(request, change_for(name, triples), created=created)
+    created = name not in runtime.graph.loaded.graphs
+    return await apply(request, runtime, metrics, change_for(name, triples), created=created)
 
 
 @router.put("/graph-store", summary="Graph Store Protocol: replace a graph (needs the write token)")
-async def put_graph(request: Request) -> Response:
+async def put_graph(request: Request, runtime: RuntimeDep, metrics: MetricsDep) -> Response:
     """Replace a graph's content with the body (201 if the graph is new, else 204)."""
-    return await write_body(request, replace_graph)
+    return await write_body(request, runtime, metrics, replace_graph)
 
 
 @router.post("/graph-store", summary="Graph Store Protocol: add to a graph (needs the write token)")
-async def post_graph(request: Request) -> Response:
+async def post_graph(request: Request, runtime: RuntimeDep, metrics: MetricsDep) -> Response:
     """Merge the body into a graph (201 if the graph is new, else 204)."""
-    return await write_body(request, merge_into_graph)
+    return await write_body(request, runtime, metrics, merge_into_graph)
 
 
 @router.delete("/graph-store", summary="Graph Store Protocol: delete a graph (needs the write token)")
-async def delete_graph_route(request: Request) -> Response:
+async def delete_graph_route(request: Request, runtime: RuntimeDep, metrics: MetricsDep) -> Response:
     """Delete a graph (404 if there is none)."""
-    require_writer(request)
-    name = _graph_param(request)
-    _check_writable(request, name)
-    if name not in request.app.state.graph.loaded.graphs:
+    require_writer(request, runtime.settings)
+    name = _graph_param(request, runtime.graph)
+    _check_writable(runtime.graph, name)
+    if name not in runtime.graph.loaded.graphs:
         raise NotFound(f"There is no graph <{name}>.")
-    return await apply(request, delete_graph(name))
+    return await apply(request, runtime, metrics, delete_graph(name))

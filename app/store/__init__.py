@@ -1,1 +1,1 @@
-"""The graph: loading the files, inference, validation, and the query engines."""
+"""The graph, built and held, knowing nothing of HTTP: load, infer, validate, the stores and engines, writes."""

@@ -1,18 +1,26 @@
-"""The two query engines behind one small interface.
+"""The embedded query engines behind one small interface, and the embedded store.
 
 :class:`OxigraphBackend` (embedded Oxigraph, in memory) is the default; :class:`RdflibBackend`
 is the reference the tests compare it with. Both see the same dataset: named graphs for the
 asserted data, the ontology and the inferred triples, and as default graph their union.
+
+A :class:`GraphStore` is where the graph lives (chosen by ``KG_STORE``): :class:`EmbeddedStore`
+wraps an Oxigraph store in memory (``memory``) or on disk (``disk:PATH``); the remote one
+(``sparql:…``) is :class:`app.store.remote.RemoteStore`. Each holds the content graphs (asserted
+data, ontology, inferred, and any further source graphs) and, in ``{base}/graph/meta``, the
+dataset's version (its content hash), so that a restarted service, or another replica, knows
+what it serves without re-reading everything. The meta graph is never part of the queried dataset.
 """
 
-from collections.abc import Iterable, Mapping
-from typing import Protocol
-
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
 
-from app.store.terms import Term
+from app.errors import BadRequest
+from app.rdf.terms import Term
+from app.store.graphs import VERSION, meta_graph
+from app.store.spec import StoreSpec
 
 if TYPE_CHECKING:
     import rdflib
@@ -50,18 +58,25 @@ class OxigraphBackend:
         graphs = [ox.NamedNode(g) for g in self.default_graphs]
         return {"default_graph": graphs, "named_graphs": graphs}
 
-    def _run(self, query: str, bindings: Mapping[str, Term] | None):  # noqa: ANN202 - pyoxigraph result types
-        substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+    def _run(self, query: str,
+             bindings: Mapping[str, Term] | None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): v for k, v in (bindings or {}).items()}
         return self.store.query(query, base_iri=self.base_iri, substitutions=substitutions or None,
                                 **self.dataset_kwargs())
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
         solutions = self._run(query, bindings)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise BadRequest("not a SELECT query")
         names = [v.value for v in solutions.variables]
         return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
-        return list(self._run(query, bindings))
+        triples = self._run(query, bindings)
+        if not isinstance(triples, ox.QueryTriples):
+            raise BadRequest("not a CONSTRUCT or DESCRIBE query")
+        return list(triples)
 
     def ask(self, query: str) -> bool:
         return bool(self._run(query, None))
@@ -74,40 +89,43 @@ class RdflibBackend:
     def __init__(self, quads: Iterable[ox.Quad], base_iri: str) -> None:
         import rdflib.plugins.sparql
 
-        from app.store.convert import to_rdflib_dataset
+        from app.rdf.convert import to_rdflib_dataset
 
         # rdflib would otherwise fetch the IRI of every FROM / FROM NAMED clause over the network.
         rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
         self.dataset = to_rdflib_dataset(quads)
         self.base_iri = base_iri
-        self._prepared: dict[str, object] = {}
+        self._prepared: dict[str, rdflib.plugins.sparql.sparql.Query] = {}
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None) -> "rdflib.query.Result":
         from rdflib.plugins.sparql.processor import prepareQuery
 
-        from app.store.terms import to_rdflib
+        from app.rdf.terms import to_rdflib
 
         prepared = self._prepared.get(query)
         if prepared is None:
             prepared = self._prepared[query] = prepareQuery(query, base=self.base_iri)
-        init = {k: to_rdflib(v) for k, v in (bindings or {}).items()}
+        init: dict[str, rdflib.term.Identifier] = {k: to_rdflib(v) for k, v in (bindings or {}).items()}
         return self.dataset.query(prepared, initBindings=init)
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
-        from app.store.terms import from_rdflib
+        from rdflib.query import ResultRow
+
+        from app.rdf.terms import from_rdflib
 
         result = self._run(query, bindings)
         names = [str(v) for v in result.vars or []]
         rows = []
         for row in result:
+            assert isinstance(row, ResultRow)
             rows.append({n: from_rdflib(row[n]) for n in names if row[n] is not None})
         return rows
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
-        from app.store.terms import from_rdflib
+        from app.rdf.terms import triple_from_rdflib
 
         result = self._run(query, bindings)
-        return [ox.Triple(*(from_rdflib(t) for t in triple)) for triple in result.graph]
+        return [triple_from_rdflib(triple) for triple in result.graph or ()]
 
     def ask(self, query: str) -> bool:
         return bool(self._run(query, None).askAnswer)
@@ -118,3 +136,75 @@ def make_backend(engine: str, quads: list[ox.Quad], base_iri: str) -> Backend:
     if engine == "rdflib":
         return RdflibBackend(quads, base_iri)
     return OxigraphBackend.from_quads(quads, base_iri)
+
+
+class GraphStore(Protocol):
+    @property
+    def spec(self) -> StoreSpec: ...
+
+    @property
+    def backend(self) -> Backend: ...
+
+    @property
+    def meta(self) -> str:
+        """The graph that records the version."""
+        ...
+
+    def content_graphs(self) -> list[str]: ...
+
+    def read_graphs(self) -> dict[str, list[ox.Quad]]: ...
+
+    def read_version(self) -> str | None: ...
+
+    def replace(self, graphs: Mapping[str, list[ox.Triple]], drop: list[str], version: str,
+                progress: Callable[[int], None] | None = None) -> None: ...
+
+
+class EmbeddedStore:
+    """Embedded Oxigraph: in memory, or on disk (RocksDB) when ``spec.path`` is set."""
+
+    def __init__(self, spec: StoreSpec, base_iri: str, query_base: str, store: ox.Store | None = None) -> None:
+        self.spec = spec
+        self.meta = meta_graph(base_iri)
+        self.store = store if store is not None else (ox.Store(spec.path) if spec.kind == "disk" else ox.Store())
+        self.backend = OxigraphBackend(self.store, query_base)
+        self.backend.default_graphs = self.content_graphs()
+
+    def content_graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs()
+                      if isinstance(g, ox.NamedNode) and g.value != self.meta)
+
+    def read_graphs(self) -> dict[str, list[ox.Quad]]:
+        graphs: dict[str, list[ox.Quad]] = {}
+        for name in self.content_graphs():
+            graphs[name] = list(self.store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
+        return graphs
+
+    def read_version(self) -> str | None:
+        for quad in self.store.quads_for_pattern(ox.NamedNode(self.meta), VERSION, None, ox.NamedNode(self.meta)):
+            if isinstance(quad.object, ox.Literal):
+                return quad.object.value
+        return None
+
+    def replace(self, graphs: Mapping[str, list[ox.Triple]], drop: list[str], version: str,
+                progress: Callable[[int], None] | None = None) -> None:
+        """Make the named graphs hold exactly ``graphs``, drop ``drop``, record ``version``.
+
+        In memory this is one bulk load into an empty store; on disk each graph is cleared and
+        bulk-loaded, and the version is written last, so an interrupted load is seen as one.
+        """
+        meta = ox.NamedNode(self.meta)
+        self.store.remove_graph(meta) if self.store.contains_named_graph(meta) else None
+        for name in [*drop, *graphs]:
+            node = ox.NamedNode(name)
+            if self.store.contains_named_graph(node):
+                self.store.remove_graph(node)
+        for name, triples in graphs.items():
+            node = ox.NamedNode(name)
+            self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in triples)
+            if progress:
+                progress(len(triples))
+        self.store.add(ox.Quad(meta, VERSION, ox.Literal(version), meta))
+        if self.spec.kind == "disk":
+            self.store.flush()
+        self.backend.default_graphs = self.content_graphs()

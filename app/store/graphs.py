@@ -7,6 +7,13 @@ the shapes) and ``{base}/graph/inferred`` (entailments materialised at load time
 
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+
+from app.rdf.namespaces import DCTERMS
+
+#: The predicate of the dataset's version (its content hash) in the meta graph.
+VERSION = ox.NamedNode(DCTERMS + "hasVersion")
+
 
 @dataclass(frozen=True)
 class GraphNames:
@@ -20,3 +27,8 @@ class GraphNames:
 
     def all(self) -> tuple[str, str, str]:
         return (self.data, self.ontology, self.inferred)
+
+
+def meta_graph(base_iri: str) -> str:
+    """The graph that records the dataset's version; never part of the queried dataset."""
+    return f"{base_iri}/graph/meta"

@@ -25,7 +25,9 @@ def infer(asserted: list[ox.Quad], rules: list[tuple[str, str]], graph: str) -> 
     for _ in range(MAX_ROUNDS):
         new: set[ox.Triple] = set()
         for _name, rule in rules:
-            for triple in store.query(rule):
+            result = store.query(rule)
+            assert isinstance(result, ox.QueryTriples), f"rule {_name} is not a CONSTRUCT query"
+            for triple in result:
                 if triple not in known and triple not in inferred:
                     new.add(triple)
         if not new:

@@ -39,15 +39,17 @@ class Rebaser:
         self.new = f"{base_iri}/id/"
         self.active = self.old != self.new
 
-    def term(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-        if isinstance(term, ox.NamedNode) and term.value.startswith(self.old):
-            return ox.NamedNode(self.new + term.value[len(self.old):])
-        return term
+    def iri(self, iri: ox.NamedNode) -> ox.NamedNode:
+        if iri.value.startswith(self.old):
+            return ox.NamedNode(self.new + iri.value[len(self.old):])
+        return iri
 
     def triple(self, t: ox.Triple) -> ox.Triple:
         if not self.active:
             return t
-        return ox.Triple(self.term(t.subject), t.predicate, self.term(t.object))
+        subject, obj = t.subject, t.object
+        return ox.Triple(self.iri(subject) if isinstance(subject, ox.NamedNode) else subject, t.predicate,
+                         self.iri(obj) if isinstance(obj, ox.NamedNode) else obj)
 
 
 def parse_turtle(path: Path) -> Iterator[ox.Triple]:
@@ -62,7 +64,12 @@ def parse_turtle(path: Path) -> Iterator[ox.Triple]:
 
 def read_quads(files: Iterable[Path], graph: str, rebaser: Rebaser) -> list[ox.Quad]:
     name = ox.NamedNode(graph)
-    return [ox.Quad(*rebaser.triple(t), name) for path in files for t in parse_turtle(path)]
+    quads = []
+    for path in files:
+        for t in parse_turtle(path):
+            rebased = rebaser.triple(t)
+            quads.append(ox.Quad(rebased.subject, rebased.predicate, rebased.object, name))
+    return quads
 
 
 def read_shapes(files: SourceFiles, base_iri: str) -> list[ox.Triple]:

@@ -1,4 +1,4 @@
-"""A SPARQL 1.1 Protocol store as the backend (``KG_STORE=sparql:…``): Oxigraph server, Fuseki …
+"""A SPARQL 1.1 Protocol store as the backend and the graph store (``KG_STORE=sparql:…``): Oxigraph server, Fuseki …
 
 Named queries are sent over HTTP with the route's variables bound by a ``VALUES`` block at the
 start of the query's WHERE group (the protocol has no pre-binding), and answers are parsed with
@@ -8,17 +8,18 @@ beyond the deadline — and the next request simply tries again, so the service 
 """
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlencode
-from collections.abc import Iterable, Mapping
 
 import httpx
 import pyoxigraph as ox
 
 from app.errors import BadRequest, StoreUnavailable
+from app.rdf.terms import Term
 from app.store.backends import Row
+from app.store.graphs import VERSION, meta_graph
+from app.store.screen import blank_out
 from app.store.spec import StoreSpec
-from app.store.sparql import blank_out
-from app.store.terms import Term
 
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
@@ -69,9 +70,11 @@ class SparqlBackend:
         except httpx.TransportError as exc:
             raise StoreUnavailable(f"The SPARQL store at {url} cannot be reached ({exc}); retry shortly.") from None
         if response.status_code >= 500:
-            raise StoreUnavailable(f"The SPARQL store at {url} failed: HTTP {response.status_code} {response.text[:300]}")
+            raise StoreUnavailable(f"The SPARQL store at {url} failed: "
+                                   f"HTTP {response.status_code} {response.text[:300]}")
         if response.status_code >= 400:
-            raise BadRequest(f"The SPARQL store rejected the request: HTTP {response.status_code} {response.text[:500]}")
+            raise BadRequest(f"The SPARQL store rejected the request: "
+                             f"HTTP {response.status_code} {response.text[:500]}")
         return response
 
     def with_base(self, query: str) -> str:
@@ -99,6 +102,7 @@ class SparqlBackend:
         text = inject_values(query, bindings or {})
         body = self.post_query(text, RESULTS_JSON).content
         solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        assert isinstance(solutions, ox.QuerySolutions)
         names = [v.value for v in solutions.variables]
         return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
 
@@ -114,9 +118,11 @@ class SparqlBackend:
     # -------------------------------------------------------------- store
 
     def named_graphs(self) -> list[str]:
-        body = self.post_query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", RESULTS_JSON, default_graphs=[]).content
+        query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        body = self.post_query(query, RESULTS_JSON, default_graphs=[]).content
         solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return sorted(s["g"].value for s in solutions if s["g"] is not None)
+        assert isinstance(solutions, ox.QuerySolutions)
+        return sorted(g.value for s in solutions if isinstance(g := s["g"], ox.NamedNode))
 
     def quads(self, graph: str) -> list[ox.Quad]:
         name = ox.NamedNode(graph)
@@ -129,7 +135,8 @@ class SparqlBackend:
         self._request("POST", self.spec.update_url, content=text.encode("utf-8"),
                       headers={"Content-Type": "application/sparql-update"})
 
-    def replace_graphs(self, graphs: Mapping[str, list[ox.Triple]], progress=None) -> None:  # noqa: ANN001
+    def replace_graphs(self, graphs: Mapping[str, list[ox.Triple]],
+                       progress: Callable[[int], None] | None = None) -> None:
         """Make each named graph hold exactly the given triples (idempotent)."""
         for name, triples in graphs.items():
             if self.spec.gsp_url:
@@ -146,3 +153,54 @@ class SparqlBackend:
                 self.update(f"INSERT DATA {{ GRAPH <{name}> {{\n{lines}\n}} }}")
                 if progress:
                     progress(len(chunk))
+
+
+class RemoteStore:
+    """A SPARQL 1.1 Protocol store over HTTP."""
+
+    def __init__(self, spec: StoreSpec, base_iri: str, query_base: str, timeout_s: float) -> None:
+        self.spec = spec
+        self.meta = meta_graph(base_iri)
+        # The service's own (trusted) named queries may take longer than a user's query on a large
+        # store, e.g. the aggregates computed at start-up; user queries keep their deadline (proxy.py).
+        self.backend = SparqlBackend(spec, query_base, max(60.0, 6 * timeout_s))
+        self.backend.exclude_graphs = {self.meta}
+
+    def content_graphs(self) -> list[str]:
+        return [g for g in self.backend.named_graphs() if g != self.meta]
+
+    def read_graphs(self) -> dict[str, list[ox.Quad]]:
+        return {name: self.backend.quads(name) for name in self.content_graphs()}
+
+    def read_version(self) -> str | None:
+        rows = self.backend.select(
+            f"SELECT ?v WHERE {{ GRAPH <{self.meta}> {{ <{self.meta}> <{VERSION.value}> ?v }} }}"
+        )
+        return rows[0]["v"].value if rows else None
+
+    async def ping(self) -> str | None:
+        """None when the store answers a trivial query within 2 s, else what is wrong."""
+        import httpx
+
+        url = self.spec.query_url
+        try:
+            async with httpx.AsyncClient(timeout=2.0) as client:
+                response = await client.get(url, params={"query": "ASK {}"},
+                                            headers={"Accept": "application/sparql-results+json"})
+        except httpx.HTTPError as exc:
+            return f"The SPARQL store at {url} cannot be reached ({exc or type(exc).__name__}); retry shortly."
+        if response.status_code >= 400:
+            return f"The SPARQL store at {url} answers HTTP {response.status_code}."
+        return None
+
+    def refresh_dataset(self) -> None:
+        self.backend.default_graphs = self.content_graphs()
+
+    def replace(self, graphs: Mapping[str, list[ox.Triple]], drop: list[str], version: str,
+                progress: Callable[[int], None] | None = None) -> None:
+        for name in drop:
+            self.backend.update(f"DROP SILENT GRAPH <{name}>")
+        self.backend.replace_graphs(graphs, progress)
+        meta = ox.NamedNode(self.meta)
+        self.backend.replace_graphs({self.meta: [ox.Triple(meta, VERSION, ox.Literal(version))]})
+        self.refresh_dataset()

@@ -33,13 +33,15 @@ class StoreSpec:
             unknown = set(options) - {"update", "gsp"}
             if unknown or any("=" not in p for p in parts[1:]):
                 raise DataError(f"KG_STORE: unknown option(s) in {text!r}; use sparql:QUERY_URL[;update=URL][;gsp=URL]")
-            return cls("sparql", query_url=parts[0], update_url=options.get("update", ""), gsp_url=options.get("gsp", ""))
+            return cls("sparql", query_url=parts[0], update_url=options.get("update", ""),
+                       gsp_url=options.get("gsp", ""))
         raise DataError(f"KG_STORE={text!r} is not one of memory, disk:PATH, sparql:QUERY_URL[;update=URL][;gsp=URL]")
 
     def __str__(self) -> str:
         if self.kind == "disk":
             return f"disk:{self.path}"
         if self.kind == "sparql":
-            extra = (f";update={self.update_url}" if self.update_url else "") + (f";gsp={self.gsp_url}" if self.gsp_url else "")
+            extra = f";update={self.update_url}" if self.update_url else ""
+            extra += f";gsp={self.gsp_url}" if self.gsp_url else ""
             return f"sparql:{self.query_url}{extra}"
         return "memory"

@@ -7,8 +7,8 @@ import pyoxigraph as ox
 import rdflib
 from pyshacl import validate as shacl_validate
 
-from app.store.convert import to_rdflib_graph
-
+from app.rdf.convert import to_rdflib_graph
+from app.rdf.namespaces import SH
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -21,7 +21,7 @@ class Report:
 
     def results(self) -> list[dict[str, str]]:
         """One dict per sh:ValidationResult: focus, path, shape, severity, message (zh and en)."""
-        sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+        sh = rdflib.Namespace(SH)
         g = self.graph
         out = []
         for result in g.subjects(rdflib.RDF.type, sh.ValidationResult):

@@ -4,8 +4,9 @@ Every write (a SPARQL Update, or a Graph Store Protocol PUT/POST/DELETE) is appl
 of the asserted graphs; the entailments are recomputed; the whole is validated against the
 shapes. Only if it conforms is it committed — in one transaction on the store (a single
 SPARQL Update on disk or on a remote store; a fresh store swapped in, in memory) — and a new
-:class:`KnowledgeGraph` (new version, new ETags, fresh derived answers) replaces the old one.
-Otherwise :class:`WriteRejected` carries the SHACL report and the store is left untouched.
+:class:`KnowledgeGraph` (new version, new ETags, fresh derived answers) replaces the old one
+(:meth:`app.runtime.Runtime.commit`). Otherwise :class:`app.errors.WriteRejected` carries the
+SHACL report and the store is left untouched.
 Writers wait for each other (one lock); readers keep the graph they started with.
 
 In updates the default graph is the article's data graph ``{base}/graph/data``; other named
@@ -13,29 +14,21 @@ graphs (further sources) are addressed with ``GRAPH``. The inferred graph is der
 never written directly.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from app.errors import BadRequest, KGError
-from app.store.engine import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
+from app.errors import BadRequest, WriteRejected
+from app.store.backends import EmbeddedStore
+from app.store.graph import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
+from app.store.graphs import VERSION
 from app.store.infer import read_rules
-from app.store.sparql import blank_out
-from app.store.stores import EmbeddedStore, RemoteStore, VERSION
-from app.store.validate import Report
-
-import re
+from app.store.remote import RemoteStore
+from app.store.screen import blank_out
 
 _FORBIDDEN_IN_UPDATES = re.compile(r"(?<![\w:?$])(LOAD|SERVICE)(?![\w:])", re.IGNORECASE)
-
-
-class WriteRejected(KGError):
-    """The change would make the graph non-conforming (HTTP 422); ``report`` says why."""
-
-    def __init__(self, report: Report) -> None:
-        super().__init__("the change does not conform to the SHACL shapes; nothing was written")
-        self.report = report
 
 
 @dataclass(frozen=True)
@@ -67,7 +60,8 @@ def sparql_update(text: str, base_iri: str, data_graph: str) -> Change:
             raise BadRequest(f"SPARQL Update syntax error: {exc}") from None
         except (OSError, ValueError) as exc:
             raise BadRequest(f"The update could not be applied: {exc}") from None
-        out: dict[str, list[ox.Triple]] = {data_graph: [q.triple for q in scratch.quads_for_pattern(None, None, None, ox.DefaultGraph())]}
+        default = scratch.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        out: dict[str, list[ox.Triple]] = {data_graph: [q.triple for q in default]}
         for node in scratch.named_graphs():
             if isinstance(node, ox.NamedNode):
                 out[node.value] = [q.triple for q in scratch.quads_for_pattern(None, None, None, node)]
@@ -148,6 +142,7 @@ def commit(graph: KnowledgeGraph, new: Loaded) -> KnowledgeGraph:
         store.backend.update(update)
         store.refresh_dataset()
     else:
+        assert isinstance(store, EmbeddedStore)
         store.store.update(update)
         store.store.flush()
         store.backend.default_graphs = store.content_graphs()

@@ -2,7 +2,7 @@
 
 ``label`` is always ``{"zh": ..., "en": ...}``; ids are the slugs of the entity IRIs
 (``{base}/id/{type}/{id}``); every ``quote`` / ``evidence`` string is a verbatim substring of the
-article. Models only describe and serialise: the answers are built in ``app.api_service``.
+article. Models only describe and serialise: the answers are built in ``app.api.answers``.
 """
 
 from typing import Literal

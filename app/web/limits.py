@@ -8,9 +8,10 @@ rejections are still counted, logged and carry a request id):
   reading stops with 413 as soon as it passes the limit — it is never buffered whole.
 * **Rate** (``KG_RATE_LIMIT_RPS`` requests per second, bursts of ``KG_RATE_LIMIT_BURST``; 0 turns
   it off): a token bucket per client address (the ASGI ``client``; IPv6 clients by their /64).
-  Over the limit: 429 with ``Retry-After``. Probes (``/health``, ``/ready``, ``/metrics``) are
-  not limited. Memory stays bounded: a client idle long enough for its bucket to be full again
-  is forgotten (nothing changes for it), and at most ``MAX_CLIENTS`` buckets are kept.
+  Over the limit: 429 with ``Retry-After``. Probes (``/health``, ``/ready``, ``/metrics``: the
+  ``unlimited`` paths app/main.py passes) are not limited. Memory stays bounded: a client idle
+  long enough for its bucket to be full again is forgotten (nothing changes for it), and at most
+  ``MAX_CLIENTS`` buckets are kept.
 
 Rejections are rendered by ``app.errors`` like every other error: JSON ``{"detail"}`` under
 ``/api/``, ``text/plain`` elsewhere.
@@ -28,18 +29,10 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
-from app.errors import PayloadTooLarge, RequestError, handle_request_error
+from app.errors import PayloadTooLarge, RequestError, TooManyRequests, handle_request_error
 
-#: Paths never rate-limited: liveness/readiness probes and the metrics scrape.
-UNLIMITED_PATHS = frozenset({"/health", "/ready", "/metrics"})
 #: Most client buckets kept at once; beyond it the least recently seen client is forgotten.
 MAX_CLIENTS = 100_000
-
-
-class TooManyRequests(RequestError):
-    """429: the client sent more requests than its rate limit allows (with Retry-After)."""
-
-    status_code = 429
 
 
 class BodyTooLarge(HTTPException):
@@ -121,16 +114,18 @@ def body_framing(scope: Scope) -> tuple[int | None, bool]:
 
 
 class LimitsMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, rate_limit_rps: float, rate_limit_burst: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, rate_limit_rps: float, rate_limit_burst: int,
+                 unlimited: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.unlimited = unlimited
         self.buckets = TokenBuckets(rate_limit_rps, rate_limit_burst) if rate_limit_rps > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.buckets is not None and scope["path"] not in UNLIMITED_PATHS:
+        if self.buckets is not None and scope["path"] not in self.unlimited:
             wait = self.buckets.take(client_key(scope))
             if wait:
                 retry = max(1, math.ceil(wait))
@@ -186,8 +181,9 @@ async def handle_body_too_large(request: Request, exc: Exception) -> Response:
     return await handle_request_error(request, PayloadTooLarge(exc.detail))
 
 
-def install_limits(app: FastAPI, settings: Settings) -> None:
-    """Add the limit middleware to ``app``."""
+def install_limits(app: FastAPI, settings: Settings, unlimited: frozenset[str]) -> None:
+    """Add the limit middleware to ``app``; the ``unlimited`` paths (probes) are never rate-limited."""
     app.add_middleware(LimitsMiddleware, max_body_bytes=settings.max_body_bytes,
-                       rate_limit_rps=settings.rate_limit_rps, rate_limit_burst=settings.rate_limit_burst)
+                       rate_limit_rps=settings.rate_limit_rps, rate_limit_burst=settings.rate_limit_burst,
+                       unlimited=unlimited)
     app.add_exception_handler(BodyTooLarge, handle_body_too_large)

@@ -5,10 +5,11 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from app.rdf.namespaces import XSD
+
 if TYPE_CHECKING:
     import rdflib
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
                                     "positiveInteger", "negativeInteger", "nonPositiveInteger",
                                     "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
@@ -31,7 +32,15 @@ def from_rdflib(term: "rdflib.term.Node") -> Term:
     raise TypeError(f"unexpected term {term!r}")
 
 
-def to_rdflib(term: Term) -> "rdflib.term.Node":
+def triple_from_rdflib(triple: "tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]") -> ox.Triple:
+    """An rdflib triple as a pyoxigraph one (raises TypeError for a literal subject or a non-IRI predicate)."""
+    subject, predicate, obj = (from_rdflib(t) for t in triple)
+    if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
+        raise TypeError(f"not an RDF triple: {triple!r}")
+    return ox.Triple(subject, predicate, obj)
+
+
+def to_rdflib(term: Term) -> "rdflib.term.Identifier":
     import rdflib
 
     if isinstance(term, ox.NamedNode):
@@ -53,7 +62,8 @@ def to_python(term: Term | None) -> Any:
             return int(term.value)
         if datatype in FLOAT_TYPES:
             number = Decimal(term.value)
-            return int(number) if datatype == XSD + "decimal" and number == number.to_integral_value() else float(number)
+            whole = datatype == XSD + "decimal" and number == number.to_integral_value()
+            return int(number) if whole else float(number)
         if datatype == XSD + "boolean":
             return term.value in ("true", "1")
         return term.value

@@ -4,18 +4,19 @@ The graph is read-only once loaded, so the named queries behind ``/api`` (querie
 district_practices.rq, district_facts.rq, mechanisms.rq, themes.rq, mechanism_practices.rq,
 theme_practices.rq, search_texts.rq) run once, unbound (each then answers for every district,
 mechanism or theme), and their rows are grouped here into plain indexes. ``catalog_for(graph)``
-builds it off the event loop the first time and returns the cached one after that, keyed by
-``graph.version`` (the content hash).
+builds it off the event loop the first time and keeps it in the graph's memo; every answer
+computed from it (``@memoized``) is kept there too, so a write starts afresh.
 """
 
-import threading
+import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
 
-from app.store.engine import KnowledgeGraph
+from app.store.graph import KnowledgeGraph, Memo
 
 Row = dict[str, Any]
 
@@ -103,9 +104,10 @@ class Text:
 
 @dataclass(frozen=True, eq=False)
 class Catalog:
-    """Everything the /api routes answer from; hashable by identity (so it can key lru_caches)."""
+    """Everything the /api routes answer from, and the memo of its graph version."""
 
     version: str
+    memo: Memo
     districts: dict[str, District]  # GB/T code order
     mechanisms: dict[str, Concept]  # id order
     themes: dict[str, Concept]  # id order
@@ -183,7 +185,7 @@ def _facts(rows: list[Row]) -> tuple[Fact, ...]:
         if fid in seen:
             continue
         seen.add(fid)
-        unit_zh = row.get("unit_zh", row.get("unit_en", ""))
+        unit_zh = str(row.get("unit_zh", row.get("unit_en", "")))
         facts.append(Fact(fid, row["fact"], slug(row["district"]), _label(row), row["value"], row.get("min_value"),
                           LabelText(unit_zh, row.get("unit_en", unit_zh)), row["quote"], row["start"],
                           slug(row["practice"]) if "practice" in row else None))
@@ -209,6 +211,7 @@ def build_catalog(graph: KnowledgeGraph) -> Catalog:
     }
     return Catalog(
         version=graph.version,
+        memo=graph.memo,
         districts=districts,
         mechanisms=_concepts(graph.run("mechanisms"), "mechanism"),
         themes=_concepts(graph.run("themes"), "theme"),
@@ -220,25 +223,30 @@ def build_catalog(graph: KnowledgeGraph) -> Catalog:
     )
 
 
-_catalogs: dict[str, Catalog] = {}
-_building = threading.Lock()
-
-
 async def catalog_for(graph: KnowledgeGraph) -> Catalog:
-    """The catalog of ``graph``: built off the event loop on first use, then cached by version."""
-    catalog = _catalogs.get(graph.version)
+    """The catalog of ``graph``: built off the event loop on first use, then kept in its memo."""
+    catalog = graph.memo.peek(("catalog",))
     if catalog is None:
-        catalog = await anyio.to_thread.run_sync(_build_once, graph)
+        catalog = await anyio.to_thread.run_sync(graph.memo.get, ("catalog",), lambda: build_catalog(graph))
+    assert isinstance(catalog, Catalog)
     return catalog
 
 
-def _build_once(graph: KnowledgeGraph) -> Catalog:
-    with _building:
-        catalog = _catalogs.get(graph.version)
-        if catalog is None:
-            catalog = build_catalog(graph)
-            # A service holds one graph; keep only the newest few versions (tests may build others).
-            while len(_catalogs) >= 4:
-                _catalogs.pop(next(iter(_catalogs)))
-            _catalogs[graph.version] = catalog
-        return catalog
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def memoized(size: int = 64) -> Callable[[Callable[Concatenate[Catalog, P], R]], Callable[Concatenate[Catalog, P], R]]:
+    """Keep the answers of ``function(catalog, *args)`` in the catalog's memo (at most ``size`` per function)."""
+
+    def decorate(function: Callable[Concatenate[Catalog, P], R]) -> Callable[Concatenate[Catalog, P], R]:
+        name = f"{function.__module__}.{function.__qualname__}"
+
+        @functools.wraps(function)
+        def cached(catalog: Catalog, *args: P.args, **kwargs: P.kwargs) -> R:
+            key = (name, *args, *sorted(kwargs.items()))
+            return catalog.memo.get(key, lambda: function(catalog, *args, **kwargs), size=size)
+
+        return cached
+
+    return decorate

@@ -14,11 +14,10 @@ marked «like this» and at most ``CONTEXT`` characters either side, cuts marked
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
-from app.api_catalog import Catalog, LabelText, Text
-from app.api_service import label
-from app.models import SearchHit, SearchResults
+from app.api.answers import label
+from app.api.catalog import Catalog, LabelText, Text, memoized
+from app.api.models import SearchHit, SearchResults
 
 CONTEXT = 30
 FIELD_RANK = {"label": 1, "definition": 2, "quote": 3, "paragraph": 4}
@@ -65,7 +64,7 @@ def snippet(text: str, start: int, end: int) -> str:
     return f"{head}{before}«{text[start:end]}»{after}{tail}"
 
 
-@lru_cache(maxsize=8)
+@memoized(8)
 def entities(catalog: Catalog) -> dict[tuple[str, str], Entity]:
     index: dict[tuple[str, str], Entity] = {}
     index.update({("district", d.id): Entity(d.iri, d.label, d.id) for d in catalog.districts.values()})
@@ -76,7 +75,7 @@ def entities(catalog: Catalog) -> dict[tuple[str, str], Entity]:
     return index
 
 
-@lru_cache(maxsize=1024)
+@memoized(1024)
 def search(catalog: Catalog, q: str, kind: str | None = None) -> tuple[SearchHit, ...]:
     """Every entity matching ``q`` (optionally only of type ``kind``), best first."""
     q = q.strip()

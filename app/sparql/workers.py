@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import BadRequest, Overloaded, QueryTimeout, RequestError
+from app.sparql.run import Answer, PreparedQuery
 
 logger = logging.getLogger(__name__)
 
@@ -39,36 +40,31 @@ class WorkerConfig:
     max_rows: int = 100_000  # longest answer (rows or triples); longer ones are truncated
 
 
-@dataclass(frozen=True)
-class Answer:
-    body: bytes
-    format_name: str
-    form: str
-    truncated: bool = False
-
-
 def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfig) -> None:
     """Entry point of a worker process: build the engine once, then answer queries forever."""
     import pyoxigraph as ox
 
-    from app.store.backends import OxigraphBackend, make_backend
-    from app.store.sparql import Dataset, run_query
+    from app.rdf.formats import BY_NAME
+    from app.sparql.run import Dataset, run_query
+    from app.store.backends import Backend, OxigraphBackend, make_backend
 
+    backend: Backend
     if config.store_path:
-        backend = OxigraphBackend(ox.Store.read_only(config.store_path), config.base_iri)
-        backend.default_graphs = list(config.default_graphs)
+        on_disk = OxigraphBackend(ox.Store.read_only(config.store_path), config.base_iri)
+        on_disk.default_graphs = list(config.default_graphs)
+        backend = on_disk
     else:
         backend = make_backend(config.engine, list(ox.parse(config.nquads, format=ox.RdfFormat.N_QUADS)),
                                config.base_iri)
     conn.send(("ready", os.getpid()))
     while True:
         try:
-            query, accept, default_graphs, named_graphs = conn.recv()
+            text, form, format_name, default_graphs, named_graphs = conn.recv()
         except EOFError:
             return
         try:
-            result = run_query(backend, query, accept, Dataset(tuple(default_graphs), tuple(named_graphs)),
-                               config.max_rows)
+            prepared = PreparedQuery(text, form, BY_NAME[format_name], Dataset(default_graphs, named_graphs))
+            result = run_query(backend, prepared, config.max_rows)
             conn.send(("ok", result.body, result.format.name, result.form, result.truncated))
         except RequestError as exc:
             conn.send(("error", type(exc).__name__, exc.detail))
@@ -117,7 +113,7 @@ class QueryWorkers:
         self.all.add(worker)
         try:
             message = await self._receive(worker, timeout=120)
-        except (EOFError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, EOFError, OSError):
             logger.error("query worker failed to start")
             self._discard(worker)
             return
@@ -148,7 +144,7 @@ class QueryWorkers:
         self.waiting.append(waiter)
         try:
             return await asyncio.wait_for(asyncio.shield(waiter), self.timeout_s)
-        except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+        except (TimeoutError, asyncio.CancelledError) as exc:
             if waiter.done() and not waiter.cancelled():  # a worker arrived as the wait ended: pass it on
                 self._release(waiter.result())
             else:
@@ -162,9 +158,14 @@ class QueryWorkers:
 
     async def _receive(self, worker: Worker, timeout: float) -> Any:
         loop = asyncio.get_running_loop()
-        readable = loop.create_future()
+        readable: asyncio.Future[None] = loop.create_future()
         fd = worker.conn.fileno()
-        loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(fd, ready)
         try:
             await asyncio.wait_for(readable, timeout)
         finally:
@@ -177,7 +178,23 @@ class QueryWorkers:
         self.all.discard(worker)
         worker.kill()
 
-    async def run(self, query: str, accept: str | None, default_graphs: list[str], named_graphs: list[str]) -> Answer:
+    @property
+    def alive(self) -> int:
+        return sum(1 for worker in list(self.all) if worker.process.is_alive())
+
+    @property
+    def idle_count(self) -> int:
+        return len(self.idle)
+
+    @property
+    def queued(self) -> int:
+        return len(self.waiting)
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    async def run(self, query: PreparedQuery) -> Answer:
         """Run one query in an idle worker under the deadline.
 
         A worker found dead when the query is handed to it (killed from outside, out of memory)
@@ -186,7 +203,8 @@ class QueryWorkers:
         for attempt in range(2):
             worker = await self._acquire()
             try:
-                worker.conn.send((query, accept, default_graphs, named_graphs))
+                worker.conn.send((query.text, query.form, query.format.name, query.dataset.default_graphs,
+                                  query.dataset.named_graphs))
             except OSError:
                 self._replace(worker)
                 if attempt == 0:
@@ -199,7 +217,7 @@ class QueryWorkers:
         started = time.monotonic()
         try:
             message = await self._receive(worker, timeout=self.timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.timeouts += 1
             self._replace(worker)
             raise QueryTimeout(

@@ -7,16 +7,14 @@ Conventions (documented in the OpenAPI descriptions too):
   set of mechanisms or themes above the practice (a district's, a theme's, what districts
   share, the matrix) is the inferred closure: the asserted ones plus every broader one.
 
-Every function is a pure function of the catalog and its arguments, so answers are cached
-per catalog (that is, per graph version).
+Every function is a pure function of the catalog and its arguments, so answers are kept in
+the catalog's memo (that is, once per graph version).
 """
 
-from functools import lru_cache
 from itertools import combinations
 
-from app.api_catalog import Catalog, Concept, District, LabelText
-from app.errors import NotFound
-from app.models import (
+from app.api.catalog import Catalog, Concept, District, LabelText, memoized
+from app.api.models import (
     Comparison,
     ConceptRef,
     DistrictDetail,
@@ -34,6 +32,7 @@ from app.models import (
     SimilarDistrict,
     ThemeDetail,
 )
+from app.errors import NotFound
 
 
 def label(text: LabelText) -> Label:
@@ -62,12 +61,12 @@ def require(kind: str, known: dict, wanted: str) -> None:
 # ---------------------------------------------------------------- districts
 
 
-@lru_cache(maxsize=8)
+@memoized(8)
 def list_districts(catalog: Catalog) -> list[DistrictSummary]:
     return [DistrictSummary(id=d.id, iri=d.iri, label=label(d.label), code=d.code) for d in catalog.districts.values()]
 
 
-@lru_cache(maxsize=64)
+@memoized(64)
 def read_district(catalog: Catalog, district_id: str) -> DistrictDetail:
     require("district", catalog.districts, district_id)
     d = catalog.districts[district_id]
@@ -89,7 +88,7 @@ def read_district(catalog: Catalog, district_id: str) -> DistrictDetail:
     )
 
 
-@lru_cache(maxsize=64)
+@memoized(64)
 def list_similar(catalog: Catalog, district_id: str) -> list[SimilarDistrict]:
     require("district", catalog.districts, district_id)
     mine_m, mine_t = catalog.district_mechanisms[district_id], catalog.district_themes[district_id]
@@ -116,19 +115,19 @@ def mechanism_summary(catalog: Catalog, mechanism: Concept) -> MechanismSummary:
                             top=mechanism.top)
 
 
-@lru_cache(maxsize=8)
+@memoized(8)
 def list_mechanisms(catalog: Catalog) -> list[MechanismSummary]:
     return [mechanism_summary(catalog, m) for m in catalog.mechanisms.values()]
 
 
-@lru_cache(maxsize=64)
+@memoized(64)
 def list_shared_mechanisms(catalog: Catalog, min_districts: int) -> list[MechanismSummary]:
     """Mechanisms used by at least ``min_districts`` districts, most shared first (tie: id)."""
     shared = [m for m in list_mechanisms(catalog) if m.count >= min_districts]
     return sorted(shared, key=lambda m: (-m.count, m.id))
 
 
-@lru_cache(maxsize=256)
+@memoized(256)
 def read_mechanism(catalog: Catalog, mechanism_id: str) -> MechanismDetail:
     require("mechanism", catalog.mechanisms, mechanism_id)
     m = catalog.mechanisms[mechanism_id]
@@ -165,12 +164,12 @@ def theme_detail(catalog: Catalog, theme: Concept) -> ThemeDetail:
     )
 
 
-@lru_cache(maxsize=8)
+@memoized(8)
 def list_themes(catalog: Catalog) -> list[ThemeDetail]:
     return [theme_detail(catalog, t) for t in catalog.themes.values()]
 
 
-@lru_cache(maxsize=64)
+@memoized(64)
 def read_theme(catalog: Catalog, theme_id: str) -> ThemeDetail:
     require("theme", catalog.themes, theme_id)
     return theme_detail(catalog, catalog.themes[theme_id])
@@ -179,7 +178,7 @@ def read_theme(catalog: Catalog, theme_id: str) -> ThemeDetail:
 # ---------------------------------------------------------------- compare and matrix
 
 
-@lru_cache(maxsize=512)
+@memoized(512)
 def compare_districts(catalog: Catalog, district_ids: tuple[str, ...]) -> Comparison:
     """What the districts (2 or more, distinct, in the order asked) have in common."""
     for district_id in district_ids:
@@ -202,7 +201,7 @@ def compare_districts(catalog: Catalog, district_ids: tuple[str, ...]) -> Compar
     )
 
 
-@lru_cache(maxsize=8)
+@memoized(8)
 def read_matrix(catalog: Catalog) -> Matrix:
     columns = list_shared_mechanisms(catalog, 0)
     rows = list(catalog.districts.values())
@@ -213,7 +212,7 @@ def read_matrix(catalog: Catalog) -> Matrix:
     )
 
 
-@lru_cache(maxsize=8)
+@memoized(8)
 def matrix_csv(catalog: Catalog) -> str:
     """The matrix as CSV: header ``district,<mechanism ids…>``, one row per district id."""
     matrix = read_matrix(catalog)

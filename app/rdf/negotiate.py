@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.errors import NotAcceptable
-from app.ld.formats import Format
+from app.rdf.formats import Format
 
 
 @dataclass(frozen=True)

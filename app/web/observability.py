@@ -1,17 +1,17 @@
-"""Observability: ``/ready``, ``/metrics`` (Prometheus), JSON access logs and request ids.
+"""Observability: the metrics (Prometheus), JSON access logs and request ids.
 
-* ``GET /ready`` — 200 once the graph is loaded and validated and a query worker is alive;
-  503 JSON before start-up has finished, while shutting down, or when no worker is alive.
-* ``GET /metrics`` — Prometheus text format, from a registry of this app's own (several apps in
-  one process do not share counters). Request counts and latencies are labelled by route
-  *template* (``/api/districts/{id}``), never by raw URL, so the label set stays small.
+The routes ``/ready`` and ``/metrics`` are in :mod:`app.routers.health`.
+
+* Metrics: a registry of this app's own (several apps in one process do not share counters).
+  Request counts and latencies are labelled by route *template* (``/api/districts/{id}``), never
+  by raw URL, so the label set stays small.
 * Every response carries ``X-Request-ID``: the client's own when it is a sane token
   (≤ 128 characters of ``[A-Za-z0-9._-]``), else a fresh uuid4 hex. It is also in
   ``request.state.request_id`` and in the access log.
 * Access log: logger ``app.access``, one JSON object per request and line
   (time, request_id, method, path, status, duration_ms, client).
 
-``record_rejected_write(app, reason)`` is the hook the write path calls when it refuses a write.
+``Metrics.reject_write(reason)`` is the hook the write path calls when it refuses a write.
 """
 
 import json
@@ -20,27 +20,29 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
     disable_created_metrics,
-    generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
-from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import Settings
+from app.errors import wants_json
+from app.sparql.runner import QueryRunner
+from app.store.graph import KnowledgeGraph
+
+#: The graph and the query runner served now (either None while starting).
+LiveState = Callable[[], tuple[KnowledgeGraph | None, QueryRunner | None]]
 
 access_logger = logging.getLogger("app.access")
 
@@ -59,7 +61,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 class Metrics:
     """The Prometheus registry of one app and the metrics the middleware updates."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, state: LiveState) -> None:
         disable_created_metrics()  # no *_created series: one per label set, and nothing reads them
         self.registry = CollectorRegistry()
         self.requests = Counter("kg_http_requests", "HTTP requests answered, by route template, method and status.",
@@ -71,19 +73,21 @@ class Metrics:
                                registry=self.registry)
         self.rejected_writes = Counter("kg_rejected_writes", "Writes refused, by reason.", ["reason"],
                                        registry=self.registry)
-        self.registry.register(StateCollector(app))
+        self.registry.register(StateCollector(state))
+
+    def reject_write(self, reason: str) -> None:
+        """Count a refused write in ``kg_rejected_writes_total{reason}`` (a small, fixed set of reasons)."""
+        self.rejected_writes.labels(reason=reason).inc()
 
 
 class StateCollector(Collector):
-    """Reads the graph and the query workers from ``app.state`` at scrape time."""
+    """Reads the graph and the query runner at scrape time."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
+    def __init__(self, state: LiveState) -> None:
+        self.state = state
 
     def collect(self) -> Iterator[Metric]:
-        state = self.app.state
-        graph = getattr(state, "graph", None)
-        workers = getattr(state, "workers", None)
+        graph, workers = self.state()
         info = InfoMetricFamily("kg_graph", "The loaded graph: its content hash (changes with every write).")
         triples = GaugeMetricFamily("kg_graph_triples", "Distinct triples in the default (union) graph.")
         if graph is not None:
@@ -97,28 +101,13 @@ class StateCollector(Collector):
         waiting = GaugeMetricFamily("kg_query_waiting", "Queries waiting for a free query worker.")
         size = GaugeMetricFamily("kg_query_workers_configured", "Query worker processes configured.")
         if workers is not None:
-            alive, idle = worker_counts(workers)
+            idle = workers.idle_count
             timeouts.add_metric([], workers.timeouts)
             pool.add_metric(["idle"], idle)
-            pool.add_metric(["busy"], max(alive - idle, 0))
-            waiting.add_metric([], len(getattr(workers, "waiting", ())))
+            pool.add_metric(["busy"], max(workers.alive - idle, 0))
+            waiting.add_metric([], workers.queued)
             size.add_metric([], workers.size)
         yield from (timeouts, pool, waiting, size)
-
-
-def worker_counts(workers: Any) -> tuple[int, int]:
-    """(alive, idle) query workers: processes for the embedded stores, request slots for a remote one."""
-    processes = getattr(workers, "all", None)
-    if processes is None:
-        return workers.size, len(workers.idle)
-    return sum(1 for worker in list(processes) if worker.process.is_alive()), len(workers.idle)
-
-
-def record_rejected_write(app: FastAPI, reason: str) -> None:
-    """Count a refused write in ``kg_rejected_writes_total{reason}`` (use a small, fixed set of reasons)."""
-    metrics: Metrics | None = getattr(app.state, "metrics", None)
-    if metrics is not None:
-        metrics.rejected_writes.labels(reason=reason).inc()
 
 
 # ---------------------------------------------------------------- route templates
@@ -141,7 +130,7 @@ class RouteTemplates:
         path = scope["path"]
         route = scope.get("route")  # set by the router for the route it ran
         template = getattr(route, "path_format", None)
-        if template and route.path_regex.match(path):
+        if template and route is not None and route.path_regex.match(path):
             return template
         # Answered before routing (304, 413, 429, CORS preflight) or by no route at all.
         for regex, template in self.table():
@@ -231,7 +220,7 @@ class ObservabilityMiddleware:
 
 
 def error_response(scope: Scope) -> Response:
-    if scope["path"].startswith("/api/"):
+    if wants_json(scope["path"]):
         return JSONResponse({"detail": "Internal server error."}, status_code=500)
     return PlainTextResponse("Internal server error.\n", status_code=500)
 
@@ -248,60 +237,9 @@ def configure_access_log() -> None:
     access_logger.propagate = False
 
 
-# ---------------------------------------------------------------- routes
-
-class Readiness(BaseModel):
-    status: str
-    graph_version: str | None = None
-    triples: int | None = None
-    workers_idle: int = 0
-    workers: int = 0
-    detail: str | None = None
-
-
-router = APIRouter(tags=["service"])
-
-
-@router.get("/ready", response_model=Readiness, response_model_exclude_none=True, summary="Readiness",
-            responses={503: {"model": Readiness, "description": "Not ready: starting, stopping or no query worker"}})
-async def read_ready(request: Request) -> Response | Readiness:
-    """Ready to answer: the graph is loaded (and validated) and a query worker is alive; else 503."""
-    state = request.app.state
-    graph = getattr(state, "graph", None)
-    workers = getattr(state, "workers", None)
-    if graph is None or workers is None:
-        return not_ready(Readiness(status="starting", detail="The graph is still being loaded and validated."))
-    alive, idle = worker_counts(workers)
-    ready = Readiness(status="ready", graph_version=graph.version, triples=graph.triples, workers_idle=idle,
-                      workers=alive)
-    if getattr(workers, "_closing", False):
-        return not_ready(ready.model_copy(update={"status": "stopping", "detail": "The service is shutting down."}))
-    if alive == 0:
-        return not_ready(ready.model_copy(update={"status": "unavailable", "detail": "No query worker is alive."}))
-    ping = getattr(graph.store, "ping", None)  # an external store: is it reachable?
-    if ping is not None:
-        problem = await ping()
-        if problem:
-            return not_ready(ready.model_copy(update={"status": "unavailable", "detail": problem}))
-    return ready
-
-
-def not_ready(readiness: Readiness) -> JSONResponse:
-    return JSONResponse(readiness.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "1"})
-
-
-@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics",
-            responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}})
-async def read_metrics(request: Request) -> Response:
-    """Counters and gauges of this service in the Prometheus text exposition format."""
-    metrics: Metrics = request.app.state.metrics
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-
-def install_observability(app: FastAPI, settings: Settings) -> None:
-    """Add the observability middleware and routes to ``app``."""
-    metrics = Metrics(app)
+def install_observability(app: FastAPI, state: LiveState) -> None:
+    """Add the observability middleware to ``app``; its metrics are ``app.state.metrics``."""
+    metrics = Metrics(state)
     app.state.metrics = metrics
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, templates=RouteTemplates(app))
-    app.include_router(router)
     configure_access_log()

@@ -1,45 +1,22 @@
-"""View models for the linked-data HTML pages (entity pages, indexes, ontology documentation).
+"""The view model of an entity page, built from its RDF description.
 
-Everything an entity page shows comes from its RDF description (:mod:`app.ld.describe`), so the
-page and the Turtle at the same IRI say the same thing. Links to entities stay on this service
-(``/id/{kind}/{slug}``, whatever ``KG_BASE_IRI`` is); vocabulary terms link to ``/ontology#…``.
+Everything an entity page shows comes from its description (:mod:`app.ld.describe`), so the
+page and the Turtle at the same IRI say the same thing; quotes are shown inside their paragraph.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
-from urllib.parse import quote as urlquote
 
 import pyoxigraph as ox
 
-from app.ld.describe import BJRD, DCTERMS, OA, RDF, RDFS, SCHEMA, SKOS, Description, asserted_triples, split_entity_iri
-from app.ld.serialize import PREFIXES
-from app.store.engine import KnowledgeGraph
+from app.ld.describe import Description, asserted_triples, split_entity_iri
+from app.ld.links import Linker, Ref, Text, curie
+from app.rdf.namespaces import BJRD, DCTERMS, OA, RDF, SCHEMA, SKOS, XSD
+from app.store.graph import KnowledgeGraph
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-CURIE_PREFIXES = {**PREFIXES, "void": "http://rdfs.org/ns/void#", "vann": "http://purl.org/vocab/vann/"}
 SENTENCE_ENDS = "。！？；"
 MAX_CONTEXT = 160  # characters of context either side of a quote, at most
-
-
-@dataclass(frozen=True)
-class Text:
-    """A string and its language tag (None when it has none): templates put it in ``lang``."""
-
-    value: str
-    lang: str | None = None
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A link to a resource: where it goes, its label in the page language and in the other one."""
-
-    iri: str
-    href: str
-    label: Text
-    other: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -92,75 +69,6 @@ class FactItem:
 class DistrictGroup:
     district: Ref
     practices: list[PracticeItem]
-
-
-def curie(iri: str) -> str:
-    for prefix, namespace in CURIE_PREFIXES.items():
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
-    return iri
-
-
-def ontology_anchor(iri: str) -> str:
-    """The fragment of a term on /ontology: the local name for bjrd terms, the CURIE for others."""
-    return iri[len(BJRD):] if iri.startswith(BJRD) else curie(iri)
-
-
-def term_labels(graph: KnowledgeGraph) -> dict[str, dict[str, str]]:
-    """Labels of the terms the ontology graph documents: IRI -> {lang: label}."""
-    labels: dict[str, dict[str, str]] = defaultdict(dict)
-    for q in graph.loaded.ontology:
-        if q.predicate.value == RDFS + "label" and isinstance(q.object, ox.Literal) and q.object.language:
-            labels[q.subject.value].setdefault(q.object.language, q.object.value)
-    return dict(labels)
-
-
-class Linker:
-    """Turns IRIs into hrefs and labels for one page (one graph, one language)."""
-
-    def __init__(self, graph: KnowledgeGraph, lang: str, desc: Description | None = None) -> None:
-        self.graph = graph
-        self.lang = lang
-        self.other_lang = "en" if lang == "zh" else "zh"
-        self.desc = desc
-        self.terms = term_labels(graph)
-
-    def href(self, iri: str) -> str:
-        entity = split_entity_iri(self.graph, iri)
-        if entity:
-            return f"/id/{entity[0]}/{urlquote(entity[1])}?lang={self.lang}"
-        if iri in self.terms or iri.startswith(BJRD):
-            return f"/ontology?lang={self.lang}#{ontology_anchor(iri)}"
-        return iri
-
-    def _label(self, iri: str, lang: str) -> Text | None:
-        if self.desc is not None:
-            found = self.desc.label(ox.NamedNode(iri), lang)
-            if found is not None:
-                return Text(found.value, found.language)
-        if iri in self.terms and lang in self.terms[iri]:
-            return Text(self.terms[iri][lang], lang)
-        return None
-
-    def ref(self, node: ox.NamedNode | ox.BlankNode | str) -> Ref:
-        if isinstance(node, ox.BlankNode):
-            return Ref(str(node), "", Text(str(node)))
-        iri = node if isinstance(node, str) else node.value
-        label = self._label(iri, self.lang)
-        other = self._label(iri, self.other_lang)
-        if label is None:
-            label, other = (other, None) if other else (self.fallback(iri), None)
-        return Ref(iri, self.href(iri), label, other)
-
-    def fallback(self, iri: str) -> Text:
-        entity = split_entity_iri(self.graph, iri)
-        return Text(entity[1] if entity else curie(iri))
-
-    def term(self, iri: str) -> Ref:
-        """A property or class: its label from the ontology, or its CURIE."""
-        labels = self.terms.get(iri, {})
-        text = Text(labels[self.lang], self.lang) if self.lang in labels else Text(curie(iri))
-        return Ref(iri, self.href(iri), text, Text(curie(iri)))
 
 
 def literal_text(value: ox.Literal) -> tuple[Text, str | None]:
@@ -332,7 +240,7 @@ class EntityView:
         if isinstance(paragraph, ox.NamedNode):
             text = self.desc.literal(paragraph, OA + "exact")
             offset = _int(self.desc.value(paragraph, OA + "start")) or 0
-            passages = [p for item in [*practices, *facts] for p in item.passages]
+            passages = [p for item in practices for p in item.passages] + [p for f in facts for p in f.passages]
             spans = [(p.start - offset, p.end - offset) for p in passages if p.start is not None and p.end is not None]
             segments = marked_segments(text.value, spans) if text else []
         code = self.desc.literal(self.node, BJRD + "divisionCode")
@@ -427,129 +335,3 @@ class EntityView:
             entity = Ref(entity.iri, entity.href, Text(f"“{excerpt}”", "zh"))
         return {"entity": entity, "passage": passage, "evidence_for": self.refs(records),
                 "source": self.link.ref(source) if isinstance(source, ox.NamedNode) else None}
-
-
-# -------------------------------------------------------------------- ontology documentation
-
-
-@dataclass
-class TermDoc:
-    """One class or property of the ontology, for /ontology as HTML."""
-
-    iri: str
-    anchor: str
-    curie: str
-    kind: str
-    labels: list[Text]
-    definitions: list[Text]
-    comments: list[Text]
-    supers: list[Ref]
-    subs: list[Ref]
-    domain: list[list[Ref]]
-    range: list[list[Ref]]
-    characteristics: list[str]
-    chains: list[list[Ref]]
-    examples: list[tuple[Ref, Ref | Text | None]]
-
-
-class OntologyDoc:
-    """Documentation of every class and property the ontology graph labels."""
-
-    KINDS: ClassVar[dict[str, str]] = {OWL + "Class": "class", OWL + "ObjectProperty": "object property",
-             OWL + "DatatypeProperty": "datatype property"}
-
-    def __init__(self, graph: KnowledgeGraph, lang: str) -> None:
-        self.graph = graph
-        self.link = Linker(graph, lang)
-        self.triples = [q.triple for q in graph.loaded.ontology]
-        self.out: dict[object, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
-        for t in self.triples:
-            self.out[t.subject][t.predicate.value].append(t.object)
-
-    def objects(self, node: object, predicate: str) -> list[object]:
-        return sorted(self.out.get(node, {}).get(predicate, []), key=str)
-
-    def texts(self, node: object, predicate: str) -> list[Text]:
-        return [Text(v.value, v.language) for v in self.objects(node, predicate) if isinstance(v, ox.Literal)]
-
-    def class_expression(self, node: object) -> list[Ref]:
-        """A named class, or the members of an owl:unionOf."""
-        if isinstance(node, ox.NamedNode):
-            return [self.link.term(node.value)]
-        members = self.objects(node, OWL + "unionOf")
-        return [self.link.term(m.value) for m in self.rdf_list(members[0])] if members else []
-
-    def rdf_list(self, head: object) -> list[ox.NamedNode]:
-        items: list[ox.NamedNode] = []
-        while isinstance(head, ox.BlankNode):
-            first = self.objects(head, RDF + "first")
-            items += [f for f in first if isinstance(f, ox.NamedNode)]
-            rest = self.objects(head, RDF + "rest")
-            head = rest[0] if rest else None
-        return items
-
-    def ontology(self) -> dict[str, object]:
-        node = next((t.subject for t in self.triples if t.object == ox.NamedNode(OWL + "Ontology")), None)
-        if node is None:
-            return {}
-
-        def one(predicate: str) -> str | None:
-            values = [v for v in self.objects(node, predicate) if isinstance(v, ox.NamedNode | ox.Literal)]
-            return values[0].value if values else None
-
-        return {"iri": node.value, "titles": self.texts(node, DCTERMS + "title"),
-                "descriptions": self.texts(node, DCTERMS + "description"),
-                "version": one(OWL + "versionInfo"), "license": one(DCTERMS + "license"),
-                "created": one(DCTERMS + "created"), "imports": [i.value for i in self.objects(node, OWL + "imports")]}
-
-    def terms(self) -> list[TermDoc]:
-        documented = sorted({t.subject.value for t in self.triples
-                             if t.predicate.value == RDFS + "label" and isinstance(t.subject, ox.NamedNode)})
-        docs = [self.term(iri) for iri in documented]
-        order = {"class": 0, "object property": 1, "datatype property": 2, "property": 3}
-        return sorted(docs, key=lambda d: (order.get(d.kind, 4), not d.iri.startswith(BJRD), d.curie))
-
-    def term(self, iri: str) -> TermDoc:
-        node = ox.NamedNode(iri)
-        types = [t.value for t in self.objects(node, RDF + "type")]
-        kind = next((self.KINDS[t] for t in types if t in self.KINDS), "property")
-        is_class = kind == "class"
-        super_p = RDFS + ("subClassOf" if is_class else "subPropertyOf")
-        subs = sorted({t.subject.value for t in self.triples if t.predicate.value == super_p and t.object == node})
-        chains = [self.rdf_list(c) for c in self.objects(node, OWL + "propertyChainAxiom")]
-        return TermDoc(
-            iri=iri, anchor=ontology_anchor(iri), curie=curie(iri), kind=kind,
-            labels=self.texts(node, RDFS + "label"), definitions=self.texts(node, SKOS + "definition"),
-            comments=self.texts(node, RDFS + "comment"),
-            supers=[self.link.term(s.value) for s in self.objects(node, super_p) if isinstance(s, ox.NamedNode)],
-            subs=[self.link.term(s) for s in subs],
-            domain=[self.class_expression(d) for d in self.objects(node, RDFS + "domain")],
-            range=[self.class_expression(r) for r in self.objects(node, RDFS + "range")],
-            characteristics=[curie(t) for t in types if t not in self.KINDS],
-            chains=[[self.link.term(p.value) for p in chain] for chain in chains],
-            examples=self.examples(iri, is_class),
-        )
-
-    def examples(self, iri: str, is_class: bool) -> list[tuple[Ref, Ref | Text | None]]:
-        out: list[tuple[Ref, Ref | Text | None]] = []
-        if is_class:
-            for row in self.graph.run("ld_class_examples", **{"class": iri}):
-                out.append((self._row_ref(row["instance"], row.get(f"label_{self.link.lang}")), None))
-            return out
-        for row in self.graph.run_terms("ld_property_examples", property=iri):
-            obj = row["object"]
-            shown: Ref | Text
-            if isinstance(obj, ox.Literal):
-                shown = Text(obj.value if len(obj.value) <= 60 else obj.value[:60] + "…", obj.language)
-            else:
-                shown = self._labelled(obj.value)
-            out.append((self._labelled(row["subject"].value), shown))
-        return out
-
-    def _labelled(self, iri: str) -> Ref:
-        rows = self.graph.run("ld_labels", entity=iri)
-        return self._row_ref(iri, rows[0].get(f"label_{self.link.lang}") if rows else None)
-
-    def _row_ref(self, iri: str, label: str | None) -> Ref:
-        text = Text(label, self.link.lang) if label else self.link.fallback(iri)
-        return Ref(iri, self.link.href(iri), text)

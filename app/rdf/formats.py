@@ -27,7 +27,8 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format("turtle", "text/turtle", "ttl", "graph", rdf=ox.RdfFormat.TURTLE, aliases=("ttl", "application/x-turtle")),
-    Format("ntriples", "application/n-triples", "nt", "graph", rdf=ox.RdfFormat.N_TRIPLES, aliases=("nt", "text/plain")),
+    Format("ntriples", "application/n-triples", "nt", "graph", rdf=ox.RdfFormat.N_TRIPLES,
+           aliases=("nt", "text/plain")),
     Format("jsonld", "application/ld+json", "jsonld", "graph", rdf=ox.RdfFormat.JSON_LD, aliases=("json-ld",)),
     Format("rdfxml", "application/rdf+xml", "rdf", "graph", rdf=ox.RdfFormat.RDF_XML, aliases=("xml-rdf", "rdf")),
     Format("trig", "application/trig", "trig", "dataset", rdf=ox.RdfFormat.TRIG),

@@ -1,32 +1,72 @@
-"""KnowledgeGraph: the loaded, validated, read-only graph and the named queries over it.
+"""KnowledgeGraph: the loaded, validated, read-only graph, the named queries over it, and its memo.
 
-A KnowledgeGraph is immutable: a write (app/store/writes.py) builds a new one and the app swaps
-it in, so a reader never sees a half-applied change.
+A KnowledgeGraph is immutable: a write (app/store/writes.py) builds a new one and the runtime
+swaps it in, so a reader never sees a half-applied change. Whatever is derived from one graph
+version (the /api catalog and answers, entity descriptions, rendered pages, dumps) is kept in
+that graph's :class:`Memo`, and is dropped with it.
 """
 
 import hashlib
 import logging
 import re
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
 from app.config import Settings
 from app.errors import BadRequest, ValidationFailed
-from app.store.backends import Backend, make_backend
+from app.rdf.terms import Term, to_python
+from app.store.backends import Backend, EmbeddedStore, GraphStore, make_backend
 from app.store.graphs import GraphNames
 from app.store.infer import infer, read_rules
 from app.store.load import SourceFiles, read_asserted, read_shapes
 from app.store.queries import NamedQuery, read_queries
+from app.store.remote import RemoteStore
 from app.store.spec import StoreSpec
-from app.store.stores import EmbeddedStore, GraphStore, open_store
-from app.store.terms import Term, to_python
 from app.store.validate import Report, validate
 
 logger = logging.getLogger(__name__)
+
+V = TypeVar("V")
+
+
+class Memo:
+    """Values derived from one graph version, computed once each: ``memo.get(key, build)``.
+
+    ``key[0]`` names a section (``"describe"``, ``"catalog"``, ``"api"`` …); each section keeps at
+    most ``size`` values (least recently used go first), so keys that come from requests (search
+    texts, entity IRIs) cannot grow it without bound. Thread-safe; ``build`` runs outside the
+    lock, and when two threads build the same value at once the first one stored is kept.
+    """
+
+    def __init__(self) -> None:
+        self._sections: dict[Hashable, OrderedDict[tuple[Hashable, ...], Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Hashable, ...], build: Callable[[], V], *, size: int = 1024) -> V:
+        with self._lock:
+            section = self._sections.setdefault(key[0], OrderedDict())
+            if key in section:
+                section.move_to_end(key)
+                value: V = section[key]
+                return value
+        value = build()
+        with self._lock:
+            value = section.setdefault(key, value)
+            while len(section) > size:
+                section.popitem(last=False)
+        return value
+
+    def peek(self, key: tuple[Hashable, ...]) -> Any | None:
+        """The value stored under ``key``, or None (never builds)."""
+        with self._lock:
+            section = self._sections.get(key[0])
+            return section.get(key) if section is not None else None
 
 
 @dataclass(frozen=True)
@@ -96,6 +136,13 @@ def content_hash(quads: list[ox.Quad]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
+def open_store(spec: StoreSpec, base_iri: str, query_base: str, timeout_s: float) -> GraphStore:
+    """The store ``spec`` names (not read yet)."""
+    if spec.kind == "sparql":
+        return RemoteStore(spec, base_iri, query_base, timeout_s)
+    return EmbeddedStore(spec, base_iri, query_base)
+
+
 def push(loaded: Loaded, store: GraphStore, progress: Callable[[int], None] | None = None) -> str:
     """Write ``loaded`` into ``store`` as its named graphs (idempotent); returns the version."""
     version = content_hash(loaded.quads)
@@ -115,6 +162,8 @@ class KnowledgeGraph:
         self.report = report
         self.names = GraphNames.for_base(settings.base_iri)
         self.queries: dict[str, NamedQuery] = read_queries(settings.queries_dir)
+        #: Everything derived from this version, computed once.
+        self.memo = Memo()
         self._loaded = loaded
         self.backend: Backend = store.backend
         if settings.engine == "rdflib":

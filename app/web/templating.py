@@ -1,11 +1,11 @@
-"""The one Jinja2 environment for server-side HTML (templates in app/templates/)."""
+"""The one Jinja2 environment for server-side HTML (templates in app/templates/, assets in app/static/)."""
 
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 

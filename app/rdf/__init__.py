@@ -1,0 +1,1 @@
+"""The RDF ground floor: namespaces, the media-type table, negotiation, serialisation, terms."""

@@ -1,0 +1,107 @@
+"""The live state of one service: the graph, the query runner and the write lock.
+
+:meth:`Runtime.start` (the app's lifespan) builds and validates the graph and starts the query
+runner; :meth:`Runtime.commit` applies a write and swaps in the new graph with a fresh runner;
+:meth:`Runtime.close` stops both. Routers reach the runtime only through ``app.deps``.
+"""
+
+import asyncio
+import logging
+import time
+
+from app.api.catalog import catalog_for
+from app.config import Settings
+from app.errors import ValidationFailed
+from app.sparql.runner import QueryRunner, query_runner
+from app.store.graph import KnowledgeGraph
+from app.store.spec import StoreSpec
+from app.store.writes import Change, commit, prepare
+
+logger = logging.getLogger("app")
+
+
+class Runtime:
+    """What the service answers from right now; replaced as a whole after each committed write."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._graph: KnowledgeGraph | None = None
+        self._runner: QueryRunner | None = None
+        #: Writers wait for each other; readers keep the graph they started with.
+        self.write_lock = asyncio.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self._graph is not None and self._runner is not None
+
+    @property
+    def graph(self) -> KnowledgeGraph:
+        if self._graph is None:
+            raise RuntimeError("the service has not started: no graph yet")
+        return self._graph
+
+    @property
+    def runner(self) -> QueryRunner:
+        if self._runner is None:
+            raise RuntimeError("the service has not started: no query runner yet")
+        return self._runner
+
+    @property
+    def version(self) -> str | None:
+        """The version of the graph served now (None before start-up has finished)."""
+        return self._graph.version if self._graph is not None else None
+
+    def snapshot(self) -> tuple[KnowledgeGraph | None, QueryRunner | None]:
+        """(graph, runner), either None before start-up has finished (for probes and metrics)."""
+        return self._graph, self._runner
+
+    async def start(self) -> None:
+        """Load (and validate) the graph, start the query runner, compute the /api answers."""
+        settings = self.settings
+        started = time.perf_counter()
+        # In memory nothing is persisted, so SHACL validation can run while the query workers
+        # start; a store on disk or elsewhere is only written after validation (in build).
+        in_memory = StoreSpec.parse(settings.store).kind == "memory"
+        graph = await asyncio.to_thread(KnowledgeGraph.build, settings, check=False if in_memory else None)
+        runner = query_runner(graph)
+        check = in_memory and settings.validate_on_start
+        try:
+            # Aggregates (shared mechanisms, matrix, similarity …) are computed once per graph
+            # version, here rather than on the first request.
+            _, report, _ = await asyncio.gather(
+                runner.start(), asyncio.to_thread(graph.validate) if check else asyncio.sleep(0), catalog_for(graph)
+            )
+            if report is not None and not report.conforms:
+                raise ValidationFailed(report.text)
+        except BaseException:
+            await runner.close()
+            raise
+        self._graph, self._runner = graph, runner
+        logger.info("ready in %.2f s: %d triples, %d query workers", time.perf_counter() - started,
+                    graph.triples, runner.size)
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.close()
+        if self._graph is not None:
+            self._graph.close()
+
+    async def commit(self, change: Change) -> KnowledgeGraph:
+        """Validate and commit ``change``; swap in the new graph and a fresh query runner.
+
+        Raises WriteRejected (the change does not conform) or a RequestError (it cannot be
+        applied); then nothing changed."""
+        async with self.write_lock:
+            graph = self.graph
+            new = await asyncio.to_thread(prepare, graph, change)
+            disk = graph.spec.kind == "disk"
+            if disk:  # read-only openers of the store must not run while it is written
+                await self.runner.close()
+            new_graph = await asyncio.to_thread(commit, graph, new)
+            runner = query_runner(new_graph)
+            await asyncio.gather(runner.start(), catalog_for(new_graph))  # derived answers refreshed before the swap
+            old_runner, self._runner, self._graph = self._runner, runner, new_graph
+            if not disk and old_runner is not None:
+                await old_runner.close()
+        logger.info("write (%s) committed: version %s", change.kind, new_graph.version[:12])
+        return new_graph

@@ -1,0 +1,74 @@
+"""Where ``/sparql`` queries run: the :class:`QueryRunner` interface and the factory that picks one.
+
+Two implementations: :class:`app.sparql.workers.QueryWorkers` (killable worker processes over the
+embedded store) and :class:`app.sparql.proxy.RemoteQueries` (the external store of
+``KG_STORE=sparql:…``). Both receive a query already screened and negotiated
+(:func:`app.sparql.run.prepare`), so a 406 or a refused query never reaches them.
+"""
+
+import os
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from app.sparql.proxy import RemoteQueries
+from app.sparql.run import Answer, PreparedQuery
+from app.sparql.workers import QueryWorkers, WorkerConfig
+from app.store.graph import KnowledgeGraph
+from app.store.remote import RemoteStore
+
+
+class QueryRunner(Protocol):
+    """Runs prepared queries under the deadline; what ``/sparql``, ``/ready`` and ``/metrics`` use."""
+
+    @property
+    def size(self) -> int:
+        """Queries that can run at once (worker processes, or connections to the store)."""
+        ...
+
+    @property
+    def alive(self) -> int:
+        """Of ``size``, how many can take a query now or after the one they run."""
+        ...
+
+    @property
+    def idle_count(self) -> int:
+        """How many could start a query at once."""
+        ...
+
+    @property
+    def queued(self) -> int:
+        """Queries waiting for a free slot."""
+        ...
+
+    @property
+    def timeouts(self) -> int:
+        """Queries stopped at their deadline since start."""
+        ...
+
+    @property
+    def closing(self) -> bool:
+        """True once :meth:`close` was called (shutting down, or replaced after a write)."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def run(self, query: PreparedQuery) -> Answer: ...
+
+
+def query_runner(graph: KnowledgeGraph) -> QueryRunner:
+    """Worker processes over the embedded store, or the remote store itself."""
+    settings = graph.settings
+    size = settings.query_workers or os.cpu_count() or 2
+    queue = 4 * size if settings.query_queue < 0 else settings.query_queue
+    if isinstance(graph.store, RemoteStore) and settings.engine != "rdflib":
+        return RemoteQueries(graph.store.backend, size, settings.query_timeout_s, queue)
+    if graph.spec.kind == "disk" and settings.engine != "rdflib":
+        config = WorkerConfig(settings.engine, graph.query_base, store_path=graph.spec.path,
+                              default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows)
+    else:
+        nquads = ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS) or b""
+        config = WorkerConfig(settings.engine, graph.query_base, nquads, max_rows=settings.max_result_rows)
+    return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)

@@ -1,0 +1,1 @@
+"""HTTP plumbing: ETag caching, request limits, observability middleware and metrics, templating."""

@@ -1,0 +1,84 @@
+"""Test helpers: the live server in a thread, free ports, ad-hoc SPARQL. Fixtures are in conftest.py."""
+
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from app.config import ROOT, Settings
+from app.main import create_app
+from app.rdf.terms import to_python
+from app.store.graph import KnowledgeGraph
+
+SOURCE = next((ROOT / "data" / "source").glob("*.txt"))
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+
+    @property
+    def graph(self) -> KnowledgeGraph:
+        return self.app.state.runtime.graph  # type: ignore[attr-defined]
+
+
+def serve_in_thread(settings: Settings) -> Iterator[LiveServer]:
+    """The service on a free loopback port, in a thread with its own event loop (no sleeps: waits on
+    ``server.started``)."""
+    app = create_app(settings)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    try:
+        thread.start()
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the server failed to start")
+            thread.join(0.01)
+        yield LiveServer(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the process exited before listening")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def select(graph: KnowledgeGraph, query: str) -> list[dict]:
+    """Run an ad-hoc SELECT (test-side, independent of the named queries) as JSON rows."""
+    return [{k: to_python(v) for k, v in row.items()} for row in graph.backend.select(query)]
+
+
+PREFIXES = """
+PREFIX bjrd: <https://bjrd-kg.example.org/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX schema: <https://schema.org/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+"""
