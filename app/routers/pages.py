@@ -12,6 +12,8 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 
+from app.api_catalog import Catalog, catalog_for
+from app.api_matching import search, stem, variants_of, WORD
 from app.deps import GraphDep
 from app.ld.formats import EXPORT_FORMATS
 from app.store.engine import KnowledgeGraph
@@ -26,6 +28,8 @@ SWAGGER_UI = "/static/vendor/swagger-ui"
 #: The counts the home page shows, in order: a column of the ``stats`` query, or ``triples``.
 STATS = ("districts", "practices", "mechanisms", "shared_mechanisms", "facts", "themes", "quotes", "triples")
 EXAMPLE_PREFIX = "examples/"
+#: The groups of the search page, in order.
+SEARCH_GROUPS = ("district", "practice", "mechanism", "theme", "fact")
 
 #: Browsers ask every site for /favicon.ico; answer with a small mark instead of a 404.
 FAVICON = (
@@ -102,6 +106,47 @@ def query_page(request: Request, graph: GraphDep, lang: LangQuery = None,
 def explore(request: Request, lang: LangQuery = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
     """The network of districts and the mechanisms they share, and the district × mechanism matrix."""
     return render(request, "pages/explore.html", pick_lang(lang, accept_language))
+
+
+def pick(label: Any, lang: str) -> tuple[str, str]:
+    """(text in ``lang``, text in the other language) of a ``Label`` (else the other one)."""
+    other = "en" if lang == "zh" else "zh"
+    return getattr(label, lang) or getattr(label, other), getattr(label, other)
+
+
+def mark_parts(snippet: str) -> tuple[str, str, str]:
+    """A search snippet ``…before «match» after…`` as (before, match, after)."""
+    before, _, rest = snippet.partition("«")
+    match, _, after = rest.partition("»")
+    return before, match, after
+
+
+def search_groups(graph: KnowledgeGraph, catalog: Catalog, q: str, lang: str) -> list[dict[str, Any]]:
+    """The hits of ``q`` grouped by type (districts, practices, mechanisms, themes, facts), best first."""
+    groups: dict[str, list[dict[str, Any]]] = {kind: [] for kind in SEARCH_GROUPS}
+    for hit in search(catalog, q):
+        label, other = pick(hit.label, lang)
+        district = catalog.districts.get(hit.district) if hit.district and hit.type != "district" else None
+        groups[hit.type].append({
+            "id": hit.id, "label": label, "other": other, "field": hit.field, "href": local_path(graph, hit.iri),
+            "district": {"id": district.id, "label": getattr(district.label, lang)} if district else None,
+            "parts": mark_parts(hit.snippet),
+        })
+    return [{"kind": kind, "hits": hits} for kind, hits in groups.items() if hits]
+
+
+@router.get("/search", response_class=HTMLResponse, summary="Search page")
+async def search_html(request: Request, graph: GraphDep,
+                      q: Annotated[str, Query(max_length=200, description="Text to find (as /api/search)")] = "",
+                      lang: LangQuery = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
+    """Search results grouped by type, each with its highlighted passage (the matching of /api/search)."""
+    chosen = pick_lang(lang, accept_language)
+    q = q.strip()
+    catalog = await catalog_for(graph)
+    groups = search_groups(graph, catalog, q, chosen) if q else []
+    stems = sorted({stem(w) for w in WORD.findall(q)}) if q else []
+    return render(request, "pages/search.html", chosen, q=q, groups=groups, variants=variants_of(catalog, q),
+                  stems=stems, total=sum(len(g["hits"]) for g in groups))
 
 
 @router.get("/favicon.ico", include_in_schema=False)
