@@ -232,6 +232,11 @@ async def catalog_for(graph: KnowledgeGraph) -> Catalog:
     return catalog
 
 
+def read_catalog(graph: KnowledgeGraph) -> Catalog:
+    """The catalog of ``graph``, for code already off the event loop (sync handlers, page rendering)."""
+    return _catalogs.get(graph.version) or _build_once(graph)
+
+
 def _build_once(graph: KnowledgeGraph) -> Catalog:
     with _building:
         catalog = _catalogs.get(graph.version)

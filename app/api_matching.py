@@ -76,19 +76,17 @@ def words_of(text: str) -> tuple[tuple[int, int, str], ...]:
 
 
 def find_substrings(needles: list[str]) -> Matcher:
+    """The first needle (in the order given) found in a text, at its first occurrence."""
+
     def find(text: str) -> tuple[int, int] | None:
         folded = text.casefold()
-        found: list[tuple[int, int]] = []
         for needle in needles:
             # Offsets into the folded text are offsets into the text only if folding kept the length.
             same = len(folded) == len(text) and len(needle.casefold()) == len(needle)
             at = folded.find(needle.casefold()) if same else text.find(needle)
             if at >= 0:
-                found.append((at, -len(needle)))
-        if not found:
-            return None
-        at, negative_length = min(found)
-        return at, at - negative_length
+                return at, at + len(needle)
+        return None
 
     return find
 
@@ -109,7 +107,7 @@ def find_words(q: str) -> Matcher:
 
 
 def matcher(q: str, variants: tuple[str, ...] = ()) -> Matcher:
-    """A function giving the span of the first match of ``q`` (or of a variant) in a text, or None."""
+    """A function giving the span of the first match of ``q`` in a text, else of a variant, else None."""
     if CJK.search(q):
         return find_substrings([q, *variants])
     by_words = find_words(q)
@@ -118,8 +116,7 @@ def matcher(q: str, variants: tuple[str, ...] = ()) -> Matcher:
     by_substrings = find_substrings(list(variants))
 
     def find_either(text: str) -> tuple[int, int] | None:
-        spans = [span for span in (by_words(text), by_substrings(text)) if span is not None]
-        return min(spans, key=lambda span: (span[0], -span[1])) if spans else None
+        return by_words(text) or by_substrings(text)
 
     return find_either
 

@@ -14,12 +14,16 @@ per catalog (that is, per graph version).
 from functools import lru_cache
 from itertools import combinations
 
-from app.api_catalog import Catalog, Concept, District, LabelText
+from app.api_catalog import Catalog, Concept, District, LabelText, Usage
 from app.errors import NotFound
 from app.models import (
     Comparison,
+    ComparisonCounts,
+    ConceptEvidence,
     ConceptRef,
+    DistrictAlone,
     DistrictDetail,
+    DistrictFacts,
     DistrictRef,
     DistrictSummary,
     FactSummary,
@@ -31,6 +35,7 @@ from app.models import (
     MechanismSummary,
     PairComparison,
     PracticeSummary,
+    SharedConcepts,
     SimilarDistrict,
     ThemeDetail,
 )
@@ -179,6 +184,26 @@ def read_theme(catalog: Catalog, theme_id: str) -> ThemeDetail:
 # ---------------------------------------------------------------- compare and matrix
 
 
+def concept_evidence(catalog: Catalog, concepts: dict[str, Concept], usage: tuple[Usage, ...], ids: frozenset[str],
+                     district_ids: tuple[str, ...]) -> list[ConceptEvidence]:
+    """The concepts ``ids`` with, per district of ``district_ids`` using each, the quotes of its practices
+    that do; named (no narrower concept) before umbrella, then by id."""
+    quotes: dict[tuple[str, str], list[str]] = {}
+    for u in usage:
+        if u.concept in ids and u.district in district_ids:
+            quotes.setdefault((u.concept, u.district), []).append(u.practice)
+    listed = []
+    for cid in sorted(ids, key=lambda c: (bool(concepts[c].narrower), c)):
+        evidence = {}
+        for d in district_ids:
+            practices = sorted(set(quotes.get((cid, d), [])), key=lambda p: (catalog.practices[p].start, p))
+            if practices:
+                evidence[d] = list(dict.fromkeys(catalog.practices[p].quote for p in practices))
+        listed.append(ConceptEvidence(id=cid, label=label(concepts[cid].label),
+                                      kind="umbrella" if concepts[cid].narrower else "named", evidence=evidence))
+    return listed
+
+
 @lru_cache(maxsize=512)
 def compare_districts(catalog: Catalog, district_ids: tuple[str, ...]) -> Comparison:
     """What the districts (2 or more, distinct, in the order asked) have in common."""
@@ -194,11 +219,37 @@ def compare_districts(catalog: Catalog, district_ids: tuple[str, ...]) -> Compar
             shared_themes=concept_refs(catalog.themes, catalog.district_themes[a] & catalog.district_themes[b]),
             jaccard_mechanisms=jaccard(ma, mb),
         ))
+    only = []
+    for d in district_ids:
+        others = [o for o in district_ids if o != d]
+        alone_m = catalog.district_mechanisms[d].difference(*(catalog.district_mechanisms[o] for o in others))
+        alone_t = catalog.district_themes[d].difference(*(catalog.district_themes[o] for o in others))
+        only.append(DistrictAlone(
+            id=d, label=label(catalog.districts[d].label),
+            mechanisms=concept_evidence(catalog, catalog.mechanisms, catalog.mechanism_usage, alone_m, (d,)),
+            themes=concept_evidence(catalog, catalog.themes, catalog.theme_usage, alone_t, (d,)),
+        ))
+    facts = [DistrictFacts(id=d, label=label(catalog.districts[d].label), facts=read_district(catalog, d).facts)
+             for d in district_ids]
     return Comparison(
         districts=[district_ref(catalog.districts[d]) for d in district_ids],
         shared_mechanisms=concept_refs(catalog.mechanisms, mechanisms),
         shared_themes=concept_refs(catalog.themes, themes),
         pairs=pairs,
+        shared=SharedConcepts(
+            mechanisms=concept_evidence(catalog, catalog.mechanisms, catalog.mechanism_usage, mechanisms, district_ids),
+            themes=concept_evidence(catalog, catalog.themes, catalog.theme_usage, themes, district_ids),
+        ),
+        only=only,
+        facts=facts,
+        counts=ComparisonCounts(
+            shared_mechanisms=len(mechanisms), shared_themes=len(themes),
+            mechanisms={d: len(catalog.district_mechanisms[d]) for d in district_ids},
+            themes={d: len(catalog.district_themes[d]) for d in district_ids},
+            only_mechanisms={a.id: len(a.mechanisms) for a in only},
+            only_themes={a.id: len(a.themes) for a in only},
+            facts={f.id: len(f.facts) for f in facts},
+        ),
     )
 
 

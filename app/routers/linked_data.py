@@ -19,6 +19,8 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from app.api_catalog import read_catalog
+from app.api_service import list_similar
 from app.deps import GraphDep
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, LRU, describe
@@ -41,6 +43,8 @@ PAGE_FORMATS = [*RDF_FORMATS, HTML]
 SUFFIXES = {f.extension: f for f in PAGE_FORMATS}
 DUMP_FORMATS = list(GRAPH_FORMATS)
 RICH_PAGES = ("district", "mechanism", "theme", "practice", "fact", "quote")
+#: How many "most similar districts" a district page lists (each linked to /compare).
+SIMILAR_SHOWN = 5
 
 LangQuery = Annotated[str | None, Query(
     description="Language of the HTML page: zh or en (default: Accept-Language, then zh).")]
@@ -197,6 +201,9 @@ def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str,
     view = EntityView(graph, iri, triples, lang).context()
     template = templates.get_template(f"ld/{kind}.html" if kind in RICH_PAGES else "ld/entity.html")
     context = {**view, "request": request, "lang": lang, "alternates": alternates(path), "path": path}
+    if kind == "district":
+        context["similar"] = list_similar(read_catalog(graph), iri.rsplit("/", 1)[-1])[:SIMILAR_SHOWN]
+        context["district_id"] = iri.rsplit("/", 1)[-1]
     return template.render(context).encode("utf-8")
 
 

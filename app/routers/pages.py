@@ -13,7 +13,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 
 from app.api_catalog import Catalog, catalog_for
-from app.api_matching import search, stem, variants_of, WORD
+from app.api_matching import WORD, search, stem, variants_of
+from app.api_service import compare_districts, list_districts
 from app.deps import GraphDep
 from app.ld.formats import EXPORT_FORMATS
 from app.store.engine import KnowledgeGraph
@@ -30,6 +31,8 @@ STATS = ("districts", "practices", "mechanisms", "shared_mechanisms", "facts", "
 EXAMPLE_PREFIX = "examples/"
 #: The groups of the search page, in order.
 SEARCH_GROUPS = ("district", "practice", "mechanism", "theme", "fact")
+#: How many districts the compare page puts side by side.
+COMPARE_MIN, COMPARE_MAX = 2, 6
 
 #: Browsers ask every site for /favicon.ico; answer with a small mark instead of a 404.
 FAVICON = (
@@ -147,6 +150,42 @@ async def search_html(request: Request, graph: GraphDep,
     stems = sorted({stem(w) for w in WORD.findall(q)}) if q else []
     return render(request, "pages/search.html", chosen, q=q, groups=groups, variants=variants_of(catalog, q),
                   stems=stems, total=sum(len(g["hits"]) for g in groups))
+
+
+def compare_problem(catalog: Catalog, ids: list[str]) -> tuple[int, str] | None:
+    """(status, message) when ``ids`` cannot be compared side by side, else None."""
+    if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+        return 400, f"Give {COMPARE_MIN} to {COMPARE_MAX} district ids separated by commas (got {len(ids)})."
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        return 400, f"Each district may be given once; repeated: {', '.join(repeated)}."
+    unknown = [i for i in ids if i not in catalog.districts]
+    if unknown:
+        return 404, f"Unknown district id {', '.join(unknown)}. Valid ids: {', '.join(catalog.districts)}."
+    return None
+
+
+@router.get("/compare", response_class=HTMLResponse, summary="Districts side by side",
+            responses={400: {"description": "Fewer than 2 or more than 6 districts, or one given twice"},
+                       404: {"description": "An unknown district id"}})
+async def compare_html(request: Request, graph: GraphDep,
+                       districts: Annotated[str | None, Query(description="2 to 6 district ids, comma-separated",
+                                                              examples=["daxing,pinggu,yanqing"])] = None,
+                       lang: LangQuery = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
+    """What 2–6 districts share (named mechanisms, then umbrellas, then themes), what each does alone,
+    the quotes behind each, and their facts in one table (the answer of /api/compare).
+    Without `districts`, a form to choose them."""
+    chosen = pick_lang(lang, accept_language)
+    catalog = await catalog_for(graph)
+    ids = [part.strip().lower() for part in (districts or "").split(",") if part.strip()]
+    problem = compare_problem(catalog, ids) if districts is not None else None
+    comparison = compare_districts(catalog, tuple(ids)) if districts is not None and problem is None else None
+    response = render(request, "pages/compare.html", chosen, comparison=comparison, ids=ids,
+                      problem=problem[1] if problem else None, all_districts=list_districts(catalog),
+                      limits=(COMPARE_MIN, COMPARE_MAX))
+    if problem:
+        response.status_code = problem[0]
+    return response
 
 
 @router.get("/favicon.ico", include_in_schema=False)
