@@ -11,6 +11,7 @@ Every function is a pure function of the catalog and its arguments, so answers a
 per catalog (that is, per graph version).
 """
 
+from difflib import get_close_matches
 from functools import lru_cache
 from itertools import combinations
 
@@ -58,10 +59,36 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(union) if union else 0.0
 
 
-def require(kind: str, known: dict, wanted: str) -> None:
-    """Raise NotFound naming the valid ids unless ``wanted`` is one of ``known``."""
+def close_ids(known: dict, wanted: str, catalog: Catalog | None = None) -> list[str]:
+    """Ids of ``known`` that look like ``wanted``: close spellings, and districts whose name contains it."""
+    close = get_close_matches(wanted.strip().lower(), list(known), n=3, cutoff=0.6)
+    if catalog is not None and known is catalog.districts and wanted.strip():
+        close += [d.id for d in catalog.districts.values()
+                  if wanted.strip() in d.label.zh or wanted.strip().lower() in d.label.en.lower() or
+                  (wanted.strip().isdigit() and d.code.startswith(wanted.strip()[:4]) and len(wanted.strip()) >= 4)]
+    return list(dict.fromkeys(close))[:5]
+
+
+def require(kind: str, known: dict, wanted: str, catalog: Catalog | None = None) -> None:
+    """Raise NotFound naming the valid ids (and the close ones first) unless ``wanted`` is one of ``known``."""
     if wanted not in known:
-        raise NotFound(f"Unknown {kind} id {wanted!r}. Valid {kind} ids: {', '.join(known)}")
+        close = close_ids(known, wanted, catalog)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise NotFound(f"Unknown {kind} id {wanted!r}.{hint} Valid {kind} ids: {', '.join(known)}")
+
+
+def find_district(catalog: Catalog, text: str) -> str | None:
+    """The id of the district ``text`` names: its id in any case, its Chinese name with or without 区
+    (海淀区, 海淀), its English name (Haidian District, haidian) or its GB/T 2260 code (110108)."""
+    key = text.strip()
+    lowered = key.lower()
+    if lowered in catalog.districts:
+        return lowered
+    for d in catalog.districts.values():
+        english = d.label.en.lower()
+        if key in (d.code, d.label.zh, d.label.zh.removesuffix("区")) or lowered in (english, english.removesuffix(" district")):
+            return d.id
+    return None
 
 
 # ---------------------------------------------------------------- districts
@@ -74,7 +101,7 @@ def list_districts(catalog: Catalog) -> list[DistrictSummary]:
 
 @lru_cache(maxsize=64)
 def read_district(catalog: Catalog, district_id: str) -> DistrictDetail:
-    require("district", catalog.districts, district_id)
+    require("district", catalog.districts, district_id, catalog)
     d = catalog.districts[district_id]
     practices = [
         PracticeSummary(id=p.id, iri=p.iri, label=label(p.label), quote=p.quote, quote_start=p.start,
@@ -96,7 +123,7 @@ def read_district(catalog: Catalog, district_id: str) -> DistrictDetail:
 
 @lru_cache(maxsize=64)
 def list_similar(catalog: Catalog, district_id: str) -> list[SimilarDistrict]:
-    require("district", catalog.districts, district_id)
+    require("district", catalog.districts, district_id, catalog)
     mine_m, mine_t = catalog.district_mechanisms[district_id], catalog.district_themes[district_id]
     scored = []
     for other in catalog.districts.values():

@@ -17,10 +17,10 @@ from typing import Annotated, Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from app.api_catalog import read_catalog
-from app.api_service import list_similar
+from app.api_service import close_ids, find_district, list_similar
 from app.deps import GraphDep
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, LRU, describe
@@ -117,10 +117,20 @@ def link_header(path: str) -> str:
     return ", ".join(f'<{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"' for f in PAGE_FORMATS)
 
 
-def not_found(request: Request, html: bool, lang: str, message: str) -> Response:
+def not_found(request: Request, html: bool, lang: str, message: str, suggestions: list[str] | None = None) -> Response:
     if html:
-        return page(request, "ld/not_found.html", lang, {"message": message, "kinds": ENTITY_KINDS}, status_code=404)
+        return page(request, "ld/not_found.html", lang,
+                    {"message": message, "kinds": ENTITY_KINDS, "suggestions": suggestions or []}, status_code=404)
     raise NotFound(message)
+
+
+def valid_iri(iri: str) -> bool:
+    """Whether ``iri`` is an IRI at all (a path typed with a space in it is not)."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
 
 
 def split_suffix(name: str) -> tuple[str, Format | None]:
@@ -173,7 +183,19 @@ def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: L
     fmt = fixed or negotiate(request.headers.get("accept"), PAGE_FORMATS)
     language = page_lang(request, lang)
     iri = graph.iri(kind, slug)
-    triples = describe(graph, iri) if kind in ENTITY_KINDS else []
+    triples = describe(graph, iri) if kind in ENTITY_KINDS and valid_iri(iri) else []
+    if not triples and kind == "district":
+        catalog = read_catalog(graph)
+        canonical = find_district(catalog, slug)
+        if canonical is not None and canonical != slug:
+            target = f"/id/district/{canonical}" + (f".{fixed.extension}" if fixed else "")
+            query = request.url.query
+            return RedirectResponse(f"{target}?{query}" if query else target, status_code=301)
+        close = close_ids(catalog.districts, slug, catalog)
+        if close:
+            names = ", ".join(f"/id/district/{c}" for c in close)
+            return not_found(request, fmt is HTML, language, f"No entity <{iri}>. Did you mean {names}?",
+                             [f"/id/district/{c}" for c in close])
     if not triples:
         return not_found(request, fmt is HTML, language,
                          f"No entity <{iri}>. See /id/{kind}/ for the known ones." if kind in ENTITY_KINDS else
