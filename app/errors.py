@@ -15,7 +15,10 @@
           └── StoreUnavailable  503 the external SPARQL store cannot be reached (with Retry-After)
 
 ``/sparql`` and the other RDF routes answer ``text/plain`` (as SPARQL servers do);
-``/api/*`` answers JSON ``{"detail": "..."}``.
+``/api/*`` answers JSON ``{"detail": "..."}``. Outside ``/api/`` and ``/sparql``, a client whose
+Accept prefers HTML (a browser) gets an HTML error page instead, for these errors and for the
+framework's own (unknown path 404, wrong method 405, invalid parameter 422); the choice is made by
+``app.ld.negotiate`` over the one media-type table, JSON first (the default for ``*/*``).
 """
 
 import logging
@@ -96,6 +99,32 @@ def _wants_json(request: "Request") -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _wants_html(request: "Request") -> bool:
+    """Whether the client prefers HTML to JSON (a browser), on a path that has HTML pages."""
+    from app.ld.formats import BY_NAME, Format
+    from app.ld.negotiate import negotiate
+
+    path = request.url.path
+    if path.startswith("/api/") or path == "/sparql" or path.startswith("/static/"):
+        return False
+    offered = (Format("json", "application/json", "json", "api"), BY_NAME["html"])
+    try:
+        return negotiate(request.headers.get("accept"), offered) is offered[1]
+    except NotAcceptable:
+        return False
+
+
+def _error_page(request: "Request", status_code: int, detail: str, headers: dict[str, str] | None) -> "Response":
+    from app.templating import pick_lang, templates
+
+    lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+    guess = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    return templates.TemplateResponse(
+        request, "pages/error.html",
+        {"lang": lang, "status": status_code, "detail": detail, "path": request.url.path, "guess": guess},
+        status_code=status_code, headers={**(headers or {}), "Vary": "Accept"})
+
+
 async def handle_request_error(request: "Request", exc: Exception) -> "Response":
     from fastapi.responses import JSONResponse, PlainTextResponse
 
@@ -103,9 +132,39 @@ async def handle_request_error(request: "Request", exc: Exception) -> "Response"
     headers = dict(exc.headers)
     if _wants_json(request):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    if _wants_html(request):
+        return _error_page(request, exc.status_code, exc.detail, headers)
     return PlainTextResponse(exc.detail + "\n", status_code=exc.status_code, headers=headers)
+
+
+async def handle_http_error(request: "Request", exc: Exception) -> "Response":
+    """The framework's own errors (no such path, method not allowed): an HTML page for browsers."""
+    from fastapi.exception_handlers import http_exception_handler
+    from starlette.exceptions import HTTPException
+
+    assert isinstance(exc, HTTPException)
+    if _wants_html(request) and exc.status_code >= 400:
+        return _error_page(request, exc.status_code, str(exc.detail), exc.headers)
+    return await http_exception_handler(request, exc)
+
+
+async def handle_validation_error(request: "Request", exc: Exception) -> "Response":
+    """Invalid parameters (422): FastAPI's JSON list, or an HTML page for browsers."""
+    from fastapi.exception_handlers import request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+
+    assert isinstance(exc, RequestValidationError)
+    if _wants_html(request):
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _error_page(request, 422, detail, None)
+    return await request_validation_exception_handler(request, exc)
 
 
 def install_error_handlers(app: "FastAPI") -> None:
     """Map the domain exceptions onto responses (the only place this happens)."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
+
     app.add_exception_handler(RequestError, handle_request_error)
+    app.add_exception_handler(HTTPException, handle_http_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
