@@ -163,7 +163,72 @@ def test_query_editor_config_keeps_requests_on_origin(page: tuple[Page, Traffic]
     assert sorted(config["tabs"]) == sorted(tab.evaluate("window.kgExamples"))
     assert "property" not in config["autocompleters"] and "class" not in config["autocompleters"]
     assert config["prefixCcApi"] is None
-    assert config["storage"] == ["yagui__config"], "YASGUI must not persist anything"
+    assert set(config["storage"]) <= {"yagui__config", "bjrd-kg.query"}, "YASGUI itself must not persist anything"
+    traffic.assert_clean()
+
+
+COUNT_QUERY = """PREFIX bjrd: <https://bjrd-kg.example.org/ontology#>
+SELECT ?district (COUNT(?practice) AS ?n) WHERE { ?practice bjrd:district ?district } GROUP BY ?district ORDER BY ?district"""
+
+
+@pytest.mark.slow
+def test_query_results_show_prefixed_names_local_links_and_numbers(page: tuple[Page, Traffic], server: LiveServer,
+                                                                 client: httpx.Client, graph: KnowledgeGraph) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/query?lang=en")
+    tab.wait_for_function("() => window.kgYasgui && window.kgYasgui.getTab()")
+    first = tab.evaluate("window.kgYasgui.getTab().getYasqe().getValue()")
+    assert first == graph.queries[f"examples/{tab.evaluate('window.kgExamples')[0]}"].text
+    tab.evaluate("(q) => { const y = window.kgYasgui.getTab().getYasqe(); y.setValue(q); y.query(); }", COUNT_QUERY)
+    tab.wait_for_function("() => { const r = window.kgYasgui.getTab().yasr.results; return r && r.getBindings(); }")
+    expected = client.post("/sparql", data={"query": COUNT_QUERY},
+                           headers={"Accept": "application/sparql-results+json"}).json()["results"]["bindings"]
+    rows = tab.locator(".tabPanel.active .yasr table.dataTable tbody tr")
+    assert rows.count() == len(expected) == 16
+    base = graph.settings.base_iri
+    for i, binding in enumerate(expected):
+        link = rows.nth(i).locator("a.iri")
+        district = binding["district"]["value"]
+        assert link.inner_text() == "dist:" + district.rsplit("/", 1)[-1]
+        assert link.get_attribute("href") == district.removeprefix(base)
+        assert rows.nth(i).locator(".number").inner_text() == binding["n"]["value"]
+    assert "^^" not in tab.locator(".tabPanel.active .yasr table.dataTable").inner_text()
+    with tab.expect_navigation():
+        rows.nth(0).locator("a.iri").click()
+    assert urlsplit(tab.url).path == expected[0]["district"]["value"].removeprefix(base)
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_query_is_kept_across_reloads(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/query?lang=en")
+    tab.wait_for_function("() => window.kgYasgui && window.kgYasgui.getTab()")
+    names = tab.evaluate("window.kgExamples")
+    tab.evaluate("(id) => { window.kgYasgui.selectTabId(id); }", names[1])
+    tab.wait_for_function("(id) => window.kgYasgui.getTab().getId() === id && window.kgYasgui.getTab().getYasqe()",
+                          arg=names[1])
+    tab.evaluate("(q) => { window.kgYasgui.getTab().getYasqe().setValue(q); window.kgSaveQuery(); }", COUNT_QUERY)
+    tab.reload()
+    tab.wait_for_function("() => window.kgYasgui && window.kgYasgui.getTab() && window.kgYasgui.getTab().getYasqe()")
+    assert tab.evaluate("window.kgYasgui.getTab().getId()") == names[1]
+    assert tab.evaluate("window.kgYasgui.getTab().getYasqe().getValue()") == COUNT_QUERY
+    assert tab.evaluate("window.kgExamples") == names
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_new_query_tab_declares_the_service_prefixes(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/query?lang=en")
+    tab.wait_for_function("() => window.kgYasgui && window.kgYasgui.getTab()")
+    tab.evaluate("() => { window.kgYasgui.addTab(true); }")
+    tab.wait_for_function("() => window.kgYasgui.getTab().getYasqe()")
+    text = tab.evaluate("window.kgYasgui.getTab().getYasqe().getValue()")
+    editor = tab.evaluate("JSON.parse(document.getElementById('kg-editor').textContent)")
+    assert editor["prefixes"]["bjrd"] == "https://bjrd-kg.example.org/ontology#"
+    for prefix, namespace in editor["prefixes"].items():
+        assert f"PREFIX {prefix}: <{namespace}>" in text
     traffic.assert_clean()
 
 

@@ -124,7 +124,7 @@ def test_page_links_all_resolve(client: httpx.Client, path: str) -> None:
     local = sorted({link for link in page.links if link.startswith("/")})
     assert local
     for link in local:
-        response = client.get(link, headers={"Accept": "text/html,*/*;q=0.8"})
+        response = client.get(link, headers={"Accept": "text/html,*/*;q=0.8"}, follow_redirects=True)
         assert response.status_code == 200, f"{path} links to {link}: HTTP {response.status_code}"
 
 

@@ -17,6 +17,7 @@ from app.api_matching import WORD, search, stem, variants_of
 from app.api_service import compare_districts, list_districts
 from app.deps import GraphDep
 from app.ld.formats import EXPORT_FORMATS
+from app.ld.serialize import entity_prefixes
 from app.store.engine import KnowledgeGraph
 from app.templating import pick_lang, templates
 
@@ -102,7 +103,8 @@ def query_page(request: Request, graph: GraphDep, lang: LangQuery = None,
                accept_language: AcceptLanguage = None) -> HTMLResponse:
     """YASGUI on /sparql, with every example query of queries/examples/ as a tab."""
     chosen = pick_lang(lang, accept_language)
-    return render(request, "pages/query.html", chosen, examples=list_examples(graph, chosen))
+    return render(request, "pages/query.html", chosen, examples=list_examples(graph, chosen),
+                  editor={"prefixes": entity_prefixes(graph.settings.base_iri), "base": graph.settings.base_iri})
 
 
 @router.get("/explore", response_class=HTMLResponse, summary="District–mechanism network and matrix")

@@ -12,9 +12,8 @@ from urllib.parse import urlencode
 import httpx
 
 from app.errors import BadRequest, NotAcceptable, Overloaded, QueryTimeout, StoreUnavailable
-from app.ld.negotiate import negotiate
 from app.store.remote import FORM, SparqlBackend
-from app.store.sparql import offered_for, screen
+from app.store.sparql import format_for, screen
 from app.store.workers import Answer
 
 
@@ -41,7 +40,7 @@ class RemoteQueries:
 
     async def run(self, query: str, accept: str | None, default_graphs: list[str], named_graphs: list[str]) -> Answer:
         form = screen(query) or "SELECT"
-        fmt = negotiate(accept, offered_for(form))
+        fmt = format_for(form, accept)
         if self._slots.locked():
             raise Overloaded("Too many queries are running against the store; retry shortly.", headers={"Retry-After": "1"})
         async with self._slots:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from app.errors import BadRequest, QueryRefused
+from app.errors import BadRequest, NotAcceptable, QueryRefused
 from app.ld.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 from app.ld.negotiate import negotiate
 from app.ld.serialize import serialize_triples
@@ -131,12 +131,12 @@ def _oxigraph(backend: OxigraphBackend, query: str, accept: str | None, dataset:
     except SyntaxError as exc:
         raise _syntax_error(exc) from exc
     if isinstance(result, ox.QueryTriples):
-        fmt = negotiate(accept, GRAPH_FORMATS)
+        fmt = format_for(screen(query) or "CONSTRUCT", accept)
         triples = list(islice(result, max_rows + 1))
         truncated = len(triples) > max_rows
         body = serialize_triples(triples[:max_rows], fmt, backend.base_iri.rstrip("/"))
         return QueryResult(body, fmt, "CONSTRUCT", truncated)
-    fmt = negotiate(accept, RESULT_FORMATS)
+    fmt = format_for("ASK" if isinstance(result, ox.QueryBoolean) else "SELECT", accept)
     if isinstance(result, ox.QueryBoolean):
         return QueryResult(result.serialize(format=fmt.results), fmt, "ASK")
     variables = [v.value for v in result.variables]
@@ -164,10 +164,10 @@ def _rdflib(backend: RdflibBackend, query: str, accept: str | None, dataset: Dat
     if result.type in ("CONSTRUCT", "DESCRIBE"):
         from app.store.terms import from_rdflib
 
-        fmt = negotiate(accept, GRAPH_FORMATS)
+        fmt = format_for(result.type, accept)
         triples = [ox.Triple(*(from_rdflib(t) for t in triple)) for triple in result.graph]
         return QueryResult(serialize_triples(triples, fmt, backend.base_iri.rstrip("/")), fmt, result.type)
-    fmt = negotiate(accept, RESULT_FORMATS)
+    fmt = format_for("ASK" if result.type == "ASK" else "SELECT", accept)
     as_json = result.serialize(format="json")
     parsed = ox.parse_query_results(as_json, format=ox.QueryResultsFormat.JSON)
     return QueryResult(parsed.serialize(format=fmt.results), fmt, "ASK" if result.type == "ASK" else "SELECT")
@@ -186,3 +186,16 @@ def run_query(backend: Backend, query: str, accept: str | None, dataset: Dataset
 
 def offered_for(form: str) -> Sequence[Format]:
     return GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
+
+
+def format_for(form: str, accept: str | None) -> Format:
+    """The answer format of a query of this form (SELECT, ASK, CONSTRUCT, DESCRIBE) for ``accept``;
+    406 saying what the form can answer (CSV cannot carry triples, Turtle cannot carry a table)."""
+    try:
+        return negotiate(accept, offered_for(form))
+    except NotAcceptable:
+        graph = form in ("CONSTRUCT", "DESCRIBE")
+        what = "RDF triples" if graph else "SPARQL results (a table or a boolean)"
+        names = ", ".join(f"{f.name} ({f.media_type})" for f in offered_for(form))
+        raise NotAcceptable(f"A {form} query answers {what}, which cannot be sent as {accept}. "
+                            f"Ask for one of: {names}.") from None
