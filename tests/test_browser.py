@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -102,6 +102,14 @@ def open_explore(page: Page, server: LiveServer) -> None:
 def api_mechanisms(client: httpx.Client) -> dict[str, int]:
     """Mechanism id -> number of districts sharing it, as /api/mechanisms says."""
     return {m["id"]: len(m["districts"]) for m in client.get("/api/mechanisms").json()}
+
+
+#: A hub links to at least three quarters of the 16 districts; the explore view hides hubs by default.
+HUB_MIN = 12
+
+
+def hubs(counts: dict[str, int]) -> set[str]:
+    return {m for m, n in counts.items() if n >= HUB_MIN}
 
 
 def test_home_renders_without_errors(page: tuple[Page, Traffic], server: LiveServer, graph: KnowledgeGraph) -> None:
@@ -240,7 +248,9 @@ def test_explore_draws_every_district_and_the_shared_mechanisms(page: tuple[Page
     count = select(graph, PREFIXES + "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a bjrd:District }")[0]["n"]
     assert len(districts) == count == 16
     assert sorted(tab.evaluate(VISIBLE_IDS, "district")) == sorted(districts)
-    shared = {m for m, n in api_mechanisms(client).items() if n >= 2}
+    counts = api_mechanisms(client)
+    assert hubs(counts), "some mechanism links to most districts"
+    shared = {m for m, n in counts.items() if n >= 2} - hubs(counts)
     assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == shared
     assert tab.locator("#matrix tbody tr").count() == count
     assert tab.locator("#matrix thead th.mech").count() == len(shared)
@@ -256,7 +266,7 @@ def test_explore_min_districts_3_hides_mechanisms_shared_by_fewer(page: tuple[Pa
     tab.fill("#min-districts", "3")
     counts = api_mechanisms(client)
     visible = set(tab.evaluate(VISIBLE_IDS, "mechanism"))
-    assert visible == {m for m, n in counts.items() if n >= 3}
+    assert visible == {m for m, n in counts.items() if n >= 3} - hubs(counts)
     assert all(counts[m] >= 3 for m in visible)
     assert not visible & {m for m, n in counts.items() if n < 3}
     assert len(tab.evaluate(VISIBLE_IDS, "district")) == 16
@@ -276,7 +286,7 @@ def test_explore_theme_filter_keeps_the_theme_mechanisms(page: tuple[Page, Traff
     in_theme = {m["id"] if isinstance(m, dict) else m for m in detail["mechanisms"]}
     tab.select_option("#theme", theme["id"])
     tab.wait_for_selector("#network[data-state=ready]")
-    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m in in_theme if counts.get(m, 0) >= 2}
+    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m in in_theme if 2 <= counts.get(m, 0) < HUB_MIN}
     traffic.assert_clean()
 
 
@@ -333,3 +343,178 @@ def test_explore_clicking_a_district_opens_its_page(page: tuple[Page, Traffic], 
         tab.mouse.click(target["x"], target["y"])
     assert urlsplit(tab.url).path == f"/id/district/{target['id']}"
     assert navigation.value.status == 200
+
+
+# ------------------------------------------------------------------ explore: hubs, address, highlight, layout
+
+
+@pytest.mark.slow
+def test_explore_filters_are_kept_in_the_address(page: tuple[Page, Traffic], server: LiveServer,
+                                                 client: httpx.Client) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    counts = api_mechanisms(client)
+    tab.fill("#min-districts", "3")
+    assert parse_qs(urlsplit(tab.url).query)["min"] == ["3"]
+    tab.check("#hubs")
+    assert parse_qs(urlsplit(tab.url).query)["hubs"] == ["1"]
+    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m, n in counts.items() if n >= 3}
+    tab.select_option("#district", "daxing")
+    shared_url = tab.url
+    assert parse_qs(urlsplit(shared_url).query)["district"] == ["daxing"]
+    # The address alone reproduces the view.
+    tab.goto(shared_url)
+    tab.wait_for_selector("#network[data-state=ready]")
+    assert tab.input_value("#min-districts") == "3" and tab.is_checked("#hubs")
+    assert tab.input_value("#district") == "daxing"
+    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m, n in counts.items() if n >= 3}
+    tab.uncheck("#hubs")
+    assert "hubs" not in parse_qs(urlsplit(tab.url).query)
+    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m, n in counts.items() if 3 <= n < HUB_MIN}
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_explore_district_selector_highlights_its_mechanisms_and_neighbours(
+        page: tuple[Page, Traffic], server: LiveServer, client: httpx.Client) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    tab.select_option("#district", "pinggu")
+    counts = api_mechanisms(client)
+    mechanisms = client.get("/api/mechanisms").json()
+    own = {m["id"] for m in mechanisms if "pinggu" in m["districts"] and 2 <= counts[m["id"]] < HUB_MIN}
+    neighbours = {d for m in mechanisms if m["id"] in own for d in m["districts"]}
+    lit = tab.evaluate("""() => window.kgGraph.nodes().filter((n) => n.visible() && !n.hasClass("dimmed"))
+        .map((n) => n.data("kind") + ":" + n.data("key"))""")
+    assert set(lit) == {f"mechanism:{m}" for m in own} | {f"district:{d}" for d in neighbours}
+    assert tab.locator("#matrix tbody tr.chosen").get_attribute("data-district") == "pinggu"
+    link = tab.locator("#compare-link")
+    assert link.is_visible()
+    compared = parse_qs(urlsplit(link.get_attribute("href")).query)["districts"][0].split(",")
+    assert compared[0] == "pinggu" and len(compared) == 3 and set(compared[1:]) <= neighbours
+    with tab.expect_navigation() as navigation:
+        link.click()
+    assert navigation.value.status == 200 and urlsplit(tab.url).path == "/compare"
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_explore_matrix_scrolls_in_its_box_with_whole_headers(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    tab.check("#hubs")
+    tab.fill("#min-districts", "1")
+    box = tab.evaluate("""() => { const w = document.querySelector('.matrix-wrap');
+        return { client: w.clientWidth, scroll: w.scrollWidth, page: document.documentElement.scrollWidth,
+                 window: window.innerWidth, overflow: getComputedStyle(w).overflowX }; }""")
+    assert box["scroll"] > box["client"], "the full matrix is wider than its box"
+    assert box["overflow"] == "auto" and box["page"] <= box["window"], "it scrolls inside the box, not the page"
+    cut = tab.evaluate("""() => [...document.querySelectorAll('#matrix thead th.mech span')]
+        .filter((s) => s.scrollHeight > s.clientHeight + 1 || s.scrollWidth > s.clientWidth + 1)
+        .map((s) => s.textContent)""")
+    assert cut == []
+    labels = tab.evaluate("() => [...document.querySelectorAll('#matrix thead th.mech span')].map((s) => s.textContent)")
+    assert all("…" not in text for text in labels)
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_explore_labels_are_legible(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    sizes = tab.evaluate("""() => { const cy = window.kgGraph, z = cy.zoom();
+        return cy.nodes().filter((n) => n.visible()).map((n) => parseFloat(n.style('font-size')) * z); }""")
+    assert min(sizes) >= 11.9
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_explore_is_usable_on_a_phone(browser: Browser, server: LiveServer) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True)
+    tab = context.new_page()
+    traffic = Traffic(server.url)
+    tab.on("console", lambda message: traffic.errors.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: traffic.errors.append(str(error)))
+    tab.on("request", lambda request: traffic.on_request(request.url))
+    tab.goto(f"{server.url}/explore?lang=en&district=pinggu")
+    tab.wait_for_selector("#network[data-state=ready]")
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 390, "nothing sticks out sideways"
+    network = tab.locator("#network").bounding_box()
+    assert network is not None and network["width"] >= 300 and network["height"] >= 400
+    assert tab.locator("#district").bounding_box()["width"] <= 390  # type: ignore[index]
+    screenshot(tab, "explore-phone.png")
+    traffic.assert_clean()
+    context.close()
+
+
+# ------------------------------------------------------------------ search, compare, district page
+
+
+@pytest.mark.slow
+def test_search_page_shows_the_hits_with_their_passages(page: tuple[Page, Traffic], server: LiveServer,
+                                                        graph: KnowledgeGraph) -> None:
+    tab, traffic = page
+    q = "月进站"
+    # What must be found, from the graph: every entity whose label, definition or quote has the text.
+    expected = {(r["e"].rsplit("/", 1)[-1]) for r in select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?e WHERE {{
+          VALUES ?class {{ bjrd:District bjrd:Mechanism bjrd:Theme bjrd:Practice bjrd:Fact }}
+          ?e a ?class ; rdfs:label|skos:definition|bjrd:evidence/oa:exact|bjrd:paragraph/oa:exact ?t
+          FILTER(CONTAINS(STR(?t), "{q}")) }}""")}
+    assert expected
+    response = tab.goto(f"{server.url}/search?q={q}&lang=zh")
+    assert response is not None and response.status == 200
+    shown = set(tab.evaluate("() => [...document.querySelectorAll('li.search-hit')].map((li) => li.dataset.id)"))
+    assert shown == expected
+    marks = tab.evaluate("() => [...document.querySelectorAll('li.search-hit mark')].map((m) => m.textContent)")
+    assert marks and all(q in m for m in marks)
+    tab.fill("header.site .site-search input[name=q]", "subdistricts")
+    with tab.expect_navigation():
+        tab.press("header.site .site-search input[name=q]", "Enter")
+    assert parse_qs(urlsplit(tab.url).query)["q"] == ["subdistricts"]
+    assert tab.locator("li.search-hit").count() > 0
+    tab.goto(f"{server.url}/search?q={q}&lang=zh")
+    screenshot(tab, "search.png")
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_compare_page_shows_three_districts_side_by_side(page: tuple[Page, Traffic], server: LiveServer,
+                                                         client: httpx.Client) -> None:
+    tab, traffic = page
+    ids = ["daxing", "pinggu", "yanqing"]
+    api = client.get("/api/compare", params={"districts": ",".join(ids)}).json()
+    response = tab.goto(f"{server.url}/compare?districts={','.join(ids)}&lang=zh")
+    assert response is not None and response.status == 200
+    rows = tab.evaluate("() => [...document.querySelectorAll('#shared-mechanisms tr.shared-row')].map((r) => r.dataset.id)")
+    assert rows == [m["id"] for m in api["shared"]["mechanisms"]]
+    columns = tab.evaluate("() => [...document.querySelectorAll('.only-column')].map((c) => c.dataset.district)")
+    assert columns == ids
+    assert tab.locator("#compare-facts tbody tr").count() == sum(max(1, len(g["facts"])) for g in api["facts"])
+    # The picker builds the districts parameter.
+    tab.locator(".compare-picker summary").click()
+    tab.check(".district-checks input[value=miyun]")
+    with tab.expect_navigation():
+        tab.locator("#compare-form button").click()
+    assert parse_qs(urlsplit(tab.url).query)["districts"] == [",".join(sorted([*ids, "miyun"],
+        key=[d["id"] for d in client.get("/api/districts").json()].index))]
+    tab.goto(f"{server.url}/compare?districts={','.join(ids)}&lang=zh")
+    screenshot(tab, "compare.png")
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_district_page_renders_with_similar_districts(page: tuple[Page, Traffic], server: LiveServer,
+                                                      client: httpx.Client) -> None:
+    tab, traffic = page
+    response = tab.goto(f"{server.url}/id/district/daxing?lang=zh")
+    assert response is not None and response.status == 200
+    similar = [s["id"] for s in client.get("/api/districts/daxing/similar").json()]
+    shown = tab.evaluate("() => [...document.querySelectorAll('#similar li')].map((li) => li.dataset.district)")
+    assert shown == similar[:len(shown)] and shown
+    screenshot(tab, "district.png")
+    with tab.expect_navigation() as navigation:
+        tab.locator("#similar li a").first.click()
+    assert navigation.value.status == 200
+    assert parse_qs(urlsplit(tab.url).query)["districts"] == [f"daxing,{similar[0]}"]
+    traffic.assert_clean()
