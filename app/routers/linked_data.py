@@ -245,14 +245,15 @@ class Dump:
 _dumps: LRU["Dump"] = LRU(32)
 
 
-def build_dump(graph: KnowledgeGraph, fmt: Format, inferred: bool, context_url: str) -> Dump:
-    key = (graph.version, fmt.name, str(inferred), context_url if fmt.name == "jsonld" else "")
+def build_dump(graph: KnowledgeGraph, fmt: Format, inferred: bool) -> Dump:
+    """The dump in ``fmt``; JSON-LD with its context inline, so that a downloaded copy expands offline."""
+    key = (graph.version, fmt.name, str(inferred))
     cached = _dumps.get(key)
     if cached is not None:
         return cached
     if fmt.name == "jsonld":
         ntriples = export_bytes(graph, BY_NAME["ntriples"], inferred=inferred)
-        body = compact([q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)], context_url)
+        body = compact([q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)], None)
     else:
         body = export_bytes(graph, fmt, inferred=inferred)
     return _dumps.put(key, Dump(body, gzip.compress(body, compresslevel=6, mtime=0)))
@@ -276,7 +277,8 @@ EXPORT_DOC = """The whole dataset as a file.
 
 * `format`: turtle, ntriples, jsonld, rdfxml (the default graph: the asserted data and ontology;
   `inferred=true` adds the entailments), trig, nquads (every named graph: data, ontology,
-  inferred). Without `format`, by Accept (Turtle by default).
+  inferred). Without `format`, by Accept (Turtle by default). The JSON-LD dump carries its
+  `@context` inline (the one of `/context.jsonld`), so a downloaded copy expands offline.
 * `Content-Disposition: attachment; filename=bjrd-kg.<ext>`; gzip when Accept-Encoding allows it;
   `Digest: sha-256=…` and `Repr-Digest: sha-256=:…:` are the SHA-256 of the bytes sent.
 """
@@ -288,7 +290,7 @@ def read_export(request: Request, graph: GraphDep, format: Annotated[str | None,
         inferred: Annotated[bool, Query(description="Graph formats: add the inferred triples.")] = False) -> Response:
     """Dump the dataset in one RDF format (TriG and N-Quads keep the named graphs)."""
     fmt, _ = choose(request, DUMP_FORMATS, format)
-    dump = build_dump(graph, fmt, inferred, service_base(request) + CONTEXT_PATH)
+    dump = build_dump(graph, fmt, inferred)
     gzipped = accepts_gzip(request.headers.get("accept-encoding"))
     body = dump.gzipped if gzipped else dump.body
     digest = Dump.digest(body)
