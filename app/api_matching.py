@@ -31,6 +31,7 @@ CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f
 WORD = re.compile(r"[A-Za-z0-9]+")
 VOWEL = re.compile(r"[aeiouy]")
 LATIN = re.compile(r"[A-Za-z]")
+QUOTES = "“”‘’\"'《》「」"
 
 Matcher = Callable[[str], tuple[int, int] | None]
 
@@ -136,8 +137,10 @@ def concept_labels(catalog: Catalog) -> dict[str, frozenset[str]]:
 
 
 def variants_of(catalog: Catalog, q: str) -> tuple[str, ...]:
-    """The other Chinese names of ``q`` (sorted): the labels of every concept labelled ``q``."""
-    return tuple(sorted(concept_labels(catalog).get(q.casefold(), frozenset()) - {q}))
+    """The other Chinese names of ``q`` (sorted): the labels of every concept labelled ``q``, except
+    ``q`` itself in quotation marks (“月进站” is found wherever 月进站 is)."""
+    names = concept_labels(catalog).get(q.casefold(), frozenset())
+    return tuple(sorted(n for n in names if n.strip(QUOTES) != q))
 
 
 def snippet(text: str, start: int, end: int) -> str:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import pyoxigraph as ox
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.api_catalog import catalog_for
@@ -25,7 +25,10 @@ from app.store.proxy import RemoteQueries
 from app.store.spec import StoreSpec
 from app.store.stores import RemoteStore
 from app.store.workers import QueryWorkers, WorkerConfig
-from app.templating import STATIC_DIR
+from app.templating import STATIC_DIR, StaticAssets
+
+#: Text answers at least this long are sent gzipped to clients that accept it.
+GZIP_MIN_BYTES = 1024
 
 logger = logging.getLogger("app")
 
@@ -111,10 +114,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "Retry-After"],
     )
     app.add_middleware(ETagMiddleware)
+    # Outside the ETag middleware, so that ETags are computed on (and vary with) Accept-Encoding.
+    # Answers that are already encoded (/export's own gzip) pass through unchanged.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     install_limits(app, settings)
     install_observability(app, settings)
     install_error_handlers(app)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
     for module in (health, sparql, writes, api, linked_data, pages):
         app.include_router(module.router)
     return app

@@ -10,6 +10,7 @@ import pytest
 
 from app.config import ROOT
 from app.store.engine import KnowledgeGraph
+from app.templating import VENDOR_VERSION
 from tests.conftest import PREFIXES, select
 
 PAGES = ("/", "/query", "/explore")
@@ -181,14 +182,14 @@ def test_query_page_has_one_tab_per_example_with_its_title(client: httpx.Client,
 
 def test_query_page_loads_yasgui_from_static(client: httpx.Client) -> None:
     html = client.get("/query").text
-    assert '<script src="/static/vendor/yasgui/yasgui.min.js"></script>' in html
-    assert 'href="/static/vendor/yasgui/yasgui.min.css"' in html
+    assert f'<script src="/static/vendor/yasgui/yasgui.min.js?v={VENDOR_VERSION}"></script>' in html
+    assert f'href="/static/vendor/yasgui/yasgui.min.css?v={VENDOR_VERSION}"' in html
     assert 'data-endpoint="/sparql"' in html
 
 
 def test_explore_page_loads_cytoscape_from_static(client: httpx.Client) -> None:
     html = client.get("/explore").text
-    assert '<script src="/static/vendor/cytoscape/cytoscape.min.js"></script>' in html
+    assert f'<script src="/static/vendor/cytoscape/cytoscape.min.js?v={VENDOR_VERSION}"></script>' in html
     assert 'id="network"' in html and 'id="matrix"' in html and 'id="min-districts"' in html
 
 

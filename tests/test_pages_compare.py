@@ -63,3 +63,9 @@ def test_district_page_links_its_most_similar_districts_to_compare(client: httpx
     for other in shown:
         assert f"/compare?districts=daxing,{other}&amp;lang=en" in section
         assert client.get("/compare", params={"districts": f"daxing,{other}"}).status_code == 200
+
+
+def test_compare_page_takes_names_people_type(client: httpx.Client) -> None:
+    response = client.get("/compare", params={"districts": "大兴,Pinggu,110119", "lang": "en"})
+    assert response.status_code == 301
+    assert response.headers["location"] == "/compare?districts=daxing,pinggu,yanqing&lang=en"

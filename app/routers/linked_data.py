@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.api_catalog import read_catalog
 from app.api_service import close_ids, find_district, list_similar
 from app.deps import GraphDep
+from app.routers.pages import read_source
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, LRU, describe
 from app.ld.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
@@ -223,6 +224,8 @@ def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str,
     view = EntityView(graph, iri, triples, lang).context()
     template = templates.get_template(f"ld/{kind}.html" if kind in RICH_PAGES else "ld/entity.html")
     context = {**view, "request": request, "lang": lang, "alternates": alternates(path), "path": path}
+    # For the "how to cite" line: the source article as the graph describes it.
+    context["source"] = read_source(graph, lang)
     if kind == "district":
         context["similar"] = list_similar(read_catalog(graph), iri.rsplit("/", 1)[-1])[:SIMILAR_SHOWN]
         context["district_id"] = iri.rsplit("/", 1)[-1]

@@ -10,16 +10,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api_catalog import Catalog, catalog_for
 from app.api_matching import WORD, search, stem, variants_of
-from app.api_service import compare_districts, list_districts
+from app.api_service import compare_districts, find_district, list_districts
 from app.deps import GraphDep
 from app.ld.formats import EXPORT_FORMATS
 from app.ld.serialize import entity_prefixes
 from app.store.engine import KnowledgeGraph
-from app.templating import pick_lang, templates
+from app.templating import VENDOR_VERSION, pick_lang, templates
 
 router = APIRouter(tags=["pages"])
 
@@ -173,13 +173,18 @@ def compare_problem(catalog: Catalog, ids: list[str]) -> tuple[int, str] | None:
 async def compare_html(request: Request, graph: GraphDep,
                        districts: Annotated[str | None, Query(description="2 to 6 district ids, comma-separated",
                                                               examples=["daxing,pinggu,yanqing"])] = None,
-                       lang: LangQuery = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
+                       lang: LangQuery = None, accept_language: AcceptLanguage = None) -> Response:
     """What 2–6 districts share (named mechanisms, then umbrellas, then themes), what each does alone,
     the quotes behind each, and their facts in one table (the answer of /api/compare).
-    Without `districts`, a form to choose them."""
+    Without `districts`, a form to choose them; districts given by name or code (海淀, 110108) are
+    redirected (301) to their ids."""
     chosen = pick_lang(lang, accept_language)
     catalog = await catalog_for(graph)
-    ids = [part.strip().lower() for part in (districts or "").split(",") if part.strip()]
+    given = [part.strip() for part in (districts or "").replace("，", ",").split(",") if part.strip()]
+    ids = [find_district(catalog, part) or part for part in given]
+    if ids != given:
+        # Names people type (海淀, Haidian, 110108): to the URL with the ids.
+        return RedirectResponse(f"/compare?districts={','.join(ids)}&lang={chosen}", status_code=301)
     problem = compare_problem(catalog, ids) if districts is not None else None
     comparison = compare_districts(catalog, tuple(ids)) if districts is not None and problem is None else None
     response = render(request, "pages/compare.html", chosen, comparison=comparison, ids=ids,
@@ -202,8 +207,8 @@ def api_docs(request: Request) -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url=request.app.openapi_url or "/openapi.json",
         title=f"{request.app.title} — API",
-        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
-        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js?v={VENDOR_VERSION}",
+        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css?v={VENDOR_VERSION}",
         swagger_favicon_url="/favicon.ico",
         swagger_ui_parameters={"validatorUrl": None},
     )
