@@ -86,7 +86,8 @@ def find_district(catalog: Catalog, text: str) -> str | None:
         return lowered
     for d in catalog.districts.values():
         english = d.label.en.lower()
-        if key in (d.code, d.label.zh, d.label.zh.removesuffix("区")) or lowered in (english, english.removesuffix(" district")):
+        chinese = (d.code, d.label.zh, d.label.zh.removesuffix("区"))
+        if key in chinese or lowered in (english, english.removesuffix(" district")):
             return d.id
     return None
 

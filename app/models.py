@@ -250,7 +250,8 @@ class Comparison(ApiModel):
     shared: SharedConcepts | None = Field(
         None, description="shared_mechanisms and shared_themes again, ordered named first, with their evidence")
     only: list[DistrictAlone] = Field(
-        default_factory=list, description="For each compared district (in the order asked): what none of the others uses")
+        default_factory=list,
+        description="For each compared district (in the order asked): what none of the others uses")
     facts: list[DistrictFacts] = Field(default_factory=list, description="Each compared district's facts")
     counts: ComparisonCounts | None = None
 

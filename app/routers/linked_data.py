@@ -22,7 +22,6 @@ from fastapi.responses import RedirectResponse, Response
 from app.api_catalog import read_catalog
 from app.api_service import close_ids, find_district, list_similar
 from app.deps import GraphDep
-from app.routers.pages import read_source
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, LRU, describe
 from app.ld.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
@@ -31,6 +30,7 @@ from app.ld.jsonld import CONTEXT_PATH, compact, context_document
 from app.ld.negotiate import negotiate, quality
 from app.ld.serialize import serialize_triples
 from app.ld.void import VoidStats, void_stats, void_triples
+from app.routers.pages import read_source
 from app.store.engine import KnowledgeGraph
 from app.store.export import export_bytes
 from app.templating import pick_lang, templates
@@ -225,7 +225,7 @@ def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str,
     template = templates.get_template(f"ld/{kind}.html" if kind in RICH_PAGES else "ld/entity.html")
     context = {**view, "request": request, "lang": lang, "alternates": alternates(path), "path": path}
     # For the "how to cite" line: the source article as the graph describes it.
-    context["source"] = read_source(graph, lang)
+    context["cited_source"] = read_source(graph, lang)
     if kind == "district":
         context["similar"] = list_similar(read_catalog(graph), iri.rsplit("/", 1)[-1])[:SIMILAR_SHOWN]
         context["district_id"] = iri.rsplit("/", 1)[-1]
