@@ -4,8 +4,8 @@ Matching: a query containing a CJK character matches as a substring (Chinese has
 find words by). When the query is one of the Chinese labels (preferred or ``skos:altLabel``)
 of a mechanism or theme, every other Chinese label of that concept matches too, as a substring
 (街道 also finds 街乡 and 镇街; 12345 also finds 接诉即办 if a concept has both names). Any other
-query matches as whole words, by word form: text and query are cut into runs of ASCII letters and digits, and each word is
-reduced by a light stemmer (``stem``: plural ``-s``/``-es``/``-ies``, ``-ing``, ``-ed``, a
+query matches as whole words, by word form: text and query are cut into runs of ASCII letters
+and digits, and each word is reduced by a light stemmer (``stem``: plural ``-s``/``-es``/``-ies``, ``-ing``, ``-ed``, a
 final ``-e``), so ``subdistricts`` finds what ``subdistrict`` finds, ``inspec`` finds nothing,
 and ``12345`` still matches inside ``12345热线``.
 

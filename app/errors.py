@@ -22,6 +22,7 @@ framework's own (unknown path 404, wrong method 405, invalid parameter 422); the
 """
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the query worker processes import this module: keep it free of FastAPI
@@ -114,7 +115,7 @@ def _wants_html(request: "Request") -> bool:
         return False
 
 
-def _error_page(request: "Request", status_code: int, detail: str, headers: dict[str, str] | None) -> "Response":
+def _error_page(request: "Request", status_code: int, detail: str, headers: Mapping[str, str] | None) -> "Response":
     from app.templating import pick_lang, templates
 
     lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
