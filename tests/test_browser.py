@@ -95,7 +95,8 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 def open_explore(page: Page, server: LiveServer) -> None:
-    page.goto(f"{server.url}/explore?lang=zh")
+    response = page.goto(f"{server.url}/explore?lang=zh")
+    assert response is not None and response.status == 200
     page.wait_for_selector("#network[data-state=ready]")
 
 
@@ -183,7 +184,8 @@ SELECT ?district (COUNT(?practice) AS ?n) WHERE { ?practice bjrd:district ?distr
 def test_query_results_show_prefixed_names_local_links_and_numbers(page: tuple[Page, Traffic], server: LiveServer,
                                                                  client: httpx.Client, graph: KnowledgeGraph) -> None:
     tab, traffic = page
-    tab.goto(f"{server.url}/query?lang=en")
+    response = tab.goto(f"{server.url}/query?lang=en")
+    assert response is not None and response.status == 200
     tab.wait_for_function("() => window.kgYasgui && window.kgYasgui.getTab()")
     first = tab.evaluate("window.kgYasgui.getTab().getYasqe().getValue()")
     assert first == graph.queries[f"examples/{tab.evaluate('window.kgExamples')[0]}"].text
