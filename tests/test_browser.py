@@ -239,6 +239,12 @@ def test_new_query_tab_declares_the_service_prefixes(page: tuple[Page, Traffic],
     assert editor["prefixes"]["bjrd"] == "https://bjrd-kg.example.org/ontology#"
     for prefix, namespace in editor["prefixes"].items():
         assert f"PREFIX {prefix}: <{namespace}>" in text
+    # Typing a prefixed name of the service declares its prefix.
+    tab.evaluate("() => { const y = window.kgYasgui.getTab().getYasqe(); y.setValue(''); y.focus(); }")
+    tab.keyboard.type("SELECT * WHERE { ?d a dist:", delay=20)
+    tab.wait_for_function("() => window.kgYasgui.getTab().getYasqe().getValue().includes('PREFIX dist:')")
+    typed = tab.evaluate("window.kgYasgui.getTab().getYasqe().getValue()")
+    assert f"PREFIX dist: <{editor['prefixes']['dist']}>" in typed
     traffic.assert_clean()
 
 

@@ -82,6 +82,17 @@
   yasqeDefaults.prefixCcApi = null;
   // Autocompletion lists are cached in localStorage unless their persistenceId is null.
   for (const completer of Object.values(Yasgui.Yasqe.Autocompleters)) completer.persistenceId = null;
+  // PREFIX completion offers the service's prefixes first (typing `dist:` then declares it too).
+  const prefixCompleter = Yasgui.Yasqe.Autocompleters.prefixes;
+  if (prefixCompleter) {
+    const bundled = prefixCompleter.get;
+    const ours = Object.entries(editor.prefixes).map(([prefix, ns]) => `${prefix}: <${ns}>`);
+    const declared = new Set(Object.keys(editor.prefixes));
+    prefixCompleter.get = function (yasqe, token) {
+      return Promise.resolve(bundled.call(this, yasqe, token)).then((list) =>
+        [...ours, ...list.filter((entry) => !declared.has(entry.split(":")[0]))]);
+    };
+  }
 
   function readSaved() {
     try {
