@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CACHED_PREFIXES = ("/api/", "/id/", "/export", "/void", "/.well-known/void", "/ontology", "/shapes",
-                   "/context.jsonld", "/query", "/explore")
+                   "/context.jsonld", "/query", "/explore", "/search", "/compare")
 CACHE_CONTROL = "public, max-age=300"
 
 

@@ -69,3 +69,11 @@ def test_compare_page_takes_names_people_type(client: httpx.Client) -> None:
     response = client.get("/compare", params={"districts": "大兴,Pinggu,110119", "lang": "en"})
     assert response.status_code == 301
     assert response.headers["location"] == "/compare?districts=daxing,pinggu,yanqing&lang=en"
+
+
+@pytest.mark.parametrize("path", ["/compare?districts=daxing,pinggu", "/search?q=%E6%9C%88%E8%BF%9B%E7%AB%99"])
+def test_new_pages_answer_304_to_their_etag(client: httpx.Client, path: str) -> None:
+    first = client.get(path)
+    assert first.status_code == 200 and first.headers["cache-control"] == "public, max-age=300"
+    again = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
