@@ -535,3 +535,17 @@ def test_district_page_renders_with_similar_districts(page: tuple[Page, Traffic]
     assert navigation.value.status == 200
     assert parse_qs(urlsplit(tab.url).query)["districts"] == [f"daxing,{similar[0]}"]
     traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_read_page_links_highlights_to_practices(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    response = tab.goto(f"{server.url}/read?lang=zh")
+    assert response is not None and response.status == 200
+    first = tab.locator("#daxing a.hl").first
+    practice = first.get_attribute("data-practice")
+    screenshot(tab, "read.png")
+    with tab.expect_navigation() as navigation:
+        first.click()
+    assert navigation.value.status == 200 and urlsplit(tab.url).path == f"/id/practice/{practice}"
+    traffic.assert_clean()

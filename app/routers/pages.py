@@ -195,6 +195,51 @@ async def compare_html(request: Request, graph: GraphDep,
     return response
 
 
+def reading_pieces(paragraph_start: int, text: str, passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``text`` (starting at ``paragraph_start`` in the article) cut at every passage boundary: each
+    piece with the passages covering it (practices before facts, each in article order)."""
+    cuts = {0, len(text)}
+    for passage in passages:
+        cuts.update(min(max(edge - paragraph_start, 0), len(text)) for edge in (passage["start"], passage["end"]))
+    edges = sorted(cuts)
+    pieces = []
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        covering = [p for p in passages if p["start"] - paragraph_start <= lo and hi <= p["end"] - paragraph_start]
+        pieces.append({"text": text[lo:hi], "practices": [p for p in covering if p["kind"] == "practice"],
+                       "facts": [p for p in covering if p["kind"] == "fact"]})
+    return pieces
+
+
+def read_article(graph: KnowledgeGraph, catalog: Catalog, lang: str) -> list[dict[str, Any]]:
+    """Each district paragraph of the article, cut into pieces that link to the practices quoting them."""
+    by_district: dict[str, list[dict[str, Any]]] = {d: [] for d in catalog.districts}
+    for p in catalog.practices.values():
+        by_district[p.district].append({"kind": "practice", "id": p.id, "start": p.start, "end": p.end,
+                                        "label": pick(p.label, lang)[0]})
+    for f in catalog.facts:
+        by_district[f.district].append({"kind": "fact", "id": f.id, "start": f.start, "end": f.start + len(f.quote),
+                                        "label": f"{f.value} {f.unit.zh} · {pick(f.label, lang)[0]}"})
+    paragraphs = []
+    for row in graph.run("page_reading"):
+        district = catalog.districts[row["district"].rsplit("/", 1)[-1]]
+        passages = sorted(by_district[district.id], key=lambda p: (p["kind"] != "practice", p["start"], p["id"]))
+        paragraphs.append({"id": district.id, "label": pick(district.label, lang)[0], "start": row["start"],
+                           "practices": sum(p["kind"] == "practice" for p in passages),
+                           "pieces": reading_pieces(int(row["start"]), row["text"], passages)})
+    return paragraphs
+
+
+@router.get("/read", response_class=HTMLResponse, summary="The article, every quoted passage highlighted")
+async def read_html(request: Request, graph: GraphDep, lang: LangQuery = None,
+                    accept_language: AcceptLanguage = None) -> HTMLResponse:
+    """The article's paragraph about each district in article order; every passage a practice quotes is
+    highlighted and links to that practice (numbers that facts state are marked too)."""
+    chosen = pick_lang(lang, accept_language)
+    catalog = await catalog_for(graph)
+    return render(request, "pages/read.html", chosen, paragraphs=read_article(graph, catalog, chosen),
+                  source=read_source(graph, chosen))
+
+
 @router.get("/favicon.ico", include_in_schema=False)
 def favicon() -> Response:
     """The site icon (SVG)."""
