@@ -69,7 +69,8 @@ def test_read_page_is_the_paragraphs_with_practice_links(client: httpx.Client, g
             linked = page.linked[district].get(practice["p"].rsplit("/", 1)[-1], "")
             # Where practices overlap, the passage links to the one quoted first: all of it is highlighted,
             # and at least part of every quote links to its own practice.
-            assert linked and linked in practice["exact"] or practice["exact"] in "".join(page.linked[district].values())
+            highlighted = "".join(page.linked[district].values())
+            assert (linked and linked in practice["exact"]) or practice["exact"] in highlighted
             assert practice["exact"] in page.text[district]
 
 
