@@ -19,13 +19,17 @@
           └── StoreUnavailable  503 the external SPARQL store cannot be reached (with Retry-After)
 
 ``/sparql`` and the other RDF routes answer ``text/plain`` (as SPARQL servers do);
-``/api/*`` answers JSON ``{"detail": "..."}``. A WriteRejected is answered by the write routes
+``/api/*`` answers JSON ``{"detail": "..."}``. Elsewhere a client that prefers HTML (a browser) gets
+an HTML error page, for these errors and for the framework's own (unknown path 404, wrong method 405,
+invalid parameter 422): the page is drawn by the web floor (``app.web.error_pages``), handed in to
+:func:`install_error_handlers`. A WriteRejected is answered by the write routes
 themselves (the report as JSON or RDF, by Accept). A streamed body that passes the limit is
 stopped inside the ASGI receive channel (``app.web.limits.BodyTooLarge``, a carrier that FastAPI
 lets through) and answered as PayloadTooLarge.
 """
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the query worker processes import this module: keep it free of FastAPI
@@ -133,6 +137,7 @@ def wants_json(path: str) -> bool:
 
 
 async def handle_request_error(request: "Request", exc: Exception) -> "Response":
+    """JSON ``{"detail": ...}`` under /api/, plain text elsewhere (what the ASGI limits answer with)."""
     from fastapi.responses import JSONResponse, PlainTextResponse
 
     assert isinstance(exc, RequestError)
@@ -142,6 +147,39 @@ async def handle_request_error(request: "Request", exc: Exception) -> "Response"
     return PlainTextResponse(exc.detail + "\n", status_code=exc.status_code, headers=headers)
 
 
-def install_error_handlers(app: "FastAPI") -> None:
-    """Map the domain exceptions onto responses (the only place this happens)."""
-    app.add_exception_handler(RequestError, handle_request_error)
+#: Draws an HTML error page for a client that wants one, or answers None (then JSON or text follows).
+HtmlErrorPage = Callable[["Request", int, str, Mapping[str, str] | None], "Response | None"]
+
+
+def install_error_handlers(app: "FastAPI", html_page: HtmlErrorPage | None = None) -> None:
+    """Map the domain exceptions, and the framework's own HTTP and validation errors, onto responses
+    (the only place this happens): JSON under /api/, an HTML page for browsers where ``html_page``
+    draws one, plain text otherwise."""
+    from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
+
+    def page(request: "Request", status: int, detail: str, headers: Mapping[str, str] | None) -> "Response | None":
+        if html_page is None or status < 400 or wants_json(request.url.path):
+            return None
+        return html_page(request, status, detail, headers)
+
+    async def on_request_error(request: "Request", exc: Exception) -> "Response":
+        assert isinstance(exc, RequestError)
+        drawn = page(request, exc.status_code, exc.detail, dict(exc.headers))
+        return drawn if drawn is not None else await handle_request_error(request, exc)
+
+    async def on_http_error(request: "Request", exc: Exception) -> "Response":
+        assert isinstance(exc, HTTPException)
+        drawn = page(request, exc.status_code, str(exc.detail), exc.headers)
+        return drawn if drawn is not None else await http_exception_handler(request, exc)
+
+    async def on_validation_error(request: "Request", exc: Exception) -> "Response":
+        assert isinstance(exc, RequestValidationError)
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        drawn = page(request, 422, detail, None)
+        return drawn if drawn is not None else await request_validation_exception_handler(request, exc)
+
+    app.add_exception_handler(RequestError, on_request_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.config import Settings, get_settings
@@ -16,9 +16,13 @@ from app.errors import install_error_handlers
 from app.routers import api, health, linked_data, pages, sparql, writes
 from app.runtime import Runtime
 from app.web.caching import ETagMiddleware
+from app.web.error_pages import html_error_page
 from app.web.limits import install_limits
 from app.web.observability import install_observability
-from app.web.templating import STATIC_DIR
+from app.web.templating import STATIC_DIR, StaticAssets
+
+#: Text answers at least this long are sent gzipped to clients that accept it.
+GZIP_MIN_BYTES = 1024
 
 DESCRIPTION = """
 The work highlights of Beijing's 16 district people's congresses, from 《北京人大》2023年第7期,
@@ -68,10 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(ETagMiddleware, version=lambda: runtime.version,
                        cached=api.CACHED + linked_data.CACHED + pages.CACHED)
+    # Outside the ETag middleware, so that ETags are computed on (and vary with) Accept-Encoding.
+    # Answers that are already encoded (/export's own gzip) pass through unchanged.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     install_limits(app, settings, unlimited=health.PROBES)
     install_observability(app, runtime.snapshot)
-    install_error_handlers(app)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_handlers(app, html_error_page)
+    app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
     for module in (health, sparql, writes, api, linked_data, pages):
         app.include_router(module.router)
     return app

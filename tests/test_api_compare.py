@@ -160,3 +160,59 @@ def test_matrix_if_none_match_is_304_per_representation(client: httpx.Client) ->
     assert json_etag != csv_etag
     assert client.get("/api/matrix", headers={"If-None-Match": json_etag}).status_code == 304
     assert client.get("/api/matrix", headers={"If-None-Match": csv_etag, "Accept": "text/csv"}).status_code == 304
+
+
+def narrower_exists(graph: KnowledgeGraph) -> set[str]:
+    """Ids of the concepts some other concept is narrower than (the umbrellas)."""
+    return {slug(r["c"]) for r in select(graph, PREFIXES + "SELECT DISTINCT ?c WHERE { ?n skos:broader ?c }")}
+
+
+def practice_quotes(graph: KnowledgeGraph, prop: str) -> dict[tuple[str, str], set[str]]:
+    """(concept, district) -> the quotes of the district's practices that use the concept (or a narrower one)."""
+    rows = select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?c ?d ?q WHERE {{
+          GRAPH <{graph.names.data}> {{ ?p bjrd:district ?d ; {prop} ?named ; bjrd:evidence/oa:exact ?q }}
+          ?named skos:broader* ?c }}""")
+    quotes: dict[tuple[str, str], set[str]] = {}
+    for r in rows:
+        quotes.setdefault((slug(r["c"]), slug(r["d"])), set()).add(r["q"])
+    return quotes
+
+
+@pytest.mark.parametrize("ids", [["daxing", "pinggu", "yanqing"], ["haidian", "chaoyang"]])
+def test_compare_says_what_each_does_alone_with_evidence_and_counts(
+        client: httpx.Client, graph: KnowledgeGraph, ids: list[str], mechanisms: dict[str, set[str]],
+        themes: dict[str, set[str]], source_text: str) -> None:
+    body = client.get("/api/compare", params={"districts": ",".join(ids)}).json()
+    umbrellas = narrower_exists(graph)
+    quotes = practice_quotes(graph, "bjrd:usesMechanism")
+    shared = set.intersection(*(mechanisms[d] for d in ids))
+    listed = body["shared"]["mechanisms"]
+    assert {m["id"] for m in listed} == shared == {m["id"] for m in body["shared_mechanisms"]}
+    kinds = [m["kind"] for m in listed]
+    assert kinds == sorted(kinds, key=lambda k: k == "umbrella"), "named mechanisms come first"
+    for m in listed:
+        assert m["kind"] == ("umbrella" if m["id"] in umbrellas else "named")
+        assert set(m["evidence"]) == set(ids)
+        for d, evidence in m["evidence"].items():
+            assert set(evidence) == quotes[(m["id"], d)]
+            assert all(q in source_text for q in evidence)
+    assert [a["id"] for a in body["only"]] == ids
+    for alone in body["only"]:
+        others = set().union(*(mechanisms[o] for o in ids if o != alone["id"]))
+        assert {m["id"] for m in alone["mechanisms"]} == mechanisms[alone["id"]] - others
+        other_themes = set().union(*(themes[o] for o in ids if o != alone["id"]))
+        assert {t["id"] for t in alone["themes"]} == themes[alone["id"]] - other_themes
+        for m in alone["mechanisms"]:
+            assert set(m["evidence"]) == {alone["id"]}
+    facts = {d: [slug(r["f"]) for r in select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?f WHERE {{ ?f a bjrd:Fact ; bjrd:district <{graph.iri('district', d)}> }}""")] for d in ids}
+    assert [f["id"] for f in body["facts"]] == ids
+    for group in body["facts"]:
+        assert sorted(f["id"] for f in group["facts"]) == sorted(facts[group["id"]])
+    counts = body["counts"]
+    assert counts["shared_mechanisms"] == len(shared)
+    assert counts["shared_themes"] == len(set.intersection(*(themes[d] for d in ids)))
+    assert counts["mechanisms"] == {d: len(mechanisms[d]) for d in ids}
+    assert counts["only_mechanisms"] == {a["id"]: len(a["mechanisms"]) for a in body["only"]}
+    assert counts["facts"] == {d: len(facts[d]) for d in ids}

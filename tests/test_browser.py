@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -99,13 +99,22 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 def open_explore(page: Page, server: LiveServer) -> None:
-    page.goto(f"{server.url}/explore?lang=zh")
+    response = page.goto(f"{server.url}/explore?lang=zh")
+    assert response is not None and response.status == 200
     page.wait_for_selector("#network[data-state=ready]")
 
 
 def api_mechanisms(client: httpx.Client) -> dict[str, int]:
     """Mechanism id -> number of districts sharing it, as /api/mechanisms says."""
     return {m["id"]: len(m["districts"]) for m in client.get("/api/mechanisms").json()}
+
+
+#: A hub links to at least three quarters of the 16 districts; the explore view hides hubs by default.
+HUB_MIN = 12
+
+
+def hubs(counts: dict[str, int]) -> set[str]:
+    return {m for m, n in counts.items() if n >= HUB_MIN}
 
 
 def test_home_renders_without_errors(page: tuple[Page, Traffic], server: LiveServer, graph: KnowledgeGraph) -> None:
@@ -168,7 +177,80 @@ def test_query_editor_config_keeps_requests_on_origin(page: tuple[Page, Traffic]
     assert sorted(config["tabs"]) == sorted(tab.evaluate("window.kgExamples"))
     assert "property" not in config["autocompleters"] and "class" not in config["autocompleters"]
     assert config["prefixCcApi"] is None
-    assert config["storage"] == ["yagui__config"], "YASGUI must not persist anything"
+    assert set(config["storage"]) <= {"yagui__config", "bjrd-kg.query"}, "YASGUI itself must not persist anything"
+    traffic.assert_clean()
+
+
+COUNT_QUERY = """PREFIX bjrd: <https://bjrd-kg.example.org/ontology#>
+SELECT ?district (COUNT(?practice) AS ?n) WHERE { ?practice bjrd:district ?district }
+GROUP BY ?district ORDER BY ?district"""
+
+
+@pytest.mark.slow
+def test_query_results_show_prefixed_names_local_links_and_numbers(page: tuple[Page, Traffic], server: LiveServer,
+                                                                 client: httpx.Client, graph: KnowledgeGraph) -> None:
+    tab, traffic = page
+    response = tab.goto(f"{server.url}/query?lang=en")
+    assert response is not None and response.status == 200
+    tab.wait_for_function("() => window.kgYasgui && window.kgYasgui.getTab()")
+    first = tab.evaluate("window.kgYasgui.getTab().getYasqe().getValue()")
+    assert first == graph.queries[f"examples/{tab.evaluate('window.kgExamples')[0]}"].text
+    tab.evaluate("(q) => { const y = window.kgYasgui.getTab().getYasqe(); y.setValue(q); y.query(); }", COUNT_QUERY)
+    tab.wait_for_function("() => { const r = window.kgYasgui.getTab().yasr.results; return r && r.getBindings(); }")
+    expected = client.post("/sparql", data={"query": COUNT_QUERY},
+                           headers={"Accept": "application/sparql-results+json"}).json()["results"]["bindings"]
+    rows = tab.locator(".tabPanel.active .yasr table.dataTable tbody tr")
+    assert rows.count() == len(expected) == 16
+    base = graph.settings.base_iri
+    for i, binding in enumerate(expected):
+        link = rows.nth(i).locator("a.iri")
+        district = binding["district"]["value"]
+        assert link.inner_text() == "dist:" + district.rsplit("/", 1)[-1]
+        assert link.get_attribute("href") == district.removeprefix(base)
+        assert rows.nth(i).locator(".number").inner_text() == binding["n"]["value"]
+    assert "^^" not in tab.locator(".tabPanel.active .yasr table.dataTable").inner_text()
+    with tab.expect_navigation():
+        rows.nth(0).locator("a.iri").click()
+    assert urlsplit(tab.url).path == expected[0]["district"]["value"].removeprefix(base)
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_query_is_kept_across_reloads(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/query?lang=en")
+    tab.wait_for_function("() => window.kgYasgui && window.kgYasgui.getTab()")
+    names = tab.evaluate("window.kgExamples")
+    tab.evaluate("(id) => { window.kgYasgui.selectTabId(id); }", names[1])
+    tab.wait_for_function("(id) => window.kgYasgui.getTab().getId() === id && window.kgYasgui.getTab().getYasqe()",
+                          arg=names[1])
+    tab.evaluate("(q) => { window.kgYasgui.getTab().getYasqe().setValue(q); window.kgSaveQuery(); }", COUNT_QUERY)
+    tab.reload()
+    tab.wait_for_function("() => window.kgYasgui && window.kgYasgui.getTab() && window.kgYasgui.getTab().getYasqe()")
+    assert tab.evaluate("window.kgYasgui.getTab().getId()") == names[1]
+    assert tab.evaluate("window.kgYasgui.getTab().getYasqe().getValue()") == COUNT_QUERY
+    assert tab.evaluate("window.kgExamples") == names
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_new_query_tab_declares_the_service_prefixes(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/query?lang=en")
+    tab.wait_for_function("() => window.kgYasgui && window.kgYasgui.getTab()")
+    tab.evaluate("() => { window.kgYasgui.addTab(true); }")
+    tab.wait_for_function("() => window.kgYasgui.getTab().getYasqe()")
+    text = tab.evaluate("window.kgYasgui.getTab().getYasqe().getValue()")
+    editor = tab.evaluate("JSON.parse(document.getElementById('kg-editor').textContent)")
+    assert editor["prefixes"]["bjrd"] == "https://bjrd-kg.example.org/ontology#"
+    for prefix, namespace in editor["prefixes"].items():
+        assert f"PREFIX {prefix}: <{namespace}>" in text
+    # Typing a prefixed name of the service declares its prefix.
+    tab.evaluate("() => { const y = window.kgYasgui.getTab().getYasqe(); y.setValue(''); y.focus(); }")
+    tab.keyboard.type("SELECT * WHERE { ?d a dist:", delay=20)
+    tab.wait_for_function("() => window.kgYasgui.getTab().getYasqe().getValue().includes('PREFIX dist:')")
+    typed = tab.evaluate("window.kgYasgui.getTab().getYasqe().getValue()")
+    assert f"PREFIX dist: <{editor['prefixes']['dist']}>" in typed
     traffic.assert_clean()
 
 
@@ -180,7 +262,9 @@ def test_explore_draws_every_district_and_the_shared_mechanisms(page: tuple[Page
     count = select(graph, PREFIXES + "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a bjrd:District }")[0]["n"]
     assert len(districts) == count == 16
     assert sorted(tab.evaluate(VISIBLE_IDS, "district")) == sorted(districts)
-    shared = {m for m, n in api_mechanisms(client).items() if n >= 2}
+    counts = api_mechanisms(client)
+    assert hubs(counts), "some mechanism links to most districts"
+    shared = {m for m, n in counts.items() if n >= 2} - hubs(counts)
     assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == shared
     assert tab.locator("#matrix tbody tr").count() == count
     assert tab.locator("#matrix thead th.mech").count() == len(shared)
@@ -196,7 +280,7 @@ def test_explore_min_districts_3_hides_mechanisms_shared_by_fewer(page: tuple[Pa
     tab.fill("#min-districts", "3")
     counts = api_mechanisms(client)
     visible = set(tab.evaluate(VISIBLE_IDS, "mechanism"))
-    assert visible == {m for m, n in counts.items() if n >= 3}
+    assert visible == {m for m, n in counts.items() if n >= 3} - hubs(counts)
     assert all(counts[m] >= 3 for m in visible)
     assert not visible & {m for m, n in counts.items() if n < 3}
     assert len(tab.evaluate(VISIBLE_IDS, "district")) == 16
@@ -216,7 +300,7 @@ def test_explore_theme_filter_keeps_the_theme_mechanisms(page: tuple[Page, Traff
     in_theme = {m["id"] if isinstance(m, dict) else m for m in detail["mechanisms"]}
     tab.select_option("#theme", theme["id"])
     tab.wait_for_selector("#network[data-state=ready]")
-    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m in in_theme if counts.get(m, 0) >= 2}
+    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m in in_theme if 2 <= counts.get(m, 0) < HUB_MIN}
     traffic.assert_clean()
 
 
@@ -273,3 +357,201 @@ def test_explore_clicking_a_district_opens_its_page(page: tuple[Page, Traffic], 
         tab.mouse.click(target["x"], target["y"])
     assert urlsplit(tab.url).path == f"/id/district/{target['id']}"
     assert navigation.value.status == 200
+
+
+# ------------------------------------------------------------------ explore: hubs, address, highlight, layout
+
+
+def address(tab: Page) -> dict[str, list[str]]:
+    """The page's query parameters as the page itself sees them (history.replaceState is synchronous
+    there; Playwright's page.url learns of it a moment later)."""
+    return parse_qs(tab.evaluate("location.search").lstrip("?"))
+
+
+@pytest.mark.slow
+def test_explore_filters_are_kept_in_the_address(page: tuple[Page, Traffic], server: LiveServer,
+                                                 client: httpx.Client) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    counts = api_mechanisms(client)
+    tab.fill("#min-districts", "3")
+    assert address(tab)["min"] == ["3"]
+    tab.check("#hubs")
+    assert address(tab)["hubs"] == ["1"]
+    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m, n in counts.items() if n >= 3}
+    tab.select_option("#district", "daxing")
+    shared_url = tab.evaluate("location.href")
+    assert address(tab)["district"] == ["daxing"]
+    # The address alone reproduces the view.
+    tab.goto(shared_url)
+    tab.wait_for_selector("#network[data-state=ready]")
+    assert tab.input_value("#min-districts") == "3" and tab.is_checked("#hubs")
+    assert tab.input_value("#district") == "daxing"
+    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m, n in counts.items() if n >= 3}
+    tab.uncheck("#hubs")
+    assert "hubs" not in address(tab)
+    assert set(tab.evaluate(VISIBLE_IDS, "mechanism")) == {m for m, n in counts.items() if 3 <= n < HUB_MIN}
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_explore_district_selector_highlights_its_mechanisms_and_neighbours(
+        page: tuple[Page, Traffic], server: LiveServer, client: httpx.Client) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    tab.select_option("#district", "pinggu")
+    counts = api_mechanisms(client)
+    mechanisms = client.get("/api/mechanisms").json()
+    own = {m["id"] for m in mechanisms if "pinggu" in m["districts"] and 2 <= counts[m["id"]] < HUB_MIN}
+    neighbours = {d for m in mechanisms if m["id"] in own for d in m["districts"]}
+    lit = tab.evaluate("""() => window.kgGraph.nodes().filter((n) => n.visible() && !n.hasClass("dimmed"))
+        .map((n) => n.data("kind") + ":" + n.data("key"))""")
+    assert set(lit) == {f"mechanism:{m}" for m in own} | {f"district:{d}" for d in neighbours}
+    assert tab.locator("#matrix tbody tr.chosen").get_attribute("data-district") == "pinggu"
+    link = tab.locator("#compare-link")
+    assert link.is_visible()
+    compared = parse_qs(urlsplit(link.get_attribute("href")).query)["districts"][0].split(",")
+    assert compared[0] == "pinggu" and len(compared) == 3 and set(compared[1:]) <= neighbours
+    with tab.expect_navigation() as navigation:
+        link.click()
+    assert navigation.value.status == 200 and urlsplit(tab.url).path == "/compare"
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_explore_matrix_scrolls_in_its_box_with_whole_headers(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    tab.check("#hubs")
+    tab.fill("#min-districts", "1")
+    box = tab.evaluate("""() => { const w = document.querySelector('.matrix-wrap');
+        return { client: w.clientWidth, scroll: w.scrollWidth, page: document.documentElement.scrollWidth,
+                 window: window.innerWidth, overflow: getComputedStyle(w).overflowX }; }""")
+    assert box["scroll"] > box["client"], "the full matrix is wider than its box"
+    assert box["overflow"] == "auto" and box["page"] <= box["window"], "it scrolls inside the box, not the page"
+    cut = tab.evaluate("""() => [...document.querySelectorAll('#matrix thead th.mech span')]
+        .filter((s) => s.scrollHeight > s.clientHeight + 1 || s.scrollWidth > s.clientWidth + 1)
+        .map((s) => s.textContent)""")
+    assert cut == []
+    labels = tab.evaluate("() => [...document.querySelectorAll('#matrix thead th.mech span')]"
+                          ".map((s) => s.textContent)")
+    assert all("…" not in text for text in labels)
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_explore_labels_are_legible(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    sizes = tab.evaluate("""() => { const cy = window.kgGraph, z = cy.zoom();
+        return cy.nodes().filter((n) => n.visible()).map((n) => parseFloat(n.style('font-size')) * z); }""")
+    assert min(sizes) >= 11.9
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_explore_is_usable_on_a_phone(browser: Browser, server: LiveServer) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True,
+                                  has_touch=True)
+    tab = context.new_page()
+    traffic = Traffic(server.url)
+    tab.on("console", lambda message: traffic.errors.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: traffic.errors.append(str(error)))
+    tab.on("request", lambda request: traffic.on_request(request.url))
+    tab.goto(f"{server.url}/explore?lang=en&district=pinggu")
+    tab.wait_for_selector("#network[data-state=ready]")
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 390, "nothing sticks out sideways"
+    network = tab.locator("#network").bounding_box()
+    assert network is not None and network["width"] >= 300 and network["height"] >= 400
+    assert tab.locator("#district").bounding_box()["width"] <= 390  # type: ignore[index]
+    screenshot(tab, "explore-phone.png")
+    traffic.assert_clean()
+    context.close()
+
+
+# ------------------------------------------------------------------ search, compare, district page
+
+
+@pytest.mark.slow
+def test_search_page_shows_the_hits_with_their_passages(page: tuple[Page, Traffic], server: LiveServer,
+                                                        graph: KnowledgeGraph) -> None:
+    tab, traffic = page
+    q = "月进站"
+    # What must be found, from the graph: every entity whose label, definition or quote has the text.
+    expected = {(r["e"].rsplit("/", 1)[-1]) for r in select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?e WHERE {{
+          VALUES ?class {{ bjrd:District bjrd:Mechanism bjrd:Theme bjrd:Practice bjrd:Fact }}
+          ?e a ?class ; rdfs:label|skos:definition|bjrd:evidence/oa:exact|bjrd:paragraph/oa:exact ?t
+          FILTER(CONTAINS(STR(?t), "{q}")) }}""")}
+    assert expected
+    response = tab.goto(f"{server.url}/search?q={q}&lang=zh")
+    assert response is not None and response.status == 200
+    shown = set(tab.evaluate("() => [...document.querySelectorAll('li.search-hit')].map((li) => li.dataset.id)"))
+    assert shown == expected
+    marks = tab.evaluate("() => [...document.querySelectorAll('li.search-hit mark')].map((m) => m.textContent)")
+    assert marks and all(q in m for m in marks)
+    tab.fill("header.site .site-search input[name=q]", "subdistricts")
+    with tab.expect_navigation():
+        tab.press("header.site .site-search input[name=q]", "Enter")
+    assert parse_qs(urlsplit(tab.url).query)["q"] == ["subdistricts"]
+    assert tab.locator("li.search-hit").count() > 0
+    tab.goto(f"{server.url}/search?q={q}&lang=zh")
+    screenshot(tab, "search.png")
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_compare_page_shows_three_districts_side_by_side(page: tuple[Page, Traffic], server: LiveServer,
+                                                         client: httpx.Client) -> None:
+    tab, traffic = page
+    ids = ["daxing", "pinggu", "yanqing"]
+    api = client.get("/api/compare", params={"districts": ",".join(ids)}).json()
+    response = tab.goto(f"{server.url}/compare?districts={','.join(ids)}&lang=zh")
+    assert response is not None and response.status == 200
+    rows = tab.evaluate("() => [...document.querySelectorAll('#shared-mechanisms tr.shared-row')]"
+                        ".map((r) => r.dataset.id)")
+    assert rows == [m["id"] for m in api["shared"]["mechanisms"]]
+    columns = tab.evaluate("() => [...document.querySelectorAll('.only-column')].map((c) => c.dataset.district)")
+    assert columns == ids
+    assert tab.locator("#compare-facts tbody tr").count() == sum(max(1, len(g["facts"])) for g in api["facts"])
+    # The picker builds the districts parameter.
+    tab.locator(".compare-picker summary").click()
+    tab.check(".district-checks input[value=miyun]")
+    with tab.expect_navigation():
+        tab.locator("#compare-form button").click()
+    assert parse_qs(urlsplit(tab.url).query)["districts"] == [",".join(sorted([*ids, "miyun"],
+        key=[d["id"] for d in client.get("/api/districts").json()].index))]
+    tab.goto(f"{server.url}/compare?districts={','.join(ids)}&lang=zh")
+    screenshot(tab, "compare.png")
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_district_page_renders_with_similar_districts(page: tuple[Page, Traffic], server: LiveServer,
+                                                      client: httpx.Client) -> None:
+    tab, traffic = page
+    response = tab.goto(f"{server.url}/id/district/daxing?lang=zh")
+    assert response is not None and response.status == 200
+    similar = [s["id"] for s in client.get("/api/districts/daxing/similar").json()]
+    shown = tab.evaluate("() => [...document.querySelectorAll('#similar li')].map((li) => li.dataset.district)")
+    assert shown == similar[:len(shown)] and shown
+    screenshot(tab, "district.png")
+    with tab.expect_navigation() as navigation:
+        tab.locator("#similar li a").first.click()
+    assert navigation.value.status == 200
+    assert parse_qs(urlsplit(tab.url).query)["districts"] == [f"daxing,{similar[0]}"]
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_read_page_links_highlights_to_practices(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    response = tab.goto(f"{server.url}/read?lang=zh")
+    assert response is not None and response.status == 200
+    first = tab.locator("#daxing a.hl").first
+    practice = first.get_attribute("data-practice")
+    screenshot(tab, "read.png")
+    with tab.expect_navigation() as navigation:
+        first.click()
+    assert navigation.value.status == 200 and urlsplit(tab.url).path == f"/id/practice/{practice}"
+    traffic.assert_clean()

@@ -493,11 +493,22 @@ def test_context_has_language_maps_and_short_keys(client: httpx.Client) -> None:
     assert context["exact"] == "oa:exact"
 
 
-@pytest.mark.parametrize("path", ["/id/district/haidian", "/export?format=jsonld", "/ontology", "/void", "/shapes"])
+@pytest.mark.parametrize("path", ["/id/district/haidian", "/ontology", "/void", "/shapes"])
 def test_jsonld_answers_reference_the_published_context(path: str, client: httpx.Client, server: LiveServer) -> None:
     response = client.get(path, headers={"Accept": "application/ld+json"})
     assert response.headers["content-type"].startswith("application/ld+json")
     assert response.json()["@context"] == server.url + "/context.jsonld"
+
+
+def test_jsonld_dump_carries_its_context_and_expands_offline(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    dump = client.get("/export", params={"format": "jsonld"})
+    assert dump.status_code == 200
+    document = dump.json()
+    assert document["@context"] == client.get("/context.jsonld").json()["@context"]
+    # No network: rdflib parses the file alone (a remote @context would have to be fetched).
+    parsed = rdflib.Graph().parse(data=dump.content, format="json-ld")
+    ntriples = client.get("/export", params={"format": "ntriples"}).content
+    assert isomorphic(parsed, rdflib.Graph().parse(data=ntriples, format="nt"))
 
 
 def test_jsonld_district_is_compact_with_language_maps(client: httpx.Client, graph: KnowledgeGraph) -> None:

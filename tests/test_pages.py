@@ -10,6 +10,7 @@ import pytest
 
 from app.config import ROOT
 from app.store.graph import KnowledgeGraph
+from app.web.templating import VENDOR_VERSION
 from tests.helpers import PREFIXES, select
 
 PAGES = ("/", "/query", "/explore")
@@ -126,7 +127,7 @@ def test_page_links_all_resolve(client: httpx.Client, path: str) -> None:
     local = sorted({link for link in page.links if link.startswith("/")})
     assert local
     for link in local:
-        response = client.get(link, headers={"Accept": "text/html,*/*;q=0.8"})
+        response = client.get(link, headers={"Accept": "text/html,*/*;q=0.8"}, follow_redirects=True)
         assert response.status_code == 200, f"{path} links to {link}: HTTP {response.status_code}"
 
 
@@ -183,14 +184,14 @@ def test_query_page_has_one_tab_per_example_with_its_title(client: httpx.Client,
 
 def test_query_page_loads_yasgui_from_static(client: httpx.Client) -> None:
     html = client.get("/query").text
-    assert '<script src="/static/vendor/yasgui/yasgui.min.js"></script>' in html
-    assert 'href="/static/vendor/yasgui/yasgui.min.css"' in html
+    assert f'<script src="/static/vendor/yasgui/yasgui.min.js?v={VENDOR_VERSION}"></script>' in html
+    assert f'href="/static/vendor/yasgui/yasgui.min.css?v={VENDOR_VERSION}"' in html
     assert 'data-endpoint="/sparql"' in html
 
 
 def test_explore_page_loads_cytoscape_from_static(client: httpx.Client) -> None:
     html = client.get("/explore").text
-    assert '<script src="/static/vendor/cytoscape/cytoscape.min.js"></script>' in html
+    assert f'<script src="/static/vendor/cytoscape/cytoscape.min.js?v={VENDOR_VERSION}"></script>' in html
     assert 'id="network"' in html and 'id="matrix"' in html and 'id="min-districts"' in html
 
 

@@ -167,7 +167,9 @@ def test_sparql_accept_unacceptable_is_406_before_the_query_runs(server: LiveSer
     assert time.monotonic() - started < 1.5  # answered at once, not at the 3 s deadline
     assert runner.timeouts == timeouts
     assert response.headers["content-type"].startswith("text/plain")
-    assert "Supported:" in response.text
+    # The message says what the query form can be sent as.
+    wanted = "text/turtle" if query.startswith("CONSTRUCT") else "application/sparql-results+json"
+    assert "Ask for one of:" in response.text and wanted in response.text
 
 
 @pytest.mark.parametrize("accept", ["text/turtle", RESULTS_JSON, ""])

@@ -11,13 +11,18 @@ Every function is a pure function of the catalog and its arguments, so answers a
 the catalog's memo (that is, once per graph version).
 """
 
+from difflib import get_close_matches
 from itertools import combinations
 
-from app.api.catalog import Catalog, Concept, District, LabelText, memoized
+from app.api.catalog import Catalog, Concept, District, LabelText, Usage, memoized
 from app.api.models import (
     Comparison,
+    ComparisonCounts,
+    ConceptEvidence,
     ConceptRef,
+    DistrictAlone,
     DistrictDetail,
+    DistrictFacts,
     DistrictRef,
     DistrictSummary,
     FactSummary,
@@ -29,6 +34,7 @@ from app.api.models import (
     MechanismSummary,
     PairComparison,
     PracticeSummary,
+    SharedConcepts,
     SimilarDistrict,
     ThemeDetail,
 )
@@ -52,10 +58,37 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(union) if union else 0.0
 
 
-def require(kind: str, known: dict, wanted: str) -> None:
-    """Raise NotFound naming the valid ids unless ``wanted`` is one of ``known``."""
+def close_ids(known: dict, wanted: str, catalog: Catalog | None = None) -> list[str]:
+    """Ids of ``known`` that look like ``wanted``: close spellings, and districts whose name contains it."""
+    close = get_close_matches(wanted.strip().lower(), list(known), n=3, cutoff=0.6)
+    if catalog is not None and known is catalog.districts and wanted.strip():
+        close += [d.id for d in catalog.districts.values()
+                  if wanted.strip() in d.label.zh or wanted.strip().lower() in d.label.en.lower() or
+                  (wanted.strip().isdigit() and d.code.startswith(wanted.strip()[:4]) and len(wanted.strip()) >= 4)]
+    return list(dict.fromkeys(close))[:5]
+
+
+def require(kind: str, known: dict, wanted: str, catalog: Catalog | None = None) -> None:
+    """Raise NotFound naming the valid ids (and the close ones first) unless ``wanted`` is one of ``known``."""
     if wanted not in known:
-        raise NotFound(f"Unknown {kind} id {wanted!r}. Valid {kind} ids: {', '.join(known)}")
+        close = close_ids(known, wanted, catalog)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise NotFound(f"Unknown {kind} id {wanted!r}.{hint} Valid {kind} ids: {', '.join(known)}")
+
+
+def find_district(catalog: Catalog, text: str) -> str | None:
+    """The id of the district ``text`` names: its id in any case, its Chinese name with or without 区
+    (海淀区, 海淀), its English name (Haidian District, haidian) or its GB/T 2260 code (110108)."""
+    key = text.strip()
+    lowered = key.lower()
+    if lowered in catalog.districts:
+        return lowered
+    for d in catalog.districts.values():
+        english = d.label.en.lower()
+        chinese = (d.code, d.label.zh, d.label.zh.removesuffix("区"))
+        if key in chinese or lowered in (english, english.removesuffix(" district")):
+            return d.id
+    return None
 
 
 # ---------------------------------------------------------------- districts
@@ -68,7 +101,7 @@ def list_districts(catalog: Catalog) -> list[DistrictSummary]:
 
 @memoized(64)
 def read_district(catalog: Catalog, district_id: str) -> DistrictDetail:
-    require("district", catalog.districts, district_id)
+    require("district", catalog.districts, district_id, catalog)
     d = catalog.districts[district_id]
     practices = [
         PracticeSummary(id=p.id, iri=p.iri, label=label(p.label), quote=p.quote, quote_start=p.start,
@@ -90,7 +123,7 @@ def read_district(catalog: Catalog, district_id: str) -> DistrictDetail:
 
 @memoized(64)
 def list_similar(catalog: Catalog, district_id: str) -> list[SimilarDistrict]:
-    require("district", catalog.districts, district_id)
+    require("district", catalog.districts, district_id, catalog)
     mine_m, mine_t = catalog.district_mechanisms[district_id], catalog.district_themes[district_id]
     scored = []
     for other in catalog.districts.values():
@@ -178,6 +211,26 @@ def read_theme(catalog: Catalog, theme_id: str) -> ThemeDetail:
 # ---------------------------------------------------------------- compare and matrix
 
 
+def concept_evidence(catalog: Catalog, concepts: dict[str, Concept], usage: tuple[Usage, ...], ids: frozenset[str],
+                     district_ids: tuple[str, ...]) -> list[ConceptEvidence]:
+    """The concepts ``ids`` with, per district of ``district_ids`` using each, the quotes of its practices
+    that do; named (no narrower concept) before umbrella, then by id."""
+    quotes: dict[tuple[str, str], list[str]] = {}
+    for u in usage:
+        if u.concept in ids and u.district in district_ids:
+            quotes.setdefault((u.concept, u.district), []).append(u.practice)
+    listed = []
+    for cid in sorted(ids, key=lambda c: (bool(concepts[c].narrower), c)):
+        evidence = {}
+        for d in district_ids:
+            practices = sorted(set(quotes.get((cid, d), [])), key=lambda p: (catalog.practices[p].start, p))
+            if practices:
+                evidence[d] = list(dict.fromkeys(catalog.practices[p].quote for p in practices))
+        listed.append(ConceptEvidence(id=cid, label=label(concepts[cid].label),
+                                      kind="umbrella" if concepts[cid].narrower else "named", evidence=evidence))
+    return listed
+
+
 @memoized(512)
 def compare_districts(catalog: Catalog, district_ids: tuple[str, ...]) -> Comparison:
     """What the districts (2 or more, distinct, in the order asked) have in common."""
@@ -193,11 +246,37 @@ def compare_districts(catalog: Catalog, district_ids: tuple[str, ...]) -> Compar
             shared_themes=concept_refs(catalog.themes, catalog.district_themes[a] & catalog.district_themes[b]),
             jaccard_mechanisms=jaccard(ma, mb),
         ))
+    only = []
+    for d in district_ids:
+        others = [o for o in district_ids if o != d]
+        alone_m = catalog.district_mechanisms[d].difference(*(catalog.district_mechanisms[o] for o in others))
+        alone_t = catalog.district_themes[d].difference(*(catalog.district_themes[o] for o in others))
+        only.append(DistrictAlone(
+            id=d, label=label(catalog.districts[d].label),
+            mechanisms=concept_evidence(catalog, catalog.mechanisms, catalog.mechanism_usage, alone_m, (d,)),
+            themes=concept_evidence(catalog, catalog.themes, catalog.theme_usage, alone_t, (d,)),
+        ))
+    facts = [DistrictFacts(id=d, label=label(catalog.districts[d].label), facts=read_district(catalog, d).facts)
+             for d in district_ids]
     return Comparison(
         districts=[district_ref(catalog.districts[d]) for d in district_ids],
         shared_mechanisms=concept_refs(catalog.mechanisms, mechanisms),
         shared_themes=concept_refs(catalog.themes, themes),
         pairs=pairs,
+        shared=SharedConcepts(
+            mechanisms=concept_evidence(catalog, catalog.mechanisms, catalog.mechanism_usage, mechanisms, district_ids),
+            themes=concept_evidence(catalog, catalog.themes, catalog.theme_usage, themes, district_ids),
+        ),
+        only=only,
+        facts=facts,
+        counts=ComparisonCounts(
+            shared_mechanisms=len(mechanisms), shared_themes=len(themes),
+            mechanisms={d: len(catalog.district_mechanisms[d]) for d in district_ids},
+            themes={d: len(catalog.district_themes[d]) for d in district_ids},
+            only_mechanisms={a.id: len(a.mechanisms) for a in only},
+            only_themes={a.id: len(a.themes) for a in only},
+            facts={f.id: len(f.facts) for f in facts},
+        ),
     )
 
 

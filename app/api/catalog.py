@@ -232,6 +232,13 @@ async def catalog_for(graph: KnowledgeGraph) -> Catalog:
     return catalog
 
 
+def read_catalog(graph: KnowledgeGraph) -> Catalog:
+    """The catalog of ``graph``, for code already off the event loop (sync handlers, page rendering)."""
+    catalog = graph.memo.get(("catalog",), lambda: build_catalog(graph))
+    assert isinstance(catalog, Catalog)
+    return catalog
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -190,8 +190,56 @@ class PairComparison(ApiModel):
     jaccard_mechanisms: float
 
 
+class ConceptEvidence(ApiModel):
+    """A mechanism or theme in a comparison, with the quotes behind it for each district using it."""
+
+    id: str = Field(description="Mechanism or theme id (slug)")
+    label: Label
+    kind: Literal["named", "umbrella"] = Field(
+        description="umbrella: it has narrower concepts (e.g. forms of supervision), named: it has none")
+    evidence: dict[DistrictId, list[str]] = Field(
+        description="For each compared district that uses it: the verbatim quotes of its practices that do")
+
+
+class SharedConcepts(ApiModel):
+    """What every compared district uses: named mechanisms first, then umbrellas; then the themes."""
+
+    mechanisms: list[ConceptEvidence]
+    themes: list[ConceptEvidence]
+
+
+class DistrictAlone(ApiModel):
+    """What one compared district uses and none of the others does."""
+
+    id: DistrictId
+    label: Label
+    mechanisms: list[ConceptEvidence] = Field(description="Named mechanisms first, then umbrellas, each by id")
+    themes: list[ConceptEvidence]
+
+
+class DistrictFacts(ApiModel):
+    """The numbers the article states about one compared district."""
+
+    id: DistrictId
+    label: Label
+    facts: list[FactSummary] = Field(description="In article order")
+
+
+class ComparisonCounts(ApiModel):
+    """Sizes of the comparison, per district id where it says so."""
+
+    shared_mechanisms: int
+    shared_themes: int
+    mechanisms: dict[DistrictId, int] = Field(description="Mechanisms each district uses (asserted plus broader)")
+    themes: dict[DistrictId, int]
+    only_mechanisms: dict[DistrictId, int] = Field(description="Mechanisms only this one of the compared uses")
+    only_themes: dict[DistrictId, int]
+    facts: dict[DistrictId, int]
+
+
 class Comparison(ApiModel):
-    """What a set of districts has in common: mechanisms and themes all of them use, and pair by pair."""
+    """What a set of districts has in common: mechanisms and themes all of them use, and pair by pair;
+    with the evidence, what each does alone, their facts side by side, and the counts."""
 
     districts: list[DistrictRef] = Field(description="The compared districts, in the order asked")
     shared_mechanisms: list[ConceptRef] = Field(
@@ -199,6 +247,13 @@ class Comparison(ApiModel):
     )
     shared_themes: list[ConceptRef] = Field(description="Themes used by every compared district, ordered by id")
     pairs: list[PairComparison] = Field(description="Every pair of the compared districts, in the order asked")
+    shared: SharedConcepts | None = Field(
+        None, description="shared_mechanisms and shared_themes again, ordered named first, with their evidence")
+    only: list[DistrictAlone] = Field(
+        default_factory=list,
+        description="For each compared district (in the order asked): what none of the others uses")
+    facts: list[DistrictFacts] = Field(default_factory=list, description="Each compared district's facts")
+    counts: ComparisonCounts | None = None
 
 
 class MatrixMechanism(ApiModel):

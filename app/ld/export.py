@@ -38,18 +38,19 @@ class Dump:
         return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
-def build_dump(graph: KnowledgeGraph, fmt: Format, inferred: bool, context_url: str) -> Dump:
-    """The dump in ``fmt`` (JSON-LD compacted against ``context_url``), built once per graph version."""
+def build_dump(graph: KnowledgeGraph, fmt: Format, inferred: bool) -> Dump:
+    """The dump in ``fmt``, built once per graph version; JSON-LD with its context inline, so that a
+    downloaded copy expands offline."""
 
     def build() -> Dump:
         if fmt.name == "jsonld":
             ntriples = export_bytes(graph, BY_NAME["ntriples"], inferred=inferred)
-            body = compact([q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)], context_url)
+            body = compact([q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)], None)
         else:
             body = export_bytes(graph, fmt, inferred=inferred)
         return Dump(body, gzip.compress(body, compresslevel=6, mtime=0))
 
-    key = ("dump", fmt.name, inferred, context_url if fmt.name == "jsonld" else "")
+    key = ("dump", fmt.name, inferred)
     return graph.memo.get(key, build, size=32)
 
 

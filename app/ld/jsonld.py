@@ -3,7 +3,9 @@
 Every ``application/ld+json`` response of the linked-data routes (entity descriptions,
 ``/export?format=jsonld``, ``/ontology``, ``/shapes``, ``/void``, the indexes) is compacted with
 :data:`CONTEXT` by rdflib's JSON-LD serializer and then refers to the published context by URL
-(``"@context": "{request base}/context.jsonld"``) instead of repeating it.
+(``"@context": "{request base}/context.jsonld"``) instead of repeating it; except the dump
+``/export?format=jsonld``, which carries the context inline so that a downloaded copy expands
+without the service.
 
 The context is independent of ``KG_BASE_IRI``: entity IRIs stay absolute in compacted output
 (short keys such as ``district`` are property names, so they cannot double as IRI prefixes).
@@ -127,8 +129,9 @@ def _context_for(triples: list[ox.Triple]) -> dict[str, Any]:
     return context
 
 
-def compact(triples: Iterable[ox.Triple], context_url: str) -> bytes:
-    """Triples as compacted JSON-LD whose ``@context`` is ``context_url`` (the published CONTEXT)."""
+def compact(triples: Iterable[ox.Triple], context_url: str | None) -> bytes:
+    """Triples as compacted JSON-LD whose ``@context`` is ``context_url`` (the published CONTEXT),
+    or, when ``context_url`` is None, the context itself (a file that expands offline)."""
     triples = list(triples)
     graph = to_rdflib_graph(triples)
     text = graph.serialize(format="json-ld", context=_context_for(triples), auto_compact=True)
@@ -136,5 +139,5 @@ def compact(triples: Iterable[ox.Triple], context_url: str) -> bytes:
     if isinstance(document, list):  # an empty graph
         document = {"@graph": document}
     document.pop("@context", None)
-    body = {"@context": context_url, **_canonical(document)}
+    body = {"@context": context_url if context_url is not None else CONTEXT, **_canonical(document)}
     return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8") + b"\n"

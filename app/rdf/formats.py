@@ -26,11 +26,14 @@ class Format:
 
 
 FORMATS: tuple[Format, ...] = (
-    Format("turtle", "text/turtle", "ttl", "graph", rdf=ox.RdfFormat.TURTLE, aliases=("ttl", "application/x-turtle")),
+    # N3 is a superset of Turtle: an N3 client reads Turtle (SPARQLWrapper sends format=n3).
+    Format("turtle", "text/turtle", "ttl", "graph", rdf=ox.RdfFormat.TURTLE,
+           aliases=("ttl", "application/x-turtle", "n3", "text/n3", "application/turtle")),
     Format("ntriples", "application/n-triples", "nt", "graph", rdf=ox.RdfFormat.N_TRIPLES,
            aliases=("nt", "text/plain")),
     Format("jsonld", "application/ld+json", "jsonld", "graph", rdf=ox.RdfFormat.JSON_LD, aliases=("json-ld",)),
-    Format("rdfxml", "application/rdf+xml", "rdf", "graph", rdf=ox.RdfFormat.RDF_XML, aliases=("xml-rdf", "rdf")),
+    Format("rdfxml", "application/rdf+xml", "rdf", "graph", rdf=ox.RdfFormat.RDF_XML,
+           aliases=("xml-rdf", "rdf", "rdf+xml")),
     Format("trig", "application/trig", "trig", "dataset", rdf=ox.RdfFormat.TRIG),
     Format("nquads", "application/n-quads", "nq", "dataset", rdf=ox.RdfFormat.N_QUADS, aliases=("nq",)),
     Format("json", "application/sparql-results+json", "srj", "results", results=ox.QueryResultsFormat.JSON,
@@ -53,6 +56,21 @@ def lookup(name_or_type: str) -> Format | None:
         if key in (f.name, f.extension, f.media_type, *f.aliases):
             return f
     return None
+
+
+#: What a results format's ``format=`` name means for a CONSTRUCT or DESCRIBE: SPARQLWrapper and
+#: other clients send ``format=json`` or ``format=xml`` whatever the query form.
+COUNTERPARTS = {"json": "jsonld", "xml": "rdfxml"}
+
+
+def accept_for(name_or_type: str) -> str | None:
+    """The Accept header a ``?format=`` value stands for: its media type, plus, for ``json`` and
+    ``xml``, the graph format of the same syntax (so that the query form picks); None if unknown."""
+    fmt = lookup(name_or_type)
+    if fmt is None or fmt.kind == "html":
+        return None
+    counterpart = COUNTERPARTS.get(fmt.name)
+    return fmt.media_type + (f", {BY_NAME[counterpart].media_type};q=0.9" if counterpart else "")
 
 
 def of_kind(*kinds: str) -> list[Format]:

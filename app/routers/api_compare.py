@@ -50,7 +50,10 @@ DistrictIds = Annotated[
 
 @router.get("/compare", response_model=Comparison, responses=documented(example("comparison"), not_found="district"))
 async def get_compare(graph: GraphDep, districts: DistrictIds) -> Response:
-    """The mechanisms and themes all the given districts use, and what each pair of them shares."""
+    """The mechanisms and themes all the given districts use, and what each pair of them shares; `shared`
+    (the same, named mechanisms before umbrellas, with each district's quotes), `only` (what each does that
+    none of the others does), `facts` (each district's numbers) and `counts`. The HTML page
+    `/compare?districts=…` shows it side by side (2 to 6 districts)."""
     body = render(service.compare_districts, await catalog_for(graph), (tuple(districts),), None)
     return Response(body, media_type=JSON)
 

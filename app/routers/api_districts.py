@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import RedirectResponse
 
 from app.api import answers as service
 from app.api.catalog import catalog_for
@@ -14,6 +15,15 @@ from app.routers.api_common import PageDep, documented, respond
 router = APIRouter(prefix="/api/districts", tags=["districts"])
 
 DistrictIdPath = Annotated[str, Path(description="District id (slug)", examples=["haidian"])]
+AnyDistrictPath = Annotated[str, Path(
+    description="District id (slug); the id in another case, the Chinese name (海淀区 or 海淀), the English name "
+    "or the GB/T 2260 code (110108) answers 301 to the id's URL", examples=["haidian", "海淀", "110108"])]
+
+
+def canonical_redirect(request: Request, path: str) -> RedirectResponse:
+    """301 to ``path`` (the canonical URL), keeping the query string."""
+    query = request.url.query
+    return RedirectResponse(f"{path}?{query}" if query else path, status_code=301)
 
 
 @router.get("", response_model=list[DistrictSummary], responses=documented(example("districts"), paged=True))
@@ -22,10 +32,17 @@ async def get_districts(graph: GraphDep, page: PageDep) -> Response:
     return respond(service.list_districts, await catalog_for(graph), page=page)
 
 
-@router.get("/{id}", response_model=DistrictDetail, responses=documented(example("district"), not_found="district"))
-async def get_district(graph: GraphDep, id: DistrictIdPath) -> Response:
-    """One district: its practices with their quotes, the mechanisms and themes it uses, and its facts."""
-    return respond(service.read_district, await catalog_for(graph), id)
+@router.get("/{id}", response_model=DistrictDetail,
+            responses={**documented(example("district"), not_found="district"),
+                       301: {"description": "Another name of a district: Location is its id's URL"}})
+async def get_district(request: Request, graph: GraphDep, id: AnyDistrictPath) -> Response:
+    """One district: its practices with their quotes, the mechanisms and themes it uses, and its facts.
+    Another name of a district (海淀, 海淀区, Haidian, 110108) is redirected (301) to its id."""
+    catalog = await catalog_for(graph)
+    canonical = service.find_district(catalog, id)
+    if canonical is not None and canonical != id:
+        return canonical_redirect(request, f"/api/districts/{canonical}")
+    return respond(service.read_district, catalog, id)
 
 
 @router.get("/{id}/similar", response_model=list[SimilarDistrict],

@@ -23,8 +23,10 @@ def not_blank(q: str) -> str:
 
 SearchText = Annotated[
     str,
-    Query(min_length=1, max_length=200, description="Text to find: Chinese matches as a substring, English as whole "
-          "words (case-insensitive)", examples=["月进站", "special inquiry"]),
+    Query(min_length=1, max_length=200, description="Text to find: Chinese matches as a substring (with the other "
+          "Chinese names of the mechanism or theme it names: 街道 also finds 街乡 and 镇街), English as whole words "
+          "in any form (case-insensitive; plural, -ing, -ed: subdistricts finds what subdistrict finds)",
+          examples=["月进站", "special inquiry"]),
     AfterValidator(not_blank),
 ]
 
@@ -36,7 +38,9 @@ async def get_search(
     page: PageDep,
     type: Annotated[SearchType | None, Query(description="Only hits of this type")] = None,
 ) -> Response:
-    """Find entities by label (or synonym), definition or quote, Chinese or English; exact label matches first."""
+    """Find entities by label (or synonym), definition or quote, Chinese or English; exact label matches first.
+
+    The HTML page `/search?q=` shows the same hits grouped by type."""
     catalog = await catalog_for(graph)
     body = render(search_page, catalog, (q, type, page.limit, page.offset), None)
     return Response(body, media_type=JSON, headers={TOTAL_HEADER: str(len(search(catalog, q, type)))})

@@ -13,8 +13,10 @@ from typing import Annotated, Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
+from app.api.answers import close_ids, find_district, list_similar
+from app.api.catalog import read_catalog
 from app.deps import GraphDep
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, describe
@@ -27,6 +29,7 @@ from app.ld.void import void_stats, void_triples
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
+from app.routers.pages import read_source
 from app.store.graph import KnowledgeGraph
 from app.web.templating import pick_lang, templates
 
@@ -42,6 +45,8 @@ PAGE_FORMATS = [*RDF_FORMATS, HTML]
 SUFFIXES = {f.extension: f for f in PAGE_FORMATS}
 DUMP_FORMATS = list(GRAPH_FORMATS)
 RICH_PAGES = ("district", "mechanism", "theme", "practice", "fact", "quote")
+#: How many "most similar districts" a district page lists (each linked to /compare).
+SIMILAR_SHOWN = 5
 
 LangQuery = Annotated[str | None, Query(
     description="Language of the HTML page: zh or en (default: Accept-Language, then zh).")]
@@ -108,10 +113,20 @@ def link_header(path: str) -> str:
     return ", ".join(f'<{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"' for f in PAGE_FORMATS)
 
 
-def not_found(request: Request, html: bool, lang: str, message: str) -> Response:
+def not_found(request: Request, html: bool, lang: str, message: str, suggestions: list[str] | None = None) -> Response:
     if html:
-        return page(request, "ld/not_found.html", lang, {"message": message, "kinds": ENTITY_KINDS}, status_code=404)
+        return page(request, "ld/not_found.html", lang,
+                    {"message": message, "kinds": ENTITY_KINDS, "suggestions": suggestions or []}, status_code=404)
     raise NotFound(message)
+
+
+def valid_iri(iri: str) -> bool:
+    """Whether ``iri`` is an IRI at all (a path typed with a space in it is not)."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
 
 
 def split_suffix(name: str) -> tuple[str, Format | None]:
@@ -164,7 +179,19 @@ def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: L
     fmt = fixed or negotiate(request.headers.get("accept"), PAGE_FORMATS)
     language = page_lang(request, lang)
     iri = graph.iri(kind, slug)
-    triples = describe(graph, iri) if kind in ENTITY_KINDS else []
+    triples = describe(graph, iri) if kind in ENTITY_KINDS and valid_iri(iri) else []
+    if not triples and kind == "district":
+        catalog = read_catalog(graph)
+        canonical = find_district(catalog, slug)
+        if canonical is not None and canonical != slug:
+            target = f"/id/district/{canonical}" + (f".{fixed.extension}" if fixed else "")
+            query = request.url.query
+            return RedirectResponse(f"{target}?{query}" if query else target, status_code=301)
+        close = close_ids(catalog.districts, slug, catalog)
+        if close:
+            names = ", ".join(f"/id/district/{c}" for c in close)
+            return not_found(request, fmt is HTML, language, f"No entity <{iri}>. Did you mean {names}?",
+                             [f"/id/district/{c}" for c in close])
     if not triples:
         return not_found(request, fmt is HTML, language,
                          f"No entity <{iri}>. See /id/{kind}/ for the known ones." if kind in ENTITY_KINDS else
@@ -191,6 +218,11 @@ def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str,
     view = EntityView(graph, iri, triples, lang).context()
     template = templates.get_template(f"ld/{kind}.html" if kind in RICH_PAGES else "ld/entity.html")
     context = {**view, "request": request, "lang": lang, "alternates": alternates(path), "path": path}
+    # For the "how to cite" line: the source article as the graph describes it.
+    context["cited_source"] = read_source(graph, lang)
+    if kind == "district":
+        context["similar"] = list_similar(read_catalog(graph), iri.rsplit("/", 1)[-1])[:SIMILAR_SHOWN]
+        context["district_id"] = iri.rsplit("/", 1)[-1]
     return template.render(context).encode("utf-8")
 
 
@@ -201,7 +233,8 @@ EXPORT_DOC = """The whole dataset as a file.
 
 * `format`: turtle, ntriples, jsonld, rdfxml (the default graph: the asserted data and ontology;
   `inferred=true` adds the entailments), trig, nquads (every named graph: data, ontology,
-  inferred). Without `format`, by Accept (Turtle by default).
+  inferred). Without `format`, by Accept (Turtle by default). The JSON-LD dump carries its
+  `@context` inline (the one of `/context.jsonld`), so a downloaded copy expands offline.
 * `Content-Disposition: attachment; filename=bjrd-kg.<ext>`; gzip when Accept-Encoding allows it;
   `Digest: sha-256=…` and `Repr-Digest: sha-256=:…:` are the SHA-256 of the bytes sent.
 """
@@ -213,7 +246,7 @@ def read_export(request: Request, graph: GraphDep, format: Annotated[str | None,
         inferred: Annotated[bool, Query(description="Graph formats: add the inferred triples.")] = False) -> Response:
     """Dump the dataset in one RDF format (TriG and N-Quads keep the named graphs)."""
     fmt, _ = choose(request, DUMP_FORMATS, format)
-    dump = build_dump(graph, fmt, inferred, service_base(request) + CONTEXT_PATH)
+    dump = build_dump(graph, fmt, inferred)
     gzipped = accepts_gzip(request.headers.get("accept-encoding"))
     body = dump.gzipped if gzipped else dump.body
     digest = Dump.digest(body)

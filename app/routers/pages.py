@@ -10,17 +10,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.api.answers import compare_districts, find_district, list_districts
+from app.api.catalog import Catalog, catalog_for
+from app.api.search import WORD, search, stem, variants_of
 from app.deps import GraphDep
 from app.rdf.formats import EXPORT_FORMATS
+from app.rdf.serialize import entity_prefixes
 from app.store.graph import KnowledgeGraph
-from app.web.templating import pick_lang, templates
+from app.web.templating import VENDOR_VERSION, pick_lang, templates
 
 router = APIRouter(tags=["pages"])
 
 #: Answered from the graph alone: ETags and 304 (app/web/caching.py).
-CACHED = ("/", "/query*", "/explore*")
+CACHED = ("/", "/query*", "/explore*", "/search*", "/compare*", "/read*")
 
 LangQuery = Annotated[str | None, Query(description="Page language: zh or en (default: Accept-Language, then zh)")]
 AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]
@@ -29,6 +33,10 @@ SWAGGER_UI = "/static/vendor/swagger-ui"
 #: The counts the home page shows, in order: a column of the ``stats`` query, or ``triples``.
 STATS = ("districts", "practices", "mechanisms", "shared_mechanisms", "facts", "themes", "quotes", "triples")
 EXAMPLE_PREFIX = "examples/"
+#: The groups of the search page, in order.
+SEARCH_GROUPS = ("district", "practice", "mechanism", "theme", "fact")
+#: How many districts the compare page puts side by side.
+COMPARE_MIN, COMPARE_MAX = 2, 6
 
 #: Browsers ask every site for /favicon.ico; answer with a small mark instead of a 404.
 FAVICON = (
@@ -98,13 +106,141 @@ def query_page(request: Request, graph: GraphDep, lang: LangQuery = None,
                accept_language: AcceptLanguage = None) -> HTMLResponse:
     """YASGUI on /sparql, with every example query of queries/examples/ as a tab."""
     chosen = pick_lang(lang, accept_language)
-    return render(request, "pages/query.html", chosen, examples=list_examples(graph, chosen))
+    return render(request, "pages/query.html", chosen, examples=list_examples(graph, chosen),
+                  editor={"prefixes": entity_prefixes(graph.settings.base_iri), "base": graph.settings.base_iri})
 
 
 @router.get("/explore", response_class=HTMLResponse, summary="District–mechanism network and matrix")
 def explore(request: Request, lang: LangQuery = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
     """The network of districts and the mechanisms they share, and the district × mechanism matrix."""
     return render(request, "pages/explore.html", pick_lang(lang, accept_language))
+
+
+def pick(label: Any, lang: str) -> tuple[str, str]:
+    """(text in ``lang``, text in the other language) of a ``Label`` (else the other one)."""
+    other = "en" if lang == "zh" else "zh"
+    return getattr(label, lang) or getattr(label, other), getattr(label, other)
+
+
+def mark_parts(snippet: str) -> tuple[str, str, str]:
+    """A search snippet ``…before «match» after…`` as (before, match, after)."""
+    before, _, rest = snippet.partition("«")
+    match, _, after = rest.partition("»")
+    return before, match, after
+
+
+def search_groups(graph: KnowledgeGraph, catalog: Catalog, q: str, lang: str) -> list[dict[str, Any]]:
+    """The hits of ``q`` grouped by type (districts, practices, mechanisms, themes, facts), best first."""
+    groups: dict[str, list[dict[str, Any]]] = {kind: [] for kind in SEARCH_GROUPS}
+    for hit in search(catalog, q):
+        label, other = pick(hit.label, lang)
+        district = catalog.districts.get(hit.district) if hit.district and hit.type != "district" else None
+        groups[hit.type].append({
+            "id": hit.id, "label": label, "other": other, "field": hit.field, "href": local_path(graph, hit.iri),
+            "district": {"id": district.id, "label": getattr(district.label, lang)} if district else None,
+            "parts": mark_parts(hit.snippet),
+        })
+    return [{"kind": kind, "hits": hits} for kind, hits in groups.items() if hits]
+
+
+@router.get("/search", response_class=HTMLResponse, summary="Search page")
+async def search_html(request: Request, graph: GraphDep,
+                      q: Annotated[str, Query(max_length=200, description="Text to find (as /api/search)")] = "",
+                      lang: LangQuery = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
+    """Search results grouped by type, each with its highlighted passage (the matching of /api/search)."""
+    chosen = pick_lang(lang, accept_language)
+    q = q.strip()
+    catalog = await catalog_for(graph)
+    groups = search_groups(graph, catalog, q, chosen) if q else []
+    stems = sorted({stem(w) for w in WORD.findall(q)}) if q else []
+    return render(request, "pages/search.html", chosen, q=q, groups=groups, variants=variants_of(catalog, q),
+                  stems=stems, total=sum(len(g["hits"]) for g in groups))
+
+
+def compare_problem(catalog: Catalog, ids: list[str]) -> tuple[int, str] | None:
+    """(status, message) when ``ids`` cannot be compared side by side, else None."""
+    if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+        return 400, f"Give {COMPARE_MIN} to {COMPARE_MAX} district ids separated by commas (got {len(ids)})."
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        return 400, f"Each district may be given once; repeated: {', '.join(repeated)}."
+    unknown = [i for i in ids if i not in catalog.districts]
+    if unknown:
+        return 404, f"Unknown district id {', '.join(unknown)}. Valid ids: {', '.join(catalog.districts)}."
+    return None
+
+
+@router.get("/compare", response_class=HTMLResponse, summary="Districts side by side",
+            responses={400: {"description": "Fewer than 2 or more than 6 districts, or one given twice"},
+                       404: {"description": "An unknown district id"}})
+async def compare_html(request: Request, graph: GraphDep,
+                       districts: Annotated[str | None, Query(description="2 to 6 district ids, comma-separated",
+                                                              examples=["daxing,pinggu,yanqing"])] = None,
+                       lang: LangQuery = None, accept_language: AcceptLanguage = None) -> Response:
+    """What 2–6 districts share (named mechanisms, then umbrellas, then themes), what each does alone,
+    the quotes behind each, and their facts in one table (the answer of /api/compare).
+    Without `districts`, a form to choose them; districts given by name or code (海淀, 110108) are
+    redirected (301) to their ids."""
+    chosen = pick_lang(lang, accept_language)
+    catalog = await catalog_for(graph)
+    given = [part.strip() for part in (districts or "").replace("，", ",").split(",") if part.strip()]
+    ids = [find_district(catalog, part) or part for part in given]
+    if ids != given:
+        # Names people type (海淀, Haidian, 110108): to the URL with the ids.
+        return RedirectResponse(f"/compare?districts={','.join(ids)}&lang={chosen}", status_code=301)
+    problem = compare_problem(catalog, ids) if districts is not None else None
+    comparison = compare_districts(catalog, tuple(ids)) if districts is not None and problem is None else None
+    response = render(request, "pages/compare.html", chosen, comparison=comparison, ids=ids,
+                      problem=problem[1] if problem else None, all_districts=list_districts(catalog),
+                      limits=(COMPARE_MIN, COMPARE_MAX))
+    if problem:
+        response.status_code = problem[0]
+    return response
+
+
+def reading_pieces(paragraph_start: int, text: str, passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``text`` (starting at ``paragraph_start`` in the article) cut at every passage boundary: each
+    piece with the passages covering it (practices before facts, each in article order)."""
+    cuts = {0, len(text)}
+    for passage in passages:
+        cuts.update(min(max(edge - paragraph_start, 0), len(text)) for edge in (passage["start"], passage["end"]))
+    edges = sorted(cuts)
+    pieces = []
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        covering = [p for p in passages if p["start"] - paragraph_start <= lo and hi <= p["end"] - paragraph_start]
+        pieces.append({"text": text[lo:hi], "practices": [p for p in covering if p["kind"] == "practice"],
+                       "facts": [p for p in covering if p["kind"] == "fact"]})
+    return pieces
+
+
+def read_article(graph: KnowledgeGraph, catalog: Catalog, lang: str) -> list[dict[str, Any]]:
+    """Each district paragraph of the article, cut into pieces that link to the practices quoting them."""
+    by_district: dict[str, list[dict[str, Any]]] = {d: [] for d in catalog.districts}
+    for p in catalog.practices.values():
+        by_district[p.district].append({"kind": "practice", "id": p.id, "start": p.start, "end": p.end,
+                                        "label": pick(p.label, lang)[0]})
+    for f in catalog.facts:
+        by_district[f.district].append({"kind": "fact", "id": f.id, "start": f.start, "end": f.start + len(f.quote),
+                                        "label": f"{f.value} {f.unit.zh} · {pick(f.label, lang)[0]}"})
+    paragraphs = []
+    for row in graph.run("page_reading"):
+        district = catalog.districts[row["district"].rsplit("/", 1)[-1]]
+        passages = sorted(by_district[district.id], key=lambda p: (p["kind"] != "practice", p["start"], p["id"]))
+        paragraphs.append({"id": district.id, "label": pick(district.label, lang)[0], "start": row["start"],
+                           "practices": sum(p["kind"] == "practice" for p in passages),
+                           "pieces": reading_pieces(int(row["start"]), row["text"], passages)})
+    return paragraphs
+
+
+@router.get("/read", response_class=HTMLResponse, summary="The article, every quoted passage highlighted")
+async def read_html(request: Request, graph: GraphDep, lang: LangQuery = None,
+                    accept_language: AcceptLanguage = None) -> HTMLResponse:
+    """The article's paragraph about each district in article order; every passage a practice quotes is
+    highlighted and links to that practice (numbers that facts state are marked too)."""
+    chosen = pick_lang(lang, accept_language)
+    catalog = await catalog_for(graph)
+    return render(request, "pages/read.html", chosen, paragraphs=read_article(graph, catalog, chosen),
+                  source=read_source(graph, chosen))
 
 
 @router.get("/favicon.ico", include_in_schema=False)
@@ -119,8 +255,8 @@ def api_docs(request: Request) -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url=request.app.openapi_url or "/openapi.json",
         title=f"{request.app.title} — API",
-        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
-        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js?v={VENDOR_VERSION}",
+        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css?v={VENDOR_VERSION}",
         swagger_favicon_url="/favicon.ico",
         swagger_ui_parameters={"validatorUrl": None},
     )

@@ -8,12 +8,12 @@ the raw body in two content types, strict UTF-8.
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from app.deps import GraphDep, RunnerDep
-from app.errors import BadRequest, PayloadTooLarge, QueryRefused, UnsupportedMedia
+from app.errors import BadRequest, NotAcceptable, PayloadTooLarge, QueryRefused, UnsupportedMedia
 from app.ld.service import service_description
-from app.rdf.formats import BY_NAME, GRAPH_FORMATS, lookup
+from app.rdf.formats import BY_NAME, GRAPH_FORMATS, accept_for
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
 from app.sparql.run import Dataset, prepare
@@ -31,13 +31,17 @@ DOC = """SPARQL 1.1 Protocol query endpoint (read-only).
 * `default-graph-uri` / `named-graph-uri` (repeatable) choose the dataset; by default the default
   graph is the union of the data, ontology and inferred graphs, and all three are named graphs.
 * Results by `Accept` (q-values honoured) or `format=` (json, xml, csv, tsv, turtle, ntriples,
-  jsonld, rdfxml, trig, nquads).
+  jsonld, rdfxml, trig, nquads; also the names clients send: json-ld, n3, rdf+xml, and full media
+  types). `json` and `xml` follow the query form: SPARQL results for SELECT and ASK, JSON-LD and
+  RDF/XML for CONSTRUCT and DESCRIBE. A format the query form cannot have (CSV for a CONSTRUCT,
+  Turtle for a SELECT) is 406.
 * Relative IRIs resolve against `{KG_BASE_IRI}/`.
 * Answers carry at most `KG_MAX_RESULT_ROWS` rows (triples); a longer one is truncated and says
   so: header `X-Result-Truncated`, `"truncated": true` in JSON results, a `link` in XML results.
 * Updates, `SERVICE` and `LOAD` are refused with 400. Each query is stopped at its deadline
   (`KG_QUERY_TIMEOUT_S`, default 10 s) with 503; when every query worker is busy: 503 + Retry-After.
-* Without `query`, GET returns the SPARQL Service Description (Turtle by default).
+* Without `query`, GET returns the SPARQL Service Description (Turtle by default); a browser
+  (Accept prefers text/html) is sent to the query editor `/query` instead (303).
 """
 
 
@@ -60,13 +64,17 @@ async def _answer(request: Request, graph: GraphDep, runner: RunnerDep, query: s
     if len(query.encode("utf-8")) > limit:
         raise PayloadTooLarge(f"The query is larger than the limit of {limit} bytes.")
     accept = request.headers.get("accept")
-    formats = [v for k, v in params if k == "format"]
+    # Clients may repeat format= with alternatives of one format, or give a list of media types
+    # (SPARQLWrapper: format=json-ld&format=application/ld+json,application/x-json+ld, and an empty
+    # value when it has none): any known one will do.
+    formats = [v for k, v in params if k == "format" and v.strip()]
     if formats:
-        fmt = lookup(formats[-1])
-        if fmt is None or fmt.kind == "html":
+        parts = [part.split(";")[0].strip() for value in formats for part in value.split(",") if part.strip()]
+        accepts = [media for media in map(accept_for, parts) if media]
+        if not accepts:
             valid = ", ".join(f.name for f in BY_NAME.values() if f.kind != "html")
-            raise BadRequest(f"Unknown format {formats[-1]!r}; use one of: {valid}.")
-        accept = fmt.media_type
+            raise BadRequest(f"Unknown format {formats[-1]!r}; use one of: {valid} (or a media type).")
+        accept = ", ".join(accepts)
     dataset = Dataset(tuple(v for k, v in params if k == "default-graph-uri"),
                       tuple(v for k, v in params if k == "named-graph-uri"))
     # Screened and negotiated here, once, before any engine sees it: a 406 or a refused query costs nothing.
@@ -87,6 +95,8 @@ async def sparql_get(request: Request, graph: GraphDep, runner: RunnerDep) -> Re
     if any(k == "update" for k, _ in params):
         raise QueryRefused("SPARQL Update is not accepted: /sparql is a read-only query endpoint.")
     if query is None:
+        if _prefers_html(request.headers.get("accept")):
+            return RedirectResponse("/query", status_code=303, headers={"Vary": "Accept"})
         return _service_description(request, graph)
     return await _answer(request, graph, runner, query, params)
 
@@ -123,6 +133,15 @@ async def sparql_post(request: Request, graph: GraphDep, runner: RunnerDep) -> R
     if media == UPDATE:
         raise QueryRefused("SPARQL Update is not accepted: /sparql is a read-only query endpoint.")
     raise UnsupportedMedia(f"Unsupported Content-Type {media!r}: send {FORM} or {DIRECT}.")
+
+
+def _prefers_html(accept: str | None) -> bool:
+    """Whether HTML beats every RDF format for this Accept (a browser opening /sparql)."""
+    html = BY_NAME["html"]
+    try:
+        return negotiate(accept, [*GRAPH_FORMATS, html]) is html
+    except NotAcceptable:
+        return False
 
 
 def _service_description(request: Request, graph: GraphDep) -> Response:

@@ -109,10 +109,25 @@ class PreparedQuery:
     dataset: Dataset = Dataset()
 
 
+def format_for(form: str, accept: str | None) -> Format:
+    """The answer format of a query of this form (SELECT, ASK, CONSTRUCT, DESCRIBE) for ``accept``;
+    406 saying what the form can answer (CSV cannot carry triples, Turtle cannot carry a table)."""
+    try:
+        return negotiate(accept, offered_for(form))
+    except NotAcceptable:
+        if not form:
+            raise
+        graph = form in ("CONSTRUCT", "DESCRIBE")
+        what = "RDF triples" if graph else "SPARQL results (a table or a boolean)"
+        names = ", ".join(f"{f.name} ({f.media_type})" for f in offered_for(form))
+        raise NotAcceptable(f"A {form} query answers {what}, which cannot be sent as {accept}. "
+                            f"Ask for one of: {names}.") from None
+
+
 def prepare(text: str, accept: str | None, dataset: Dataset = Dataset()) -> PreparedQuery:
     """Screen ``text`` (QueryRefused) and negotiate its answer's format (NotAcceptable), without running it."""
     form = screen(text)
-    return PreparedQuery(text, form, negotiate(accept, offered_for(form)), dataset)
+    return PreparedQuery(text, form, format_for(form, accept), dataset)
 
 
 def _fitting(fmt: Format, offered: Sequence[Format]) -> Format:

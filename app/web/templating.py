@@ -1,13 +1,48 @@
-"""The one Jinja2 environment for server-side HTML (templates in app/templates/, assets in app/static/)."""
+"""The one Jinja2 environment for server-side HTML (templates in app/templates/), and the static files
+(app/static/)."""
 
+import hashlib
+import os
 from pathlib import Path
 
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+from starlette.types import Scope
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
+VENDOR_DIR = STATIC_DIR / "vendor"
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def read_vendor_version() -> str:
+    """A short hash of vendor/VENDOR.md, which lists the SHA-256 of every vendored file: pages load
+    the vendored builds as ``…?v=<this>``, so a new build is a new URL and the old one can be cached."""
+    manifest = VENDOR_DIR / "VENDOR.md"
+    return hashlib.sha256(manifest.read_bytes()).hexdigest()[:12] if manifest.exists() else "0"
+
+
+VENDOR_VERSION = read_vendor_version()
+templates.env.globals["vendor_version"] = VENDOR_VERSION
+
+#: The vendored builds change only with VENDOR.md (and so with their ?v=): a year, immutable.
+VENDOR_CACHE = "public, max-age=31536000, immutable"
+#: The service's own scripts and stylesheets change with the code: revalidate after five minutes.
+OWN_CACHE = "public, max-age=300"
+
+
+class StaticAssets(StaticFiles):
+    """``/static``: the vendored builds cached for a year, the service's own assets for minutes."""
+
+    def file_response(self, full_path: "str | os.PathLike[str]", stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        vendored = Path(full_path).resolve().is_relative_to(VENDOR_DIR.resolve())
+        response.headers["Cache-Control"] = VENDOR_CACHE if vendored else OWN_CACHE
+        return response
 
 
 def pick_lang(query_lang: str | None, accept_language: str | None) -> str:

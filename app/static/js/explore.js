@@ -2,29 +2,38 @@
 //
 // Data: /api/districts, /api/mechanisms, /api/themes (and /api/themes/{id}) and /api/matrix.
 // One filter drives both views: mechanisms shared by at least N districts, optionally only
-// those of one theme. The Cytoscape instance is window.kgGraph; #network[data-state] becomes
-// "ready" once the data is drawn.
+// those of one theme, hubs (mechanisms used by HUB_MIN or more districts) only when asked for.
+// A chosen district is highlighted with its mechanisms and the districts sharing them. The
+// filter lives in the address (?min=&theme=&hubs=1&district=, kept with history.replaceState),
+// so a view can be shared. Labels are drawn at least MIN_LABEL_PX high whatever the zoom.
+// The Cytoscape instance is window.kgGraph; #network[data-state] becomes "ready" once drawn.
 (function () {
   "use strict";
 
   const lang = document.documentElement.lang === "en" ? "en" : "zh";
+  const HUB_MIN = 12;
+  const MIN_LABEL_PX = { district: 14, mechanism: 12 };
   const other = lang === "zh" ? "en" : "zh";
   const TEXT = {
     zh: {
       summary: (d, m, e) => `显示 ${d} 个区、${m} 个机制、${e} 条连线`,
       district: "区", total: "合计", districts: "个区", mechanism: "机制",
-      error: "无法加载数据：",
+      error: "无法加载数据：", hubs: (n) => `（${n} 个）`,
     },
     en: {
       summary: (d, m, e) => `${d} districts, ${m} mechanisms, ${e} links shown`,
       district: "District", total: "Total", districts: "districts", mechanism: "Mechanism",
-      error: "Could not load the data: ",
+      error: "Could not load the data: ", hubs: (n) => `(${n})`,
     },
   }[lang];
 
   const container = document.getElementById("network");
   const minInput = document.getElementById("min-districts");
   const themeSelect = document.getElementById("theme");
+  const districtSelect = document.getElementById("district");
+  const hubsBox = document.getElementById("hubs");
+  const hubCount = document.getElementById("hub-count");
+  const compareLink = document.getElementById("compare-link");
   const summary = document.getElementById("explore-summary");
   const hover = document.getElementById("network-hover");
   const table = document.getElementById("matrix");
@@ -61,12 +70,37 @@
   }
 
   // The mechanisms both views show, as a Set of ids.
+  function isHub(m) {
+    return m.districts.length >= HUB_MIN;
+  }
+
   function shownMechanisms() {
     const min = minDistricts();
     const inTheme = state.theme ? new Set(state.theme.mechanisms.map(idOf)) : null;
     return new Set(state.mechanisms
-      .filter((m) => m.districts.length >= min && (!inTheme || inTheme.has(m.id)))
+      .filter((m) => m.districts.length >= min && (!inTheme || inTheme.has(m.id)) && (hubsBox.checked || !isHub(m)))
       .map((m) => m.id));
+  }
+
+  // ---------------------------------------------------------------- the address
+
+  function readAddress() {
+    const params = new URLSearchParams(window.location.search);
+    const min = parseInt(params.get("min"), 10);
+    if (Number.isFinite(min) && min >= 1 && min <= 16) minInput.value = String(min);
+    hubsBox.checked = params.get("hubs") === "1";
+    return { theme: params.get("theme") || "", district: params.get("district") || "" };
+  }
+
+  function writeAddress() {
+    const params = new URLSearchParams(window.location.search);
+    const set = (name, value) => (value ? params.set(name, value) : params.delete(name));
+    set("min", minDistricts() === 2 ? "" : String(minDistricts()));
+    set("theme", themeSelect.value);
+    set("hubs", hubsBox.checked ? "1" : "");
+    set("district", districtSelect.value);
+    const query = params.toString();
+    window.history.replaceState(null, "", window.location.pathname + (query ? `?${query}` : ""));
   }
 
   async function selectTheme(id) {
@@ -85,7 +119,7 @@
     const known = new Set(state.districts.map((d) => d.id));
     for (const m of state.mechanisms) {
       elements.push({ group: "nodes", data: { id: `mechanism:${m.id}`, key: m.id, kind: "mechanism", label: label(m.label),
-        size: 20 } });
+        size: 20, umbrella: m.narrower.length > 0 ? 1 : 0, hub: isHub(m) ? 1 : 0 } });
       for (const d of m.districts) {
         if (known.has(d)) elements.push({ group: "edges", data: { id: `${d}--${m.id}`, source: `district:${d}`, target: `mechanism:${m.id}` } });
       }
@@ -93,7 +127,7 @@
     return cytoscape({
       container: container,
       elements: elements,
-      minZoom: 0.2,
+      minZoom: 0.05,
       maxZoom: 3,
       style: [
         { selector: "node", style: {
@@ -102,9 +136,16 @@
           "color": "#1d2330", "text-outline-color": "#fff", "text-outline-width": 2, "border-width": 1, "border-color": "#fff" } },
         { selector: "node[kind = 'district']", style: { "shape": "ellipse", "background-color": "#b3261e", "font-size": 12, "font-weight": "bold" } },
         { selector: "node[kind = 'mechanism']", style: { "shape": "round-rectangle", "background-color": "#0b5cad" } },
+        { selector: "node[umbrella = 1]", style: { "border-style": "dashed", "border-color": "#0b5cad", "border-width": 2,
+          "background-color": "#6f9fd6" } },
         { selector: "edge", style: { "width": 1, "line-color": "#c9ced8", "curve-style": "haystack", "opacity": 0.8 } },
         { selector: ".hidden", style: { "display": "none" } },
         { selector: ".faded", style: { "opacity": 0.2 } },
+        { selector: ".dimmed", style: { "opacity": 0.12 } },
+        { selector: "node.quiet", style: { "text-opacity": 0 } },
+        { selector: "node.quiet.hover", style: { "text-opacity": 1 } },
+        { selector: "node.chosen", style: { "border-color": "#1d2330", "border-width": 4 } },
+        { selector: "edge.chosen", style: { "line-color": "#b3261e", "opacity": 1, "width": 2.5 } },
         { selector: "node.hover", style: { "border-color": "#1d2330", "border-width": 3 } },
         { selector: "edge.hover", style: { "line-color": "#1d2330", "opacity": 1, "width": 2 } },
       ],
@@ -130,13 +171,79 @@
     // each mechanism towards its districts: the same input gives the same picture every time.
     visible.layout({ name: "concentric", animate: false, concentric: (n) => (n.data("kind") === "mechanism" ? 2 : 1),
       levelWidth: () => 1, minNodeSpacing: 8 }).run();
-    visible.layout({ name: "cose", animate: false, randomize: false, fit: true, padding: 20,
+    visible.layout({ name: "cose", animate: false, randomize: false, fit: false,
       nodeRepulsion: () => 400000, idealEdgeLength: () => 100, nodeOverlap: 20, gravity: 0.3, numIter: 2000 }).run();
+    fitNodes(cy, visible.nodes());
+    fitLabels(cy);
     const districts = visible.nodes("[kind = 'district']").length;
     summary.textContent = TEXT.summary(districts, visible.nodes().length - districts, visible.edges().length);
   }
 
+  // Zoom and pan so that the nodes (not their labels, which are sized to the zoom) fill the box.
+  function fitNodes(cy, nodes) {
+    const box = nodes.boundingBox({ includeLabels: false });
+    const padding = container.clientWidth < 600 ? 12 : 40;
+    const width = Math.max(1, container.clientWidth - 2 * padding);
+    const height = Math.max(1, container.clientHeight - 2 * padding);
+    const zoom = Math.min(cy.maxZoom(), Math.max(cy.minZoom(), Math.min(width / Math.max(box.w, 1), height / Math.max(box.h, 1))));
+    cy.zoom(zoom);
+    cy.pan({ x: container.clientWidth / 2 - zoom * (box.x1 + box.w / 2), y: container.clientHeight / 2 - zoom * (box.y1 + box.h / 2) });
+  }
+
+  // Font sizes in model units such that labels are drawn MIN_LABEL_PX high at the current zoom.
+  function fitLabels(cy) {
+    const zoom = cy.zoom() || 1;
+    cy.style()
+      .selector("node[kind = 'district']").style("font-size", Math.max(12, MIN_LABEL_PX.district / zoom))
+      .selector("node[kind = 'mechanism']").style({ "font-size": Math.max(10, MIN_LABEL_PX.mechanism / zoom),
+        "text-max-width": Math.max(110, 150 / zoom) })
+      .update();
+    // On a narrow screen (a phone) mechanism labels would cover each other: show them only for
+    // the mechanisms of the chosen district, or on hover.
+    const narrow = container.clientWidth < 600;
+    cy.nodes().forEach((node) => {
+      const mechanism = node.data("kind") === "mechanism";
+      node.toggleClass("quiet", narrow && (districtSelect.value ? node.hasClass("dimmed") : mechanism));
+    });
+  }
+
+  // Highlight the chosen district, its visible mechanisms and the districts that share them.
+  function applyHighlight(cy) {
+    const chosen = districtSelect.value;
+    cy.batch(() => {
+      cy.elements().removeClass("dimmed chosen");
+      if (!chosen) return;
+      const node = cy.getElementById(`district:${chosen}`);
+      const edges = node.connectedEdges().not(".hidden");
+      const mechanisms = edges.targets();
+      const neighbours = mechanisms.connectedEdges().not(".hidden").sources();
+      const keep = node.union(edges).union(mechanisms).union(neighbours).union(mechanisms.connectedEdges().not(".hidden"));
+      cy.elements().not(keep).addClass("dimmed");
+      node.addClass("chosen");
+      edges.addClass("chosen");
+    });
+    fitLabels(cy);
+    updateCompareLink(cy);
+    table.querySelectorAll("tbody tr").forEach((tr) => tr.classList.toggle("chosen", tr.dataset.district === chosen));
+  }
+
+  // The two districts sharing the most shown mechanisms with the chosen one (tie: code order).
+  function nearest(cy, chosen) {
+    const mine = new Set(cy.getElementById(`district:${chosen}`).connectedEdges().not(".hidden").targets().map((n) => n.id()));
+    return state.districts.filter((d) => d.id !== chosen).map((d, index) => ({ id: d.id, index,
+      shared: cy.getElementById(`district:${d.id}`).connectedEdges().not(".hidden").targets()
+        .filter((n) => mine.has(n.id())).length }))
+      .sort((a, b) => b.shared - a.shared || a.index - b.index).slice(0, 2).map((d) => d.id);
+  }
+
+  function updateCompareLink(cy) {
+    const chosen = districtSelect.value;
+    compareLink.hidden = !chosen;
+    if (chosen) compareLink.href = `/compare?districts=${[chosen, ...nearest(cy, chosen)].join(",")}&lang=${lang}`;
+  }
+
   function wireNetwork(cy) {
+    cy.on("zoom", () => fitLabels(cy));
     cy.on("tap", "node", (event) => {
       const node = event.target;
       window.location.href = pagePath(node.data("kind"), node.data("key"));
@@ -258,12 +365,12 @@
 
   // ---------------------------------------------------------------- wiring
 
-  function fillThemes(themes) {
-    for (const theme of themes) {
+  function fillOptions(select, items) {
+    for (const item of items) {
       const option = document.createElement("option");
-      option.value = theme.id;
-      option.textContent = label(theme.label);
-      themeSelect.appendChild(option);
+      option.value = item.id;
+      option.textContent = label(item.label);
+      select.appendChild(option);
     }
   }
 
@@ -273,7 +380,15 @@
     state.districts = districts;
     state.mechanisms = mechanisms;
     state.matrix = matrix;
-    fillThemes(themes);
+    fillOptions(themeSelect, themes);
+    fillOptions(districtSelect, districts);
+    hubCount.textContent = TEXT.hubs(mechanisms.filter(isHub).length);
+    const wanted = readAddress();
+    if (themes.some((t) => t.id === wanted.theme)) {
+      themeSelect.value = wanted.theme;
+      state.theme = await selectTheme(wanted.theme);
+    }
+    if (districts.some((d) => d.id === wanted.district)) districtSelect.value = wanted.district;
     const cy = buildGraph();
     window.kgGraph = cy;
     wireNetwork(cy);
@@ -281,10 +396,17 @@
       const shown = shownMechanisms();
       applyNetworkFilter(cy, shown);
       renderMatrix(shown);
+      applyHighlight(cy);
+      writeAddress();
     };
     refresh();
     document.getElementById("explore-controls").addEventListener("submit", (event) => event.preventDefault());
     minInput.addEventListener("input", refresh);
+    hubsBox.addEventListener("change", refresh);
+    districtSelect.addEventListener("change", () => {
+      applyHighlight(cy);
+      writeAddress();
+    });
     themeSelect.addEventListener("change", async () => {
       container.dataset.state = "loading";
       state.theme = await selectTheme(themeSelect.value);

@@ -1,0 +1,63 @@
+"""Compression and cache lifetimes over real HTTP: text answers of 1 KB or more are gzipped for
+clients that accept it (and decompress to the same bytes), smaller ones are not, already-encoded
+dumps are not encoded twice; vendored builds are addressed by version and cached for a year."""
+
+import gzip
+import re
+
+import httpx
+import pytest
+
+from app.main import GZIP_MIN_BYTES
+from app.web.templating import VENDOR_VERSION
+
+
+def raw(client: httpx.Client, path: str, encoding: str | None) -> tuple[httpx.Response, bytes]:
+    """The response and its body exactly as sent (not decoded)."""
+    headers = {"Accept-Encoding": encoding} if encoding else {"Accept-Encoding": "identity"}
+    with client.stream("GET", path, headers=headers) as response:
+        body = b"".join(response.iter_raw())
+    return response, body
+
+
+@pytest.mark.parametrize("path", ["/api/mechanisms", "/api/districts/haidian", "/?lang=zh", "/id/district/haidian.ttl",
+                                  "/static/vendor/cytoscape/cytoscape.min.js", "/static/js/explore.js",
+                                  "/openapi.json"])
+def test_text_answers_over_a_kilobyte_are_gzipped(client: httpx.Client, path: str) -> None:
+    plain, plain_body = raw(client, path, None)
+    assert plain.status_code == 200 and len(plain_body) >= GZIP_MIN_BYTES
+    assert "content-encoding" not in plain.headers
+    zipped, zipped_body = raw(client, path, "gzip, deflate, br")
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["vary"]
+    assert gzip.decompress(zipped_body) == plain_body
+    assert len(zipped_body) < len(plain_body)
+
+
+def test_small_answers_are_not_compressed(client: httpx.Client) -> None:
+    response, body = raw(client, "/health", "gzip")
+    assert len(body) < GZIP_MIN_BYTES and "content-encoding" not in response.headers
+
+
+def test_gzipped_dump_is_encoded_once(client: httpx.Client) -> None:
+    plain, plain_body = raw(client, "/export?format=turtle", None)
+    zipped, zipped_body = raw(client, "/export?format=turtle", "gzip")
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(zipped_body) == plain_body
+
+
+@pytest.mark.parametrize("page", ["/explore", "/query", "/docs"])
+def test_pages_load_vendored_builds_by_version(client: httpx.Client, page: str) -> None:
+    html = client.get(page).text
+    vendored = re.findall(r'(?:src|href|url)\s*[=:]\s*["\'](/static/vendor/[^"\']+)["\']', html)
+    assert vendored
+    for url in vendored:
+        assert url.endswith(f"?v={VENDOR_VERSION}"), url
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+def test_own_assets_are_revalidated_after_minutes(client: httpx.Client) -> None:
+    for path in ("/static/js/explore.js", "/static/pages.css"):
+        assert client.get(path).headers["cache-control"] == "public, max-age=300"
