@@ -228,7 +228,7 @@ def test_every_number_is_a_fact_a_typed_value_or_excluded(
 
 
 def test_typed_values_are_written_in_their_quote(typed_values: list[dict]) -> None:
-    """A date's month or a time's hour is written in the quote; a year too, unless it is 2023 (“今年”, the issue's year)."""
+    """A date's month or a time's hour is written in the quote; so is a year, unless it is 2023 (the issue's year)."""
     assert len(typed_values) >= 8
     wrong = []
     for v in typed_values:
