@@ -33,7 +33,7 @@ DISTRICT = {
                 "zh": "组建专家顾问库，服务预算审查、议案督办、备案审查等工作",
                 "en": "Formed a pool of expert advisers covering finance and economics, law, urban "
                 "construction, environmental protection and other fields, serving budget review, "
-                "bill follow-up, filing review and other work",
+                "motion follow-up, recording and review and other work",
             },
             "quote": "组建由63名成员组成的专家顾问库,涵盖财经、法律、城建、环保等领域,服务预算审查、议案督办、备案审查等工作",
             "quote_start": 2130,
@@ -46,7 +46,7 @@ DISTRICT = {
             "iri": "https://bjrd-kg.example.org/id/practice/haidian-bill-follow-up-mechanism",
             "label": {
                 "zh": "建立“议案督办一年、跟踪督办两年”的议案工作机制",
-                "en": "Set up a bill work mechanism under which a bill is followed up for one year and "
+                "en": "Set up a motion work mechanism under which a motion is followed up for one year and "
                 "then tracked for two more",
             },
             "quote": "建立“议案督办一年、跟踪督办两年”的议案工作机制",
@@ -65,10 +65,10 @@ DISTRICT = {
             "id": "bill-one-year-tracking-two-years",
             "label": {
                 "zh": "“议案督办一年、跟踪督办两年”议案工作机制",
-                "en": "“Bills followed up for one year, tracked for two more”",
+                "en": "“Motions followed up for one year, tracked for two more”",
             },
         },
-        {"id": "bill-supervision", "label": {"zh": "议案督办", "en": "Following up deputies' bills"}},
+        {"id": "bill-supervision", "label": {"zh": "议案督办", "en": "Following up deputies' motions"}},
     ],
     "themes": [
         {"id": "budget-oversight", "label": {"zh": "预算审查监督", "en": "Budget review and oversight"}},
@@ -93,25 +93,25 @@ SIMILAR = [
     {
         "id": "shijingshan",
         "label": {"zh": "石景山区", "en": "Shijingshan District"},
-        "jaccard_mechanisms": 0.3333333333333333,
+        "jaccard_mechanisms": 0.30434782608695654,
         "jaccard_themes": 0.6666666666666666,
         "shared_mechanisms": [
-            {"id": "bill-supervision", "label": {"zh": "议案督办", "en": "Following up deputies' bills"}},
+            {"id": "bill-supervision", "label": {"zh": "议案督办", "en": "Following up deputies' motions"}},
             {
                 "id": "bills-and-suggestions",
-                "label": {"zh": "议案建议督办", "en": "Following up deputies' bills and suggestions"},
+                "label": {"zh": "议案建议督办", "en": "Following up deputies' motions and suggestions"},
             },
         ],
     },
     {
         "id": "fengtai",
         "label": {"zh": "丰台区", "en": "Fengtai District"},
-        "jaccard_mechanisms": 0.2727272727272727,
+        "jaccard_mechanisms": 0.25,
         "jaccard_themes": 0.7,
         "shared_mechanisms": [
             {
                 "id": "bills-and-suggestions",
-                "label": {"zh": "议案建议督办", "en": "Following up deputies' bills and suggestions"},
+                "label": {"zh": "议案建议督办", "en": "Following up deputies' motions and suggestions"},
             },
             {"id": "budget-oversight", "label": {"zh": "预算审查监督", "en": "Budget review and oversight"}},
         ],
@@ -128,6 +128,7 @@ MECHANISMS = [
         "broader": ["deputy-stations"],
         "narrower": [],
         "top": False,
+        "kind": "named",
     },
     {
         "id": "online-station",
@@ -138,6 +139,7 @@ MECHANISMS = [
         "broader": ["deputy-stations", "online-opinion"],
         "narrower": [],
         "top": False,
+        "kind": "named",
     },
 ]
 
@@ -168,6 +170,7 @@ SHARED = [
         "broader": [],
         "narrower": ["budget-oversight", "combined-supervision", "counterpart-supervision"],
         "top": True,
+        "kind": "umbrella",
     },
     {
         "id": "deputy-stations",
@@ -187,10 +190,11 @@ SHARED = [
             "pinggu",
             "miyun",
         ],
-        "count": 12,
+        "count": 13,
         "broader": [],
         "narrower": ["agencies-into-stations", "deputies-listening-brand", "monthly-station-visit"],
         "top": True,
+        "kind": "named",
     },
 ]
 
@@ -205,6 +209,7 @@ MECHANISM = {
     "broader": ["deputy-stations"],
     "narrower": [],
     "top": False,
+    "kind": "named",
     "count": 4,
     "districts": [
         {
@@ -251,10 +256,10 @@ THEME = {
             "id": "agencies-into-stations",
             "label": {"zh": "“检察官进家站”“委办局进家站”", "en": "Prosecutors and government bureaus visit stations"},
         },
-        {"id": "bill-supervision", "label": {"zh": "议案督办", "en": "Following up deputies' bills"}},
+        {"id": "bill-supervision", "label": {"zh": "议案督办", "en": "Following up deputies' motions"}},
         {
             "id": "bills-and-suggestions",
-            "label": {"zh": "议案建议督办", "en": "Following up deputies' bills and suggestions"},
+            "label": {"zh": "议案建议督办", "en": "Following up deputies' motions and suggestions"},
         },
     ],
 }
@@ -286,7 +291,7 @@ COMPARISON = {
                 {"id": "deputy-work", "label": {"zh": "代表工作", "en": "Work with deputies"}},
                 {"id": "research-and-expertise", "label": {"zh": "理论研究与专业支撑", "en": "Research and expertise"}},
             ],
-            "jaccard_mechanisms": 0.08,
+            "jaccard_mechanisms": 0.07407407407407407,
         }
     ],
 }
@@ -306,14 +311,14 @@ MATRIX = {
         {
             "id": "deputy-stations",
             "label": {"zh": "人大代表家站", "en": "Deputies' homes and liaison stations"},
-            "count": 12,
+            "count": 13,
         },
         {
             "id": "bills-and-suggestions",
-            "label": {"zh": "议案建议督办", "en": "Following up deputies' bills and suggestions"},
+            "label": {"zh": "议案建议督办", "en": "Following up deputies' motions and suggestions"},
             "count": 10,
         },
-        {"id": "thematic-research", "label": {"zh": "专题调研", "en": "Thematic field research"}, "count": 8},
+        {"id": "thematic-research", "label": {"zh": "专题调研", "en": "Thematic field research"}, "count": 9},
     ],
     "matrix": [[1, 1, 1, 0], [1, 1, 1, 1], [1, 1, 0, 0]],
 }

@@ -113,7 +113,7 @@ def mechanism_summary(catalog: Catalog, mechanism: Concept) -> MechanismSummary:
     districts = catalog.mechanism_districts[mechanism.id]
     return MechanismSummary(id=mechanism.id, iri=mechanism.iri, label=label(mechanism.label), districts=list(districts),
                             count=len(districts), broader=list(mechanism.broader), narrower=list(mechanism.narrower),
-                            top=mechanism.top)
+                            top=mechanism.top, kind=mechanism.kind)
 
 
 @lru_cache(maxsize=8)
@@ -145,7 +145,8 @@ def read_mechanism(catalog: Catalog, mechanism_id: str) -> MechanismDetail:
     themes = {u.concept for u in catalog.theme_usage if u.practice in users}
     return MechanismDetail(
         id=m.id, iri=m.iri, label=label(m.label), definition=label(m.definition) if m.definition else None,
-        broader=list(m.broader), narrower=list(m.narrower), top=m.top, count=len(districts), districts=districts,
+        broader=list(m.broader), narrower=list(m.narrower), top=m.top, kind=m.kind, count=len(districts),
+        districts=districts,
         themes=concept_refs(catalog.themes, themes),
     )
 

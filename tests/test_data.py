@@ -337,13 +337,40 @@ def test_graph_has_enough_practices_and_facts(graph: KnowledgeGraph) -> None:
     assert counts["facts"] >= 35
 
 
-def test_at_least_twelve_mechanisms_shared_by_two_districts(graph: KnowledgeGraph) -> None:
+def shared_named_mechanisms(graph: KnowledgeGraph) -> dict[str, set[str]]:
+    """data/README.md, "Shared": mechanism → the districts using it directly or through a narrower
+    mechanism, named mechanisms only, computed from the asserted links and skos:broader."""
     rows = select(graph, PREFIXES + f"""
-        SELECT ?m (COUNT(DISTINCT ?d) AS ?n) WHERE {{
-          GRAPH {data_graph(graph)} {{ ?p bjrd:usesMechanism ?used ; bjrd:district ?d }}
+        SELECT DISTINCT ?m ?d WHERE {{
+          GRAPH {data_graph(graph)} {{ ?p bjrd:usesMechanism ?used ; bjrd:district ?d .
+                                      ?m bjrd:mechanismKind bjrd:Named }}
           ?used skos:broader* ?m .
-        }} GROUP BY ?m HAVING (COUNT(DISTINCT ?d) >= 2)""")
-    assert len(rows) >= 12, [slug(r["m"]) for r in rows]
+        }}""")
+    users: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        users[slug(r["m"])].add(slug(r["d"]))
+    return {m: ds for m, ds in users.items() if len(ds) >= 2}
+
+
+def test_at_least_twelve_named_mechanisms_shared_by_two_districts(graph: KnowledgeGraph) -> None:
+    assert len(shared_named_mechanisms(graph)) >= 12
+
+
+def test_shared_mechanisms_example_follows_the_definition(graph: KnowledgeGraph) -> None:
+    text = (ROOT / "queries" / "examples" / "shared_mechanisms.rq").read_text(encoding="utf-8")
+    rows = select(graph, text)
+    assert {slug(r["mechanism"]): r["district_count"] for r in rows} == \
+        {m: len(ds) for m, ds in shared_named_mechanisms(graph).items()}
+
+
+def test_umbrella_categories_group_only_and_are_never_shared(graph: KnowledgeGraph) -> None:
+    umbrellas = {slug(r["m"]) for r in select(graph, PREFIXES + """
+        SELECT ?m WHERE { ?m bjrd:mechanismKind bjrd:Umbrella }""")}
+    assert umbrellas and not umbrellas & set(shared_named_mechanisms(graph))
+    text = (ROOT / "queries" / "examples" / "district_pairs_shared_mechanisms.rq").read_text(encoding="utf-8")
+    pairs = select(graph, text)
+    assert pairs and all(umbrella_zh not in r["mechanisms"].split("、") for r in pairs
+                         for umbrella_zh in ("人大监督方式", "线上征集民意", "议案建议督办"))
 
 
 # ---------------------------------------------------------------- mechanisms
