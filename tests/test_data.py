@@ -373,6 +373,31 @@ def test_umbrella_categories_group_only_and_are_never_shared(graph: KnowledgeGra
                          for umbrella_zh in ("人大监督方式", "线上征集民意", "议案建议督办"))
 
 
+# ---------------------------------------------------------------- topics
+
+
+def test_at_least_eight_topics_shared_by_two_districts_each_with_evidence(graph: KnowledgeGraph) -> None:
+    """A topic is shared as a mechanism is: districts supervising it directly or through a narrower topic."""
+    rows = select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?t ?d ?exact WHERE {{
+          GRAPH {data_graph(graph)} {{ ?p bjrd:supervisesTopic ?named ; bjrd:district ?d ;
+                                      bjrd:evidence/oa:exact ?exact }}
+          ?named skos:broader* ?t .
+        }}""")
+    districts: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        districts[slug(r["t"])].add(slug(r["d"]))
+    shared = {t for t, ds in districts.items() if len(ds) >= 2}
+    assert len(shared) >= 8, shared
+    labels: dict[str, set[str]] = defaultdict(set)
+    for r in select(graph, PREFIXES + """SELECT ?t ?l WHERE { ?t a bjrd:SupervisionTopic .
+            ?n skos:broader* ?t ; skos:prefLabel|skos:altLabel ?l FILTER (lang(?l) = "zh") }"""):
+        labels[slug(r["t"])].add(r["l"])
+    unnamed = [f"{slug(r['t'])}: {r['exact']}" for r in rows
+               if not any(label in r["exact"] for label in labels[slug(r["t"])])]
+    assert unnamed == []
+
+
 # ---------------------------------------------------------------- mechanisms
 
 
