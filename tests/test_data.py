@@ -514,6 +514,6 @@ def test_practices_link_only_the_most_specific_concepts(graph: KnowledgeGraph) -
     """data/README.md: link the most specific mechanism and theme; the broader ones follow by inference."""
     rows = select(graph, PREFIXES + f"""
         SELECT ?p ?property ?specific ?broader WHERE {{ GRAPH {data_graph(graph)} {{
-          VALUES ?property {{ bjrd:usesMechanism bjrd:theme }}
+          VALUES ?property {{ bjrd:usesMechanism bjrd:theme bjrd:supervisesTopic }}
           ?p ?property ?specific , ?broader . ?specific skos:broader+ ?broader }} }}""")
     assert [f"{slug(r['p'])}: {slug(r['broader'])} is broader than {slug(r['specific'])}" for r in rows] == []

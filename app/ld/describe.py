@@ -24,7 +24,8 @@ import pyoxigraph as ox
 from app.store.engine import KnowledgeGraph
 
 #: The path segment of every kind of entity IRI, {base}/id/{kind}/{slug}.
-ENTITY_KINDS = ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "scheme", "source")
+ENTITY_KINDS = ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "topic", "scheme",
+                "source")
 DESCRIBE_QUERIES = ("ld_describe", "ld_describe_inverse", "ld_describe_related")
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
