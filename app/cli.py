@@ -1,4 +1,4 @@
-"""The ``kg`` command (also ``python -m app``): serve, validate, stats, export, query.
+"""The ``kg`` command (also ``python -m app``): serve, validate, stats, export, query, coverage.
 
 Exit codes follow pySHACL: 0 success (``validate``: conforms), 1 does not conform,
 2 error (unreadable files, bad arguments, a bad query).
@@ -57,6 +57,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(body)
     return EXIT_OK
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from app.store import coverage
+
+    settings = settings_from(args)
+    text = next((settings.data_dir / "source").glob("*.txt")).read_text(encoding="utf-8")
+    graph = KnowledgeGraph.build(settings, check=False)
+    paragraphs, citations = coverage.read_graph(graph)
+    exclusions = coverage.read_exclusions(settings.data_dir / coverage.EXCLUSIONS_FILE)
+    result = coverage.measure(text, paragraphs, citations, exclusions)
+    print(coverage.report(result))
+    return EXIT_OK if result.ok else EXIT_INVALID
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -152,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--inferred", action="store_true", help="include the inferred triples (graph formats)")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
+
+    cover = sub.add_parser("coverage", help="account for every clause of the article (exit 0 all, 1 some not)")
+    cover.set_defaults(func=cmd_coverage)
 
     query = sub.add_parser("query", help="run a SPARQL query from a file (or - for standard input)")
     query.add_argument("file")

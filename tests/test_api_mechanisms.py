@@ -70,6 +70,17 @@ def test_mechanisms_broader_and_narrower_match_the_scheme(mechanisms: list[dict]
     assert {m["id"] for m in mechanisms if m["top"]} == tops
 
 
+def test_mechanisms_kind_is_named_or_umbrella_as_the_scheme_says(mechanisms: list[dict], graph: KnowledgeGraph,
+                                                                  client: httpx.Client) -> None:
+    rows = select(graph, PREFIXES + """
+        SELECT ?m ?kind WHERE { ?m a bjrd:Mechanism ; bjrd:mechanismKind/skos:notation ?kind }""")
+    kinds = {slug(r["m"]): r["kind"] for r in rows}
+    assert {m["id"]: m["kind"] for m in mechanisms} == kinds
+    assert set(kinds.values()) == {"named", "umbrella"}
+    umbrella = next(m for m in mechanisms if m["kind"] == "umbrella")
+    assert client.get(f"/api/mechanisms/{umbrella['id']}").json()["kind"] == "umbrella"
+
+
 def test_mechanism_evidence_is_verbatim_and_names_the_mechanism(client: httpx.Client, graph: KnowledgeGraph,
                                                                  mechanisms: list[dict], source_text: str,
                                                                  users: dict[str, dict[str, set[str]]]) -> None:

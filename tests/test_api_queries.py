@@ -13,6 +13,8 @@ BOUND = {
     "district_facts": ("district", "district", "pinggu"),
     "mechanisms": ("mechanism", "mechanism", "deputy-proposed-inspection"),
     "mechanism_practices": ("mechanism", "mechanism", "deputy-stations"),
+    "topics": ("topic", "topic", "old-compound-renovation"),
+    "topic_practices": ("topic", "topic", "urban-renewal"),
     "themes": ("theme", "theme", "station-building"),
     "theme_practices": ("theme", "theme", "supervision"),
     "search_texts": ("entity", "practice", "haidian-expert-adviser-pool"),

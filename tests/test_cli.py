@@ -137,15 +137,21 @@ def test_cli_stats_json_agrees_with_sparql_counts(graph: KnowledgeGraph, capsys:
     stats = json.loads(capsys.readouterr().out)
     expected = {}
     for key, cls in [("districts", "District"), ("practices", "Practice"), ("mechanisms", "Mechanism"),
-                     ("facts", "Fact"), ("themes", "Theme"), ("quotes", "Quote")]:
+                     ("facts", "Fact"), ("themes", "Theme"), ("topics", "SupervisionTopic"), ("quotes", "Quote")]:
         query = PREFIXES + f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a bjrd:{cls} }}"
         expected[key] = select(graph, query)[0]["n"]
     expected["triples"] = select(graph, """SELECT (COUNT(*) AS ?n) WHERE {
         SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }""")[0]["n"]
     districts_of: dict[str, set[str]] = {}
-    for row in select(graph, PREFIXES + "SELECT ?m ?d WHERE { ?p bjrd:usesMechanism ?m ; bjrd:district ?d }"):
+    # data/README.md, "Shared": named mechanisms only, used directly or through a narrower one.
+    for row in select(graph, PREFIXES + """SELECT ?m ?d WHERE {
+            ?p bjrd:usesMechanism ?m ; bjrd:district ?d . ?m bjrd:mechanismKind bjrd:Named }"""):
         districts_of.setdefault(row["m"], set()).add(row["d"])
     expected["shared_mechanisms"] = sum(len(ds) >= 2 for ds in districts_of.values())
+    kinds = select(graph, PREFIXES + "SELECT ?m ?k WHERE { ?m bjrd:mechanismKind ?k }")
+    expected["named_mechanisms"] = sum(r["k"].endswith("#Named") for r in kinds)
+    expected["umbrella_categories"] = sum(r["k"].endswith("#Umbrella") for r in kinds)
+    assert expected["named_mechanisms"] + expected["umbrella_categories"] == expected["mechanisms"]
     assert {k: stats.get(k) for k in expected} == expected
     assert expected["districts"] == 16
 

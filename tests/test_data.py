@@ -25,6 +25,9 @@ CONTRACT = SHARED_CONTRACT if SHARED_CONTRACT.exists() else CONTRACT_COPY
 ARABIC = re.compile(r"\d+(?:\.\d+)?%?")
 NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 CHINESE_NUMERAL = re.compile(r"[零一二两三四五六七八九十百千万]+")
+# A Chinese numeral that counts something: followed by a measure word, not an ordinal (第一).
+# data/README.md: such a numeral is handled exactly as an Arabic number.
+COUNTED_NUMERAL = re.compile(r"(?<!第)[一二两三四五六七八九十百千]+(?=[个项名级大方组周次年套位册家月])")
 DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
@@ -164,8 +167,34 @@ def test_practice_and_fact_slugs_start_with_district(graph: KnowledgeGraph) -> N
 # ---------------------------------------------------------------- numbers
 
 
-def test_every_arabic_number_is_a_fact_or_excluded(
-    fact_quotes: list[dict], paragraphs: dict[str, tuple[int, int]], source_text: str
+@pytest.fixture(scope="module")
+def typed_values(graph: KnowledgeGraph) -> list[dict]:
+    """Years, months, dates and clock times kept as typed values, with the quote of their practice or fact."""
+    return select(graph, PREFIXES + f"""
+        SELECT ?entity ?district ?property ?value ?exact ?start ?end WHERE {{
+          GRAPH {data_graph(graph)} {{
+            ?entity bjrd:district ?district ; ?property ?value ;
+                    bjrd:evidence [ oa:exact ?exact ; oa:start ?start ; oa:end ?end ] .
+            VALUES ?property {{ dcterms:date schema:startTime schema:startDate schema:endDate }} }} }}""")
+
+
+def number_tokens(text: str, start: int, end: int) -> list[tuple[int, int, str, Decimal]]:
+    """(start, end, written, value) of every number in text[start:end], Arabic or Chinese, read one way."""
+    found = [(m.start(), m.end(), m.group(), Decimal(m.group().rstrip("%"))) for m in ARABIC.finditer(text, start, end)]
+    for m in COUNTED_NUMERAL.finditer(text, start, end):
+        value = chinese_to_int(m.group())
+        if value is not None:
+            found.append((m.start(), m.end(), m.group(), Decimal(value)))
+    return sorted(found)
+
+
+def typed_value_numbers(value: str) -> set[Decimal]:
+    """The numbers a typed value states: 2023-05 → {2023, 5}; 07:00:00 → {7, 0}."""
+    return {Decimal(int(part)) for part in re.findall(r"\d+", value)}
+
+
+def test_every_number_is_a_fact_a_typed_value_or_excluded(
+    fact_quotes: list[dict], typed_values: list[dict], paragraphs: dict[str, tuple[int, int]], source_text: str
 ) -> None:
     exclusions = read_exclusions()
     excluded: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -176,17 +205,35 @@ def test_every_arabic_number_is_a_fact_or_excluded(
             excluded[ex.district].append((at, at + len(ex.snippet)))
     missing = []
     for district, (start, end) in sorted(paragraphs.items()):
-        for match in ARABIC.finditer(source_text, start, end):
-            a, b = match.span()
-            value = Decimal(match.group().rstrip("%"))
+        for a, b, written, value in number_tokens(source_text, start, end):
             covered = any(
                 slug(f["district"]) == district and f["start"] <= a and b <= f["end"]
                 and Decimal(str(f["value"])) == value
                 for f in fact_quotes
+            ) or any(
+                slug(v["district"]) == district and v["start"] <= a and b <= v["end"]
+                and value in typed_value_numbers(str(v["value"]))
+                for v in typed_values
             )
             if not covered and not any(s <= a and b <= e for s, e in excluded[district]):
-                missing.append(f"{district}: {match.group()} at {a} in …{source_text[max(a - 12, 0):b + 12]}…")
-    assert not missing, "numbers neither facts nor in number-exclusions.tsv:\n" + "\n".join(missing)
+                missing.append(f"{district}: {written} at {a} in …{source_text[max(a - 12, 0):b + 12]}…")
+    assert not missing, "numbers neither facts, typed values nor in number-exclusions.tsv:\n" + "\n".join(missing)
+
+
+def test_typed_values_are_written_in_their_quote(typed_values: list[dict]) -> None:
+    """A date's month or a time's hour is written in the quote; so is a year, unless it is 2023 (the issue's year)."""
+    assert len(typed_values) >= 8
+    wrong = []
+    for v in typed_values:
+        lexical = str(v["value"])
+        parts = [Decimal(int(p)) for p in re.findall(r"\d+", lexical)]
+        written = {value for *_, value in number_tokens(v["exact"], 0, len(v["exact"]))}
+        needed = [p for p in parts[:2] if not (p == 2023 and len(lexical) > 4) and not (":" in lexical and p == 0)]
+        if ":" in lexical:
+            needed = parts[:1]
+        if not all(p in written for p in needed):
+            wrong.append(f"{slug(v['entity'])}: {lexical} not written in {v['exact']!r}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_number_exclusions_name_one_real_number_each(
@@ -206,16 +253,16 @@ def test_number_exclusions_name_one_real_number_each(
             problems.append(f"line {ex.line}: {ex.snippet!r} occurs {times} times in the {ex.district} paragraph")
             continue
         at = start + paragraph.index(ex.snippet)
-        numbers = list(ARABIC.finditer(source_text, at, at + len(ex.snippet)))
+        numbers = number_tokens(source_text, at, at + len(ex.snippet))
         if not numbers:
-            problems.append(f"line {ex.line}: {ex.snippet!r} holds no Arabic number")
+            problems.append(f"line {ex.line}: {ex.snippet!r} holds no number")
         if not ex.reason.strip():
             problems.append(f"line {ex.line}: no reason given")
         # An exclusion is needed only for a number no fact of that district accounts for.
         needed = [
-            m for m in numbers
-            if not any(slug(f["district"]) == ex.district and f["start"] <= m.start() and m.end() <= f["end"]
-                       and Decimal(str(f["value"])) == Decimal(m.group().rstrip("%")) for f in fact_quotes)
+            (a, b) for a, b, _, value in numbers
+            if not any(slug(f["district"]) == ex.district and f["start"] <= a and b <= f["end"]
+                       and Decimal(str(f["value"])) == value for f in fact_quotes)
         ]
         if numbers and not needed:
             problems.append(f"line {ex.line}: every number in {ex.snippet!r} is already a fact")
@@ -288,13 +335,65 @@ def test_graph_has_enough_practices_and_facts(graph: KnowledgeGraph) -> None:
     assert counts["facts"] >= 35
 
 
-def test_at_least_twelve_mechanisms_shared_by_two_districts(graph: KnowledgeGraph) -> None:
+def shared_named_mechanisms(graph: KnowledgeGraph) -> dict[str, set[str]]:
+    """data/README.md, "Shared": mechanism → the districts using it directly or through a narrower
+    mechanism, named mechanisms only, computed from the asserted links and skos:broader."""
     rows = select(graph, PREFIXES + f"""
-        SELECT ?m (COUNT(DISTINCT ?d) AS ?n) WHERE {{
-          GRAPH {data_graph(graph)} {{ ?p bjrd:usesMechanism ?used ; bjrd:district ?d }}
+        SELECT DISTINCT ?m ?d WHERE {{
+          GRAPH {data_graph(graph)} {{ ?p bjrd:usesMechanism ?used ; bjrd:district ?d .
+                                      ?m bjrd:mechanismKind bjrd:Named }}
           ?used skos:broader* ?m .
-        }} GROUP BY ?m HAVING (COUNT(DISTINCT ?d) >= 2)""")
-    assert len(rows) >= 12, [slug(r["m"]) for r in rows]
+        }}""")
+    users: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        users[slug(r["m"])].add(slug(r["d"]))
+    return {m: ds for m, ds in users.items() if len(ds) >= 2}
+
+
+def test_at_least_twelve_named_mechanisms_shared_by_two_districts(graph: KnowledgeGraph) -> None:
+    assert len(shared_named_mechanisms(graph)) >= 12
+
+
+def test_shared_mechanisms_example_follows_the_definition(graph: KnowledgeGraph) -> None:
+    text = (ROOT / "queries" / "examples" / "shared_mechanisms.rq").read_text(encoding="utf-8")
+    rows = select(graph, text)
+    assert {slug(r["mechanism"]): r["district_count"] for r in rows} == \
+        {m: len(ds) for m, ds in shared_named_mechanisms(graph).items()}
+
+
+def test_umbrella_categories_group_only_and_are_never_shared(graph: KnowledgeGraph) -> None:
+    umbrellas = {slug(r["m"]) for r in select(graph, PREFIXES + """
+        SELECT ?m WHERE { ?m bjrd:mechanismKind bjrd:Umbrella }""")}
+    assert umbrellas and not umbrellas & set(shared_named_mechanisms(graph))
+    text = (ROOT / "queries" / "examples" / "district_pairs_shared_mechanisms.rq").read_text(encoding="utf-8")
+    pairs = select(graph, text)
+    assert pairs and all(umbrella_zh not in r["mechanisms"].split("、") for r in pairs
+                         for umbrella_zh in ("人大监督方式", "线上征集民意", "议案建议督办"))
+
+
+# ---------------------------------------------------------------- topics
+
+
+def test_at_least_eight_topics_shared_by_two_districts_each_with_evidence(graph: KnowledgeGraph) -> None:
+    """A topic is shared as a mechanism is: districts supervising it directly or through a narrower topic."""
+    rows = select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?t ?d ?exact WHERE {{
+          GRAPH {data_graph(graph)} {{ ?p bjrd:supervisesTopic ?named ; bjrd:district ?d ;
+                                      bjrd:evidence/oa:exact ?exact }}
+          ?named skos:broader* ?t .
+        }}""")
+    districts: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        districts[slug(r["t"])].add(slug(r["d"]))
+    shared = {t for t, ds in districts.items() if len(ds) >= 2}
+    assert len(shared) >= 8, shared
+    labels: dict[str, set[str]] = defaultdict(set)
+    for r in select(graph, PREFIXES + """SELECT ?t ?l WHERE { ?t a bjrd:SupervisionTopic .
+            ?n skos:broader* ?t ; skos:prefLabel|skos:altLabel ?l FILTER (lang(?l) = "zh") }"""):
+        labels[slug(r["t"])].add(r["l"])
+    unnamed = [f"{slug(r['t'])}: {r['exact']}" for r in rows
+               if not any(label in r["exact"] for label in labels[slug(r["t"])])]
+    assert unnamed == []
 
 
 # ---------------------------------------------------------------- mechanisms
@@ -413,6 +512,6 @@ def test_practices_link_only_the_most_specific_concepts(graph: KnowledgeGraph) -
     """data/README.md: link the most specific mechanism and theme; the broader ones follow by inference."""
     rows = select(graph, PREFIXES + f"""
         SELECT ?p ?property ?specific ?broader WHERE {{ GRAPH {data_graph(graph)} {{
-          VALUES ?property {{ bjrd:usesMechanism bjrd:theme }}
+          VALUES ?property {{ bjrd:usesMechanism bjrd:theme bjrd:supervisesTopic }}
           ?p ?property ?specific , ?broader . ?specific skos:broader+ ?broader }} }}""")
     assert [f"{slug(r['p'])}: {slug(r['broader'])} is broader than {slug(r['specific'])}" for r in rows] == []

@@ -324,7 +324,7 @@ def test_linked_data_client_dereferences_district(server: LiveServer, graph: Kno
 
 
 @pytest.mark.parametrize("kind", ["district", "mechanism", "theme", "practice", "fact", "quote", "congress",
-                                  "scheme", "source"])
+                                  "topic", "scheme", "source"])
 def test_index_lists_every_entity(kind: str, client: httpx.Client, graph: KnowledgeGraph) -> None:
     expected = entities(graph, kind)
     page = PageText(client.get(f"/id/{kind}/", headers={"Accept": "text/html"}).text)

@@ -107,7 +107,8 @@ def test_crawl_reaches_every_entity(server: LiveServer) -> None:
                 if q.subject.value.startswith(base)}
     reached: set[str] = set()
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        for kind in ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "scheme", "source"):
+        for kind in ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "topic", "scheme",
+                     "source"):
             page = Links(client.get(f"/id/{kind}/", headers={"Accept": "text/html"}).text)
             reached |= {urlsplit(link).path for link in page.links}
     assert expected <= reached, sorted(expected - reached)[:5]

@@ -74,7 +74,9 @@ def expected_counts(graph: KnowledgeGraph) -> dict[str, int]:
     kinds = {"districts": "District", "practices": "Practice", "mechanisms": "Mechanism", "facts": "Fact",
              "themes": "Theme", "quotes": "Quote"}
     counts = {name: count(graph, f"SELECT DISTINCT ?x WHERE {{ ?x a bjrd:{cls} }}") for name, cls in kinds.items()}
+    # data/README.md, "Shared": named mechanisms only (umbrella categories are never counted).
     counts["shared_mechanisms"] = count(graph, """SELECT DISTINCT ?m WHERE {
+        ?m bjrd:mechanismKind bjrd:Named .
         ?p1 bjrd:usesMechanism ?m ; bjrd:district ?d1 .
         ?p2 bjrd:usesMechanism ?m ; bjrd:district ?d2 .
         FILTER (?d1 != ?d2) }""")

@@ -145,7 +145,7 @@ def mechanism_summary(catalog: Catalog, mechanism: Concept) -> MechanismSummary:
     districts = catalog.mechanism_districts[mechanism.id]
     return MechanismSummary(id=mechanism.id, iri=mechanism.iri, label=label(mechanism.label), districts=list(districts),
                             count=len(districts), broader=list(mechanism.broader), narrower=list(mechanism.narrower),
-                            top=mechanism.top)
+                            top=mechanism.top, kind=mechanism.kind)
 
 
 @memoized(8)
@@ -177,7 +177,8 @@ def read_mechanism(catalog: Catalog, mechanism_id: str) -> MechanismDetail:
     themes = {u.concept for u in catalog.theme_usage if u.practice in users}
     return MechanismDetail(
         id=m.id, iri=m.iri, label=label(m.label), definition=label(m.definition) if m.definition else None,
-        broader=list(m.broader), narrower=list(m.narrower), top=m.top, count=len(districts), districts=districts,
+        broader=list(m.broader), narrower=list(m.narrower), top=m.top, kind=m.kind, count=len(districts),
+        districts=districts,
         themes=concept_refs(catalog.themes, themes),
     )
 
@@ -211,6 +212,11 @@ def read_theme(catalog: Catalog, theme_id: str) -> ThemeDetail:
 # ---------------------------------------------------------------- compare and matrix
 
 
+def concept_kind(concept: Concept) -> str:
+    """named or umbrella: the mechanism's own bjrd:mechanismKind; a theme with narrower ones is an umbrella."""
+    return concept.kind or ("umbrella" if concept.narrower else "named")
+
+
 def concept_evidence(catalog: Catalog, concepts: dict[str, Concept], usage: tuple[Usage, ...], ids: frozenset[str],
                      district_ids: tuple[str, ...]) -> list[ConceptEvidence]:
     """The concepts ``ids`` with, per district of ``district_ids`` using each, the quotes of its practices
@@ -220,14 +226,14 @@ def concept_evidence(catalog: Catalog, concepts: dict[str, Concept], usage: tupl
         if u.concept in ids and u.district in district_ids:
             quotes.setdefault((u.concept, u.district), []).append(u.practice)
     listed = []
-    for cid in sorted(ids, key=lambda c: (bool(concepts[c].narrower), c)):
+    for cid in sorted(ids, key=lambda c: (concept_kind(concepts[c]) == "umbrella", c)):
         evidence = {}
         for d in district_ids:
             practices = sorted(set(quotes.get((cid, d), [])), key=lambda p: (catalog.practices[p].start, p))
             if practices:
                 evidence[d] = list(dict.fromkeys(catalog.practices[p].quote for p in practices))
         listed.append(ConceptEvidence(id=cid, label=label(concepts[cid].label),
-                                      kind="umbrella" if concepts[cid].narrower else "named", evidence=evidence))
+                                      kind=concept_kind(concepts[cid]), evidence=evidence))
     return listed
 
 

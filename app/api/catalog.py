@@ -52,6 +52,7 @@ class Concept:
     broader: tuple[str, ...]
     narrower: tuple[str, ...]
     top: bool
+    kind: str | None = None  # mechanisms: "named" or "umbrella" (bjrd:mechanismKind)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def _concepts(rows: list[Row], var: str) -> dict[str, Concept]:
     for cid, row in sorted(first.items()):
         definition = _label(row, "definition") if "definition_zh" in row and "definition_en" in row else None
         concepts[cid] = Concept(cid, row[var], _label(row), definition, tuple(sorted(set(broader[cid]))),
-                                tuple(sorted(set(narrower[cid]))), bool(row.get("top")))
+                                tuple(sorted(set(narrower[cid]))), bool(row.get("top")), row.get("kind"))
     return concepts
 
 

@@ -112,6 +112,11 @@ class SimilarDistrict(ApiModel):
 # ---------------------------------------------------------------- mechanisms
 
 
+MechanismKind = Literal["named", "umbrella"]
+KIND_DESCRIPTION = ("named: the article names the mechanism (its labels are the article's words); umbrella: an "
+                    "analyst's category grouping narrower mechanisms, never counted when districts share mechanisms")
+
+
 class MechanismSummary(ApiModel):
     """A mechanism and the districts that use it."""
 
@@ -126,6 +131,7 @@ class MechanismSummary(ApiModel):
     broader: list[MechanismId] = Field(description="Asserted broader mechanisms (skos:broader)")
     narrower: list[MechanismId] = Field(description="Mechanisms directly narrower than this one")
     top: bool = Field(description="Whether it is a top concept of the mechanism scheme")
+    kind: MechanismKind = Field(description=KIND_DESCRIPTION)
 
 
 class MechanismDistrict(ApiModel):
@@ -150,6 +156,7 @@ class MechanismDetail(ApiModel):
     broader: list[MechanismId]
     narrower: list[MechanismId]
     top: bool
+    kind: MechanismKind = Field(description=KIND_DESCRIPTION)
     count: int = Field(description="Number of districts that use it")
     districts: list[MechanismDistrict] = Field(description="The districts that use it, in GB/T code order")
     themes: list[ConceptRef] = Field(

@@ -23,7 +23,8 @@ from app.rdf.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS
 from app.store.graph import KnowledgeGraph
 
 #: The path segment of every kind of entity IRI, {base}/id/{kind}/{slug}.
-ENTITY_KINDS = ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "scheme", "source")
+ENTITY_KINDS = ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "topic", "scheme",
+                "source")
 DESCRIBE_QUERIES = ("ld_describe", "ld_describe_inverse", "ld_describe_related")
 
 LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCTERMS + "title", SCHEMA + "name")

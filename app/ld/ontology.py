@@ -37,7 +37,8 @@ class OntologyDoc:
     """Documentation of every class and property the ontology graph labels."""
 
     KINDS: ClassVar[dict[str, str]] = {OWL + "Class": "class", OWL + "ObjectProperty": "object property",
-             OWL + "DatatypeProperty": "datatype property"}
+             OWL + "DatatypeProperty": "datatype property",
+                                       OWL + "NamedIndividual": "individual"}
 
     def __init__(self, graph: KnowledgeGraph, lang: str) -> None:
         self.graph = graph
@@ -88,7 +89,7 @@ class OntologyDoc:
         documented = sorted({s.value for t in self.triples
                              if t.predicate.value == RDFS + "label" and isinstance(s := t.subject, ox.NamedNode)})
         docs = [self.term(iri) for iri in documented]
-        order = {"class": 0, "object property": 1, "datatype property": 2, "property": 3}
+        order = {"class": 0, "object property": 1, "datatype property": 2, "individual": 3, "property": 4}
         return sorted(docs, key=lambda d: (order.get(d.kind, 4), not d.iri.startswith(BJRD), d.curie))
 
     def term(self, iri: str) -> TermDoc:

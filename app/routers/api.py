@@ -1,17 +1,17 @@
 """The JSON routes under /api: which districts share which mechanism, with evidence.
 
-Each topic has its module (districts, mechanisms, themes, compare/matrix, search); this one
+Each subject has its module (districts, mechanisms, themes, topics, compare/matrix, search); this one
 gathers them into the single ``router`` the app includes. Handlers stay thin: the answers come
 from named queries (queries/*.rq) via ``app.api.catalog`` and are shaped in ``app.api.answers``.
 """
 
 from fastapi import APIRouter
 
-from app.routers import api_compare, api_districts, api_mechanisms, api_search, api_themes
+from app.routers import api_compare, api_districts, api_mechanisms, api_search, api_themes, api_topics
 
 router = APIRouter()
 
 #: Answered from the graph alone: ETags and 304 (app/web/caching.py).
 CACHED = ("/api/*",)
-for module in (api_districts, api_mechanisms, api_themes, api_compare, api_search):
+for module in (api_districts, api_mechanisms, api_themes, api_topics, api_compare, api_search):
     router.include_router(module.router)

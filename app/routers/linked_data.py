@@ -162,7 +162,7 @@ def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = N
                      "label_en": row.get("label_en"), "label": label, "code": row.get("code"),
                      "practices": used.get("practices", 0), "districts": used.get("districts", 0),
                      "slug": row["entity"].rsplit("/", 1)[-1]})
-    if kind in ("mechanism", "theme"):
+    if kind in ("mechanism", "theme", "topic"):
         rows.sort(key=lambda r: (-r["districts"], -r["practices"], r["slug"]))
     return page(request, "ld/index.html", language, {
         "kind": kind, "rows": rows, "kinds": ENTITY_KINDS,
