@@ -162,9 +162,13 @@ def test_matrix_if_none_match_is_304_per_representation(client: httpx.Client) ->
     assert client.get("/api/matrix", headers={"If-None-Match": csv_etag, "Accept": "text/csv"}).status_code == 304
 
 
-def narrower_exists(graph: KnowledgeGraph) -> set[str]:
-    """Ids of the concepts some other concept is narrower than (the umbrellas)."""
-    return {slug(r["c"]) for r in select(graph, PREFIXES + "SELECT DISTINCT ?c WHERE { ?n skos:broader ?c }")}
+def umbrella_ids(graph: KnowledgeGraph) -> set[str]:
+    """Ids of the analyst's umbrella categories (bjrd:mechanismKind bjrd:Umbrella), and of the themes
+    some other theme is narrower than."""
+    rows = select(graph, PREFIXES + """SELECT DISTINCT ?c WHERE {
+        { ?c bjrd:mechanismKind bjrd:Umbrella } UNION { ?n skos:broader ?c ; skos:inScheme ?s .
+          FILTER NOT EXISTS { ?c bjrd:mechanismKind [] } } }""")
+    return {slug(r["c"]) for r in rows}
 
 
 def practice_quotes(graph: KnowledgeGraph, prop: str) -> dict[tuple[str, str], set[str]]:
@@ -184,7 +188,7 @@ def test_compare_says_what_each_does_alone_with_evidence_and_counts(
         client: httpx.Client, graph: KnowledgeGraph, ids: list[str], mechanisms: dict[str, set[str]],
         themes: dict[str, set[str]], source_text: str) -> None:
     body = client.get("/api/compare", params={"districts": ",".join(ids)}).json()
-    umbrellas = narrower_exists(graph)
+    umbrellas = umbrella_ids(graph)
     quotes = practice_quotes(graph, "bjrd:usesMechanism")
     shared = set.intersection(*(mechanisms[d] for d in ids))
     listed = body["shared"]["mechanisms"]
