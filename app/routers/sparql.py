@@ -5,6 +5,7 @@ typed parameters hide: repeated parameters (``default-graph-uri``), a query give
 the raw body in two content types, strict UTF-8.
 """
 
+import asyncio
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -16,6 +17,7 @@ from app.ld.formats import BY_NAME, GRAPH_FORMATS, lookup
 from app.ld.negotiate import negotiate
 from app.ld.serialize import serialize_triples
 from app.ld.service import service_description
+from app.sparql.guard import screen_query
 
 router = APIRouter(tags=["sparql"])
 
@@ -58,6 +60,7 @@ async def _answer(request: Request, graph: GraphDep, workers: WorkersDep, query:
     limit = graph.settings.max_query_bytes
     if len(query.encode("utf-8")) > limit:
         raise PayloadTooLarge(f"The query is larger than the limit of {limit} bytes.")
+    await asyncio.to_thread(screen_query, query)  # SERVICE, updates, deep nesting: 400 before any engine
     accept = request.headers.get("accept")
     formats = [v for k, v in params if k == "format"]
     if formats:

@@ -1,8 +1,8 @@
 """Running one SPARQL query text from outside: screening, execution, negotiation, serialisation.
 
 This is what ``/sparql`` (inside a query worker process) and ``kg query`` run. The screen
-refuses, before any engine sees the text, everything a read-only endpoint must never do:
-updates (LOAD included), and SERVICE, through which an engine would open network connections.
+(app.sparql.guard, a SPARQL tokenizer) refuses, before any engine sees the text, everything a
+read-only endpoint must never do: updates (LOAD included), SERVICE, deep nesting.
 """
 
 import json
@@ -13,24 +13,20 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from app.errors import BadRequest, QueryRefused
+from app.errors import BadRequest
 from app.ld.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 from app.ld.negotiate import negotiate
 from app.ld.serialize import serialize_triples
+from app.sparql.guard import screen_query
 from app.store.backends import Backend, OxigraphBackend, RdflibBackend
 
-# Lexical screen: IRIs, strings and comments are blanked out first so that a keyword inside
-# them (<http://ex/SERVICE>, "INSERT", # LOAD) is not mistaken for an operation.
+# Used to place VALUES in the named queries (our own text, not user input).
 _BLANKS = re.compile(
     r"""(?P<iri><[^<>"{}|^`\\\s]*>)"""
     r"""|(?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
     r"""|(?P<comment>\#[^\n]*)""",
     re.DOTALL,
 )
-_PROLOGUE = re.compile(r"^\s*(?:(?:BASE\s*<>|PREFIX\s+[^\s:]*:\s*<>)\s*)*", re.IGNORECASE)
-_SERVICE = re.compile(r"(?<![\w:?$])SERVICE(?![\w:])", re.IGNORECASE)
-UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
-QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -51,18 +47,7 @@ def blank_out(query: str, *, keep_length: bool = False) -> str:
 
 def screen(query: str) -> str:
     """The query form (SELECT, ASK, …) or '' if unknown; raises QueryRefused for what is never run."""
-    stripped = blank_out(query)
-    body = stripped[_PROLOGUE.match(stripped).end():]  # type: ignore[union-attr]
-    first = re.match(r"\s*([A-Za-z]+)", body)
-    keyword = first.group(1).upper() if first else ""
-    if keyword in UPDATE_KEYWORDS:
-        raise QueryRefused(
-            f"SPARQL Update ({keyword}) is not accepted: /sparql is a read-only query endpoint. "
-            "Send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only."
-        )
-    if _SERVICE.search(stripped):
-        raise QueryRefused("SERVICE (federated query) is not allowed on this endpoint: it never contacts other services.")
-    return keyword if keyword in QUERY_FORMS else ""
+    return screen_query(query)
 
 
 @dataclass(frozen=True)

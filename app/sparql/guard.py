@@ -1,0 +1,413 @@
+"""The lexical guard on user SPARQL: no SERVICE, no LOAD in updates, no deep nesting.
+
+Every query and update a client sends is tokenized here before any engine (or remote store)
+sees it — a real SPARQL 1.1 tokenizer, not a pattern over the text:
+
+* Codepoint escapes (``\\u0053``, ``\\U00000053``) are applied first, as SPARQL 1.1 §19.2 says.
+  Engines disagree on ``\\\\u0053`` (an escaped backslash, or a backslash and an escape), so the
+  text is read every way an engine reads it — escapes after an even number of backslashes only
+  (Oxigraph, Jena), escapes after any backslash (rdflib), and no escapes at all — and refused
+  if any reading is refused.
+* Comments end at LF *or* CR; strings (short, long, escaped), IRIs, prefixed names, variables,
+  blank node labels, language tags and numbers are single tokens, so a keyword inside one of
+  them is not a keyword.
+* ``<`` inside parentheses after an operand is ambiguous: Oxigraph and rdflib read
+  ``?o<'x>'`` as a comparison with a string, a longest-match lexer as the IRI ``<'x>``. Where
+  the two readings tokenize differently (the would-be IRI holds ``'`` or ``#``) both are
+  followed, and the query is refused if either is. Readings that end in a lexical error (an
+  unterminated string, unbalanced brackets) are dropped: no engine runs them either.
+* Engines match keywords without a word boundary (Oxigraph runs ``SERVICE:x {…}``,
+  ``trueSERVICE:x {…}`` and ``SERVICESILENT<…>`` as SERVICE), so a bare word or the prefix of
+  a prefixed name that *contains* SERVICE (in updates also LOAD) is refused. Local names
+  (``ex:Service``), variables, strings and IRIs never are.
+* Brackets ``( [ {`` nested deeper than :data:`MAX_DEPTH` are refused: parsers recurse on
+  them, and a few thousand levels overflow their stack.
+
+Refusals are :class:`QueryRefused` (HTTP 400) naming the keyword and its line and column.
+This guard is the first line; underneath it the worker processes that evaluate SPARQL cannot
+open sockets at all (see :mod:`app.sparql.sandbox`).
+"""
+
+from dataclasses import dataclass
+
+from app.errors import BadRequest, QueryRefused
+
+#: Deepest nesting of ( [ { accepted in a query or update (documented in the README).
+MAX_DEPTH = 256
+#: At most this many readings of one text are followed (each ambiguous ``<`` may add one).
+MAX_READINGS = 16
+
+QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
+UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {")": "(", "]": "[", "}": "{"}
+_IRI_EXCLUDED = set('<>"{}|^`\\')
+_HEX = set("0123456789abcdefABCDEF")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # word, pname, var, bnode, iri, string, number, lang, punct
+    text: str  # for pname: the prefix (without ':'); otherwise the token's text
+    start: int  # offset in the raw text
+
+
+class TooDeep(Exception):
+    def __init__(self, start: int) -> None:
+        super().__init__(start)
+        self.start = start
+
+
+class LexicalError(Exception):
+    def __init__(self, message: str, start: int) -> None:
+        super().__init__(message)
+        self.start = start
+
+
+# ------------------------------------------------------------------ character classes
+
+def _pn_chars_base(c: str) -> bool:
+    o = ord(c)
+    return (c.isascii() and c.isalpha()) or 0xC0 <= o <= 0xD6 or 0xD8 <= o <= 0xF6 or 0xF8 <= o <= 0x2FF \
+        or 0x370 <= o <= 0x37D or 0x37F <= o <= 0x1FFF or 0x200C <= o <= 0x200D or 0x2070 <= o <= 0x218F \
+        or 0x2C00 <= o <= 0x2FEF or 0x3001 <= o <= 0xD7FF or 0xF900 <= o <= 0xFDCF or 0xFDF0 <= o <= 0xFFFD \
+        or 0x10000 <= o <= 0xEFFFF
+
+
+def _pn_chars(c: str) -> bool:
+    o = ord(c)
+    return _pn_chars_base(c) or c in "_-0123456789\u00b7" or 0x300 <= o <= 0x36F or 0x203F <= o <= 0x2040
+
+
+# ------------------------------------------------------------------ codepoint escapes
+
+def _unescape(text: str, *, after_any_backslash: bool) -> tuple[str, list[int]]:
+    """``text`` with \\uXXXX / \\UXXXXXXXX applied, and the raw offset of every output character."""
+    out: list[str] = []
+    where: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n:
+            kind = text[i + 1]
+            width = 4 if kind == "u" else 8 if kind == "U" else 0
+            digits = text[i + 2:i + 2 + width]
+            if width and len(digits) == width and set(digits) <= _HEX and int(digits, 16) <= 0x10FFFF:
+                out.append(chr(int(digits, 16)))
+                where.append(i)
+                i += 2 + width
+                continue
+            if not after_any_backslash:  # an escaped character: the next one cannot start an escape
+                out.extend((c, kind))
+                where.extend((i, i + 1))
+                i += 2
+                continue
+        out.append(c)
+        where.append(i)
+        i += 1
+    where.append(n)
+    return "".join(out), where
+
+
+def readings(text: str) -> list[tuple[str, list[int]]]:
+    """The texts an engine may parse: escapes applied the two ways engines do, and not at all."""
+    seen: dict[str, list[int]] = {}
+    for variant in (_unescape(text, after_any_backslash=False), _unescape(text, after_any_backslash=True),
+                    (text, list(range(len(text) + 1)))):
+        seen.setdefault(variant[0], variant[1])
+    return list(seen.items())
+
+
+# ------------------------------------------------------------------ the tokenizer
+
+@dataclass(frozen=True)
+class _State:
+    pos: int
+    stack: tuple[str, ...]
+    after_operand: bool
+
+
+class _Lexer:
+    """Tokenizes one reading; ``fork`` collects the alternative states of ambiguous ``<``."""
+
+    def __init__(self, text: str, where: list[int]) -> None:
+        self.text = text
+        self.where = where
+        self.forks: list[_State] = []
+
+    def raw(self, pos: int) -> int:
+        return self.where[min(pos, len(self.where) - 1)]
+
+    def run(self, state: _State, forced_operator: bool = False) -> list[Token]:
+        """All tokens from ``state`` to the end; raises LexicalError."""
+        text, n = self.text, len(self.text)
+        pos, stack, after_operand = state.pos, list(state.stack), state.after_operand
+        tokens: list[Token] = []
+        last_popped = ""
+        while True:
+            while pos < n and text[pos] in " \t\r\n":
+                pos += 1
+            if pos >= n:
+                break
+            c = text[pos]
+            start = pos
+            if c == "#":
+                while pos < n and text[pos] not in "\n\r":
+                    pos += 1
+                continue
+            if c == "<":
+                end = self._iri_end(pos)
+                ambiguous = (end is not None and stack and stack[-1] == "(" and after_operand
+                             and any(ch in "'#" for ch in text[pos + 1:end]))
+                if end is not None and not (forced_operator and pos == state.pos):
+                    if ambiguous:
+                        self.forks.append(_State(pos, tuple(stack), after_operand))
+                    tokens.append(Token("iri", text[pos:end + 1], self.raw(pos)))
+                    pos, after_operand = end + 1, True
+                    continue
+                pos += 2 if text.startswith("<=", pos) else 1
+                tokens.append(Token("punct", text[start:pos], self.raw(start)))
+                after_operand = False
+                continue
+            if c in "\"'":
+                pos = self._string_end(pos)
+                tokens.append(Token("string", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            if c in "?$" and pos + 1 < n and _pn_chars(text[pos + 1]) and text[pos + 1] != "-":
+                pos += 1
+                while pos < n and (_pn_chars(text[pos]) and text[pos] != "-"):
+                    pos += 1
+                tokens.append(Token("var", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            if c == "_" and text.startswith("_:", pos):
+                pos = self._local_end(pos + 2)
+                tokens.append(Token("bnode", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            if c == "@" and pos + 1 < n and text[pos + 1].isascii() and text[pos + 1].isalpha():
+                pos += 1
+                while pos < n and text[pos].isascii() and (text[pos].isalnum() or text[pos] == "-"):
+                    pos += 1
+                tokens.append(Token("lang", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            if c.isdigit() or (c == "." and pos + 1 < n and text[pos + 1].isdigit()):
+                while pos < n and text[pos].isdigit():
+                    pos += 1
+                if pos + 1 < n and text[pos] == "." and text[pos + 1].isdigit():
+                    pos += 1
+                    while pos < n and text[pos].isdigit():
+                        pos += 1
+                if pos < n and text[pos] in "eE":
+                    k = pos + 1 + (pos + 1 < n and text[pos + 1] in "+-")
+                    if k < n and text[k].isdigit():
+                        pos = k
+                        while pos < n and text[pos].isdigit():
+                            pos += 1
+                tokens.append(Token("number", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            if _pn_chars_base(c) or c == ":":
+                run_end = pos
+                while run_end < n and (_pn_chars(text[run_end]) or text[run_end] == "."):
+                    run_end += 1
+                if run_end < n and text[run_end] == ":" and (run_end == pos or text[run_end - 1] != "."):
+                    pos = self._local_end(run_end + 1)
+                    tokens.append(Token("pname", text[start:run_end], self.raw(start)))
+                else:  # a bare word (keyword, function name, a, true …) stops at the first dot
+                    while pos < n and _pn_chars(text[pos]):
+                        pos += 1
+                    tokens.append(Token("word", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            pos += 1
+            tokens.append(Token("punct", c, self.raw(start)))
+            if c in _OPEN:
+                stack.append(self._frame(c, stack, tokens, last_popped))
+                if len(stack) > MAX_DEPTH:
+                    raise TooDeep(self.raw(start))
+                after_operand = False
+            elif c in _CLOSE:
+                if not stack or stack[-1][0] != _CLOSE[c]:
+                    raise LexicalError(f"unbalanced {c!r}", self.raw(start))
+                last_popped = stack.pop()
+                after_operand = True
+            else:
+                after_operand = False
+        if stack:
+            raise LexicalError(f"{stack[-1]!r} is never closed", self.raw(n))
+        return tokens
+
+    @staticmethod
+    def _frame(c: str, stack: list[str], tokens: list[Token], last_popped: str) -> str:
+        """The bracket as pushed: a VALUES variable list ((vars), data block ({data) and its
+        rows ((row) hold terms only, never a comparison, so a ``<`` in them is an IRI."""
+        before = [t.text.upper() if t.kind == "word" else t.kind for t in tokens[-3:-1]]
+        if c == "(" and before[-1:] == ["VALUES"]:
+            return "(vars"
+        if c == "{" and (before == ["VALUES", "var"] or (len(tokens) > 1 and tokens[-2].text == ")" and last_popped == "(vars")):
+            return "{data"
+        if c == "(" and stack and stack[-1] == "{data":
+            return "(row"
+        return c
+
+    def _iri_end(self, pos: int) -> int | None:
+        text, n = self.text, len(self.text)
+        k = pos + 1
+        while k < n:
+            ch = text[k]
+            if ch == ">":
+                return k
+            if ch in _IRI_EXCLUDED or ord(ch) <= 0x20:
+                return None
+            k += 1
+        return None
+
+    def _string_end(self, pos: int) -> int:
+        text, n = self.text, len(self.text)
+        quote = text[pos]
+        if text.startswith(quote * 3, pos):
+            k = pos + 3
+            while k < n:
+                if text[k] == "\\":
+                    k += 2
+                elif text.startswith(quote * 3, k):
+                    return k + 3
+                else:
+                    k += 1
+            raise LexicalError("unterminated long string", self.raw(pos))
+        k = pos + 1
+        while k < n:
+            ch = text[k]
+            if ch == "\\":
+                k += 2
+            elif ch == quote:
+                return k + 1
+            elif ch in "\n\r":
+                break
+            else:
+                k += 1
+        raise LexicalError("unterminated string", self.raw(pos))
+
+    def _local_end(self, pos: int) -> int:
+        """End of a local name (PN_LOCAL, with %hh and \\-escapes), never on a trailing dot."""
+        text, n = self.text, len(self.text)
+        k, last_good = pos, pos
+        while k < n:
+            ch = text[k]
+            if ch == "%" and k + 2 < n and text[k + 1] in _HEX and text[k + 2] in _HEX:
+                k += 3
+            elif ch == "\\" and k + 1 < n and text[k + 1] in "_~.-!$&'()*+,;=/?#@%":
+                k += 2
+            elif _pn_chars(ch) or ch == ":":
+                k += 1
+            elif ch == ".":
+                k += 1
+                continue
+            else:
+                break
+            last_good = k
+        return last_good
+
+
+# ------------------------------------------------------------------ the checks
+
+def line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset``; CR, LF and CRLF all end a line."""
+    before = text[:offset].replace("\r\n", "\n").replace("\r", "\n")
+    line = before.count("\n") + 1
+    return line, len(before) - (before.rfind("\n") + 1) + 1
+
+
+def _forbidden(token: Token, words: tuple[str, ...]) -> str | None:
+    if token.kind not in ("word", "pname"):
+        return None
+    upper = token.text.upper()
+    return next((w for w in words if w in upper), None)
+
+
+def token_streams(text: str) -> list[list[Token]]:
+    """Every token stream an engine may see in ``text`` (see the module docstring).
+
+    Raises BadRequest if none tokenizes, or QueryRefused for nesting beyond MAX_DEPTH or too
+    many ambiguous readings."""
+    streams: list[list[Token]] = []
+    first_error: LexicalError | None = None
+    for reading, where in readings(text):
+        lexer = _Lexer(reading, where)
+        pending: list[tuple[_State, bool]] = [(_State(0, (), False), False)]
+        seen: set[_State] = set()
+        while pending:
+            state, forced = pending.pop()
+            if len(seen) >= MAX_READINGS:
+                line, col = line_col(text, lexer.raw(state.pos))
+                raise QueryRefused(f"Too many ambiguous '<' (at line {line}, column {col} and before): write a "
+                                   "space after '<' where it compares values.")
+            seen.add(state)
+            lexer.forks = []
+            try:
+                streams.append(lexer.run(state, forced))
+            except LexicalError as exc:
+                first_error = first_error or exc
+            except TooDeep as exc:
+                line, col = line_col(text, exc.start)
+                raise QueryRefused(f"Brackets nest more than {MAX_DEPTH} levels deep (the limit) at line {line}, "
+                                   f"column {col}; flatten the query.") from None
+            pending.extend((fork, True) for fork in lexer.forks if fork not in seen)
+    if not streams:
+        assert first_error is not None
+        line, col = line_col(text, first_error.start)
+        raise BadRequest(f"SPARQL syntax error at line {line}, column {col}: {first_error}.")
+    return streams
+
+
+def _refuse_words(text: str, streams: list[list[Token]], words: tuple[str, ...], why: str) -> None:
+    for tokens in streams:
+        for token in tokens:
+            word = _forbidden(token, words)
+            if word:
+                line, col = line_col(text, token.start)
+                raise QueryRefused(f"{word} at line {line}, column {col} is not allowed: {why}")
+
+
+_NO_NETWORK = "this service never contacts other services or fetches documents."
+
+
+def screen_query(text: str) -> str:
+    """The query form (SELECT, ASK, CONSTRUCT, DESCRIBE, or '' if unknown) of a text sent for
+    reading; raises QueryRefused for SERVICE, for updates and for deep nesting."""
+    streams = token_streams(text)
+    _refuse_words(text, streams, ("SERVICE",), "federated query (SERVICE) is refused; " + _NO_NETWORK)
+    form = ""
+    for tokens in streams:
+        keyword = _first_keyword(tokens)
+        if keyword in UPDATE_KEYWORDS:
+            raise QueryRefused(
+                f"SPARQL Update ({keyword}) is not accepted: /sparql is a read-only query endpoint. "
+                "Send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only."
+            )
+        form = form or (keyword if keyword in QUERY_FORMS else "")
+    return form
+
+
+def screen_update(text: str) -> None:
+    """Raises QueryRefused if a SPARQL Update holds LOAD or SERVICE, or nests too deeply."""
+    streams = token_streams(text)
+    _refuse_words(text, streams, ("LOAD", "SERVICE"),
+                  "updates may not LOAD documents or use SERVICE; " + _NO_NETWORK)
+
+
+def _first_keyword(tokens: list[Token]) -> str:
+    """The first word after the prologue (BASE <iri>, PREFIX p: <iri>)."""
+    i = 0
+    while i < len(tokens):
+        word = tokens[i].text.upper() if tokens[i].kind == "word" else ""
+        if word == "BASE":
+            i += 2
+        elif word == "PREFIX":
+            i += 3
+        else:
+            return word
+    return ""
