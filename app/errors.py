@@ -11,6 +11,8 @@
           ├── PayloadTooLarge   413 query text over ``max_query_bytes``
           ├── UnsupportedMedia  415 wrong Content-Type
           ├── QueryTimeout      503 the query hit its deadline and was stopped
+          ├── MemoryLimit       503 the query needed more memory than ``query_memory_mb``
+          ├── EngineFailure     500 the engine failed on the query (logged; no internals in the answer)
           ├── Overloaded        503 every query worker is busy (with Retry-After)
           └── StoreUnavailable  503 the external SPARQL store cannot be reached (with Retry-After)
 
@@ -81,6 +83,14 @@ class UnsupportedMedia(RequestError):
 
 class QueryTimeout(RequestError):
     status_code = 503
+
+
+class MemoryLimit(RequestError):
+    status_code = 503
+
+
+class EngineFailure(RequestError):
+    status_code = 500
 
 
 class Overloaded(RequestError):

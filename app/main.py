@@ -50,11 +50,12 @@ def query_runner(graph: KnowledgeGraph) -> QueryWorkers | RemoteQueries:
         return RemoteQueries(graph.store.backend, size, settings.query_timeout_s, queue)
     if graph.spec.kind == "disk" and settings.engine != "rdflib":
         config = WorkerConfig(settings.engine, graph.query_base, store_path=graph.spec.path,
-                              default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows)
+                              default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows,
+                              memory_mb=settings.query_memory_mb)
     else:
         config = WorkerConfig(settings.engine, graph.query_base,
                               ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS),
-                              max_rows=settings.max_result_rows)
+                              max_rows=settings.max_result_rows, memory_mb=settings.query_memory_mb)
     return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)
 
 

@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import BadRequest, Overloaded, QueryTimeout, RequestError
+from app.errors import BadRequest, MemoryLimit, Overloaded, QueryTimeout, RequestError
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class WorkerConfig:
     store_path: str = ""  # … or the on-disk store, opened read-only
     default_graphs: tuple[str, ...] = ()  # the graphs whose union is the default graph
     max_rows: int = 100_000  # longest answer (rows or triples); longer ones are truncated
+    memory_mb: int = 1024  # address space a query may add to the loaded worker (RLIMIT_AS)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
     """Entry point of a worker process: build the engine once, then answer queries forever."""
     import pyoxigraph as ox
 
+    from app.sparql.sandbox import confine_worker
     from app.store.backends import OxigraphBackend, make_backend
     from app.store.sparql import Dataset, run_query
 
@@ -60,6 +62,7 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
     else:
         backend = make_backend(config.engine, list(ox.parse(config.nquads, format=ox.RdfFormat.N_QUADS)),
                                config.base_iri)
+    confine_worker(config.memory_mb)  # no sockets from here on, and a memory cap
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -72,9 +75,26 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
             conn.send(("ok", result.body, result.format.name, result.form, result.truncated))
         except RequestError as exc:
             conn.send(("error", type(exc).__name__, exc.detail))
-        except (ValueError, OSError, SyntaxError, TypeError) as exc:
+        except MemoryError:
+            conn.send(("error", "MemoryLimit", memory_message(config.memory_mb)))
+        except RecursionError:
+            conn.send(("error", "BadRequest", "The query is nested too deeply for the engine; flatten it."))
+        except (ValueError, SyntaxError, TypeError) as exc:
             # The engine could not evaluate the query (e.g. an unsupported construct).
             conn.send(("error", "BadRequest", f"The query could not be evaluated: {exc}"))
+        except OSError:
+            # The sandbox refused a system call (a socket): say so without the engine's text.
+            conn.send(("error", "BadRequest", "The query could not be evaluated: it asked for a resource "
+                       "(network, file) that query workers may not use."))
+        except Exception:  # noqa: BLE001 - a worker never dies from a query; the query gets 500
+            logger.exception("query worker: the engine failed on a query")
+            conn.send(("error", "EngineFailure", "The query engine failed on this query (logged); "
+                       "simplify the query or report it."))
+
+
+def memory_message(memory_mb: int) -> str:
+    return (f"The query needed more memory than its limit of {memory_mb} MB (KG_QUERY_MEMORY_MB) and was "
+            "stopped; simplify it or add a LIMIT.")
 
 
 @dataclass(eq=False)
@@ -208,8 +228,11 @@ class QueryWorkers:
             ) from None
         except (EOFError, OSError):
             self._replace(worker)
-            raise Overloaded("The query worker died while running the query (out of memory?); retry.",
-                             headers={"Retry-After": "1"}) from None
+            # The Rust engine aborts the process when an allocation fails (the memory cap) or
+            # its stack overflows: only this query fails, a fresh worker takes the next ones.
+            raise MemoryLimit(f"The query stopped its worker process: it needed more memory than the limit of "
+                              f"{self.config.memory_mb} MB (KG_QUERY_MEMORY_MB) or crashed the engine. Only this "
+                              "query failed; the worker was replaced.", headers={"Retry-After": "1"}) from None
         except asyncio.CancelledError:
             # The client went away: stop the query with the worker, never hand it out again.
             self._replace(worker)
