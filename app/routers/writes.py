@@ -24,6 +24,8 @@ from app.ld.formats import GRAPH_FORMATS, lookup
 from app.ld.negotiate import negotiate
 from app.ld.serialize import serialize_triples
 from app.observability import record_rejected_write
+from app.sparql import isolate
+from app.sparql.isolate import check_body
 from app.store.engine import KnowledgeGraph
 from app.store.writes import (Change, WriteRejected, commit, delete_graph, merge_into_graph, prepare,
                               replace_graph, sparql_update)
@@ -121,12 +123,12 @@ async def _body_triples(request: Request, graph_iri: str) -> list[ox.Triple]:
         supported = ", ".join(f.media_type for f in GRAPH_FORMATS if f.kind == "graph")
         raise UnsupportedMedia(f"Send the graph as one of: {supported} (Content-Type {content_type or 'missing'}).")
     body = await request.body()
-    try:
-        return [q.triple for q in ox.parse(body, format=fmt.rdf, base_iri=graph_iri)]
-    except SyntaxError as exc:
-        raise BadRequest(f"The {fmt.name} body does not parse: {exc}") from None
-    except ValueError as exc:
-        raise BadRequest(f"The body is not valid {fmt.name}: {exc}") from None
+    check_body(body, fmt.name)  # JSON-LD depth, RDF/XML DTDs: before any parser sees the body
+    settings = request.app.state.settings
+    nquads = await asyncio.to_thread(isolate.run, "parse_body", (body, fmt.media_type, graph_iri),
+                                     timeout_s=settings.update_timeout_s, memory_mb=settings.query_memory_mb,
+                                     what=f"parse of the {fmt.name} body")
+    return [q.triple for q in isolate.quads_of(nquads)]
 
 
 def _check_writable(request: Request, name: str) -> None:
@@ -152,7 +154,9 @@ async def post_update(request: Request) -> Response:
     elif content_type != UPDATE:
         raise UnsupportedMedia(f"Send the update as {UPDATE} or as a form ({FORM}).")
     graph: KnowledgeGraph = request.app.state.graph
-    return await apply(request, sparql_update(text, graph.query_base, graph.names.data))
+    settings = request.app.state.settings
+    return await apply(request, sparql_update(text, graph.query_base, graph.names.data,
+                                              timeout_s=settings.update_timeout_s, memory_mb=settings.query_memory_mb))
 
 
 @router.head("/graph-store", include_in_schema=False)

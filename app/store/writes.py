@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from app.errors import BadRequest, KGError
+from app.errors import KGError
 from app.store.engine import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
 from app.store.infer import read_rules
+from app.sparql import isolate
 from app.sparql.guard import screen_update
 from app.store.stores import EmbeddedStore, RemoteStore, VERSION
 from app.store.validate import Report
@@ -47,25 +48,21 @@ def asserted_graphs(graph: KnowledgeGraph) -> dict[str, list[ox.Triple]]:
     return {name: [q.triple for q in quads] for name, quads in loaded.graphs.items() if name != graph.names.inferred}
 
 
-def sparql_update(text: str, base_iri: str, data_graph: str) -> Change:
-    """A SPARQL 1.1 Update, with ``data_graph`` as its default graph."""
+def sparql_update(text: str, base_iri: str, data_graph: str, *, timeout_s: float = 30.0,
+                  memory_mb: int = 1024) -> Change:
+    """A SPARQL 1.1 Update, with ``data_graph`` as its default graph; evaluated in a confined,
+    killable process (app.sparql.isolate) under ``timeout_s`` and ``memory_mb``."""
     screen_update(text)
 
     def apply(graphs: dict[str, list[ox.Triple]]) -> dict[str, list[ox.Triple]]:
-        scratch = ox.Store()
-        for name, triples in graphs.items():
-            target = ox.DefaultGraph() if name == data_graph else ox.NamedNode(name)
-            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
-        try:
-            scratch.update(text, base_iri=base_iri)
-        except SyntaxError as exc:
-            raise BadRequest(f"SPARQL Update syntax error: {exc}") from None
-        except (OSError, ValueError) as exc:
-            raise BadRequest(f"The update could not be applied: {exc}") from None
-        out: dict[str, list[ox.Triple]] = {data_graph: [q.triple for q in scratch.quads_for_pattern(None, None, None, ox.DefaultGraph())]}
-        for node in scratch.named_graphs():
-            if isinstance(node, ox.NamedNode):
-                out[node.value] = [q.triple for q in scratch.quads_for_pattern(None, None, None, node)]
+        quads = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph() if name == data_graph else ox.NamedNode(name))
+                 for name, triples in graphs.items() for t in triples]
+        result = isolate.run("run_update", (ox.serialize(quads, format=ox.RdfFormat.N_QUADS), text, base_iri),
+                             timeout_s=timeout_s, memory_mb=memory_mb, what="update")
+        out: dict[str, list[ox.Triple]] = {data_graph: []}
+        for quad in isolate.quads_of(result):
+            name = data_graph if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+            out.setdefault(name, []).append(quad.triple)
         return out
 
     return Change(apply, "update")
