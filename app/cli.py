@@ -114,8 +114,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.main import create_app
 
     settings = settings_from(args)
-    # The JSON access log (app.access) replaces uvicorn's plain-text one.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    # The JSON access log (app.access) replaces uvicorn's plain-text one. h11 bounds the request
+    # head (64 KiB: header size and, with it, header count); httptools accepts 64 MB of headers.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level, access_log=False,
+                http="h11", h11_max_incomplete_event_size=64 * 1024, timeout_keep_alive=5)
     return EXIT_OK
 
 

@@ -6,6 +6,7 @@
      └── RequestError           something about one request; carries its HTTP status
           ├── BadRequest        400 malformed query, parameter or body
           │    └── QueryRefused 400 SERVICE, LOAD, updates or other operations this endpoint never runs
+          ├── ReadOnlyGraph     403 a write to the ontology, meta or inferred graph
           ├── NotFound          404 unknown id or IRI
           ├── NotAcceptable     406 no acceptable media type (names the supported ones)
           ├── PayloadTooLarge   413 query text over ``max_query_bytes``
@@ -63,6 +64,10 @@ class BadRequest(RequestError):
 
 class QueryRefused(BadRequest):
     """A query this read-only endpoint never runs (SERVICE, LOAD, updates)."""
+
+
+class ReadOnlyGraph(RequestError):
+    status_code = 403
 
 
 class NotFound(RequestError):

@@ -20,6 +20,7 @@ from app.errors import ValidationFailed, install_error_handlers
 from app.limits import install_limits
 from app.observability import install_observability
 from app.routers import api, health, linked_data, pages, sparql, writes
+from app.sparql.headers import SecurityHeaders
 from app.store.engine import KnowledgeGraph
 from app.store.proxy import RemoteQueries
 from app.store.spec import StoreSpec
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "Retry-After"],
     )
     app.add_middleware(ETagMiddleware)
+    app.add_middleware(SecurityHeaders)
     install_limits(app, settings)
     install_observability(app, settings)
     install_error_handlers(app)

@@ -141,10 +141,10 @@ def test_update_with_load_or_service_is_refused(w: httpx.Client) -> None:
         assert r.status_code == 400
 
 
-def test_inferred_graph_cannot_be_written(w: httpx.Client) -> None:
+def test_inferred_graph_cannot_be_written(w: httpx.Client) -> None:  # 403: read-only (issue 13)
     r = w.put(f"/graph-store?graph={BASE}/graph/inferred", content="<urn:a> <urn:b> <urn:c> .",
               headers={**AUTH, "Content-Type": "application/n-triples"})
-    assert r.status_code == 400
+    assert r.status_code == 403
 
 
 def test_second_source_is_answered_across_sources_and_delete_restores(w: httpx.Client) -> None:

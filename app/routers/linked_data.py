@@ -119,6 +119,14 @@ def not_found(request: Request, html: bool, lang: str, message: str) -> Response
     raise NotFound(message)
 
 
+def valid_iri(iri: str) -> bool:
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
+
+
 def split_suffix(name: str) -> tuple[str, Format | None]:
     stem, dot, extension = name.rpartition(".")
     if dot and stem and extension in SUFFIXES:
@@ -169,6 +177,9 @@ def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: L
     fmt = fixed or negotiate(request.headers.get("accept"), PAGE_FORMATS)
     language = page_lang(request, lang)
     iri = graph.iri(kind, slug)
+    if not valid_iri(iri):  # a space, <, >, {, " … in the slug: no entity has that IRI
+        return not_found(request, fmt is HTML, language, f"{slug!r} is not an identifier; see /id/{kind}/ for the "
+                         "known ones.")
     triples = describe(graph, iri) if kind in ENTITY_KINDS else []
     if not triples:
         return not_found(request, fmt is HTML, language,

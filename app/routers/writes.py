@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.api_catalog import catalog_for
-from app.errors import BadRequest, NotFound, RequestError, UnsupportedMedia
+from app.errors import BadRequest, NotFound, ReadOnlyGraph, RequestError, UnsupportedMedia
 from app.ld.formats import GRAPH_FORMATS, lookup
 from app.ld.negotiate import negotiate
 from app.ld.serialize import serialize_triples
@@ -28,7 +28,7 @@ from app.sparql import isolate
 from app.sparql.isolate import check_body
 from app.store.engine import KnowledgeGraph
 from app.store.writes import (Change, WriteRejected, commit, delete_graph, merge_into_graph, prepare,
-                              replace_graph, sparql_update)
+                              read_only_graphs, replace_graph, sparql_update)
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["writes"])
@@ -132,8 +132,9 @@ async def _body_triples(request: Request, graph_iri: str) -> list[ox.Triple]:
 
 
 def _check_writable(request: Request, name: str) -> None:
-    if name == request.app.state.graph.names.inferred:
-        raise BadRequest("The inferred graph is derived from the others; it cannot be written.")
+    reason = read_only_graphs(request.app.state.graph).get(name)
+    if reason:
+        raise ReadOnlyGraph(f"The graph <{name}> is read-only: {reason}.")
 
 
 @router.post("/update", summary="SPARQL 1.1 Update (needs the write token)", status_code=204)

@@ -109,8 +109,11 @@ def run_update(nquads: bytes, update: str, base_iri: str) -> bytes:
         scratch.update(update, base_iri=base_iri)
     except SyntaxError as exc:
         raise BadRequest(f"SPARQL Update syntax error: {exc}") from None
-    except (OSError, ValueError) as exc:
+    except (ValueError, RuntimeError) as exc:  # pyoxigraph's evaluation errors
         raise BadRequest(f"The update could not be applied: {exc}") from None
+    except OSError:
+        raise BadRequest("The update could not be applied: it asked for a resource (network, file) that "
+                         "updates may not use.") from None
     quads = list(scratch)
     _no_triple_terms(quads)
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)

@@ -79,7 +79,7 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
             conn.send(("error", "MemoryLimit", memory_message(config.memory_mb)))
         except RecursionError:
             conn.send(("error", "BadRequest", "The query is nested too deeply for the engine; flatten it."))
-        except (ValueError, SyntaxError, TypeError) as exc:
+        except (ValueError, SyntaxError, TypeError, RuntimeError) as exc:
             # The engine could not evaluate the query (e.g. an unsupported construct).
             conn.send(("error", "BadRequest", f"The query could not be evaluated: {exc}"))
         except OSError:

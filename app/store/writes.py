@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from app.errors import KGError
+from app.errors import KGError, ReadOnlyGraph
 from app.store.engine import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
 from app.store.infer import read_rules
 from app.sparql import isolate
 from app.sparql.guard import screen_update
-from app.store.stores import EmbeddedStore, RemoteStore, VERSION
+from app.store.stores import EmbeddedStore, RemoteStore, VERSION, meta_graph
 from app.store.validate import Report
 
 
@@ -84,10 +84,29 @@ def delete_graph(name: str) -> Change:
     return Change(lambda graphs: {k: v for k, v in graphs.items() if k != name}, "delete")
 
 
+def read_only_graphs(graph: KnowledgeGraph) -> dict[str, str]:
+    """The graphs no writer may change, and why."""
+    return {
+        graph.names.ontology: "the ontology is part of the service's release; change ontology/ and redeploy",
+        graph.names.inferred: "the inferred graph is derived from the others on every commit",
+        meta_graph(graph.settings.base_iri): "the meta graph records the dataset version; the service writes it",
+    }
+
+
+def check_writable(graph: KnowledgeGraph, before: dict[str, list[ox.Triple]],
+                   after: dict[str, list[ox.Triple]]) -> None:
+    """ReadOnlyGraph (403) if ``after`` changes a graph of :func:`read_only_graphs`."""
+    for name, reason in read_only_graphs(graph).items():
+        if set(before.get(name, [])) != set(after.get(name, [])):
+            raise ReadOnlyGraph(f"The graph <{name}> is read-only: {reason}. Nothing was written.")
+
+
 def prepare(graph: KnowledgeGraph, change: Change) -> Loaded:
     """The new content (asserted + inferred) after ``change``; raises WriteRejected if it does not conform."""
     settings = graph.settings
-    graphs = change.apply(asserted_graphs(graph))
+    before = asserted_graphs(graph)
+    graphs = change.apply(before)
+    check_writable(graph, before, graphs)
     graphs = {name: triples for name, triples in graphs.items() if name != graph.names.inferred and triples}
     quads = {name: [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name)) for t in dict.fromkeys(triples)]
              for name, triples in graphs.items()}
