@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from app.config import Settings
-from app.sparql.guard import MAX_DEPTH
+from app.sparql.guard import MAX_CHAIN, MAX_DEPTH
 from app.sparql.sandbox import confine_worker
 from tests.conftest import LiveServer, serve_in_thread
 from tests.test_sparql_guard import SERVICE_SPELLINGS, TARGET, query_with_hidden_service
@@ -186,12 +186,40 @@ def test_sparql_stack_bomb_is_400_before_any_worker(c: httpx.Client) -> None:
 
 
 @pytest.mark.slow
-def test_sparql_operator_chain_costs_one_query_only(c: httpx.Client) -> None:
-    # 20,000 chained '+' recurse in the engine without a bracket: the worker may die, and
-    # then only this query fails.
-    chain = "SELECT * WHERE { ?s ?p ?o FILTER(" + "+".join(["?o"] * 20_000) + ") }"
+@pytest.mark.parametrize("chain", [
+    "SELECT * WHERE { ?s ?p ?o FILTER(" + "+".join(["?o"] * 20_000) + ") }",
+    "SELECT * WHERE { ?s ?p ?o FILTER(" + "!" * 20_000 + "?o) }",
+    "SELECT * WHERE {" + "{} UNION " * 5_000 + "{} }",
+    "PREFIX : <urn:> SELECT * WHERE { ?s " + "/".join([":p"] * 20_000) + " ?o }",
+])
+def test_sparql_operator_chain_is_400_before_any_worker(c: httpx.Client, chain: str) -> None:
+    # Unbracketed chains make trees as deep as they are long: each of these crashes Oxigraph.
     response = c.post("/sparql", content=chain.encode(), headers={"Content-Type": "application/sparql-query"})
-    assert response.status_code in (200, 503)
+    assert response.status_code == 400
+    assert f"More than {MAX_CHAIN} chained operators" in response.text
+    assert_still_serving(c)
+
+
+@pytest.mark.slow
+def test_sparql_dead_worker_fails_only_its_query(c: httpx.Client, capped: LiveServer) -> None:
+    # A crash the guard cannot foresee (here: the worker killed mid-query) costs that query only.
+    import signal
+    import time
+
+    workers = capped.app.state.workers  # type: ignore[attr-defined]
+    result: list[httpx.Response] = []
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    thread = threading.Thread(target=lambda: result.append(c.get("/sparql", params={"query": runaway})))
+    thread.start()
+    deadline = time.monotonic() + 5
+    while len(workers.idle) == workers.size and time.monotonic() < deadline:
+        time.sleep(0.01)
+    busy = [w for w in workers.all if w not in workers.idle]
+    assert busy
+    os.kill(busy[0].process.pid, signal.SIGSEGV)
+    thread.join(30)
+    assert result[0].status_code == 503
+    assert "KG_QUERY_MEMORY_MB" in result[0].text and "Only this query failed" in result[0].text
     assert_still_serving(c)
 
 

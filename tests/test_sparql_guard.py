@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.errors import BadRequest, QueryRefused
-from app.sparql.guard import MAX_DEPTH, line_col, screen_query, screen_update
+from app.sparql.guard import MAX_CHAIN, MAX_DEPTH, line_col, screen_query, screen_update
 
 TARGET = "http://127.0.0.1:9/sparql"
 
@@ -119,6 +119,25 @@ def test_guard_nesting_at_limit_is_accepted() -> None:
     screen_query("SELECT * { FILTER(" + "(" * depth + "1" + ")" * depth + ") }")
 
 
+@pytest.mark.parametrize("text", [
+    "SELECT * { FILTER(" + "+".join(["1"] * (MAX_CHAIN + 10)) + ") }",
+    "SELECT * { FILTER(" + "(1 + " * 200 + "1" + " + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1)" * 200 + ") }",
+    "SELECT * {" + " {} UNION" * (MAX_CHAIN + 10) + " {} }",
+    "SELECT * { ?s " + "/".join(["<urn:p>"] * (MAX_CHAIN + 10)) + " ?o }",
+])
+def test_guard_chain_beyond_limit_is_refused(text: str) -> None:
+    with pytest.raises(QueryRefused, match=f"More than {MAX_CHAIN} chained operators"):
+        screen_query(text)
+    with pytest.raises(QueryRefused, match=f"More than {MAX_CHAIN} chained operators"):
+        screen_update("INSERT { <urn:a> <urn:b> 1 } WHERE " + text.removeprefix("SELECT * "))
+
+
+def test_guard_chain_at_limit_is_accepted_and_engine_survives() -> None:
+    query = "SELECT * { FILTER(" + "+".join(["1"] * (MAX_CHAIN - 5)) + ") }"
+    screen_query(query)
+    list(ox.Store().query(query))  # this process's own stack survives it
+
+
 @pytest.mark.parametrize("text", ["SELECT * { ?s ?p 'unterminated }", "SELECT * { ?s ?p ?o ", "SELECT * { ?s ?p ?o ) }"])
 def test_guard_lexical_error_is_400(text: str) -> None:
     with pytest.raises(BadRequest, match="syntax error at line 1"):
@@ -174,7 +193,8 @@ def query_with_hidden_service(draw: st.DrawFn) -> tuple[str, bool]:
         service = f"{lead}{keyword}{draw(SPACE)}{silent}<{TARGET}>{draw(SPACE)}{{ ?a ?b ?c }}"
         parts.insert(draw(st.integers(0, len(parts))), service)
     body = draw(SPACE).join(parts)
-    return f"PREFIX ex: <http://ex/>{draw(SPACE)}SELECT * WHERE {{ ?s ?p ?o .{draw(SPACE)}{body}{draw(SPACE)}}}", real
+    return (f"PREFIX ex: <http://ex/>{draw(SPACE)}SELECT * WHERE {{ ?s ?p ?o .{draw(SPACE)}{body}{draw(SPACE)}}}"
+            f"{draw(SPACE)}LIMIT 1"), real
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

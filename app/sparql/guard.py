@@ -20,8 +20,11 @@ sees it — a real SPARQL 1.1 tokenizer, not a pattern over the text:
   ``trueSERVICE:x {…}`` and ``SERVICESILENT<…>`` as SERVICE), so a bare word or the prefix of
   a prefixed name that *contains* SERVICE (in updates also LOAD) is refused. Local names
   (``ex:Service``), variables, strings and IRIs never are.
-* Brackets ``( [ {`` nested deeper than :data:`MAX_DEPTH` are refused: parsers recurse on
-  them, and a few thousand levels overflow their stack.
+* Brackets ``( [ {`` nested deeper than :data:`MAX_DEPTH` (256) are refused: parsers recurse
+  on them, and a few thousand levels overflow their stack. So are chains of more than
+  :data:`MAX_CHAIN` (2,000) chained operators, UNIONs, OPTIONALs or MINUSes (a bracket's own
+  plus the longest chain inside it): engines turn them into trees as deep as the chain
+  (20,000 chained ``+`` crash Oxigraph).
 
 Refusals are :class:`QueryRefused` (HTTP 400) naming the keyword and its line and column.
 This guard is the first line; underneath it the worker processes that evaluate SPARQL cannot
@@ -34,6 +37,12 @@ from app.errors import BadRequest, QueryRefused
 
 #: Deepest nesting of ( [ { accepted in a query or update (documented in the README).
 MAX_DEPTH = 256
+#: Most chained operators (+ - * / | & = ! < > ^, UNION, OPTIONAL, MINUS): those of a bracket
+#: plus the longest chain of a bracket inside it, recursively. Engines build a tree as deep as
+#: such a chain and recurse on it (20,000 chained '+' overflow Oxigraph's stack).
+MAX_CHAIN = 2_000
+_OPERATORS = set("+-*/|&=!<>^")
+_CHAIN_WORDS = {"UNION", "OPTIONAL", "MINUS"}
 #: At most this many readings of one text are followed (each ambiguous ``<`` may add one).
 MAX_READINGS = 16
 
@@ -53,9 +62,12 @@ class Token:
 
 
 class TooDeep(Exception):
-    def __init__(self, start: int) -> None:
+    """Nesting beyond MAX_DEPTH, or a chain longer than MAX_CHAIN (``chain`` set)."""
+
+    def __init__(self, start: int, chain: bool = False) -> None:
         super().__init__(start)
         self.start = start
+        self.chain = chain
 
 
 class LexicalError(Exception):
@@ -144,6 +156,9 @@ class _Lexer:
         pos, stack, after_operand = state.pos, list(state.stack), state.after_operand
         tokens: list[Token] = []
         last_popped = ""
+        # Per open bracket level: [operators in it, deepest chain of a bracket closed inside it].
+        # Their sum bounds the depth of the tree an engine builds for that bracket.
+        chains = [[0, 0] for _ in range(len(stack) + 1)]
         while True:
             while pos < n and text[pos] in " \t\r\n":
                 pos += 1
@@ -168,6 +183,9 @@ class _Lexer:
                 pos += 2 if text.startswith("<=", pos) else 1
                 tokens.append(Token("punct", text[start:pos], self.raw(start)))
                 after_operand = False
+                chains[-1][0] += 1
+                if sum(chains[-1]) > MAX_CHAIN:
+                    raise TooDeep(self.raw(start), chain=True)
                 continue
             if c in "\"'":
                 pos = self._string_end(pos)
@@ -220,12 +238,17 @@ class _Lexer:
                     while pos < n and _pn_chars(text[pos]):
                         pos += 1
                     tokens.append(Token("word", text[start:pos], self.raw(start)))
+                    if text[start:pos].upper() in _CHAIN_WORDS:
+                        chains[-1][0] += 1
+                        if sum(chains[-1]) > MAX_CHAIN:
+                            raise TooDeep(self.raw(start), chain=True)
                 after_operand = True
                 continue
             pos += 1
             tokens.append(Token("punct", c, self.raw(start)))
             if c in _OPEN:
                 stack.append(self._frame(c, stack, tokens, last_popped))
+                chains.append([0, 0])
                 if len(stack) > MAX_DEPTH:
                     raise TooDeep(self.raw(start))
                 after_operand = False
@@ -233,9 +256,17 @@ class _Lexer:
                 if not stack or stack[-1][0] != _CLOSE[c]:
                     raise LexicalError(f"unbalanced {c!r}", self.raw(start))
                 last_popped = stack.pop()
+                cost = sum(chains.pop())
+                chains[-1][1] = max(chains[-1][1], cost)
+                if sum(chains[-1]) > MAX_CHAIN:
+                    raise TooDeep(self.raw(start), chain=True)
                 after_operand = True
             else:
                 after_operand = False
+                if c in _OPERATORS:
+                    chains[-1][0] += 1
+                    if sum(chains[-1]) > MAX_CHAIN:
+                        raise TooDeep(self.raw(start), chain=True)
         if stack:
             raise LexicalError(f"{stack[-1]!r} is never closed", self.raw(n))
         return tokens
@@ -353,6 +384,10 @@ def token_streams(text: str) -> list[list[Token]]:
                 first_error = first_error or exc
             except TooDeep as exc:
                 line, col = line_col(text, exc.start)
+                if exc.chain:
+                    raise QueryRefused(f"More than {MAX_CHAIN} chained operators (or UNION, OPTIONAL, MINUS; the "
+                                       f"limit) at line {line}, column {col}; use IN or VALUES instead of long "
+                                       "chains.") from None
                 raise QueryRefused(f"Brackets nest more than {MAX_DEPTH} levels deep (the limit) at line {line}, "
                                    f"column {col}; flatten the query.") from None
             pending.extend((fork, True) for fork in lexer.forks if fork not in seen)
