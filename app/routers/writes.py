@@ -123,7 +123,7 @@ async def _body_triples(request: Request, graph_iri: str) -> list[ox.Triple]:
         supported = ", ".join(f.media_type for f in GRAPH_FORMATS if f.kind == "graph")
         raise UnsupportedMedia(f"Send the graph as one of: {supported} (Content-Type {content_type or 'missing'}).")
     body = await request.body()
-    check_body(body, fmt.name)  # JSON-LD depth, RDF/XML DTDs: before any parser sees the body
+    await asyncio.to_thread(check_body, body, fmt.name)  # JSON-LD depth, RDF/XML DTDs: before any parser
     settings = request.app.state.settings
     nquads = await asyncio.to_thread(isolate.run, "parse_body", (body, fmt.media_type, graph_iri),
                                      timeout_s=settings.update_timeout_s, memory_mb=settings.query_memory_mb,
@@ -156,8 +156,10 @@ async def post_update(request: Request) -> Response:
         raise UnsupportedMedia(f"Send the update as {UPDATE} or as a form ({FORM}).")
     graph: KnowledgeGraph = request.app.state.graph
     settings = request.app.state.settings
-    return await apply(request, sparql_update(text, graph.query_base, graph.names.data,
-                                              timeout_s=settings.update_timeout_s, memory_mb=settings.query_memory_mb))
+    # Tokenizing an update of up to KG_MAX_BODY_BYTES takes a while: not on the event loop.
+    change = await asyncio.to_thread(sparql_update, text, graph.query_base, graph.names.data,
+                                     timeout_s=settings.update_timeout_s, memory_mb=settings.query_memory_mb)
+    return await apply(request, change)
 
 
 @router.head("/graph-store", include_in_schema=False)
