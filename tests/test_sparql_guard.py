@@ -207,3 +207,34 @@ def test_guard_refuses_exactly_real_service_keywords(case: tuple[str, bool]) -> 
     else:
         assert screen_query(query) == "SELECT"
         list(ox.Store().query(query))  # valid SPARQL, and an empty store fetches nothing
+
+
+@st.composite
+def update_with_hidden_load(draw: st.DrawFn) -> tuple[str, bool]:
+    """(update, True if it holds a real LOAD operation)."""
+    word = draw(st.sampled_from(["LOAD", "load", "\\u004cOAD"]))
+    hidden = draw(st.sampled_from([
+        f'INSERT DATA {{ <urn:a> <urn:b> "{word} <http://127.0.0.1:9/x>" }}',
+        f"INSERT DATA {{ <urn:a> <urn:b> '''{word}\n<http://127.0.0.1:9/x>''' }}",
+        f"# {word} <http://127.0.0.1:9/x>\rINSERT DATA {{ <urn:a> <urn:{word.replace(chr(92), '')}> 1 }}",
+        f"DELETE WHERE {{ ?s <http://ex/{word.replace(chr(92), '')}> ?o }}",
+    ]))
+    real = draw(st.booleans())
+    operations = [hidden]
+    if real:
+        keyword = _mixed_case(draw, "load")
+        lead = draw(st.sampled_from(["", "# c\r", "# c\n"]))
+        operations.insert(draw(st.integers(0, 1)), f"{lead}{keyword}{draw(SPACE)}<http://127.0.0.1:9/x.ttl>")
+    return f"{draw(SPACE)};{draw(SPACE)}".join(operations), real
+
+
+@settings(max_examples=200, deadline=None)
+@given(update_with_hidden_load())
+def test_guard_refuses_exactly_real_load_operations(case: tuple[str, bool]) -> None:
+    update, real = case
+    if real:
+        with pytest.raises(QueryRefused, match="^LOAD at line"):
+            screen_update(update)
+    else:
+        screen_update(update)
+        ox.Store().update(update)  # valid SPARQL Update, and nothing to fetch
