@@ -31,6 +31,8 @@ This guard is the first line; underneath it the worker processes that evaluate S
 open sockets at all (see :mod:`app.sparql.sandbox`).
 """
 
+import bisect
+from collections import deque
 from dataclasses import dataclass
 
 from app.errors import BadRequest, QueryRefused
@@ -93,40 +95,60 @@ def _pn_chars(c: str) -> bool:
 
 # ------------------------------------------------------------------ codepoint escapes
 
-def _unescape(text: str, *, after_any_backslash: bool) -> tuple[str, list[int]]:
-    """``text`` with \\uXXXX / \\UXXXXXXXX applied, and the raw offset of every output character."""
+class Offsets:
+    """Maps an offset in an unescaped reading back to the raw text (for line and column)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = [0]  # reading offsets where the shift changes …
+        self.shifts: list[int] = [0]  # … and raw - reading from there on
+
+    def add(self, at: int, shift: int) -> None:
+        self.starts.append(at)
+        self.shifts.append(shift)
+
+    def raw(self, pos: int) -> int:
+        return pos + self.shifts[bisect.bisect_right(self.starts, pos) - 1]
+
+
+def _unescape(text: str, *, after_any_backslash: bool) -> tuple[str, Offsets]:
+    """``text`` with \\uXXXX / \\UXXXXXXXX applied, and the way back to raw offsets."""
+    offsets = Offsets()
+    if "\\" not in text:
+        return text, offsets
     out: list[str] = []
-    where: list[int] = []
-    i, n = 0, len(text)
+    i, n, written = 0, len(text), 0
     while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n:
-            kind = text[i + 1]
-            width = 4 if kind == "u" else 8 if kind == "U" else 0
-            digits = text[i + 2:i + 2 + width]
-            if width and len(digits) == width and set(digits) <= _HEX and int(digits, 16) <= 0x10FFFF:
-                out.append(chr(int(digits, 16)))
-                where.append(i)
-                i += 2 + width
-                continue
-            if not after_any_backslash:  # an escaped character: the next one cannot start an escape
-                out.extend((c, kind))
-                where.extend((i, i + 1))
-                i += 2
-                continue
-        out.append(c)
-        where.append(i)
-        i += 1
-    where.append(n)
-    return "".join(out), where
+        backslash = text.find("\\", i)
+        if backslash < 0 or backslash + 1 >= n:
+            out.append(text[i:])
+            break
+        out.append(text[i:backslash])
+        written += backslash - i
+        kind = text[backslash + 1]
+        width = 4 if kind == "u" else 8 if kind == "U" else 0
+        digits = text[backslash + 2:backslash + 2 + width]
+        if width and len(digits) == width and set(digits) <= _HEX and int(digits, 16) <= 0x10FFFF:
+            out.append(chr(int(digits, 16)))
+            written += 1
+            i = backslash + 2 + width
+            offsets.add(written, i - written)
+        elif after_any_backslash:
+            out.append("\\")
+            written += 1
+            i = backslash + 1
+        else:  # an escaped character: the next one cannot start an escape
+            out.append(text[backslash:backslash + 2])
+            written += 2
+            i = backslash + 2
+    return "".join(out), offsets
 
 
-def readings(text: str) -> list[tuple[str, list[int]]]:
+def readings(text: str) -> list[tuple[str, Offsets]]:
     """The texts an engine may parse: escapes applied the two ways engines do, and not at all."""
-    seen: dict[str, list[int]] = {}
-    for variant in (_unescape(text, after_any_backslash=False), _unescape(text, after_any_backslash=True),
-                    (text, list(range(len(text) + 1)))):
-        seen.setdefault(variant[0], variant[1])
+    seen: dict[str, Offsets] = {}
+    for reading, offsets in (_unescape(text, after_any_backslash=False), _unescape(text, after_any_backslash=True),
+                             (text, Offsets())):
+        seen.setdefault(reading, offsets)
     return list(seen.items())
 
 
@@ -139,22 +161,63 @@ class _State:
     after_operand: bool
 
 
+class Forbidden(Exception):
+    def __init__(self, word: str, start: int) -> None:
+        super().__init__(word)
+        self.word = word
+        self.start = start
+
+
+class _Recent:
+    """The last tokens (all the tokenizer looks back at), the first keyword after the prologue
+    (BASE <iri>, PREFIX p: <iri>), and the check of every word against the forbidden ones."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = words
+        self.last: deque[Token] = deque(maxlen=3)
+        self.first: str | None = None
+        self._skip = 0
+
+    def __getitem__(self, index: int | slice) -> Token | list[Token]:
+        return list(self.last)[index]
+
+    def __len__(self) -> int:
+        return len(self.last)
+
+    def append(self, token: Token) -> None:
+        self.last.append(token)
+        upper = token.text.upper() if token.kind in ("word", "pname") else ""
+        for word in self.words:
+            if word in upper:
+                raise Forbidden(word, token.start)
+        if self.first is None:
+            if self._skip:
+                self._skip -= 1
+            elif token.kind == "word" and upper in ("BASE", "PREFIX"):
+                self._skip = 1 if upper == "BASE" else 2
+            else:
+                self.first = upper if token.kind == "word" else ""
+
+
 class _Lexer:
     """Tokenizes one reading; ``fork`` collects the alternative states of ambiguous ``<``."""
 
-    def __init__(self, text: str, where: list[int]) -> None:
+    def __init__(self, text: str, offsets: Offsets, words: tuple[str, ...]) -> None:
         self.text = text
-        self.where = where
+        self.offsets = offsets
+        self.words = words
         self.forks: list[_State] = []
 
     def raw(self, pos: int) -> int:
-        return self.where[min(pos, len(self.where) - 1)]
+        return self.offsets.raw(pos)
 
-    def run(self, state: _State, forced_operator: bool = False) -> list[Token]:
-        """All tokens from ``state`` to the end; raises LexicalError."""
+    def run(self, state: _State, forced_operator: bool = False) -> str:
+        """Tokenize from ``state`` to the end; the first keyword after the prologue ('' if none).
+
+        Raises Forbidden for a word of ``self.words``, LexicalError, TooDeep."""
         text, n = self.text, len(self.text)
         pos, stack, after_operand = state.pos, list(state.stack), state.after_operand
-        tokens: list[Token] = []
+        tokens = _Recent(self.words)
         last_popped = ""
         # Per open bracket level: [operators in it, deepest chain of a bracket closed inside it].
         # Their sum bounds the depth of the tree an engine builds for that bracket.
@@ -269,10 +332,10 @@ class _Lexer:
                         raise TooDeep(self.raw(start), chain=True)
         if stack:
             raise LexicalError(f"{stack[-1]!r} is never closed", self.raw(n))
-        return tokens
+        return tokens.first or ""
 
     @staticmethod
-    def _frame(c: str, stack: list[str], tokens: list[Token], last_popped: str) -> str:
+    def _frame(c: str, stack: list[str], tokens: "_Recent", last_popped: str) -> str:
         """The bracket as pushed: a VALUES variable list ((vars), data block ({data) and its
         rows ((row) hold terms only, never a comparison, so a ``<`` in them is an IRI."""
         before = [t.text.upper() if t.kind == "word" else t.kind for t in tokens[-3:-1]]
@@ -352,22 +415,17 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     return line, len(before) - (before.rfind("\n") + 1) + 1
 
 
-def _forbidden(token: Token, words: tuple[str, ...]) -> str | None:
-    if token.kind not in ("word", "pname"):
-        return None
-    upper = token.text.upper()
-    return next((w for w in words if w in upper), None)
+def scan(text: str, words: tuple[str, ...], why: str) -> list[str]:
+    """Tokenize ``text`` every way an engine may read it (see the module docstring); the first
+    keyword after the prologue of each reading.
 
-
-def token_streams(text: str) -> list[list[Token]]:
-    """Every token stream an engine may see in ``text`` (see the module docstring).
-
-    Raises BadRequest if none tokenizes, or QueryRefused for nesting beyond MAX_DEPTH or too
-    many ambiguous readings."""
-    streams: list[list[Token]] = []
+    Raises QueryRefused for a word of ``words`` (bare, or the prefix of a prefixed name), for
+    nesting beyond MAX_DEPTH, chains beyond MAX_CHAIN or too many ambiguous readings, and
+    BadRequest if no reading tokenizes."""
+    firsts: list[str] = []
     first_error: LexicalError | None = None
-    for reading, where in readings(text):
-        lexer = _Lexer(reading, where)
+    for reading, offsets in readings(text):
+        lexer = _Lexer(reading, offsets, words)
         pending: list[tuple[_State, bool]] = [(_State(0, (), False), False)]
         seen: set[_State] = set()
         while pending:
@@ -379,9 +437,12 @@ def token_streams(text: str) -> list[list[Token]]:
             seen.add(state)
             lexer.forks = []
             try:
-                streams.append(lexer.run(state, forced))
+                firsts.append(lexer.run(state, forced))
             except LexicalError as exc:
                 first_error = first_error or exc
+            except Forbidden as exc:
+                line, col = line_col(text, exc.start)
+                raise QueryRefused(f"{exc.word} at line {line}, column {col} is not allowed: {why}") from None
             except TooDeep as exc:
                 line, col = line_col(text, exc.start)
                 if exc.chain:
@@ -391,20 +452,11 @@ def token_streams(text: str) -> list[list[Token]]:
                 raise QueryRefused(f"Brackets nest more than {MAX_DEPTH} levels deep (the limit) at line {line}, "
                                    f"column {col}; flatten the query.") from None
             pending.extend((fork, True) for fork in lexer.forks if fork not in seen)
-    if not streams:
+    if not firsts:
         assert first_error is not None
         line, col = line_col(text, first_error.start)
         raise BadRequest(f"SPARQL syntax error at line {line}, column {col}: {first_error}.")
-    return streams
-
-
-def _refuse_words(text: str, streams: list[list[Token]], words: tuple[str, ...], why: str) -> None:
-    for tokens in streams:
-        for token in tokens:
-            word = _forbidden(token, words)
-            if word:
-                line, col = line_col(text, token.start)
-                raise QueryRefused(f"{word} at line {line}, column {col} is not allowed: {why}")
+    return firsts
 
 
 _NO_NETWORK = "this service never contacts other services or fetches documents."
@@ -413,11 +465,8 @@ _NO_NETWORK = "this service never contacts other services or fetches documents."
 def screen_query(text: str) -> str:
     """The query form (SELECT, ASK, CONSTRUCT, DESCRIBE, or '' if unknown) of a text sent for
     reading; raises QueryRefused for SERVICE, for updates and for deep nesting."""
-    streams = token_streams(text)
-    _refuse_words(text, streams, ("SERVICE",), "federated query (SERVICE) is refused; " + _NO_NETWORK)
     form = ""
-    for tokens in streams:
-        keyword = _first_keyword(tokens)
+    for keyword in scan(text, ("SERVICE",), "federated query (SERVICE) is refused; " + _NO_NETWORK):
         if keyword in UPDATE_KEYWORDS:
             raise QueryRefused(
                 f"SPARQL Update ({keyword}) is not accepted: /sparql is a read-only query endpoint. "
@@ -429,20 +478,4 @@ def screen_query(text: str) -> str:
 
 def screen_update(text: str) -> None:
     """Raises QueryRefused if a SPARQL Update holds LOAD or SERVICE, or nests too deeply."""
-    streams = token_streams(text)
-    _refuse_words(text, streams, ("LOAD", "SERVICE"),
-                  "updates may not LOAD documents or use SERVICE; " + _NO_NETWORK)
-
-
-def _first_keyword(tokens: list[Token]) -> str:
-    """The first word after the prologue (BASE <iri>, PREFIX p: <iri>)."""
-    i = 0
-    while i < len(tokens):
-        word = tokens[i].text.upper() if tokens[i].kind == "word" else ""
-        if word == "BASE":
-            i += 2
-        elif word == "PREFIX":
-            i += 3
-        else:
-            return word
-    return ""
+    scan(text, ("LOAD", "SERVICE"), "updates may not LOAD documents or use SERVICE; " + _NO_NETWORK)
