@@ -51,7 +51,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dict(ALWAYS)]
                 message = {**message, "headers": headers + ALWAYS}
-                content_type = dict((k.lower(), v) for k, v in headers).get(b"content-type", b"")
+                content_type = {k.lower(): v for k, v in headers}.get(b"content-type", b"")
                 if content_type.startswith(b"text/html"):
                     start = message
                     return

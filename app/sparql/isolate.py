@@ -134,7 +134,7 @@ def _child(conn: multiprocessing.connection.Connection, target: str, args: tuple
         conn.send(("memory", ""))
     except RecursionError:
         conn.send(("error", "The input is nested too deeply to parse; flatten it."))
-    except Exception:  # noqa: BLE001 - whatever the parser raises, the parent gets an answer
+    except Exception:  # whatever the parser raises, the parent gets an answer
         logger.exception("isolated %s failed", target)
         conn.send(("error", "The input could not be processed (the failure is logged)."))
 

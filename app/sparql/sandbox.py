@@ -103,9 +103,9 @@ def forbid_sockets() -> str:
     result = libc.syscall(arch.seccomp, _SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_TSYNC, ctypes.byref(fprog))
     if result == 0:
         return ""
-    if result < 0 and ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL):  # old kernel: this thread only
-        if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0:
-            return ""
+    old_kernel = result < 0 and ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL)
+    if old_kernel and libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0:
+        return ""  # this thread only; the query runs on it
     return f"seccomp filter refused: {os.strerror(ctypes.get_errno()) if result < 0 else f'thread {result}'}"
 
 

@@ -84,12 +84,12 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
             conn.send(("error", "BadRequest", f"The query could not be evaluated: {exc}"))
         except OSError:
             # The sandbox refused a system call (a socket): say so without the engine's text.
-            conn.send(("error", "BadRequest", "The query could not be evaluated: it asked for a resource "
-                       "(network, file) that query workers may not use."))
-        except Exception:  # noqa: BLE001 - a worker never dies from a query; the query gets 500
+            conn.send(("error", "BadRequest", ("The query could not be evaluated: it asked for a resource "
+                                               "(network, file) that query workers may not use.")))
+        except Exception:  # a worker never dies from a query; the query gets 500
             logger.exception("query worker: the engine failed on a query")
-            conn.send(("error", "EngineFailure", "The query engine failed on this query (logged); "
-                       "simplify the query or report it."))
+            conn.send(("error", "EngineFailure", ("The query engine failed on this query (logged); "
+                                                  "simplify the query or report it.")))
 
 
 def memory_message(memory_mb: int) -> str:

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from app.errors import KGError, ReadOnlyGraph
-from app.store.engine import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
-from app.store.infer import read_rules
 from app.sparql import isolate
 from app.sparql.guard import screen_update
-from app.store.stores import EmbeddedStore, RemoteStore, VERSION, meta_graph
+from app.store.engine import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
+from app.store.infer import read_rules
+from app.store.stores import VERSION, EmbeddedStore, RemoteStore, meta_graph
 from app.store.validate import Report
 
 
