@@ -150,3 +150,33 @@ def test_isolated_parse_of_deep_jsonld_is_stopped_in_the_child() -> None:
 
 def test_json_depth_skips_strings() -> None:
     assert isolate.json_depth(json.dumps({"a": "[[[{{{", "b": [[1]]}).encode()) == 3
+
+
+@pytest.mark.slow
+def test_reads_during_writes_all_answered(writable: LiveServer) -> None:
+    # Issue 13: old workers' pipes were closed under readers (500, late 503, no answer).
+    import threading
+
+    statuses: list[int] = []
+    done = threading.Event()
+    query = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 50"
+
+    def read() -> None:
+        with httpx.Client(base_url=writable.url, timeout=30) as reader:
+            while not done.is_set() and len(statuses) < 2_000:
+                statuses.append(reader.get("/sparql", params={"query": query}).status_code)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    with httpx.Client(base_url=writable.url, timeout=60) as writer:
+        body = b"<http://example.org/s> <http://example.org/p> <http://example.org/o> ."
+        put = writer.put("/graph-store", params={"graph": GRAPH}, content=body,
+                         headers={**AUTH, "Content-Type": "application/n-triples"})
+        assert put.status_code == 201
+        assert writer.delete("/graph-store", params={"graph": GRAPH}, headers=AUTH).status_code == 204
+    done.set()
+    for thread in readers:
+        thread.join(60)
+    assert len(statuses) > 20
+    assert set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}

@@ -100,7 +100,7 @@ async def apply(request: Request, change: Change, created: bool = False) -> Resp
         await asyncio.gather(workers.start(), catalog_for(new_graph))  # derived answers refreshed before the swap
         old_workers, state.workers, state.graph = state.workers, workers, new_graph
         if not disk:
-            await old_workers.close()
+            await old_workers.close(graceful=True)  # queries in flight finish on the old version
     logger.info("write (%s) committed: version %s", change.kind, new_graph.version[:12])
     return Response(status_code=201 if created else 204, headers={"X-Graph-Version": new_graph.version})
 

@@ -154,6 +154,9 @@ class QueryWorkers:
             if not waiter.done():
                 waiter.set_result(worker)
                 return
+        if self._closing:  # a retired generation: its last queries are done
+            self._discard(worker)
+            return
         self.idle.append(worker)
 
     async def _acquire(self) -> Worker:
@@ -249,14 +252,19 @@ class QueryWorkers:
         if not self._closing:
             asyncio.get_running_loop().create_task(self._spawn())
 
-    async def close(self) -> None:
+    async def close(self, graceful: bool = False) -> None:
+        """Stop the pool. ``graceful`` (a new graph version took over): idle workers go now, busy
+        ones finish their query — and those already waiting for one — then go; else all go now."""
         self._closing = True
-        for waiter in self.waiting:
-            if not waiter.done():
-                waiter.set_exception(Overloaded("The query workers are restarting on a new graph version; retry.",
-                                                headers={"Retry-After": "1"}))
+        busy = [w for w in self.all if w not in self.idle]
+        if not (graceful and busy):
+            for waiter in self.waiting:
+                if not waiter.done():
+                    waiter.set_exception(Overloaded("The query workers are restarting on a new graph version; "
+                                                    "retry.", headers={"Retry-After": "1"}))
         for worker in list(self.all):
-            self._discard(worker)
+            if not (graceful and worker in busy):
+                self._discard(worker)
         self.idle.clear()
 
 
