@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     store: str = Field("memory", description="Where the graph lives: memory (embedded, default).")
     query_timeout_s: float = Field(10.0, gt=0, description="Deadline of one SPARQL query, seconds.")
     max_query_bytes: int = Field(64 * 1024, gt=0, description="Largest SPARQL query text accepted (413 above).")
+    query_memory_mb: int = Field(
+        1024, gt=0, description="Memory one query may use in its worker process, MB, above the dataset the worker "
+        "holds (RLIMIT_AS); a query that needs more gets 503 and the worker is replaced."
+    )
+    update_timeout_s: float = Field(
+        30.0, gt=0, description="Deadline of one write's update or body parse, seconds (it runs in a separate "
+        "process, stopped at the deadline with 503)."
+    )
     query_workers: int = Field(0, ge=0, description="Query worker processes; 0 means one per CPU core.")
     query_queue: int = Field(
         -1, ge=-1, description="Queries that may wait for a busy worker before 503; -1 means 4 per worker."

@@ -8,6 +8,7 @@
           │    └── QueryRefused 400 SERVICE, LOAD, updates or other operations this endpoint never runs
           ├── Unauthorized      401 a write without a bearer token (with WWW-Authenticate)
           ├── Forbidden         403 writes are off, or the token is wrong
+          │    └── ReadOnlyGraph 403 a write to the ontology, meta or inferred graph
           ├── NotFound          404 unknown id or IRI
           ├── NotAcceptable     406 no acceptable media type (names the supported ones)
           ├── PayloadTooLarge   413 query text over ``max_query_bytes``, body over ``max_body_bytes``
@@ -15,6 +16,8 @@
           ├── WriteRejected     422 the write would make the graph non-conforming (carries the SHACL report)
           ├── TooManyRequests   429 over the client's rate limit (with Retry-After)
           ├── QueryTimeout      503 the query hit its deadline and was stopped
+          ├── MemoryLimit       503 the query needed more memory than ``query_memory_mb``
+          ├── EngineFailure     500 the engine failed on the query (logged; no internals in the answer)
           ├── Overloaded        503 every query worker is busy (with Retry-After)
           └── StoreUnavailable  503 the external SPARQL store cannot be reached (with Retry-After)
 
@@ -83,6 +86,12 @@ class Forbidden(RequestError):
     status_code = 403
 
 
+class ReadOnlyGraph(Forbidden):
+    """A write to a graph writers may not change (the ontology, meta or inferred graph)."""
+
+    status_code = 403
+
+
 class NotFound(RequestError):
     status_code = 404
 
@@ -117,6 +126,14 @@ class TooManyRequests(RequestError):
 
 class QueryTimeout(RequestError):
     status_code = 503
+
+
+class MemoryLimit(RequestError):
+    status_code = 503
+
+
+class EngineFailure(RequestError):
+    status_code = 500
 
 
 class Overloaded(RequestError):

@@ -17,6 +17,7 @@ from app.routers import api, health, linked_data, pages, sparql, writes
 from app.runtime import Runtime
 from app.web.caching import ETagMiddleware
 from app.web.error_pages import html_error_page
+from app.web.headers import SecurityHeaders
 from app.web.limits import install_limits
 from app.web.observability import install_observability
 from app.web.templating import STATIC_DIR, StaticAssets
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(ETagMiddleware, version=lambda: runtime.version,
                        cached=api.CACHED + linked_data.CACHED + pages.CACHED)
+    app.add_middleware(SecurityHeaders)
     # Outside the ETag middleware, so that ETags are computed on (and vary with) Accept-Encoding.
     # Answers that are already encoded (/export's own gzip) pass through unchanged.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)

@@ -102,6 +102,6 @@ class Runtime:
             await asyncio.gather(runner.start(), catalog_for(new_graph))  # derived answers refreshed before the swap
             old_runner, self._runner, self._graph = self._runner, runner, new_graph
             if not disk and old_runner is not None:
-                await old_runner.close()
+                await old_runner.close(graceful=True)  # queries in flight finish on the old version
         logger.info("write (%s) committed: version %s", change.kind, new_graph.version[:12])
         return new_graph

@@ -144,10 +144,10 @@ def test_update_with_load_or_service_is_refused(w: httpx.Client) -> None:
         assert r.status_code == 400
 
 
-def test_inferred_graph_cannot_be_written(w: httpx.Client) -> None:
+def test_inferred_graph_cannot_be_written(w: httpx.Client) -> None:  # 403: read-only (issue 13)
     r = w.put(f"/graph-store?graph={BASE}/graph/inferred", content="<urn:a> <urn:b> <urn:c> .",
               headers={**AUTH, "Content-Type": "application/n-triples"})
-    assert r.status_code == 400
+    assert r.status_code == 403
 
 
 @pytest.mark.slow

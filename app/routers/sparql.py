@@ -5,6 +5,7 @@ typed parameters hide: repeated parameters (``default-graph-uri``), a query give
 the raw body in two content types, strict UTF-8.
 """
 
+import asyncio
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -19,6 +20,9 @@ from app.rdf.serialize import serialize_triples
 from app.sparql.run import Dataset, prepare
 
 router = APIRouter(tags=["sparql"])
+
+#: Query texts up to this long are screened on the event loop (well under a millisecond).
+INLINE_SCREEN_CHARS = 4096
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
@@ -77,8 +81,13 @@ async def _answer(request: Request, graph: GraphDep, runner: RunnerDep, query: s
         accept = ", ".join(accepts)
     dataset = Dataset(tuple(v for k, v in params if k == "default-graph-uri"),
                       tuple(v for k, v in params if k == "named-graph-uri"))
-    # Screened and negotiated here, once, before any engine sees it: a 406 or a refused query costs nothing.
-    answer = await runner.run(prepare(query, accept, dataset))
+    # Screened (the tokenizer guard) and negotiated here, once, before any engine sees it: a 406 or a
+    # refused query costs nothing. A long text takes the tokenizer a while: then not on the event loop.
+    if len(query) <= INLINE_SCREEN_CHARS:
+        prepared = prepare(query, accept, dataset)
+    else:
+        prepared = await asyncio.to_thread(prepare, query, accept, dataset)
+    answer = await runner.run(prepared)
     fmt = BY_NAME[answer.format_name]
     headers = {"Vary": "Accept"}
     if answer.truncated:

@@ -7,6 +7,7 @@ through the SHACL gate of app/store/writes.py: 204 (201 for a new graph) with th
 and nothing changed. Reading a graph (GET/HEAD) is open to everyone.
 """
 
+import asyncio
 import hmac
 import json
 from collections.abc import Callable
@@ -18,14 +19,25 @@ from fastapi.responses import Response
 
 from app.config import Settings
 from app.deps import GraphDep, MetricsDep, RuntimeDep
-from app.errors import BadRequest, Forbidden, NotFound, RequestError, Unauthorized, UnsupportedMedia, WriteRejected
+from app.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    ReadOnlyGraph,
+    RequestError,
+    Unauthorized,
+    UnsupportedMedia,
+    WriteRejected,
+)
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, lookup
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
 from app.rdf.terms import triple_from_rdflib
 from app.runtime import Runtime
+from app.store import isolate
 from app.store.graph import KnowledgeGraph
-from app.store.writes import Change, delete_graph, merge_into_graph, replace_graph, sparql_update
+from app.store.isolate import check_body
+from app.store.writes import Change, delete_graph, merge_into_graph, read_only_graphs, replace_graph, sparql_update
 from app.web.observability import Metrics
 
 router = APIRouter(tags=["writes"])
@@ -82,24 +94,24 @@ def _graph_param(request: Request, graph: KnowledgeGraph) -> str:
     raise BadRequest("Name one graph: ?graph=<absolute IRI> or ?default (the article's data graph).")
 
 
-async def _body_triples(request: Request, graph_iri: str) -> list[ox.Triple]:
+async def _body_triples(request: Request, settings: Settings, graph_iri: str) -> list[ox.Triple]:
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     fmt = lookup(content_type) if content_type else None
     if fmt is None or fmt.kind != "graph" or fmt.rdf is None:
         supported = ", ".join(f.media_type for f in GRAPH_FORMATS if f.kind == "graph")
         raise UnsupportedMedia(f"Send the graph as one of: {supported} (Content-Type {content_type or 'missing'}).")
     body = await request.body()
-    try:
-        return [q.triple for q in ox.parse(body, format=fmt.rdf, base_iri=graph_iri)]
-    except SyntaxError as exc:
-        raise BadRequest(f"The {fmt.name} body does not parse: {exc}") from None
-    except ValueError as exc:
-        raise BadRequest(f"The body is not valid {fmt.name}: {exc}") from None
+    await asyncio.to_thread(check_body, body, fmt.name)  # JSON-LD depth, RDF/XML DTDs: before any parser
+    nquads = await asyncio.to_thread(isolate.run, "parse_body", (body, fmt.media_type, graph_iri),
+                                     timeout_s=settings.update_timeout_s, memory_mb=settings.query_memory_mb,
+                                     what=f"parse of the {fmt.name} body")
+    return [q.triple for q in isolate.quads_of(nquads)]
 
 
 def _check_writable(graph: KnowledgeGraph, name: str) -> None:
-    if name == graph.names.inferred:
-        raise BadRequest("The inferred graph is derived from the others; it cannot be written.")
+    reason = read_only_graphs(graph).get(name)
+    if reason:
+        raise ReadOnlyGraph(f"The graph <{name}> is read-only: {reason}.")
 
 
 @router.post("/update", summary="SPARQL 1.1 Update (needs the write token)", status_code=204)
@@ -119,8 +131,11 @@ async def post_update(request: Request, runtime: RuntimeDep, metrics: MetricsDep
         text = updates[0]
     elif content_type != UPDATE:
         raise UnsupportedMedia(f"Send the update as {UPDATE} or as a form ({FORM}).")
-    graph = runtime.graph
-    return await apply(request, runtime, metrics, sparql_update(text, graph.query_base, graph.names.data))
+    graph, settings = runtime.graph, runtime.settings
+    # Tokenizing an update of up to KG_MAX_BODY_BYTES takes a while: not on the event loop.
+    change = await asyncio.to_thread(sparql_update, text, graph.query_base, graph.names.data,
+                                     timeout_s=settings.update_timeout_s, memory_mb=settings.query_memory_mb)
+    return await apply(request, runtime, metrics, change)
 
 
 @router.head("/graph-store", include_in_schema=False)
@@ -142,7 +157,7 @@ async def write_body(request: Request, runtime: Runtime, metrics: Metrics,
     require_writer(request, runtime.settings)
     name = _graph_param(request, runtime.graph)
     _check_writable(runtime.graph, name)
-    triples = await _body_triples(request, name)
+    triples = await _body_triples(request, runtime.settings, name)
     created = name not in runtime.graph.loaded.graphs
     return await apply(request, runtime, metrics, change_for(name, triples), created=created)
 

@@ -1,1 +1,2 @@
-"""The /sparql engine room: where user queries are screened, negotiated and run (worker processes or a remote store)."""
+"""The /sparql engine room: where user queries are screened (a real SPARQL tokenizer), negotiated and run
+(confined worker processes or a remote store)."""

@@ -43,8 +43,18 @@ class RemoteQueries:
     async def start(self) -> None:
         return None
 
-    async def close(self) -> None:
+    async def close(self, graceful: bool = False) -> None:
+        """``graceful``: queries in flight finish first (within their deadline)."""
         self.closing = True
+        if graceful and self._running:
+            self._closer = asyncio.get_running_loop().create_task(self._close_when_idle())
+            return
+        await self.client.aclose()
+
+    async def _close_when_idle(self) -> None:
+        deadline = asyncio.get_running_loop().time() + self.timeout_s + 1
+        while self._running and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
         await self.client.aclose()
 
     async def run(self, query: PreparedQuery) -> Answer:

@@ -53,7 +53,9 @@ class QueryRunner(Protocol):
 
     async def start(self) -> None: ...
 
-    async def close(self) -> None: ...
+    async def close(self, graceful: bool = False) -> None:
+        """Stop; ``graceful`` (a new graph version took over): queries in flight finish first."""
+        ...
 
     async def run(self, query: PreparedQuery) -> Answer: ...
 
@@ -67,8 +69,10 @@ def query_runner(graph: KnowledgeGraph) -> QueryRunner:
         return RemoteQueries(graph.store.backend, size, settings.query_timeout_s, queue)
     if graph.spec.kind == "disk" and settings.engine != "rdflib":
         config = WorkerConfig(settings.engine, graph.query_base, store_path=graph.spec.path,
-                              default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows)
+                              default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows,
+                              memory_mb=settings.query_memory_mb)
     else:
         nquads = ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS) or b""
-        config = WorkerConfig(settings.engine, graph.query_base, nquads, max_rows=settings.max_result_rows)
+        config = WorkerConfig(settings.engine, graph.query_base, nquads, max_rows=settings.max_result_rows,
+                              memory_mb=settings.query_memory_mb)
     return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)

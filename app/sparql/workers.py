@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import BadRequest, Overloaded, QueryTimeout, RequestError
+from app.errors import BadRequest, MemoryLimit, Overloaded, QueryTimeout, RequestError
 from app.sparql.run import Answer, PreparedQuery
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class WorkerConfig:
     store_path: str = ""  # … or the on-disk store, opened read-only
     default_graphs: tuple[str, ...] = ()  # the graphs whose union is the default graph
     max_rows: int = 100_000  # longest answer (rows or triples); longer ones are truncated
+    memory_mb: int = 1024  # address space a query may add to the loaded worker (RLIMIT_AS)
 
 
 def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfig) -> None:
@@ -47,6 +48,7 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
     from app.rdf.formats import BY_NAME
     from app.sparql.run import Dataset, run_query
     from app.store.backends import Backend, OxigraphBackend, make_backend
+    from app.store.sandbox import confine_worker
 
     backend: Backend
     if config.store_path:
@@ -56,6 +58,7 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
     else:
         backend = make_backend(config.engine, list(ox.parse(config.nquads, format=ox.RdfFormat.N_QUADS)),
                                config.base_iri)
+    confine_worker(config.memory_mb)  # no sockets from here on, and a memory cap
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -68,9 +71,26 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
             conn.send(("ok", result.body, result.format.name, result.form, result.truncated))
         except RequestError as exc:
             conn.send(("error", type(exc).__name__, exc.detail))
-        except (ValueError, OSError, SyntaxError, TypeError) as exc:
+        except MemoryError:
+            conn.send(("error", "MemoryLimit", memory_message(config.memory_mb)))
+        except RecursionError:
+            conn.send(("error", "BadRequest", "The query is nested too deeply for the engine; flatten it."))
+        except (ValueError, SyntaxError, TypeError, RuntimeError) as exc:
             # The engine could not evaluate the query (e.g. an unsupported construct).
             conn.send(("error", "BadRequest", f"The query could not be evaluated: {exc}"))
+        except OSError:
+            # The sandbox refused a system call (a socket): say so without the engine's text.
+            conn.send(("error", "BadRequest", ("The query could not be evaluated: it asked for a resource "
+                                               "(network, file) that query workers may not use.")))
+        except Exception:  # a worker never dies from a query; the query gets 500
+            logger.exception("query worker: the engine failed on a query")
+            conn.send(("error", "EngineFailure", ("The query engine failed on this query (logged); "
+                                                  "simplify the query or report it.")))
+
+
+def memory_message(memory_mb: int) -> str:
+    return (f"The query needed more memory than its limit of {memory_mb} MB (KG_QUERY_MEMORY_MB) and was "
+            "stopped; simplify it or add a LIMIT.")
 
 
 @dataclass(eq=False)
@@ -130,6 +150,9 @@ class QueryWorkers:
             if not waiter.done():
                 waiter.set_result(worker)
                 return
+        if self._closing:  # a retired generation: its last queries are done
+            self._discard(worker)
+            return
         self.idle.append(worker)
 
     async def _acquire(self) -> Worker:
@@ -226,8 +249,11 @@ class QueryWorkers:
             ) from None
         except (EOFError, OSError):
             self._replace(worker)
-            raise Overloaded("The query worker died while running the query (out of memory?); retry.",
-                             headers={"Retry-After": "1"}) from None
+            # The Rust engine aborts the process when an allocation fails (the memory cap) or
+            # its stack overflows: only this query fails, a fresh worker takes the next ones.
+            raise MemoryLimit(f"The query stopped its worker process: it needed more memory than the limit of "
+                              f"{self.config.memory_mb} MB (KG_QUERY_MEMORY_MB) or crashed the engine. Only this "
+                              "query failed; the worker was replaced.", headers={"Retry-After": "1"}) from None
         except asyncio.CancelledError:
             # The client went away: stop the query with the worker, never hand it out again.
             self._replace(worker)
@@ -244,14 +270,19 @@ class QueryWorkers:
         if not self._closing:
             asyncio.get_running_loop().create_task(self._spawn())
 
-    async def close(self) -> None:
+    async def close(self, graceful: bool = False) -> None:
+        """Stop the pool. ``graceful`` (a new graph version took over): idle workers go now, busy
+        ones finish their query — and those already waiting for one — then go; else all go now."""
         self._closing = True
-        for waiter in self.waiting:
-            if not waiter.done():
-                waiter.set_exception(Overloaded("The query workers are restarting on a new graph version; retry.",
-                                                headers={"Retry-After": "1"}))
+        busy = [w for w in self.all if w not in self.idle]
+        if not (graceful and busy):
+            for waiter in self.waiting:
+                if not waiter.done():
+                    waiter.set_exception(Overloaded("The query workers are restarting on a new graph version; "
+                                                    "retry.", headers={"Retry-After": "1"}))
         for worker in list(self.all):
-            self._discard(worker)
+            if not (graceful and worker in busy):
+                self._discard(worker)
         self.idle.clear()
 
 

@@ -1,14 +1,14 @@
-"""The lexical screen of SPARQL text: what a read-only endpoint must never run, and the query form.
+"""The screen of SPARQL text: what a read-only endpoint must never run, and the query form.
 
-IRIs, strings and comments are blanked out first so that a keyword inside them
-(``<http://ex/SERVICE>``, ``"INSERT"``, ``# LOAD``) is not mistaken for an operation. Used by
-``/sparql`` before a query is handed to a worker or a remote store, by the write path (no LOAD or
-SERVICE in updates) and by the remote backend (where to put a ``VALUES`` block).
+:func:`screen` is the tokenizer guard (:mod:`app.rdf.sparql_guard`): SERVICE, updates, deep
+nesting and long chains are refused on tokens, never by a pattern over the text. :func:`blank_out`
+only serves the service's own named queries (where the remote backend puts a ``VALUES`` block);
+it is no safety check.
 """
 
 import re
 
-from app.errors import QueryRefused
+from app.rdf.sparql_guard import screen_query
 
 _BLANKS = re.compile(
     r"""(?P<iri><[^<>"{}|^`\\\s]*>)"""
@@ -16,10 +16,6 @@ _BLANKS = re.compile(
     r"""|(?P<comment>\#[^\n]*)""",
     re.DOTALL,
 )
-_PROLOGUE = re.compile(r"^\s*(?:(?:BASE\s*<>|PREFIX\s+[^\s:]*:\s*<>)\s*)*", re.IGNORECASE)
-_SERVICE = re.compile(r"(?<![\w:?$])SERVICE(?![\w:])", re.IGNORECASE)
-UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
-QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -40,17 +36,4 @@ def blank_out(query: str, *, keep_length: bool = False) -> str:
 
 def screen(query: str) -> str:
     """The query form (SELECT, ASK, …) or '' if unknown; raises QueryRefused for what is never run."""
-    stripped = blank_out(query)
-    body = stripped[_PROLOGUE.match(stripped).end():]  # type: ignore[union-attr]
-    first = re.match(r"\s*([A-Za-z]+)", body)
-    keyword = first.group(1).upper() if first else ""
-    if keyword in UPDATE_KEYWORDS:
-        raise QueryRefused(
-            f"SPARQL Update ({keyword}) is not accepted: /sparql is a read-only query endpoint. "
-            "Send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only."
-        )
-    if _SERVICE.search(stripped):
-        raise QueryRefused(
-            "SERVICE (federated query) is not allowed on this endpoint: it never contacts other services."
-        )
-    return keyword if keyword in QUERY_FORMS else ""
+    return screen_query(query)

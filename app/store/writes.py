@@ -14,21 +14,19 @@ graphs (further sources) are addressed with ``GRAPH``. The inferred graph is der
 never written directly.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from app.errors import BadRequest, WriteRejected
+from app.errors import ReadOnlyGraph, WriteRejected
+from app.rdf.sparql_guard import screen_update
+from app.store import isolate
 from app.store.backends import EmbeddedStore
 from app.store.graph import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
-from app.store.graphs import VERSION
+from app.store.graphs import VERSION, meta_graph
 from app.store.infer import read_rules
 from app.store.remote import RemoteStore
-from app.store.screen import blank_out
-
-_FORBIDDEN_IN_UPDATES = re.compile(r"(?<![\w:?$])(LOAD|SERVICE)(?![\w:])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -44,27 +42,24 @@ def asserted_graphs(graph: KnowledgeGraph) -> dict[str, list[ox.Triple]]:
     return {name: [q.triple for q in quads] for name, quads in loaded.graphs.items() if name != graph.names.inferred}
 
 
-def sparql_update(text: str, base_iri: str, data_graph: str) -> Change:
-    """A SPARQL 1.1 Update, with ``data_graph`` as its default graph."""
-    if _FORBIDDEN_IN_UPDATES.search(blank_out(text)):
-        raise BadRequest("LOAD and SERVICE are not allowed in updates: this service never fetches other resources.")
+def sparql_update(text: str, base_iri: str, data_graph: str, *, timeout_s: float = 30.0,
+                  memory_mb: int = 1024) -> Change:
+    """A SPARQL 1.1 Update, with ``data_graph`` as its default graph; evaluated in a confined,
+    killable process (app.store.isolate) under ``timeout_s`` and ``memory_mb``."""
+    screen_update(text)
 
     def apply(graphs: dict[str, list[ox.Triple]]) -> dict[str, list[ox.Triple]]:
-        scratch = ox.Store()
-        for name, triples in graphs.items():
-            target = ox.DefaultGraph() if name == data_graph else ox.NamedNode(name)
-            scratch.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
-        try:
-            scratch.update(text, base_iri=base_iri)
-        except SyntaxError as exc:
-            raise BadRequest(f"SPARQL Update syntax error: {exc}") from None
-        except (OSError, ValueError) as exc:
-            raise BadRequest(f"The update could not be applied: {exc}") from None
-        default = scratch.quads_for_pattern(None, None, None, ox.DefaultGraph())
-        out: dict[str, list[ox.Triple]] = {data_graph: [q.triple for q in default]}
-        for node in scratch.named_graphs():
-            if isinstance(node, ox.NamedNode):
-                out[node.value] = [q.triple for q in scratch.quads_for_pattern(None, None, None, node)]
+        def target(name: str) -> ox.DefaultGraph | ox.NamedNode:
+            return ox.DefaultGraph() if name == data_graph else ox.NamedNode(name)
+
+        quads = [ox.Quad(t.subject, t.predicate, t.object, target(name))
+                 for name, triples in graphs.items() for t in triples]
+        result = isolate.run("run_update", (ox.serialize(quads, format=ox.RdfFormat.N_QUADS), text, base_iri),
+                             timeout_s=timeout_s, memory_mb=memory_mb, what="update")
+        out: dict[str, list[ox.Triple]] = {data_graph: []}
+        for quad in isolate.quads_of(result):
+            name = data_graph if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+            out.setdefault(name, []).append(quad.triple)
         return out
 
     return Change(apply, "update")
@@ -86,10 +81,29 @@ def delete_graph(name: str) -> Change:
     return Change(lambda graphs: {k: v for k, v in graphs.items() if k != name}, "delete")
 
 
+def read_only_graphs(graph: KnowledgeGraph) -> dict[str, str]:
+    """The graphs no writer may change, and why."""
+    return {
+        graph.names.ontology: "the ontology is part of the service's release; change ontology/ and redeploy",
+        graph.names.inferred: "the inferred graph is derived from the others on every commit",
+        meta_graph(graph.settings.base_iri): "the meta graph records the dataset version; the service writes it",
+    }
+
+
+def check_writable(graph: KnowledgeGraph, before: dict[str, list[ox.Triple]],
+                   after: dict[str, list[ox.Triple]]) -> None:
+    """ReadOnlyGraph (403) if ``after`` changes a graph of :func:`read_only_graphs`."""
+    for name, reason in read_only_graphs(graph).items():
+        if set(before.get(name, [])) != set(after.get(name, [])):
+            raise ReadOnlyGraph(f"The graph <{name}> is read-only: {reason}. Nothing was written.")
+
+
 def prepare(graph: KnowledgeGraph, change: Change) -> Loaded:
     """The new content (asserted + inferred) after ``change``; raises WriteRejected if it does not conform."""
     settings = graph.settings
-    graphs = change.apply(asserted_graphs(graph))
+    before = asserted_graphs(graph)
+    graphs = change.apply(before)
+    check_writable(graph, before, graphs)
     graphs = {name: triples for name, triples in graphs.items() if name != graph.names.inferred and triples}
     quads = {name: [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name)) for t in dict.fromkeys(triples)]
              for name, triples in graphs.items()}

@@ -1,0 +1,398 @@
+"""A real SPARQL 1.1 tokenizer (not a pattern over the text) for the guard, :mod:`app.rdf.sparql_guard`:
+
+* Codepoint escapes (``\\u0053``, ``\\U00000053``) are applied first, as SPARQL 1.1 §19.2 says.
+  Engines disagree on ``\\\\u0053`` (an escaped backslash, or a backslash and an escape), so the
+  text is read every way an engine reads it — escapes after an even number of backslashes only
+  (Oxigraph, Jena), escapes after any backslash (rdflib), and no escapes at all — and refused
+  if any reading is refused.
+* Comments end at LF *or* CR; strings (short, long, escaped), IRIs, prefixed names, variables,
+  blank node labels, language tags and numbers are single tokens, so a keyword inside one of
+  them is not a keyword.
+* ``<`` inside parentheses after an operand is ambiguous: Oxigraph and rdflib read
+  ``?o<'x>'`` as a comparison with a string, a longest-match lexer as the IRI ``<'x>``. Where
+  the two readings tokenize differently (the would-be IRI holds ``'`` or ``#``) both are
+  followed, and the query is refused if either is. Readings that end in a lexical error (an
+  unterminated string, unbalanced brackets) are dropped: no engine runs them either.
+* Engines match keywords without a word boundary (Oxigraph runs ``SERVICE:x {…}``,
+  ``trueSERVICE:x {…}`` and ``SERVICESILENT<…>`` as SERVICE), so a bare word or the prefix of
+  a prefixed name that *contains* SERVICE (in updates also LOAD) is refused. Local names
+  (``ex:Service``), variables, strings and IRIs never are.
+* Brackets ``( [ {`` nested deeper than :data:`MAX_DEPTH` (256) are refused: parsers recurse
+  on them, and a few thousand levels overflow their stack. So are chains of more than
+  :data:`MAX_CHAIN` (2,000) chained operators, UNIONs, OPTIONALs or MINUSes (a bracket's own
+  plus the longest chain inside it): engines turn them into trees as deep as the chain
+  (20,000 chained ``+`` crash Oxigraph).
+"""
+
+import bisect
+from collections import deque
+from dataclasses import dataclass
+
+#: Deepest nesting of ( [ { accepted in a query or update (documented in the README).
+MAX_DEPTH = 256
+#: Most chained operators (+ - * / | & = ! < > ^, UNION, OPTIONAL, MINUS): those of a bracket
+#: plus the longest chain of a bracket inside it, recursively. Engines build a tree as deep as
+#: such a chain and recurse on it (20,000 chained '+' overflow Oxigraph's stack).
+MAX_CHAIN = 2_000
+_OPERATORS = set("+-*/|&=!<>^")
+_CHAIN_WORDS = {"UNION", "OPTIONAL", "MINUS"}
+#: At most this many readings of one text are followed (each ambiguous ``<`` may add one).
+MAX_READINGS = 16
+
+QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
+UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {")": "(", "]": "[", "}": "{"}
+_IRI_EXCLUDED = set('<>"{}|^`\\')
+_HEX = set("0123456789abcdefABCDEF")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # word, pname, var, bnode, iri, string, number, lang, punct
+    text: str  # for pname: the prefix (without ':'); otherwise the token's text
+    start: int  # offset in the raw text
+
+
+class TooDeep(Exception):
+    """Nesting beyond MAX_DEPTH, or a chain longer than MAX_CHAIN (``chain`` set)."""
+
+    def __init__(self, start: int, chain: bool = False) -> None:
+        super().__init__(start)
+        self.start = start
+        self.chain = chain
+
+
+class LexicalError(Exception):
+    def __init__(self, message: str, start: int) -> None:
+        super().__init__(message)
+        self.start = start
+
+
+# ------------------------------------------------------------------ character classes
+
+def _pn_chars_base(c: str) -> bool:
+    o = ord(c)
+    return (c.isascii() and c.isalpha()) or 0xC0 <= o <= 0xD6 or 0xD8 <= o <= 0xF6 or 0xF8 <= o <= 0x2FF \
+        or 0x370 <= o <= 0x37D or 0x37F <= o <= 0x1FFF or 0x200C <= o <= 0x200D or 0x2070 <= o <= 0x218F \
+        or 0x2C00 <= o <= 0x2FEF or 0x3001 <= o <= 0xD7FF or 0xF900 <= o <= 0xFDCF or 0xFDF0 <= o <= 0xFFFD \
+        or 0x10000 <= o <= 0xEFFFF
+
+
+def _pn_chars(c: str) -> bool:
+    o = ord(c)
+    return _pn_chars_base(c) or c in "_-0123456789\u00b7" or 0x300 <= o <= 0x36F or 0x203F <= o <= 0x2040
+
+
+# ------------------------------------------------------------------ codepoint escapes
+
+class Offsets:
+    """Maps an offset in an unescaped reading back to the raw text (for line and column)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = [0]  # reading offsets where the shift changes …
+        self.shifts: list[int] = [0]  # … and raw - reading from there on
+
+    def add(self, at: int, shift: int) -> None:
+        self.starts.append(at)
+        self.shifts.append(shift)
+
+    def raw(self, pos: int) -> int:
+        return pos + self.shifts[bisect.bisect_right(self.starts, pos) - 1]
+
+
+def _unescape(text: str, *, after_any_backslash: bool) -> tuple[str, Offsets]:
+    """``text`` with \\uXXXX / \\UXXXXXXXX applied, and the way back to raw offsets."""
+    offsets = Offsets()
+    if "\\" not in text:
+        return text, offsets
+    out: list[str] = []
+    i, n, written = 0, len(text), 0
+    while i < n:
+        backslash = text.find("\\", i)
+        if backslash < 0 or backslash + 1 >= n:
+            out.append(text[i:])
+            break
+        out.append(text[i:backslash])
+        written += backslash - i
+        kind = text[backslash + 1]
+        width = 4 if kind == "u" else 8 if kind == "U" else 0
+        digits = text[backslash + 2:backslash + 2 + width]
+        if width and len(digits) == width and set(digits) <= _HEX and int(digits, 16) <= 0x10FFFF:
+            out.append(chr(int(digits, 16)))
+            written += 1
+            i = backslash + 2 + width
+            offsets.add(written, i - written)
+        elif after_any_backslash:
+            out.append("\\")
+            written += 1
+            i = backslash + 1
+        else:  # an escaped character: the next one cannot start an escape
+            out.append(text[backslash:backslash + 2])
+            written += 2
+            i = backslash + 2
+    return "".join(out), offsets
+
+
+def readings(text: str) -> list[tuple[str, Offsets]]:
+    """The texts an engine may parse: escapes applied the two ways engines do, and not at all."""
+    seen: dict[str, Offsets] = {}
+    for reading, offsets in (_unescape(text, after_any_backslash=False), _unescape(text, after_any_backslash=True),
+                             (text, Offsets())):
+        seen.setdefault(reading, offsets)
+    return list(seen.items())
+
+
+# ------------------------------------------------------------------ the tokenizer
+
+@dataclass(frozen=True)
+class State:
+    pos: int
+    stack: tuple[str, ...]
+    after_operand: bool
+
+
+class Forbidden(Exception):
+    def __init__(self, word: str, start: int) -> None:
+        super().__init__(word)
+        self.word = word
+        self.start = start
+
+
+class _Recent:
+    """The last tokens (all the tokenizer looks back at), the first keyword after the prologue
+    (BASE <iri>, PREFIX p: <iri>), and the check of every word against the forbidden ones."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = words
+        self.last: deque[Token] = deque(maxlen=3)
+        self.first: str | None = None
+        self._skip = 0
+
+    def __getitem__(self, index: int) -> Token:
+        return self.last[index]
+
+    def __len__(self) -> int:
+        return len(self.last)
+
+    def append(self, token: Token) -> None:
+        self.last.append(token)
+        upper = token.text.upper() if token.kind in ("word", "pname") else ""
+        for word in self.words:
+            if word in upper:
+                raise Forbidden(word, token.start)
+        if self.first is None:
+            if self._skip:
+                self._skip -= 1
+            elif token.kind == "word" and upper in ("BASE", "PREFIX"):
+                self._skip = 1 if upper == "BASE" else 2
+            else:
+                self.first = upper if token.kind == "word" else ""
+
+
+class Lexer:
+    """Tokenizes one reading; ``fork`` collects the alternative states of ambiguous ``<``."""
+
+    def __init__(self, text: str, offsets: Offsets, words: tuple[str, ...]) -> None:
+        self.text = text
+        self.offsets = offsets
+        self.words = words
+        self.forks: list[State] = []
+
+    def raw(self, pos: int) -> int:
+        return self.offsets.raw(pos)
+
+    def run(self, state: State, forced_operator: bool = False) -> str:
+        """Tokenize from ``state`` to the end; the first keyword after the prologue ('' if none).
+
+        Raises Forbidden for a word of ``self.words``, LexicalError, TooDeep."""
+        text, n = self.text, len(self.text)
+        pos, stack, after_operand = state.pos, list(state.stack), state.after_operand
+        tokens = _Recent(self.words)
+        last_popped = ""
+        # Per open bracket level: [operators in it, deepest chain of a bracket closed inside it].
+        # Their sum bounds the depth of the tree an engine builds for that bracket.
+        chains = [[0, 0] for _ in range(len(stack) + 1)]
+        while True:
+            while pos < n and text[pos] in " \t\r\n":
+                pos += 1
+            if pos >= n:
+                break
+            c = text[pos]
+            start = pos
+            if c == "#":
+                while pos < n and text[pos] not in "\n\r":
+                    pos += 1
+                continue
+            if c == "<":
+                end = self._iri_end(pos)
+                ambiguous = (end is not None and stack and stack[-1] == "(" and after_operand
+                             and any(ch in "'#" for ch in text[pos + 1:end]))
+                if end is not None and not (forced_operator and pos == state.pos):
+                    if ambiguous:
+                        self.forks.append(State(pos, tuple(stack), after_operand))
+                    tokens.append(Token("iri", text[pos:end + 1], self.raw(pos)))
+                    pos, after_operand = end + 1, True
+                    continue
+                pos += 2 if text.startswith("<=", pos) else 1
+                tokens.append(Token("punct", text[start:pos], self.raw(start)))
+                after_operand = False
+                chains[-1][0] += 1
+                if sum(chains[-1]) > MAX_CHAIN:
+                    raise TooDeep(self.raw(start), chain=True)
+                continue
+            if c in "\"'":
+                pos = self._string_end(pos)
+                tokens.append(Token("string", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            if c in "?$" and pos + 1 < n and _pn_chars(text[pos + 1]) and text[pos + 1] != "-":
+                pos += 1
+                while pos < n and (_pn_chars(text[pos]) and text[pos] != "-"):
+                    pos += 1
+                tokens.append(Token("var", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            if c == "_" and text.startswith("_:", pos):
+                pos = self._local_end(pos + 2)
+                tokens.append(Token("bnode", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            if c == "@" and pos + 1 < n and text[pos + 1].isascii() and text[pos + 1].isalpha():
+                pos += 1
+                while pos < n and text[pos].isascii() and (text[pos].isalnum() or text[pos] == "-"):
+                    pos += 1
+                tokens.append(Token("lang", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            if c.isdigit() or (c == "." and pos + 1 < n and text[pos + 1].isdigit()):
+                while pos < n and text[pos].isdigit():
+                    pos += 1
+                if pos + 1 < n and text[pos] == "." and text[pos + 1].isdigit():
+                    pos += 1
+                    while pos < n and text[pos].isdigit():
+                        pos += 1
+                if pos < n and text[pos] in "eE":
+                    k = pos + 1 + (pos + 1 < n and text[pos + 1] in "+-")
+                    if k < n and text[k].isdigit():
+                        pos = k
+                        while pos < n and text[pos].isdigit():
+                            pos += 1
+                tokens.append(Token("number", text[start:pos], self.raw(start)))
+                after_operand = True
+                continue
+            if _pn_chars_base(c) or c == ":":
+                run_end = pos
+                while run_end < n and (_pn_chars(text[run_end]) or text[run_end] == "."):
+                    run_end += 1
+                if run_end < n and text[run_end] == ":" and (run_end == pos or text[run_end - 1] != "."):
+                    pos = self._local_end(run_end + 1)
+                    tokens.append(Token("pname", text[start:run_end], self.raw(start)))
+                else:  # a bare word (keyword, function name, a, true …) stops at the first dot
+                    while pos < n and _pn_chars(text[pos]):
+                        pos += 1
+                    tokens.append(Token("word", text[start:pos], self.raw(start)))
+                    if text[start:pos].upper() in _CHAIN_WORDS:
+                        chains[-1][0] += 1
+                        if sum(chains[-1]) > MAX_CHAIN:
+                            raise TooDeep(self.raw(start), chain=True)
+                after_operand = True
+                continue
+            pos += 1
+            tokens.append(Token("punct", c, self.raw(start)))
+            if c in _OPEN:
+                stack.append(self._frame(c, stack, tokens, last_popped))
+                chains.append([0, 0])
+                if len(stack) > MAX_DEPTH:
+                    raise TooDeep(self.raw(start))
+                after_operand = False
+            elif c in _CLOSE:
+                if not stack or stack[-1][0] != _CLOSE[c]:
+                    raise LexicalError(f"unbalanced {c!r}", self.raw(start))
+                last_popped = stack.pop()
+                cost = sum(chains.pop())
+                chains[-1][1] = max(chains[-1][1], cost)
+                if sum(chains[-1]) > MAX_CHAIN:
+                    raise TooDeep(self.raw(start), chain=True)
+                after_operand = True
+            else:
+                after_operand = False
+                if c in _OPERATORS:
+                    chains[-1][0] += 1
+                    if sum(chains[-1]) > MAX_CHAIN:
+                        raise TooDeep(self.raw(start), chain=True)
+        if stack:
+            raise LexicalError(f"{stack[-1]!r} is never closed", self.raw(n))
+        return tokens.first or ""
+
+    @staticmethod
+    def _frame(c: str, stack: list[str], tokens: "_Recent", last_popped: str) -> str:
+        """The bracket as pushed: a VALUES variable list ((vars), data block ({data) and its
+        rows ((row) hold terms only, never a comparison, so a ``<`` in them is an IRI."""
+        before = [t.text.upper() if t.kind == "word" else t.kind for t in list(tokens.last)[-3:-1]]
+        if c == "(" and before[-1:] == ["VALUES"]:
+            return "(vars"
+        after_vars = len(tokens) > 1 and tokens[-2].text == ")" and last_popped == "(vars"
+        if c == "{" and (before == ["VALUES", "var"] or after_vars):
+            return "{data"
+        if c == "(" and stack and stack[-1] == "{data":
+            return "(row"
+        return c
+
+    def _iri_end(self, pos: int) -> int | None:
+        text, n = self.text, len(self.text)
+        k = pos + 1
+        while k < n:
+            ch = text[k]
+            if ch == ">":
+                return k
+            if ch in _IRI_EXCLUDED or ord(ch) <= 0x20:
+                return None
+            k += 1
+        return None
+
+    def _string_end(self, pos: int) -> int:
+        text, n = self.text, len(self.text)
+        quote = text[pos]
+        if text.startswith(quote * 3, pos):
+            k = pos + 3
+            while k < n:
+                if text[k] == "\\":
+                    k += 2
+                elif text.startswith(quote * 3, k):
+                    return k + 3
+                else:
+                    k += 1
+            raise LexicalError("unterminated long string", self.raw(pos))
+        k = pos + 1
+        while k < n:
+            ch = text[k]
+            if ch == "\\":
+                k += 2
+            elif ch == quote:
+                return k + 1
+            elif ch in "\n\r":
+                break
+            else:
+                k += 1
+        raise LexicalError("unterminated string", self.raw(pos))
+
+    def _local_end(self, pos: int) -> int:
+        """End of a local name (PN_LOCAL, with %hh and \\-escapes), never on a trailing dot."""
+        text, n = self.text, len(self.text)
+        k, last_good = pos, pos
+        while k < n:
+            ch = text[k]
+            if ch == "%" and k + 2 < n and text[k + 1] in _HEX and text[k + 2] in _HEX:
+                k += 3
+            elif ch == "\\" and k + 1 < n and text[k + 1] in "_~.-!$&'()*+,;=/?#@%":
+                k += 2
+            elif _pn_chars(ch) or ch == ":":
+                k += 1
+            elif ch == ".":
+                k += 1
+                continue
+            else:
+                break
+            last_good = k
+        return last_good

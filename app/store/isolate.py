@@ -1,0 +1,175 @@
+"""Parse uploads and evaluate updates in a throw-away process that can be killed.
+
+Writers send text the main process must never parse itself: a Turtle, JSON-LD or RDF/XML body,
+or a SPARQL Update. Parsers recurse (a JSON-LD document nested 20,000 levels deep overflows the
+stack and takes the whole server down), expand XML entities (a 600-byte "billion laughs"
+document needs gigabytes), and an update may run as long as a query. So each one runs in a
+fresh process (``spawn``), confined like a query worker (:func:`app.store.sandbox.confine_worker`:
+no sockets, ``KG_QUERY_MEMORY_MB`` of memory), under a deadline; it hands back N-Quads, which
+the main process reads with the flat, non-recursive N-Quads parser.
+
+Cheap checks run first, in the main process, without recursion: the nesting depth of a JSON-LD
+body (an iterative scan), and DOCTYPE declarations in RDF/XML (refused: RDF needs no DTD, and
+a DTD is where entities are declared).
+
+Outcomes: the quads; :class:`BadRequest` (400) for a body or update that does not parse, is
+too deep or declares a DTD; :class:`WriteTimeout` (503) at the deadline;
+:class:`MemoryLimit` (503) when the process dies (the memory cap, or a crash).
+"""
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+from collections.abc import Callable
+
+import pyoxigraph as ox
+
+from app.errors import BadRequest, MemoryLimit, QueryTimeout, RequestError
+from app.rdf.sparql_guard import MAX_DEPTH
+
+logger = logging.getLogger(__name__)
+
+_CONTEXT = multiprocessing.get_context("spawn")
+
+#: Most quads one write may produce (an update's result, or a body): beyond, 400.
+MAX_WRITE_QUADS = 1_000_000
+
+
+class WriteTimeout(QueryTimeout):
+    """The update or the parse of a body hit its deadline (503)."""
+
+
+# ---------------------------------------------------------------- checks before any parser
+
+
+def json_depth(body: bytes) -> int:
+    """The deepest nesting of [ and { in a JSON text, strings skipped; no recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def check_body(body: bytes, fmt_name: str) -> None:
+    """400 for a JSON-LD body nested deeper than MAX_DEPTH, or an RDF/XML body with a DTD."""
+    if fmt_name == "jsonld" and json_depth(body) > MAX_DEPTH:
+        raise BadRequest(f"The JSON-LD body nests arrays and objects more than {MAX_DEPTH} levels deep "
+                         "(the limit); flatten it.")
+    if fmt_name == "rdfxml":
+        if body.startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in body[:512]:
+            raise BadRequest("Send RDF/XML encoded as UTF-8.")
+        if b"<!DOCTYPE" in body.upper():
+            raise BadRequest("RDF/XML with a DOCTYPE is not accepted: entity declarations are never expanded. "
+                             "Remove the DOCTYPE (and write the entities out).")
+
+
+# ---------------------------------------------------------------- what the child runs
+
+
+def _no_triple_terms(quads: list[ox.Quad]) -> None:
+    for quad in quads:
+        if isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple):
+            raise BadRequest("Triple terms (RDF-star) are not accepted in writes.")
+    if len(quads) > MAX_WRITE_QUADS:
+        raise BadRequest(f"The write would produce more than {MAX_WRITE_QUADS} triples (the limit).")
+
+
+def parse_body(body: bytes, media_type: str, base_iri: str) -> bytes:
+    """An RDF document → N-Quads (in the default graph)."""
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        raise BadRequest(f"Unsupported RDF media type {media_type}.")
+    try:
+        quads = list(ox.parse(body, format=fmt, base_iri=base_iri))
+    except (SyntaxError, ValueError) as exc:
+        raise BadRequest(f"The body does not parse: {exc}") from None
+    _no_triple_terms(quads)
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+
+
+def run_update(nquads: bytes, update: str, base_iri: str) -> bytes:
+    """A dataset (N-Quads) and a SPARQL Update → the updated dataset (N-Quads)."""
+    scratch = ox.Store()
+    scratch.bulk_extend(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    try:
+        scratch.update(update, base_iri=base_iri)
+    except SyntaxError as exc:
+        raise BadRequest(f"SPARQL Update syntax error: {exc}") from None
+    except (ValueError, RuntimeError) as exc:  # pyoxigraph's evaluation errors
+        raise BadRequest(f"The update could not be applied: {exc}") from None
+    except OSError:
+        raise BadRequest("The update could not be applied: it asked for a resource (network, file) that "
+                         "updates may not use.") from None
+    quads = list(scratch)
+    _no_triple_terms(quads)
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+
+
+_TARGETS: dict[str, Callable[..., bytes]] = {"parse_body": parse_body, "run_update": run_update}
+
+
+def _child(conn: multiprocessing.connection.Connection, target: str, args: tuple, memory_mb: int) -> None:
+    from app.store.sandbox import confine_worker
+
+    confine_worker(memory_mb)
+    try:
+        conn.send(("ok", _TARGETS[target](*args)))
+    except RequestError as exc:
+        conn.send(("error", exc.detail))
+    except MemoryError:
+        conn.send(("memory", ""))
+    except RecursionError:
+        conn.send(("error", "The input is nested too deeply to parse; flatten it."))
+    except Exception:  # whatever the parser raises, the parent gets an answer
+        logger.exception("isolated %s failed", target)
+        conn.send(("error", "The input could not be processed (the failure is logged)."))
+
+
+# ---------------------------------------------------------------- the parent side
+
+
+def run(target: str, args: tuple, *, timeout_s: float, memory_mb: int, what: str) -> bytes:
+    """Run ``target(*args)`` in a confined child under ``timeout_s``; blocking (call from a thread)."""
+    parent, child = _CONTEXT.Pipe(duplex=False)
+    process = _CONTEXT.Process(target=_child, args=(child, target, args, memory_mb), daemon=True,
+                               name=f"kg-{target}")
+    process.start()
+    child.close()
+    try:
+        if not parent.poll(timeout_s):
+            raise WriteTimeout(f"The {what} was stopped after {timeout_s:g} s (KG_UPDATE_TIMEOUT_S); nothing was "
+                               "written. Simplify it.")
+        try:
+            message = parent.recv()
+        except EOFError:
+            raise MemoryLimit(f"The {what} needed more memory than the limit of {memory_mb} MB "
+                              "(KG_QUERY_MEMORY_MB) or crashed its parser; nothing was written.") from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+        parent.close()
+    if message[0] == "ok":
+        return message[1]
+    if message[0] == "memory":
+        raise MemoryLimit(f"The {what} needed more memory than the limit of {memory_mb} MB (KG_QUERY_MEMORY_MB); "
+                          "nothing was written.")
+    raise BadRequest(message[1])
+
+
+def quads_of(nquads: bytes) -> list[ox.Quad]:
+    return list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
