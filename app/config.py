@@ -59,6 +59,24 @@ class Settings(BaseSettings):
         0.0, ge=0, description="Requests per second per client address; 0 turns the limit off."
     )
     rate_limit_burst: int = Field(100, gt=0, description="Requests a client may send at once above the steady rate.")
+    store_version_check_s: float = Field(
+        5.0, ge=0, description="With KG_STORE=sparql:…, how often (at most, seconds) /ready asks the store for its "
+        "recorded version; a new one (the store was reloaded) is then served, so caches refresh.",
+    )
+    sparql_concurrency: int = Field(
+        4, ge=0, description="Queries one client may run on /sparql at once (429 above); 0 turns the limit off."
+    )
+    sparql_rate_rps: float = Field(
+        20.0, ge=0, description="Queries per second one client may send to /sparql (429 above); 0 turns it off."
+    )
+    sparql_rate_burst: int = Field(40, gt=0, description="Queries a client may send to /sparql at once above the rate.")
+    public_url: str | None = Field(
+        None, description="The service's public base URL, for absolute URLs in answers (service description, VoID, "
+        "JSON-LD contexts, links); default: the base IRI. The Host header is never used.",
+    )
+    metrics_token: str | None = Field(
+        None, description="Bearer token /metrics requires; unset: /metrics is open (keep it on a private network)."
+    )
     validate_on_start: bool = Field(True, description="SHACL-validate at start-up and refuse to start on violations.")
     host: str = Field("127.0.0.1", description="Address `kg serve` listens on (0.0.0.0: every interface).")
     port: int = Field(8000, ge=0, le=65535, description="Port `kg serve` listens on.")
@@ -69,6 +87,20 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("base_iri must be an absolute http(s) IRI")
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public_url must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def public_base(self) -> str:
+        """The base of absolute URLs in answers: ``public_url``, else ``base_iri`` (never the Host header)."""
+        return self.public_url or self.base_iri
 
 
 @lru_cache

@@ -40,3 +40,9 @@ GraphDep = Annotated[KnowledgeGraph, Depends(get_graph)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 RunnerDep = Annotated[QueryRunner, Depends(get_runner)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+def public_base(request: Request) -> str:
+    """The base of absolute URLs in answers: ``KG_PUBLIC_URL``, else the base IRI (never the Host header)."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime.settings.public_base

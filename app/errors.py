@@ -19,7 +19,8 @@
           ├── MemoryLimit       503 the query needed more memory than ``query_memory_mb``
           ├── EngineFailure     500 the engine failed on the query (logged; no internals in the answer)
           ├── Overloaded        503 every query worker is busy (with Retry-After)
-          └── StoreUnavailable  503 the external SPARQL store cannot be reached (with Retry-After)
+          ├── StoreUnavailable  503 the external SPARQL store cannot be reached (with Retry-After)
+          └── BadGateway        502 the external store's answer broke off or is not valid
 
 ``/sparql`` and the other RDF routes answer ``text/plain`` (as SPARQL servers do);
 ``/api/*`` answers JSON ``{"detail": "..."}``. Elsewhere a client that prefers HTML (a browser) gets
@@ -143,6 +144,10 @@ class Overloaded(RequestError):
 class StoreUnavailable(RequestError):
     status_code = 503
     headers = {"Retry-After": "5"}
+
+
+class BadGateway(RequestError):
+    status_code = 502
 
 
 #: Errors under this path are JSON ``{"detail": ...}``; everywhere else ``text/plain``.

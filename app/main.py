@@ -20,6 +20,7 @@ from app.web.error_pages import html_error_page
 from app.web.headers import SecurityHeaders
 from app.web.limits import install_limits
 from app.web.observability import install_observability
+from app.web.sparql_limit import install_sparql_limit
 from app.web.templating import STATIC_DIR, StaticAssets
 
 #: Text answers at least this long are sent gzipped to clients that accept it.
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Answers that are already encoded (/export's own gzip) pass through unchanged.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     install_limits(app, settings, unlimited=health.PROBES)
+    install_sparql_limit(app, settings)
     install_observability(app, runtime.snapshot)
     install_error_handlers(app, html_error_page)
     app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")

@@ -14,6 +14,7 @@ from app.config import Settings
 from app.errors import ValidationFailed
 from app.sparql.runner import QueryRunner, query_runner
 from app.store.graph import KnowledgeGraph
+from app.store.remote import RemoteStore
 from app.store.spec import StoreSpec
 from app.store.writes import Change, commit, prepare
 
@@ -29,6 +30,7 @@ class Runtime:
         self._runner: QueryRunner | None = None
         #: Writers wait for each other; readers keep the graph they started with.
         self.write_lock = asyncio.Lock()
+        self._version_checked = -1e9
 
     @property
     def started(self) -> bool:
@@ -79,6 +81,35 @@ class Runtime:
         self._graph, self._runner = graph, runner
         logger.info("ready in %.2f s: %d triples, %d query workers", time.perf_counter() - started,
                     graph.triples, runner.size)
+
+    async def follow_store(self) -> bool:
+        """A remote store reloaded behind the service's back (``kg load``) has a new recorded version:
+        then serve it (a new graph, runner and /api answers, so every cache key changes). Checked at
+        most every ``KG_STORE_VERSION_CHECK_S`` seconds (``/ready`` calls this); True when a new
+        version was swapped in."""
+        graph = self._graph
+        now = time.monotonic()
+        if graph is None or not isinstance(graph.store, RemoteStore):
+            return False
+        if now - self._version_checked < self.settings.store_version_check_s:
+            return False
+        self._version_checked = now
+        version = await asyncio.to_thread(graph.store.read_version)
+        if version is None or version == graph.version or self.write_lock.locked():
+            return False
+        async with self.write_lock:
+            store = graph.store
+            await asyncio.to_thread(store.refresh_dataset)
+            # The same store (and its connections), a new version: every memo and cache key is new.
+            new_graph = await asyncio.to_thread(KnowledgeGraph, self.settings, store, version)
+            runner = query_runner(new_graph)
+            await asyncio.gather(runner.start(), catalog_for(new_graph))
+            old_runner, self._runner, self._graph = self._runner, runner, new_graph
+            if old_runner is not None:
+                await old_runner.close(graceful=True)
+        logger.info("the store was reloaded: now serving version %s (was %s)",
+                    new_graph.version[:12], graph.version[:12])
+        return True
 
     async def close(self) -> None:
         if self._runner is not None:

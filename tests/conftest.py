@@ -20,6 +20,9 @@ from tests.helpers import SOURCE, LiveServer, free_port, serve_in_thread, wait_f
 
 #: The store backends the live-server suite runs on (KG_TEST_BACKENDS, comma-separated);
 #: scripts/test.sh (CI) runs all three, a bare `pytest` only the default, memory.
+#: /sparql per-client limits for the suite's own (busy) clients.
+SUITE_LIMITS: dict = {"sparql_rate_rps": 1000.0, "sparql_rate_burst": 1000, "sparql_concurrency": 64}
+
 BACKENDS = [b for b in os.environ.get("KG_TEST_BACKENDS", "memory").split(",") if b]
 
 
@@ -53,7 +56,8 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         store = request.getfixturevalue("oxigraph_server")
     else:
         store = "memory"
-    return Settings(query_timeout_s=3.0, query_workers=2, store=store)
+    # The suite's own clients send far more than one person would: the /sparql limits are raised, not off.
+    return Settings(query_timeout_s=3.0, query_workers=2, store=store, **SUITE_LIMITS)
 
 
 @pytest.fixture(scope="session")

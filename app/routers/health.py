@@ -1,16 +1,22 @@
 """Probes: liveness (``/health``), readiness (``/ready``) and the Prometheus scrape (``/metrics``).
 
 * ``GET /ready`` — 200 once the graph is loaded and validated and a query worker is alive;
-  503 JSON before start-up has finished, while shutting down, or when no worker is alive.
-* ``GET /metrics`` — Prometheus text format (see :mod:`app.web.observability`).
+  503 JSON before start-up has finished, while shutting down, or when no worker is alive. With a
+  remote store it also notices a reload of the store (a new recorded version; checked at most every
+  few seconds) and serves the new version, so that caches keyed on it refresh.
+* ``GET /metrics`` — Prometheus text format (see :mod:`app.web.observability`); behind a bearer
+  token when ``KG_METRICS_TOKEN`` is set (401 without one, 403 with a wrong one).
 """
 
-from fastapi import APIRouter
+import hmac
+
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from app.deps import GraphDep, MetricsDep, RuntimeDep
+from app.deps import GraphDep, MetricsDep, RuntimeDep, SettingsDep
+from app.errors import Forbidden, StoreUnavailable, Unauthorized
 from app.store.remote import RemoteStore
 
 router = APIRouter(tags=["service"])
@@ -57,6 +63,13 @@ async def read_ready(runtime: RuntimeDep) -> Response | Readiness:
         problem = await graph.store.ping()
         if problem:
             return not_ready(ready.model_copy(update={"status": "unavailable", "detail": problem}))
+        try:
+            if await runtime.follow_store():
+                graph, _ = runtime.snapshot()
+                assert graph is not None
+                ready = ready.model_copy(update={"graph_version": graph.version, "triples": graph.triples})
+        except StoreUnavailable as exc:
+            return not_ready(ready.model_copy(update={"status": "unavailable", "detail": exc.detail}))
     return ready
 
 
@@ -66,6 +79,14 @@ def not_ready(readiness: Readiness) -> JSONResponse:
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics",
             responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}})
-async def read_metrics(metrics: MetricsDep) -> Response:
-    """Counters and gauges of this service in the Prometheus text exposition format."""
+async def read_metrics(metrics: MetricsDep, settings: SettingsDep, request: Request) -> Response:
+    """Counters and gauges of this service in the Prometheus text exposition format (with
+    `KG_METRICS_TOKEN` set: only for `Authorization: Bearer <token>`)."""
+    token = settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "")
+        if not given.startswith("Bearer "):
+            raise Unauthorized("/metrics needs Authorization: Bearer <KG_METRICS_TOKEN>.")
+        if not hmac.compare_digest(given[7:].strip().encode(), token.encode()):
+            raise Forbidden("The metrics token is wrong.")
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

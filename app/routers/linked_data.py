@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.api.answers import close_ids, find_district, list_similar
 from app.api.catalog import read_catalog
-from app.deps import GraphDep
+from app.deps import GraphDep, public_base
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, describe
 from app.ld.entity import EntityView
@@ -69,8 +69,10 @@ def read_route(path: str, summary: str, description: str | None = None) -> Calla
 
 
 def service_base(request: Request) -> str:
-    """The URL this service is reached at, without a trailing slash."""
-    return str(request.base_url).rstrip("/")
+    """The service's public URL (``KG_PUBLIC_URL``, default the base IRI), without a trailing slash.
+
+    Never the Host header: these URLs go into publicly cacheable answers."""
+    return public_base(request)
 
 
 def choose(request: Request, offered: list[Format], format_name: str | None) -> tuple[Format, bool]:

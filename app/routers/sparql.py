@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.deps import GraphDep, RunnerDep
+from app.deps import GraphDep, RunnerDep, public_base
 from app.errors import BadRequest, NotAcceptable, PayloadTooLarge, QueryRefused, UnsupportedMedia
 from app.ld.service import service_description
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, accept_for
@@ -155,7 +155,7 @@ def _prefers_html(accept: str | None) -> bool:
 
 def _service_description(request: Request, graph: GraphDep) -> Response:
     fmt = negotiate(request.headers.get("accept"), GRAPH_FORMATS)
-    endpoint = str(request.url_for("sparql_get"))
-    void_url = str(request.base_url) + "void"
+    base = public_base(request)  # never the Host header: the description is publicly cacheable
+    endpoint, void_url = base + "/sparql", base + "/void"
     body = serialize_triples(service_description(graph, endpoint, void_url), fmt, graph.settings.base_iri)
     return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})

@@ -1,9 +1,11 @@
 """User SPARQL over an external store (``KG_STORE=sparql:…``): screened here, run there.
 
 A :class:`app.sparql.runner.QueryRunner`, like the worker pool, so ``/sparql`` does not care
-where queries run. The
-deadline is the HTTP client's: at ``KG_QUERY_TIMEOUT_S`` the request is abandoned and the client
-gets 503 (configure the store's own query timeout too, e.g. ``oxigraph serve --timeout-s``).
+where queries run. ``KG_QUERY_TIMEOUT_S`` bounds the whole exchange (connect, send, every read):
+then the request is abandoned and the client gets 503 (configure the store's own query timeout
+too, e.g. ``oxigraph serve --timeout-s``). Answers are capped at ``KG_MAX_RESULT_ROWS`` and checked
+before the client sees a byte (:mod:`app.sparql.upstream`); the dataset parameters may only name
+the service's own graphs (400 otherwise: the store may hold other graphs).
 """
 
 import asyncio
@@ -13,12 +15,16 @@ import httpx
 
 from app.errors import BadRequest, NotAcceptable, Overloaded, QueryTimeout, StoreUnavailable
 from app.sparql.run import Answer, PreparedQuery
+from app.sparql.upstream import plan_for, read_answer
 from app.store.remote import FORM, SparqlBackend
 
 
 class RemoteQueries:
-    def __init__(self, backend: SparqlBackend, size: int, timeout_s: float, queue: int) -> None:
+    def __init__(self, backend: SparqlBackend, size: int, timeout_s: float, queue: int,
+                 max_rows: int = 100_000) -> None:
         self.backend = backend
+        self.max_rows = max_rows
+        self.base_iri = backend.base_iri.rstrip("/")
         self.size = size
         self.timeout_s = timeout_s
         self.timeouts = 0
@@ -69,30 +75,50 @@ class RemoteQueries:
                 self._running -= 1
 
     async def _send(self, prepared: PreparedQuery) -> Answer:
-        fmt, form = prepared.format, prepared.form or "SELECT"
-        default_graphs = list(prepared.dataset.default_graphs)
-        named_graphs = list(prepared.dataset.named_graphs)
-        if not default_graphs:
-            if not self.backend.default_graphs:
-                await asyncio.to_thread(self.backend.post_query, "ASK {}", "application/sparql-results+json")
-            default_graphs = self.backend.default_graphs
-        query = self.backend.with_base(prepared.text)
-        data = [("query", query)] + [("default-graph-uri", g) for g in default_graphs]
-        data += [("named-graph-uri", g) for g in (named_graphs or default_graphs)]
-        url = self.backend.spec.query_url
+        """Send, read and check the answer, all within one total deadline (not one per read)."""
         try:
-            response = await self.client.post(url, content=urlencode(data).encode("ascii"),
-                                             headers={"Accept": fmt.media_type, "Content-Type": FORM})
-        except httpx.TimeoutException:
+            async with asyncio.timeout(self.timeout_s):
+                return await self._exchange(prepared)
+        except (TimeoutError, httpx.TimeoutException):
             self.timeouts += 1
             raise QueryTimeout(f"Query timed out: the store did not answer within {self.timeout_s:g} s.") from None
-        except httpx.TransportError as exc:
-            raise StoreUnavailable(f"The SPARQL store at {url} cannot be reached ({exc}); retry shortly.") from None
-        if response.status_code == 406:
-            raise NotAcceptable(f"The store cannot produce {fmt.media_type}.")
-        if 400 <= response.status_code < 500:
-            raise BadRequest("The store rejected the query (SPARQL syntax error or unsupported query): "
-                             f"{response.text[:1000]}")
-        if response.status_code >= 500:
-            raise StoreUnavailable(f"The SPARQL store failed: HTTP {response.status_code} {response.text[:300]}")
-        return Answer(response.content, fmt.name, form)
+
+    async def _dataset(self, prepared: PreparedQuery) -> tuple[list[str], list[str]]:
+        """The protocol dataset to send: the service's own graphs, or a subset of them (else 400)."""
+        if not self.backend.default_graphs:
+            await asyncio.to_thread(self.backend.post_query, "ASK {}", "application/sparql-results+json")
+        own = self.backend.default_graphs
+        asked = [*prepared.dataset.default_graphs, *prepared.dataset.named_graphs]
+        foreign = sorted({g for g in asked if g not in own})
+        if foreign:
+            raise BadRequest(f"default-graph-uri / named-graph-uri may only name this service's graphs "
+                             f"({', '.join(own)}); not {', '.join(foreign[:5])}.")
+        default_graphs = list(prepared.dataset.default_graphs) or own
+        return default_graphs, list(prepared.dataset.named_graphs) or default_graphs
+
+    async def _exchange(self, prepared: PreparedQuery) -> Answer:
+        default_graphs, named_graphs = await self._dataset(prepared)
+        query = self.backend.with_base(prepared.text)
+        data = [("query", query)] + [("default-graph-uri", g) for g in default_graphs]
+        data += [("named-graph-uri", g) for g in named_graphs]
+        url = self.backend.spec.query_url
+        plan = plan_for(prepared.form)
+        request = self.client.build_request("POST", url, content=urlencode(data).encode("ascii"),
+                                            headers={"Accept": plan.accept, "Content-Type": FORM})
+        try:
+            response = await self.client.send(request, stream=True)
+        except httpx.TimeoutException:
+            raise
+        except httpx.TransportError:
+            raise StoreUnavailable("The SPARQL store cannot be reached; retry shortly.") from None
+        try:
+            if response.status_code == 406:
+                raise NotAcceptable(f"The store cannot produce {plan.accept}.")
+            if 400 <= response.status_code < 500:
+                text = (await response.aread())[:1000].decode("utf-8", "replace")
+                raise BadRequest(f"The store rejected the query (SPARQL syntax error or unsupported query): {text}")
+            if response.status_code >= 500:
+                raise StoreUnavailable(f"The SPARQL store failed: HTTP {response.status_code}.")
+            return await read_answer(response, prepared.form, prepared.format, self.max_rows, self.base_iri)
+        finally:
+            await response.aclose()

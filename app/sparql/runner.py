@@ -66,7 +66,7 @@ def query_runner(graph: KnowledgeGraph) -> QueryRunner:
     size = settings.query_workers or os.cpu_count() or 2
     queue = 4 * size if settings.query_queue < 0 else settings.query_queue
     if isinstance(graph.store, RemoteStore) and settings.engine != "rdflib":
-        return RemoteQueries(graph.store.backend, size, settings.query_timeout_s, queue)
+        return RemoteQueries(graph.store.backend, size, settings.query_timeout_s, queue, settings.max_result_rows)
     if graph.spec.kind == "disk" and settings.engine != "rdflib":
         config = WorkerConfig(settings.engine, graph.query_base, store_path=graph.spec.path,
                               default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows,

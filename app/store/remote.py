@@ -173,10 +173,15 @@ class RemoteStore:
         return {name: self.backend.quads(name) for name in self.content_graphs()}
 
     def read_version(self) -> str | None:
-        rows = self.backend.select(
-            f"SELECT ?v WHERE {{ GRAPH <{self.meta}> {{ <{self.meta}> <{VERSION.value}> ?v }} }}"
-        )
-        return rows[0]["v"].value if rows else None
+        """The version ``kg load`` (or the last commit) recorded in the meta graph; None if none.
+
+        Asked with the meta graph as the dataset: it is left out of the default dataset of queries."""
+        query = f"SELECT ?v WHERE {{ <{self.meta}> <{VERSION.value}> ?v }}"
+        body = self.backend.post_query(query, RESULTS_JSON, default_graphs=[self.meta]).content
+        solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        assert isinstance(solutions, ox.QuerySolutions)
+        values = [v.value for s in solutions if isinstance(v := s["v"], ox.Literal)]
+        return values[0] if values else None
 
     async def ping(self) -> str | None:
         """None when the store answers a trivial query within 2 s, else what is wrong."""
