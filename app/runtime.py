@@ -14,6 +14,7 @@ from app.config import Settings
 from app.errors import ValidationFailed
 from app.sparql.runner import QueryRunner, query_runner
 from app.store.graph import KnowledgeGraph
+from app.store.provenance import Author, now
 from app.store.remote import RemoteStore
 from app.store.spec import StoreSpec
 from app.store.writes import Change, commit, prepare
@@ -117,18 +118,19 @@ class Runtime:
         if self._graph is not None:
             self._graph.close()
 
-    async def commit(self, change: Change) -> KnowledgeGraph:
+    async def commit(self, change: Change, token_id: str = "anonymous") -> KnowledgeGraph:
         """Validate and commit ``change``; swap in the new graph and a fresh query runner.
 
         Raises WriteRejected (the change does not conform) or a RequestError (it cannot be
         applied); then nothing changed."""
+        author = Author(token_id, change.kind, now())
         async with self.write_lock:
             graph = self.graph
             new = await asyncio.to_thread(prepare, graph, change)
             disk = graph.spec.kind == "disk"
             if disk:  # read-only openers of the store must not run while it is written
                 await self.runner.close()
-            new_graph = await asyncio.to_thread(commit, graph, new)
+            new_graph = await asyncio.to_thread(commit, graph, new, author)
             runner = query_runner(new_graph)
             await asyncio.gather(runner.start(), catalog_for(new_graph))  # derived answers refreshed before the swap
             old_runner, self._runner, self._graph = self._runner, runner, new_graph

@@ -54,8 +54,10 @@ def void_stats(graph: KnowledgeGraph, service_base: str) -> VoidStats:
     """Run the VoID queries; ``service_base`` is the URL this service is reached at (no trailing /)."""
     base = graph.settings.base_iri
     uri_space = base + "/id/"
-    totals = graph.run("ld_void_totals")[0]
-    entities = graph.run("ld_void_entities", uri_space=ox.Literal(uri_space))[0]["entities"]
+    # An empty store has no group to count in: every statistic is then 0 (never an IndexError, a 500).
+    totals = next(iter(graph.run("ld_void_totals")), {})
+    entity_rows = graph.run("ld_void_entities", uri_space=ox.Literal(uri_space))
+    entities = entity_rows[0].get("entities", 0) if entity_rows else 0
     classes = [(r["class"], r["entities"]) for r in graph.run("ld_void_classes")]
     properties = [(r["property"], r["triples"], r["distinct_subjects"], r["distinct_objects"])
                   for r in graph.run("ld_void_properties")]
@@ -66,10 +68,10 @@ def void_stats(graph: KnowledgeGraph, service_base: str) -> VoidStats:
         sparql_endpoint=service_base + "/sparql",
         dumps={name: f"{service_base}/export?format={name}" for name in EXPORT_FORMATS},
         source=graph.iri("source", "article"),
-        triples=totals["triples"],
+        triples=totals.get("triples", 0),
         entities=entities,
-        distinct_subjects=totals["distinct_subjects"],
-        distinct_objects=totals["distinct_objects"],
+        distinct_subjects=totals.get("distinct_subjects", 0),
+        distinct_objects=totals.get("distinct_objects", 0),
         classes=classes,
         properties=properties,
         vocabularies=[v for v in vocabularies if v.startswith("http")],

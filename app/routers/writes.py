@@ -37,6 +37,7 @@ from app.runtime import Runtime
 from app.store import isolate
 from app.store.graph import KnowledgeGraph
 from app.store.isolate import check_body
+from app.store.provenance import token_id
 from app.store.writes import Change, delete_graph, merge_into_graph, read_only_graphs, replace_graph, sparql_update
 from app.web.observability import Metrics
 
@@ -73,7 +74,8 @@ async def apply(request: Request, runtime: Runtime, metrics: Metrics, change: Ch
                 created: bool = False) -> Response:
     """Validate and commit ``change`` (the runtime swaps in the new graph): 204/201, or 422 with the report."""
     try:
-        new_graph = await runtime.commit(change)
+        bearer = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+        new_graph = await runtime.commit(change, token_id(bearer))
     except WriteRejected as exc:
         metrics.reject_write("shacl")
         return rejection(request, exc, runtime.settings.base_iri)

@@ -14,6 +14,7 @@ graphs (further sources) are addressed with ``GRAPH``. The inferred graph is der
 never written directly.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,12 +22,15 @@ import pyoxigraph as ox
 
 from app.errors import ReadOnlyGraph, WriteRejected
 from app.rdf.sparql_guard import screen_update
-from app.store import isolate
+from app.store import isolate, provenance
 from app.store.backends import EmbeddedStore
 from app.store.graph import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
 from app.store.graphs import VERSION, meta_graph
 from app.store.infer import read_rules
+from app.store.provenance import Author
 from app.store.remote import RemoteStore
+
+logger = logging.getLogger("app.writes")
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,9 @@ def _ntriples(triples: list[ox.Triple]) -> str:
     return "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
 
 
-def transaction(old: Loaded, new: Loaded, meta: str, version: str) -> str:
-    """One SPARQL Update that turns ``old`` into ``new`` (and records ``version``)."""
+def transaction(old: Loaded, new: Loaded, meta: str, version: str, record: list[ox.Triple] | None = None) -> str:
+    """One SPARQL Update that turns ``old`` into ``new``, records ``version`` and adds ``record``
+    (the commit's provenance) to the meta graph, whose earlier records stay."""
     operations = []
     for name in sorted(set(old.graphs) | set(new.graphs)):
         before = {q.triple for q in old.graphs.get(name, [])}
@@ -138,20 +143,29 @@ def transaction(old: Loaded, new: Loaded, meta: str, version: str) -> str:
                 operations.append(f"DELETE DATA {{ GRAPH <{name}> {{\n{_ntriples(sorted(removed, key=str))}\n}} }}")
             if added:
                 operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{_ntriples(sorted(added, key=str))}\n}} }}")
-    operations.append(f"DROP SILENT GRAPH <{meta}>")
-    operations.append(f'INSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <{VERSION.value}> "{version}" }} }}')
+    operations.append(f"DELETE WHERE {{ GRAPH <{meta}> {{ <{meta}> <{VERSION.value}> ?version }} }}")
+    recorded = _ntriples(record or [])
+    operations.append(f'INSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <{VERSION.value}> "{version}" .\n{recorded}\n}} }}')
     return " ;\n".join(operations)
 
 
-def commit(graph: KnowledgeGraph, new: Loaded) -> KnowledgeGraph:
-    """Write ``new`` to the store atomically and return the graph that serves it."""
+def commit(graph: KnowledgeGraph, new: Loaded, author: Author | None = None) -> KnowledgeGraph:
+    """Write ``new`` to the store atomically, with its provenance (app.store.provenance) in the
+    meta graph, log it, and return the graph that serves it."""
     version = content_hash(new.quads)
     store = graph.store
+    author = author or Author("anonymous", "write", provenance.now())
+    changed = provenance.changes(graph.loaded, new)
+    record = provenance.activity(store.meta, author, graph.version, version, changed, provenance.now())
+    logger.info(provenance.summary(author, graph.version, version, changed))
     if isinstance(store, EmbeddedStore) and store.spec.kind == "memory":
         fresh = EmbeddedStore(store.spec, graph.settings.base_iri, graph.query_base)
         fresh.replace({n: [q.triple for q in quads] for n, quads in new.graphs.items()}, [], version)
+        meta = ox.NamedNode(store.meta)
+        earlier = [q for q in store.store.quads_for_pattern(None, None, None, meta) if q.predicate != VERSION]
+        fresh.store.extend([*earlier, *(ox.Quad(t.subject, t.predicate, t.object, meta) for t in record)])
         return KnowledgeGraph(graph.settings, fresh, version, loaded=new, report=None)
-    update = transaction(graph.loaded, new, store.meta, version)
+    update = transaction(graph.loaded, new, store.meta, version, record)
     if isinstance(store, RemoteStore):
         store.backend.update(update)
         store.refresh_dataset()
