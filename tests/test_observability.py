@@ -228,6 +228,9 @@ def test_ready_is_503_when_no_worker_is_alive() -> None:
     for live in serve_in_thread(Settings(query_workers=1)):
         workers = live.app.state.runtime.runner  # type: ignore[attr-defined]
         assert httpx.get(f"{live.url}/ready").status_code == 200
+        deadline = time.monotonic() + 60
+        while workers.spare is None and time.monotonic() < deadline:  # the warm spare dies too
+            time.sleep(0.05)
         for worker in list(workers.all):
             os.kill(worker.process.pid, signal.SIGKILL)
             worker.process.join(5)

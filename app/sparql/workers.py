@@ -6,6 +6,12 @@ thread keeps burning a core. So each ``/sparql`` query runs in one of N worker p
 the worker is killed with SIGKILL — its CPU is free at once — the client gets 503, and a
 fresh worker is started in the background.
 
+One more worker is kept warm as a spare, never given a query: when a worker dies (killed at its
+deadline, a segfault, the OOM killer) the spare takes its place at once and a new spare is started
+in the background, so the pool never has fewer than N ready workers for long and ``/ready`` does
+not flap while the replacement loads the dataset. An idle worker found dead is replaced the same way
+before a query is handed to it.
+
 When all N workers are busy, up to ``queue`` more queries wait (first come, first served)
 for one, within their own deadline; beyond N + ``queue`` concurrent queries the answer is
 503 with ``Retry-After`` (``KG_QUERY_QUEUE=0`` refuses as soon as all workers are busy).
@@ -119,11 +125,28 @@ class QueryWorkers:
         self.all: set[Worker] = set()
         self.timeouts = 0
         self._closing = False
+        #: A started worker held back to replace one that dies (see the module docstring).
+        self.spare: Worker | None = None
+        self._spare_pending = False
+        self._spare_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        # The spare loads while the service already answers: start-up is no slower for it.
+        self._spare_task = asyncio.get_running_loop().create_task(self._spawn(spare=True))
 
-    async def _spawn(self) -> None:
+    async def _spawn(self, spare: bool = False) -> None:
+        if spare:
+            if self._spare_pending or self.spare is not None:
+                return
+            self._spare_pending = True
+        try:
+            await self._start_worker(spare)
+        finally:
+            if spare:
+                self._spare_pending = False
+
+    async def _start_worker(self, spare: bool) -> None:
         parent, child = _CONTEXT.Pipe()
         process = _CONTEXT.Process(target=worker_main, args=(child, self.config), daemon=True, name="kg-query-worker")
         # Starting a spawned process blocks until the child has read its arguments: not on the loop.
@@ -141,6 +164,9 @@ class QueryWorkers:
         if self._closing:
             self._discard(worker)
             return
+        if spare and self.spare is None:
+            self.spare = worker
+            return
         self._release(worker)
 
     def _release(self, worker: Worker) -> None:
@@ -156,8 +182,11 @@ class QueryWorkers:
         self.idle.append(worker)
 
     async def _acquire(self) -> Worker:
-        if self.idle:
-            return self.idle.pop()
+        while self.idle:
+            worker = self.idle.pop()
+            if worker.process.is_alive():
+                return worker
+            self._replace(worker)  # died while idle (killed from outside): the spare steps in
         if len(self.waiting) >= self.queue:
             raise Overloaded(
                 f"All {self.size} query workers are busy and {self.queue} queries are waiting; retry shortly.",
@@ -203,7 +232,8 @@ class QueryWorkers:
 
     @property
     def alive(self) -> int:
-        return sum(1 for worker in list(self.all) if worker.process.is_alive())
+        """Workers that can take a query now or at once: the live ones, the spare included, at most ``size``."""
+        return min(self.size, sum(1 for worker in list(self.all) if worker.process.is_alive()))
 
     @property
     def idle_count(self) -> int:
@@ -266,14 +296,27 @@ class QueryWorkers:
         raise _ERRORS.get(kind, BadRequest)(detail)
 
     def _replace(self, worker: Worker) -> None:
+        """Discard ``worker``; the warm spare (if alive) takes its place, and a new spare is started."""
         self._discard(worker)
-        if not self._closing:
+        if self._closing:
+            return
+        spare, self.spare = self.spare, None
+        if spare is not None and spare.process.is_alive():
+            self._release(spare)
+            asyncio.get_running_loop().create_task(self._spawn(spare=True))
+        else:
+            if spare is not None:
+                self._discard(spare)
             asyncio.get_running_loop().create_task(self._spawn())
+            asyncio.get_running_loop().create_task(self._spawn(spare=True))  # no-op if one is on its way
 
     async def close(self, graceful: bool = False) -> None:
         """Stop the pool. ``graceful`` (a new graph version took over): idle workers go now, busy
         ones finish their query — and those already waiting for one — then go; else all go now."""
         self._closing = True
+        if self.spare is not None:
+            self._discard(self.spare)
+            self.spare = None
         busy = [w for w in self.all if w not in self.idle]
         if not (graceful and busy):
             for waiter in self.waiting:
