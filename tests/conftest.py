@@ -63,7 +63,7 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 @pytest.fixture(scope="session")
 def server(settings: Settings) -> Iterator[LiveServer]:
     """The service, on a free loopback port, for the whole test session (once per backend)."""
-    yield from serve_in_thread(settings)
+    yield from serve_in_thread(settings, public_here=True)
 
 
 @pytest.fixture(scope="session")

@@ -27,14 +27,17 @@ class LiveServer:
         return self.app.state.runtime.graph  # type: ignore[attr-defined]
 
 
-def serve_in_thread(settings: Settings) -> Iterator[LiveServer]:
+def serve_in_thread(settings: Settings, public_here: bool = False) -> Iterator[LiveServer]:
     """The service on a free loopback port, in a thread with its own event loop (no sleeps: waits on
-    ``server.started``)."""
-    app = create_app(settings)
+    ``server.started``). ``public_here``: its public URL (KG_PUBLIC_URL) is that loopback address,
+    so that the absolute URLs in its answers can be followed."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    if public_here:
+        settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    app = create_app(settings)
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
