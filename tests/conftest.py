@@ -16,13 +16,10 @@ import pytest
 
 from app.config import Settings
 from app.store.graph import KnowledgeGraph
-from tests.helpers import SOURCE, LiveServer, free_port, serve_in_thread, wait_for_port
+from tests.helpers import SOURCE, SUITE_LIMITS, LiveServer, free_port, serve_in_thread, wait_for_port
 
 #: The store backends the live-server suite runs on (KG_TEST_BACKENDS, comma-separated);
 #: scripts/test.sh (CI) runs all three, a bare `pytest` only the default, memory.
-#: /sparql per-client limits for the suite's own (busy) clients.
-SUITE_LIMITS: dict = {"sparql_rate_rps": 1000.0, "sparql_rate_burst": 1000, "sparql_concurrency": 64}
-
 BACKENDS = [b for b in os.environ.get("KG_TEST_BACKENDS", "memory").split(",") if b]
 
 

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 
@@ -15,6 +16,11 @@ from app.rdf.terms import to_python
 from app.store.graph import KnowledgeGraph
 
 SOURCE = next((ROOT / "data" / "source").glob("*.txt"))
+
+
+#: /sparql per-client limits for the suite's own busy clients (one address sends everything):
+#: raised, not turned off.
+SUITE_LIMITS: dict[str, Any] = {"sparql_rate_rps": 1000.0, "sparql_rate_burst": 1000, "sparql_concurrency": 64}
 
 
 @dataclass

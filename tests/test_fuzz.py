@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 
 from app.config import ROOT, Settings
 from app.main import create_app
-from tests.helpers import LiveServer, serve_in_thread
+from tests.helpers import SUITE_LIMITS, LiveServer, serve_in_thread
 
 EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "queries" / "examples").glob("*.rq"))]
 pytestmark = pytest.mark.slow
 
 FUZZ = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-SETTINGS = Settings(query_workers=2, query_timeout_s=1.0)
+SETTINGS = Settings(query_workers=2, query_timeout_s=1.0, **SUITE_LIMITS)
 COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 

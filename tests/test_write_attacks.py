@@ -11,7 +11,7 @@ from app.config import Settings
 from app.errors import MemoryLimit
 from app.rdf.sparql_guard import MAX_DEPTH
 from app.store import isolate
-from tests.helpers import LiveServer, serve_in_thread
+from tests.helpers import SUITE_LIMITS, LiveServer, serve_in_thread
 from tests.test_sparql_attacks import Listener
 
 TOKEN = "attack-test-token"
@@ -43,7 +43,7 @@ def deep_jsonld(depth: int, shape: str = "objects") -> bytes:
 @pytest.fixture(scope="module")
 def writable() -> Iterator[LiveServer]:
     yield from serve_in_thread(Settings(write_token=TOKEN, query_workers=1, query_timeout_s=5,
-                                        update_timeout_s=3, query_memory_mb=256))
+                                        update_timeout_s=3, query_memory_mb=256, **SUITE_LIMITS))
 
 
 @pytest.fixture()
