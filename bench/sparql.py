@@ -17,7 +17,17 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, machine, sequential, start, stop, throughput, wait_for  # noqa: E402
+from bench.common import (  # noqa: E402
+    NO_CLIENT_LIMITS,
+    ROOT,
+    free_port,
+    machine,
+    sequential,
+    start,
+    stop,
+    throughput,
+    wait_for,
+)
 
 BIN = Path(sys.executable).parent
 EXTRA = {
@@ -62,7 +72,7 @@ def main() -> None:
 
     ours, oxi, rdfe = free_port(), free_port(), free_port()
     servers = [
-        start([BIN / "kg", "serve", "--port", str(ours), "--log-level", "warning"]),
+        start([BIN / "kg", "serve", "--port", str(ours), "--log-level", "warning"], env=NO_CLIENT_LIMITS),
         start([BIN / "oxigraph", "serve", "--bind", f"127.0.0.1:{oxi}", "--union-default-graph"]),
         start([BIN / "rdflib-endpoint", "serve", "--host", "127.0.0.1", "--port", str(rdfe), str(nquads)]),
     ]
