@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from app.web.headers import policy_for
 
 from app.config import Settings
+from app.web.headers import policy_for
 from tests.helpers import LiveServer, free_port, serve_in_thread, wait_for_port
 
 TOKEN = "hardening-test-token"
