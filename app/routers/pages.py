@@ -16,6 +16,7 @@ from app.api.answers import compare_districts, find_district, list_districts
 from app.api.catalog import Catalog, catalog_for
 from app.api.search import WORD, search, stem, variants_of
 from app.deps import GraphDep
+from app.ld.export import release_id
 from app.rdf.formats import EXPORT_FORMATS
 from app.rdf.serialize import entity_prefixes
 from app.store.graph import KnowledgeGraph
@@ -98,7 +99,7 @@ def home(request: Request, graph: GraphDep, lang: LangQuery = None,
     """What the graph holds (counts from the `stats` query), the source article, and where to go next."""
     chosen = pick_lang(lang, accept_language)
     return render(request, "pages/home.html", chosen, stats=read_stats(graph), source=read_source(graph, chosen),
-                  export_formats=EXPORT_FORMATS)
+                  export_formats=EXPORT_FORMATS, release=release_id(graph))
 
 
 @router.get("/query", response_class=HTMLResponse, summary="SPARQL query editor")
