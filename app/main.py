@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.config import Settings, get_settings
@@ -16,12 +15,13 @@ from app.errors import install_error_handlers
 from app.routers import api, health, linked_data, pages, sparql, writes
 from app.runtime import Runtime
 from app.web.caching import ETagMiddleware
+from app.web.compression import CompressionMiddleware
 from app.web.error_pages import html_error_page
 from app.web.limits import install_limits
 from app.web.observability import install_observability
 from app.web.templating import STATIC_DIR, StaticAssets
 
-#: Text answers at least this long are sent gzipped to clients that accept it.
+#: Text answers at least this long are sent compressed (br, else gzip) to clients that accept it.
 GZIP_MIN_BYTES = 1024
 
 DESCRIPTION = """
@@ -73,8 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ETagMiddleware, version=lambda: runtime.version,
                        cached=api.CACHED + linked_data.CACHED + pages.CACHED)
     # Outside the ETag middleware, so that ETags are computed on (and vary with) Accept-Encoding.
-    # Answers that are already encoded (/export's own gzip) pass through unchanged.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    # Answers that are already encoded (/export's own br or gzip) pass through unchanged.
+    app.add_middleware(CompressionMiddleware, minimum_size=GZIP_MIN_BYTES)
     install_limits(app, settings, unlimited=health.PROBES)
     install_observability(app, runtime.snapshot)
     install_error_handlers(app, html_error_page)
