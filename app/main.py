@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app import __version__
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
-from app.routers import api, health, linked_data, pages, sparql, writes
+from app.routers import api, dumps, health, linked_data, pages, sparql, writes
 from app.runtime import Runtime
 from app.web.caching import ETagMiddleware
 from app.web.compression import CompressionMiddleware
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "Retry-After"],
     )
     app.add_middleware(ETagMiddleware, version=lambda: runtime.version,
-                       cached=api.CACHED + linked_data.CACHED + pages.CACHED)
+                       cached=api.CACHED + linked_data.CACHED + dumps.CACHED + pages.CACHED)
     # Outside the ETag middleware, so that ETags are computed on (and vary with) Accept-Encoding.
     # Answers that are already encoded (/export's own br or gzip) pass through unchanged.
     app.add_middleware(CompressionMiddleware, minimum_size=GZIP_MIN_BYTES)
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_observability(app, runtime.snapshot)
     install_error_handlers(app, html_error_page)
     app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
-    for module in (health, sparql, writes, api, linked_data, pages):
+    for module in (health, sparql, writes, api, dumps, linked_data, pages):
         app.include_router(module.router)
     return app
 

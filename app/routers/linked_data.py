@@ -1,5 +1,5 @@
-"""Linked data: entity IRIs by content negotiation, type indexes, dumps, VoID, the JSON-LD
-context, the ontology and the shapes.
+"""Linked data: entity IRIs by content negotiation, type indexes, VoID, the JSON-LD context, the
+ontology and the shapes (the dumps: :mod:`app.routers.dumps`).
 
 Entity IRIs ``{KG_BASE_IRI}/id/{type}/{slug}`` are mapped from the request *path* (never the
 request host): ``GET /id/district/haidian`` describes ``graph.iri("district", "haidian")``.
@@ -21,13 +21,12 @@ from app.deps import GraphDep
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, describe
 from app.ld.entity import EntityView
-from app.ld.export import FILES, RELEASE_DIGITS, Dump, build_dump, build_table, release_id, sha256sums
+from app.ld.export import release_id
 from app.ld.jsonld import CONTEXT_PATH, compact, context_document
 from app.ld.links import Linker, curie
 from app.ld.ontology import OntologyDoc
 from app.ld.void import void_stats, void_triples
-from app.rdf.codings import pick_coding
-from app.rdf.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
+from app.rdf.formats import BY_NAME, Format, lookup
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
 from app.routers.pages import read_source
@@ -36,19 +35,15 @@ from app.web.templating import pick_lang, templates
 
 router = APIRouter(tags=["linked data"])
 
-#: Answered from the graph alone: ETags and 304 (app/web/caching.py).
-#: The versioned files under /export/{release}/ are not listed: they carry their own ETag (their
-#: SHA-256) and a year's immutable Cache-Control.
-CACHED = ("/id/*", "/export", "/export/SHA256SUMS", "/export/practices.csv", "/export/facts.csv",
-          "/void*", "/.well-known/void*", "/ontology*", "/shapes*", "/context.jsonld*")
+#: Answered from the graph alone: ETags and 304 (app/web/caching.py). The dumps: app/routers/dumps.py.
+CACHED = ("/id/*", "/void*", "/.well-known/void*", "/ontology*", "/shapes*", "/context.jsonld*")
 Handler = Callable[..., Any]
 
 HTML = BY_NAME["html"]
 RDF_FORMATS = [BY_NAME[n] for n in ("turtle", "jsonld", "ntriples", "rdfxml")]
 PAGE_FORMATS = [*RDF_FORMATS, HTML]
 SUFFIXES = {f.extension: f for f in PAGE_FORMATS}
-DUMP_FORMATS = list(GRAPH_FORMATS)
-RICH_PAGES = ("district", "mechanism", "theme", "practice", "fact", "quote")
+RICH_PAGES = ("district", "mechanism", "theme", "practice", "fact", "quote", "source")
 #: How many "most similar districts" a district page lists (each linked to /compare).
 SIMILAR_SHOWN = 5
 
@@ -57,13 +52,15 @@ LangQuery = Annotated[str | None, Query(
 FormatQuery = Annotated[str | None, Query(
     description="A format name (turtle, jsonld, ntriples, rdfxml, html); overrides Accept.")]
 
-def read_route(path: str, summary: str, description: str | None = None) -> Callable[[Handler], Handler]:
+def read_route(path: str, summary: str, description: str | None = None, *,
+               on: APIRouter | None = None) -> Callable[[Handler], Handler]:
     """GET ``path`` (documented) and HEAD ``path`` (the same handler, left out of OpenAPI so that
-    operation ids stay unique)."""
+    operation ids stay unique), on ``on`` (default: this module's router)."""
+    target = on or router
 
     def decorate(handler: Handler) -> Handler:
-        router.get(path, summary=summary, description=description, response_class=Response)(handler)
-        router.head(path, include_in_schema=False, response_class=Response)(handler)
+        target.get(path, summary=summary, description=description, response_class=Response)(handler)
+        target.head(path, include_in_schema=False, response_class=Response)(handler)
         return handler
 
     return decorate
@@ -224,130 +221,11 @@ def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str,
     context = {**view, "request": request, "lang": lang, "alternates": alternates(path), "path": path}
     # For the "how to cite" line: the source article as the graph describes it.
     context["cited_source"] = read_source(graph, lang)
+    context["release"] = release_id(graph)
     if kind == "district":
         context["similar"] = list_similar(read_catalog(graph), iri.rsplit("/", 1)[-1])[:SIMILAR_SHOWN]
         context["district_id"] = iri.rsplit("/", 1)[-1]
     return template.render(context).encode("utf-8")
-
-
-# ------------------------------------------------------------------------------- dumps
-
-
-EXPORT_DOC = """The whole dataset as a file.
-
-* `format`: turtle, ntriples, jsonld, rdfxml (the default graph: the asserted data and ontology;
-  `inferred=true` adds the entailments), trig, nquads (every named graph: data, ontology,
-  inferred). Without `format`, by Accept (Turtle by default). The JSON-LD dump carries its
-  `@context` inline (the one of `/context.jsonld`), so a downloaded copy expands offline.
-* `Content-Disposition: attachment; filename=bjrd-kg.<ext>`; br (when the server has Brotli) or
-  gzip when Accept-Encoding allows it; `Digest: sha-256=…` and `Repr-Digest: sha-256=:…:` are the
-  SHA-256 of the bytes sent.
-* The same bytes are published at a URL that never changes, `/export/{release}/bjrd-kg.<ext>`
-  (the `Link: rel="canonical"` header); `/export/SHA256SUMS` lists every file of the release.
-"""
-
-
-@read_route("/export", "整个数据集 · Dump of the dataset", EXPORT_DOC)
-def read_export(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
-        description="turtle, ntriples, jsonld, rdfxml, trig or nquads (overrides Accept)")] = None,
-        inferred: Annotated[bool, Query(description="Graph formats: add the inferred triples.")] = False) -> Response:
-    """Dump the dataset in one RDF format (TriG and N-Quads keep the named graphs)."""
-    fmt, _ = choose(request, DUMP_FORMATS, format)
-    dump = build_dump(graph, fmt, inferred)
-    name = f"bjrd-kg-inferred.{fmt.extension}" if inferred and fmt.kind == "graph" else f"bjrd-kg.{fmt.extension}"
-    headers = {
-        "Link": f'</export/{release_id(graph)}/{name}>; rel="canonical"',
-        "Vary": "Accept, Accept-Encoding",
-    }
-    return dump_response(request, dump, name, headers)
-
-
-def dump_response(request: Request, dump: Dump, name: str | None, headers: dict[str, str]) -> Response:
-    """``dump`` (an attachment named ``name``, if given), compressed as the client allows (br, gzip),
-    with the SHA-256 of the bytes sent (``Digest``, ``Repr-Digest``)."""
-    coding = pick_coding(request.headers.get("accept-encoding"))
-    body = dump.encoded(coding)
-    digest = Dump.digest(body)
-    headers = {"Digest": f"sha-256={digest}", "Repr-Digest": f"sha-256=:{digest}:", **headers}
-    if name:
-        headers["Content-Disposition"] = f"attachment; filename={name}"
-    if coding:
-        headers["Content-Encoding"] = coding
-    return Response(body, media_type=dump.media_type, headers=headers)
-
-
-RELEASE_DOC = f"""One file of a release of the dataset, at a URL whose content never changes.
-
-`release` is the first {RELEASE_DIGITS} hex digits of the SHA-256 content hash of the graph (the
-`X-Graph-Version` header, `/health`); `/export/SHA256SUMS` names the current one and lists every
-file with its SHA-256. Files: {", ".join(f"`{name}`" for name in FILES)}. Answers carry
-`Cache-Control: public, max-age=31536000, immutable` and the file's SHA-256 as `ETag`. A release
-that is no longer served (after a write) is 404, naming the current one; `/export/latest/{{file}}`
-redirects (307) to the current release.
-"""
-
-IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-@read_route("/export/SHA256SUMS", "数据文件校验和 · SHA-256 of every dump file")
-def read_sha256sums(request: Request, graph: GraphDep) -> Response:
-    """The SHA-256 of every file of the current release, as `sha256sum --check` reads them; the files
-    are at `/export/{release}/{file}` (the `Link` header names the release)."""
-    release = release_id(graph)
-    return dump_response(request, sha256sums(graph), None, {
-        "Link": f'</export/{release}/SHA256SUMS>; rel="canonical"',
-        "X-Release": release,
-        "Vary": "Accept-Encoding",
-    })
-
-
-@read_route("/export/practices.csv", "做法表格（CSV）· Practices as CSV")
-def read_practices_csv(request: Request, graph: GraphDep) -> Response:
-    """Every practice, one row each in article order (UTF-8 with BOM, for spreadsheets)."""
-    return dump_response(request, build_table(graph, "practices"), "practices.csv", {"Vary": "Accept-Encoding"})
-
-
-@read_route("/export/facts.csv", "数据事实表格（CSV）· Facts as CSV")
-def read_facts_csv(request: Request, graph: GraphDep) -> Response:
-    """Every number the article states, one row each in article order (UTF-8 with BOM, for spreadsheets)."""
-    return dump_response(request, build_table(graph, "facts"), "facts.csv", {"Vary": "Accept-Encoding"})
-
-
-@read_route("/export/latest/{name}", "最新版本文件 · The current release of a dump file")
-def read_latest(name: str, request: Request, graph: GraphDep) -> Response:
-    """Redirect (307) to the file in the current release."""
-    if name not in FILES and name != "SHA256SUMS":
-        raise NotFound(f"No dump file {name!r}; the files are: {', '.join(FILES)}, SHA256SUMS.")
-    return RedirectResponse(f"/export/{release_id(graph)}/{name}", status_code=307,
-                            headers={"Cache-Control": "no-cache"})
-
-
-@read_route("/export/{release}/{name}", "版本化数据文件 · A dump file of one release (immutable)", RELEASE_DOC)
-def read_release_file(release: str, name: str, request: Request, graph: GraphDep) -> Response:
-    """One file of a release; its bytes never change."""
-    current = release_id(graph)
-    if release not in (current, graph.version):
-        raise NotFound(f"Release {release!r} is not served; the current release is {current} "
-                       f"(files listed in /export/SHA256SUMS).")
-    if name == "SHA256SUMS":
-        dump = sha256sums(graph)
-    elif name in FILES:
-        dump = FILES[name].build(graph)
-    else:
-        raise NotFound(f"No dump file {name!r}; the files are: {', '.join(FILES)}, SHA256SUMS.")
-    coding = pick_coding(request.headers.get("accept-encoding"))
-    # One strong ETag per file and coding: the file's SHA-256 never changes at this URL.
-    etag = f'"{dump.sha256}' + (f'-{coding}"' if coding else '"')
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
-    if fresh(request, etag):
-        return Response(status_code=304, headers=headers)
-    return dump_response(request, dump, None if name == "SHA256SUMS" else name, headers)
-
-
-def fresh(request: Request, etag: str) -> bool:
-    """Whether If-None-Match already names ``etag`` (the versioned files: one ETag whatever the coding)."""
-    header = request.headers.get("if-none-match", "")
-    return any(tag.strip().removeprefix("W/") in (etag, "*") for tag in header.split(",")) if header else False
 
 
 # ------------------------------------------------------------------------------- VoID
