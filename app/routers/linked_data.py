@@ -24,7 +24,7 @@ from app.ld.entity import EntityView
 from app.ld.export import release_id
 from app.ld.jsonld import CONTEXT_PATH, compact, context_document
 from app.ld.links import Linker, curie
-from app.ld.ontology import OntologyDoc
+from app.ld.ontology import OntologyDoc, ontology_versions
 from app.ld.void import void_stats, void_triples
 from app.rdf.formats import BY_NAME, Format, lookup
 from app.rdf.negotiate import negotiate
@@ -260,23 +260,42 @@ def read_context() -> Response:
     return Response(body, media_type=BY_NAME["jsonld"].content_type)
 
 
-@read_route("/ontology", "The ontology (RDF by Accept, or HTML documentation)")
+@read_route("/ontology", "本体 · The ontology (RDF by Accept, or HTML documentation)")
 def read_ontology(request: Request, graph: GraphDep, lang: LangQuery = None, format: FormatQuery = None) -> Response:
     """The bjrd ontology: Turtle by default, JSON-LD, N-Triples, RDF/XML, or HTML documentation."""
-    fmt, negotiated = choose(request, PAGE_FORMATS, format)
+    return ontology_response(request, graph, None, lang, format)
+
+
+@read_route("/ontology/{version}", "本体的某一版本 · One version of the ontology (its owl:versionIRI)")
+def read_ontology_version(version: str, request: Request, graph: GraphDep, lang: LangQuery = None,
+                          format: FormatQuery = None) -> Response:
+    """The ontology as published at `version` (its `owl:versionIRI`, e.g. /ontology/1.0.0), by content
+    negotiation like /ontology; the current version is the ontology served at /ontology."""
+    versions = ontology_versions(graph)
+    if version not in versions:
+        raise NotFound(f"No ontology version {version!r}; the versions are: "
+                       f"{', '.join(f'/ontology/{v}' for v in versions)} (the current one is /ontology).")
+    return ontology_response(request, graph, version, lang, format)
+
+
+def ontology_response(request: Request, graph: KnowledgeGraph, version: str | None, lang: str | None,
+                      format_name: str | None) -> Response:
+    fmt, negotiated = choose(request, PAGE_FORMATS, format_name)
     headers = {"Vary": "Accept, Accept-Language"} if negotiated else {}
+    triples = ontology_versions(graph)[version] if version else [q.triple for q in graph.loaded.ontology]
     if fmt is not HTML:
-        return rdf_response(request, graph, [q.triple for q in graph.loaded.ontology], fmt, headers)
+        return rdf_response(request, graph, triples, fmt, headers)
     language = page_lang(request, lang)
 
     def build() -> dict[str, object]:
-        doc = OntologyDoc(graph, language)
+        doc = OntologyDoc(graph, language, triples)
         return {"ontology": doc.ontology(), "terms": doc.terms()}
 
-    context = graph.memo.get(("ontology-doc", language), build, size=8)
+    context = graph.memo.get(("ontology-doc", version, language), build, size=16)
+    path = request.url.path
     return page(request, "ld/ontology.html", language, {
         **context,
-        "alternates": [{"name": f.name, "href": f"/ontology?format={f.name}", "type": f.media_type}
+        "alternates": [{"name": f.name, "href": f"{path}?format={f.name}", "type": f.media_type}
                        for f in RDF_FORMATS],
     }, headers=headers)
 
