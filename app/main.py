@@ -25,14 +25,21 @@ from app.web.templating import STATIC_DIR, StaticAssets
 GZIP_MIN_BYTES = 1024
 
 DESCRIPTION = """
+《北京人大》2023年第7期所载北京市16个区人大工作亮点的关联数据：各区的做法、共用的工作机制、主题、
+文章所述的数字，每一项都附逐字原文引文。网站首页：[/](/)（搜索、比较、阅读原文、查询编辑器）。
+
 The work highlights of Beijing's 16 district people's congresses, from 《北京人大》2023年第7期,
 as linked data: districts, their practices, the named mechanisms they share, themes, the
-numbers the article states, each with its verbatim quote.
+numbers the article states, each with its verbatim quote. Back to the site: [/](/) (search,
+compare, the article, the query editor).
 
-* **/sparql** — SPARQL 1.1 Protocol endpoint (read-only; default graph = union of the data,
-  ontology and inferred graphs).
-* **/api/…** — JSON answers to the common questions (which districts share a mechanism, …).
-* **/id/{type}/{slug}** — every entity IRI dereferences, by content negotiation.
+* **/sparql** — SPARQL 1.1 协议端点 · SPARQL 1.1 Protocol endpoint (read-only; default graph =
+  union of the data, ontology and inferred graphs).
+* **/api/…** — 常见问题的 JSON 答案 · JSON answers to the common questions (which districts share a
+  mechanism, …).
+* **/id/{type}/{slug}** — 每个实体 IRI 都可解析 · every entity IRI dereferences, by content negotiation.
+* **/export** — 整个数据集与 CSV 表格 · dumps (`/export/SHA256SUMS`, immutable `/export/{release}/…`)
+  and spreadsheets (`/export/practices.csv`, `/export/facts.csv`).
 """
 
 

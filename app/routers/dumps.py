@@ -25,7 +25,9 @@ CACHED = ("/export", "/export/SHA256SUMS", "/export/practices.csv", "/export/fac
 DUMP_FORMATS = list(GRAPH_FORMATS)
 
 
-EXPORT_DOC = """The whole dataset as a file.
+EXPORT_DOC = """整个数据集，一个文件；同样的字节也以永不改变的版本化网址发布（/export/SHA256SUMS 列出校验和）。
+
+The whole dataset as a file.
 
 * `format`: turtle, ntriples, jsonld, rdfxml (the default graph: the asserted data and ontology;
   `inferred=true` adds the entailments), trig, nquads (every named graph: data, ontology,
@@ -43,7 +45,9 @@ EXPORT_DOC = """The whole dataset as a file.
 def read_export(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
         description="turtle, ntriples, jsonld, rdfxml, trig or nquads (overrides Accept)")] = None,
         inferred: Annotated[bool, Query(description="Graph formats: add the inferred triples.")] = False) -> Response:
-    """Dump the dataset in one RDF format (TriG and N-Quads keep the named graphs)."""
+    """以一种 RDF 格式下载整个数据集（TriG 与 N-Quads 保留命名图）。
+
+    Dump the dataset in one RDF format (TriG and N-Quads keep the named graphs)."""
     fmt, _ = choose(request, DUMP_FORMATS, format)
     dump = build_dump(graph, fmt, inferred)
     name = f"bjrd-kg-inferred.{fmt.extension}" if inferred and fmt.kind == "graph" else f"bjrd-kg.{fmt.extension}"
@@ -68,7 +72,9 @@ def dump_response(request: Request, dump: Dump, name: str | None, headers: dict[
     return Response(body, media_type=dump.media_type, headers=headers)
 
 
-RELEASE_DOC = f"""One file of a release of the dataset, at a URL whose content never changes.
+RELEASE_DOC = f"""数据集某一版本的一个文件，网址对应的内容永不改变。
+
+One file of a release of the dataset, at a URL whose content never changes.
 
 `release` is the first {RELEASE_DIGITS} hex digits of the SHA-256 content hash of the graph (the
 `X-Graph-Version` header, `/health`); `/export/SHA256SUMS` names the current one and lists every
@@ -83,7 +89,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 @read_route("/export/SHA256SUMS", "数据文件校验和 · SHA-256 of every dump file", on=router)
 def read_sha256sums(request: Request, graph: GraphDep) -> Response:
-    """The SHA-256 of every file of the current release, as `sha256sum --check` reads them; the files
+    """本版本每个文件的 SHA-256，格式同 sha256sum --check。
+
+    The SHA-256 of every file of the current release, as `sha256sum --check` reads them; the files
     are at `/export/{release}/{file}` (the `Link` header names the release)."""
     release = release_id(graph)
     return dump_response(request, sha256sums(graph), None, {
@@ -95,19 +103,25 @@ def read_sha256sums(request: Request, graph: GraphDep) -> Response:
 
 @read_route("/export/practices.csv", "做法表格（CSV）· Practices as CSV", on=router)
 def read_practices_csv(request: Request, graph: GraphDep) -> Response:
-    """Every practice, one row each in article order (UTF-8 with BOM, for spreadsheets)."""
+    """全部做法，按在文中的顺序每项一行（UTF-8 带 BOM，便于电子表格打开）。
+
+    Every practice, one row each in article order (UTF-8 with BOM, for spreadsheets)."""
     return dump_response(request, build_table(graph, "practices"), "practices.csv", {"Vary": "Accept-Encoding"})
 
 
 @read_route("/export/facts.csv", "数据事实表格（CSV）· Facts as CSV", on=router)
 def read_facts_csv(request: Request, graph: GraphDep) -> Response:
-    """Every number the article states, one row each in article order (UTF-8 with BOM, for spreadsheets)."""
+    """文章所述的全部数字，按在文中的顺序每项一行（UTF-8 带 BOM）。
+
+    Every number the article states, one row each in article order (UTF-8 with BOM, for spreadsheets)."""
     return dump_response(request, build_table(graph, "facts"), "facts.csv", {"Vary": "Accept-Encoding"})
 
 
 @read_route("/export/latest/{name}", "最新版本文件 · The current release of a dump file", on=router)
 def read_latest(name: str, request: Request, graph: GraphDep) -> Response:
-    """Redirect (307) to the file in the current release."""
+    """重定向（307）到当前版本中的该文件。
+
+    Redirect (307) to the file in the current release."""
     if name not in FILES and name != "SHA256SUMS":
         raise NotFound(f"No dump file {name!r}; the files are: {', '.join(FILES)}, SHA256SUMS.")
     return RedirectResponse(f"/export/{release_id(graph)}/{name}", status_code=307,
@@ -117,7 +131,9 @@ def read_latest(name: str, request: Request, graph: GraphDep) -> Response:
 @read_route("/export/{release}/{name}", "版本化数据文件 · A dump file of one release (immutable)", RELEASE_DOC,
             on=router)
 def read_release_file(release: str, name: str, request: Request, graph: GraphDep) -> Response:
-    """One file of a release; its bytes never change."""
+    """某一版本的一个数据文件；其内容永不改变。
+
+    One file of a release; its bytes never change."""
     current = release_id(graph)
     if release not in (current, graph.version):
         raise NotFound(f"Release {release!r} is not served; the current release is {current} "

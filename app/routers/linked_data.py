@@ -140,10 +140,12 @@ def split_suffix(name: str) -> tuple[str, Format | None]:
 # ------------------------------------------------------------------------------- entities
 
 
-@read_route("/id/{kind}/", "Index of the entities of one type (HTML or RDF)")
+@read_route("/id/{kind}/", "某类实体的索引 · Index of the entities of one type (HTML or RDF)")
 def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = None,
                format: FormatQuery = None) -> Response:
-    """Every entity of one type (district, mechanism, theme, …), as an HTML list or as RDF by Accept."""
+    """某一类型（区、机制、主题……）的全部实体，HTML 列表或按 Accept 返回 RDF。
+
+    Every entity of one type (district, mechanism, theme, …), as an HTML list or as RDF by Accept."""
     fmt, negotiated = choose(request, PAGE_FORMATS, format)
     language = page_lang(request, lang)
     if kind not in ENTITY_KINDS:
@@ -172,9 +174,11 @@ def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = N
     }, headers=headers)
 
 
-@read_route("/id/{kind}/{name}", "An entity IRI, dereferenced by content negotiation")
+@read_route("/id/{kind}/{name}", "解析实体 IRI · An entity IRI, dereferenced by content negotiation")
 def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: LangQuery = None) -> Response:
-    """The description of {base}/id/{kind}/{slug}: Turtle, JSON-LD, N-Triples, RDF/XML or HTML by Accept,
+    """{base}/id/{kind}/{slug} 的描述：按 Accept 或后缀返回 Turtle、JSON-LD、N-Triples、RDF/XML 或 HTML。
+
+    The description of {base}/id/{kind}/{slug}: Turtle, JSON-LD, N-Triples, RDF/XML or HTML by Accept,
     or fixed by a suffix (.ttl .jsonld .nt .rdf .html)."""
     slug, fixed = split_suffix(name)
     fmt = fixed or negotiate(request.headers.get("accept"), PAGE_FORMATS)
@@ -231,10 +235,12 @@ def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str,
 # ------------------------------------------------------------------------------- VoID
 
 
-@read_route("/void", "VoID description")
-@read_route("/.well-known/void", "VoID description (well-known location)")
+@read_route("/void", "VoID 数据集描述 · VoID description")
+@read_route("/.well-known/void", "VoID 数据集描述（约定位置）· VoID description (well-known location)")
 def read_void(request: Request, graph: GraphDep, lang: LangQuery = None, format: FormatQuery = None) -> Response:
-    """The VoID description of the dataset: sizes, class and property partitions, dumps, endpoint."""
+    """数据集的 VoID 描述：规模、类与属性划分、数据转储（本版本的文件）与 SPARQL 端点。
+
+    The VoID description of the dataset: sizes, class and property partitions, dumps, endpoint."""
     fmt, negotiated = choose(request, PAGE_FORMATS, format)
     base = service_base(request)
     stats = graph.memo.get(("void", base), lambda: void_stats(graph, base), size=8)
@@ -253,23 +259,29 @@ def read_void(request: Request, graph: GraphDep, lang: LangQuery = None, format:
 # ------------------------------------------------------------------------------- context, ontology, shapes
 
 
-@read_route("/context.jsonld", "The JSON-LD context of every JSON-LD answer")
+@read_route("/context.jsonld", "JSON-LD 上下文 · The JSON-LD context of every JSON-LD answer")
 def read_context() -> Response:
-    """The JSON-LD context: short keys for the bjrd, SKOS, RDFS, Web Annotation and schema.org terms."""
+    """JSON-LD 上下文：bjrd、SKOS、RDFS、Web Annotation 与 schema.org 术语的短键名。
+
+    The JSON-LD context: short keys for the bjrd, SKOS, RDFS, Web Annotation and schema.org terms."""
     body = json.dumps(context_document(), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
     return Response(body, media_type=BY_NAME["jsonld"].content_type)
 
 
 @read_route("/ontology", "本体 · The ontology (RDF by Accept, or HTML documentation)")
 def read_ontology(request: Request, graph: GraphDep, lang: LangQuery = None, format: FormatQuery = None) -> Response:
-    """The bjrd ontology: Turtle by default, JSON-LD, N-Triples, RDF/XML, or HTML documentation."""
+    """bjrd 本体：默认 Turtle，亦可 JSON-LD、N-Triples、RDF/XML 或 HTML 文档。
+
+    The bjrd ontology: Turtle by default, JSON-LD, N-Triples, RDF/XML, or HTML documentation."""
     return ontology_response(request, graph, None, lang, format)
 
 
 @read_route("/ontology/{version}", "本体的某一版本 · One version of the ontology (its owl:versionIRI)")
 def read_ontology_version(version: str, request: Request, graph: GraphDep, lang: LangQuery = None,
                           format: FormatQuery = None) -> Response:
-    """The ontology as published at `version` (its `owl:versionIRI`, e.g. /ontology/1.0.0), by content
+    """某一版本的本体（其 owl:versionIRI），内容协商同 /ontology。
+
+    The ontology as published at `version` (its `owl:versionIRI`, e.g. /ontology/1.0.0), by content
     negotiation like /ontology; the current version is the ontology served at /ontology."""
     versions = ontology_versions(graph)
     if version not in versions:
@@ -300,10 +312,12 @@ def ontology_response(request: Request, graph: KnowledgeGraph, version: str | No
     }, headers=headers)
 
 
-@read_route("/shapes", "The SHACL shapes")
+@read_route("/shapes", "SHACL 约束 · The SHACL shapes")
 def read_shapes(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
         description="turtle, jsonld, ntriples or rdfxml (overrides Accept)")] = None) -> Response:
-    """The SHACL shapes the data conforms to (Turtle by default)."""
+    """数据所符合的 SHACL 约束（默认 Turtle）。
+
+    The SHACL shapes the data conforms to (Turtle by default)."""
     fmt, negotiated = choose(request, RDF_FORMATS, format)
     headers = {"Vary": "Accept"} if negotiated else {}
     return rdf_response(request, graph, list(graph.loaded.shapes), fmt, headers)
