@@ -99,6 +99,14 @@ def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
     return path
 
 
+def follow(page: Page, selector: str) -> str:
+    """Click the first link ``selector`` matches; the path it opened (which must answer 200)."""
+    with page.expect_navigation() as navigation:
+        page.locator(selector).first.click()
+    assert navigation.value.status == 200
+    return urlsplit(page.url).path
+
+
 def open_explore(page: Page, server: LiveServer) -> None:
     response = page.goto(f"{server.url}/explore?lang=zh")
     assert response is not None and response.status == 200
@@ -565,17 +573,14 @@ def test_article_page_shows_author_quotes_and_opens_the_text(page: tuple[Page, T
     response = tab.goto(f"{server.url}/id/source/article?lang=zh")
     assert response is not None and response.status == 200
     article = graph.iri("source", "article")
-    quotes = select(graph, PREFIXES + f"SELECT (COUNT(DISTINCT ?q) AS ?n) WHERE {{ ?q dcterms:source <{article}> ; oa:exact ?e }}")[0]["n"]
+    quotes = select(graph, PREFIXES + "SELECT (COUNT(DISTINCT ?q) AS ?n) WHERE "
+                    f"{{ ?q dcterms:source <{article}> ; oa:exact ?e }}")[0]["n"]
     assert tab.locator("table.citations tbody tr").count() == quotes
     assert tab.locator(".ld-author a").inner_text() == "薛睿杰"
     screenshot(tab, "article.png", full_page=False)  # 219 rows: the window shows what the page is
-    with tab.expect_navigation() as navigation:
-        tab.locator("a.read-link").click()
-    assert navigation.value.status == 200 and urlsplit(tab.url).path == "/read"
+    assert follow(tab, "a.read-link") == "/read"
     tab.go_back()
-    with tab.expect_navigation() as navigation:
-        tab.locator(".ld-author a").click()
-    assert navigation.value.status == 200 and urlsplit(tab.url).path == "/id/person/xue-ruijie"
+    assert follow(tab, ".ld-author a") == "/id/person/xue-ruijie"
     traffic.assert_clean()
 
 
@@ -585,9 +590,7 @@ def test_ontology_page_links_its_version_iri(page: tuple[Page, Traffic], server:
     response = tab.goto(f"{server.url}/ontology?lang=zh")
     assert response is not None and response.status == 200
     version = tab.locator(".ld-version .version-info").inner_text()
-    with tab.expect_navigation() as navigation:
-        tab.locator(".ld-version a").click()
-    assert navigation.value.status == 200 and urlsplit(tab.url).path == f"/ontology/{version}"
+    assert follow(tab, ".ld-version a") == f"/ontology/{version}"
     assert tab.locator(".ld-version .version-info").inner_text() == version
     traffic.assert_clean()
 
