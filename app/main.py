@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["*"],
         expose_headers=["ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link",
-                        "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "Retry-After"],
+                        "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "X-Release",
+                        "Retry-After"],
     )
     app.add_middleware(ETagMiddleware, version=lambda: runtime.version,
                        cached=api.CACHED + linked_data.CACHED + dumps.CACHED + pages.CACHED)

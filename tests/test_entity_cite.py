@@ -28,7 +28,6 @@ def test_entity_pages_say_how_to_cite_them(client: httpx.Client, graph: Knowledg
 
 def test_cite_line_names_the_release_and_its_dump(client: httpx.Client, graph: KnowledgeGraph) -> None:
     release = client.get("/export/SHA256SUMS").headers["x-release"]
-    assert graph.version.startswith(release)
     page = client.get("/id/district/haidian", params={"lang": "en"}, headers={"Accept": "text/html"}).text
     cite = re.search(r'<p class="ld-cite" id="how-to-cite">(.*?)</p>', page, re.S)
     assert cite

@@ -10,6 +10,7 @@ version, and each compressed form the first time a client asks for it.
 
 import base64
 import hashlib
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from app.ld.tables import TABLES, table_csv
 from app.rdf.codings import encode
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, Format
 from app.rdf.serialize import serialize_quads, serialize_triples
-from app.store.graph import KnowledgeGraph
+from app.store.graph import KnowledgeGraph, content_hash
 
 #: Length of the release id: a prefix of the graph's SHA-256 content hash.
 RELEASE_DIGITS = 12
@@ -119,8 +120,15 @@ FILES = _files()
 
 
 def release_id(graph: KnowledgeGraph) -> str:
-    """The release the graph served now is published as: a prefix of its content hash."""
-    return graph.version[:RELEASE_DIGITS]
+    """The release the graph served now is published as: a prefix of its content hash (the graph's
+    version; computed from the content when the store recorded none)."""
+
+    def build() -> str:
+        if re.fullmatch(r"[0-9a-f]{64}", graph.version):
+            return graph.version[:RELEASE_DIGITS]
+        return content_hash(graph.loaded.quads)[:RELEASE_DIGITS]
+
+    return graph.memo.get(("release",), build, size=1)
 
 
 def sha256sums(graph: KnowledgeGraph) -> Dump:

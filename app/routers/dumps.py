@@ -135,7 +135,7 @@ def read_release_file(release: str, name: str, request: Request, graph: GraphDep
 
     One file of a release; its bytes never change."""
     current = release_id(graph)
-    if release not in (current, graph.version):
+    if release != current and not (release == graph.version and release.startswith(current)):
         raise NotFound(f"Release {release!r} is not served; the current release is {current} "
                        f"(files listed in /export/SHA256SUMS).")
     if name == "SHA256SUMS":
