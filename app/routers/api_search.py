@@ -31,14 +31,17 @@ SearchText = Annotated[
 ]
 
 
-@router.get("/search", response_model=SearchResults, responses=documented(example("search"), paged=True))
+@router.get("/search", summary="搜索 · Search",
+            response_model=SearchResults, responses=documented(example("search"), paged=True))
 async def get_search(
     graph: GraphDep,
     q: SearchText,
     page: PageDep,
     type: Annotated[SearchType | None, Query(description="Only hits of this type")] = None,
 ) -> Response:
-    """Find entities by label (or synonym), definition or quote, Chinese or English; exact label matches first.
+    """按名称（或同义词）、定义或原文引文查找实体，中文或英文。
+
+    Find entities by label (or synonym), definition or quote, Chinese or English; exact label matches first.
 
     The HTML page `/search?q=` shows the same hits grouped by type."""
     catalog = await catalog_for(graph)

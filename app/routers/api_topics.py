@@ -146,20 +146,26 @@ async def answers_for(graph: KnowledgeGraph) -> TopicAnswers:
     return answers if answers is not None else await anyio.to_thread.run_sync(_build_once, graph)
 
 
-@router.get("", response_model=list[TopicSummary], responses=documented([EXAMPLE_SUMMARY], paged=True))
+@router.get("", summary="监督议题列表 · List of supervision topics",
+            response_model=list[TopicSummary], responses=documented([EXAMPLE_SUMMARY], paged=True))
 async def get_topics(graph: GraphDep, page: PageDep) -> Response:
-    """Every supervision topic (by id) with the districts that supervise it."""
+    """每个监督议题及监督它的区。
+
+    Every supervision topic (by id) with the districts that supervise it."""
     answers = await answers_for(graph)
     return Response(ANY.dump_json(page.slice(answers.summaries)), media_type=JSON,
                     headers={TOTAL_HEADER: str(len(answers.summaries))})
 
 
-@router.get("/{id}", response_model=TopicDetail, responses=documented(EXAMPLE_DETAIL, not_found="topic"))
+@router.get("/{id}", summary="一个监督议题 · One supervision topic",
+            response_model=TopicDetail, responses=documented(EXAMPLE_DETAIL, not_found="topic"))
 async def get_topic(
     graph: GraphDep,
     id: Annotated[str, Path(description="Topic id (slug)", examples=["urban-renewal"])],
 ) -> Response:
-    """One supervision topic with the districts that supervise it and their verbatim evidence."""
+    """一个监督议题、监督它的区及逐字引文。
+
+    One supervision topic with the districts that supervise it and their verbatim evidence."""
     answers = await answers_for(graph)
     if id not in answers.details:
         raise NotFound(f"Unknown topic id {id!r}. Valid topic ids: {', '.join(sorted(answers.details))}")
