@@ -5,7 +5,8 @@ from collections import defaultdict
 import httpx
 import pytest
 
-from app.routers.api_topics import EXAMPLE_DETAIL, EXAMPLE_SUMMARY, TopicDetail, TopicSummary
+from app.api.examples import example
+from app.api.models import TopicDetail, TopicSummary
 from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, LiveServer, select
 from tests.test_api_docs import contained
@@ -78,7 +79,7 @@ def test_topics_paging_keeps_the_total(client: httpx.Client, topics: list[dict])
 
 
 def test_topics_examples_are_true(client: httpx.Client) -> None:
-    assert contained([EXAMPLE_SUMMARY], client.get("/api/topics").json())
-    assert contained(EXAMPLE_DETAIL, client.get("/api/topics/urban-renewal").json())
+    assert contained([example("topics")], client.get("/api/topics").json())
+    assert contained(example("topic"), client.get("/api/topics/urban-renewal").json())
     openapi = client.get("/openapi.json").json()
     assert openapi["paths"]["/api/topics/{id}"]["get"]["responses"]["404"]

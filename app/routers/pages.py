@@ -12,8 +12,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api.answers import compare_districts, find_district, list_districts
+from app.api.answers import find_district, list_districts
 from app.api.catalog import Catalog, catalog_for
+from app.api.compare import compare_districts
 from app.api.search import WORD, search, stem, variants_of
 from app.deps import GraphDep
 from app.rdf.formats import EXPORT_FORMATS
