@@ -66,9 +66,10 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def similarity(catalog: Catalog, a: frozenset[str], b: frozenset[str]) -> float:
-    """Jaccard of two named mechanism sets, each mechanism weighted by its inverse district frequency."""
-    union = sum(catalog.weights[m] for m in a | b)
-    return sum(catalog.weights[m] for m in a & b) / union if union else 0.0
+    """Jaccard of two named mechanism sets, each mechanism weighted by its inverse district frequency
+    (rounded to 6 decimals, so that equal sums compare equal)."""
+    union = sum(catalog.weights[m] for m in sorted(a | b))
+    return round(sum(catalog.weights[m] for m in sorted(a & b)) / union, 6) if union else 0.0
 
 
 def descendants(catalog: Catalog, mechanism_id: str) -> set[str]:

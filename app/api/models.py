@@ -47,7 +47,7 @@ SHARED = ("Two districts share a mechanism when each has a practice that uses it
           "never counted in overlaps, pairs or similarity.")
 SIMILARITY = ("Weighted Jaccard of the two districts' named mechanisms, each weighted by its inverse district "
               "frequency ln(16 / districts using it), so rare shared mechanisms count more: "
-              "Σ weight(shared) / Σ weight(either); 0 if that is empty")
+              "Σ weight(shared) / Σ weight(either), rounded to 6 decimals; 0 if that is empty")
 
 
 class MechanismRef(ConceptRef):
