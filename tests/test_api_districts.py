@@ -5,11 +5,14 @@ a district's mechanisms and themes are recomputed from the asserted data with ``
 so these tests check the materialised inference too.
 """
 
+import re
+from html import unescape
+
 import httpx
 import pytest
 
-from app.store.graph import KnowledgeGraph
 from app.config import ROOT
+from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, idf_similarity, mechanism_reach, select
 
 CHINESE_NUMERALS = {1: "一", 2: "二两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
@@ -202,3 +205,20 @@ def test_district_similar_ranks_the_other_15_by_weighted_named_mechanisms(client
     assert keys == sorted(keys)
     # A mechanism every district uses would weigh nothing; a rarer shared one outweighs a commoner one.
     assert body[0]["similarity"] > 0
+
+
+@pytest.mark.parametrize("district", ["dongcheng", "haidian", "tongzhou"])
+def test_district_page_shows_via_and_the_numbers_left_out(client: httpx.Client, district: str) -> None:
+    body = client.get(f"/api/districts/{district}").json()
+    html = unescape(client.get(f"/id/district/{district}", headers={"Accept": "text/html"}).text)
+    section = html[html.index('id="mechanisms"'):]
+    section = section[:section.index("</section>")]
+    via = dict(re.findall(r'data-mechanism="([^"]+)".*?data-via="([^"]*)"', section, re.S))
+    assert via == {m["id"]: m["via"] if m["via"] == "direct" else " ".join(m["via"]) for m in body["mechanisms"]}
+    assert re.findall(r'data-umbrella="([^"]+)"', section) == [m["id"] for m in body["umbrellas"]]
+    if body["excluded_numbers"]:
+        excluded = html[html.index('id="excluded-numbers"'):]
+        rows = re.findall(r'<tr class="excluded-number"><td lang="zh">(.*?)</td><td lang="en">(.*?)</td>', excluded)
+        assert rows == [(x["text"], x["reason"]) for x in body["excluded_numbers"]]
+    else:
+        assert 'id="excluded-numbers"' not in html

@@ -105,8 +105,9 @@ def open_explore(page: Page, server: LiveServer) -> None:
 
 
 def api_mechanisms(client: httpx.Client) -> dict[str, int]:
-    """Mechanism id -> number of districts sharing it, as /api/mechanisms says."""
-    return {m["id"]: len(m["districts"]) for m in client.get("/api/mechanisms").json()}
+    """Named mechanism id -> number of districts sharing it, as /api/mechanisms says (umbrella categories are
+    never counted as shared, so the explore view does not draw them)."""
+    return {m["id"]: len(m["districts"]) for m in client.get("/api/mechanisms").json() if m["kind"] == "named"}
 
 
 #: A hub links to at least three quarters of the 16 districts; the explore view hides hubs by default.
@@ -286,6 +287,22 @@ def test_explore_min_districts_3_hides_mechanisms_shared_by_fewer(page: tuple[Pa
     assert len(tab.evaluate(VISIBLE_IDS, "district")) == 16
     headers = tab.locator("#matrix thead th.mech").all()
     assert len(headers) == len(visible)
+    traffic.assert_clean()
+
+
+def test_explore_topic_layer_shows_the_shared_topics_when_asked(page: tuple[Page, Traffic], server: LiveServer,
+                                                                 client: httpx.Client) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    topics = client.get("/api/topics").json()
+    assert tab.evaluate(VISIBLE_IDS, "topic") == []
+    tab.check("#topics")
+    assert set(tab.evaluate(VISIBLE_IDS, "topic")) == {t["id"] for t in topics if len(t["districts"]) >= 2}
+    assert "topics=1" in tab.url
+    tab.fill("#min-districts", "3")
+    assert set(tab.evaluate(VISIBLE_IDS, "topic")) == {t["id"] for t in topics if len(t["districts"]) >= 3}
+    tab.uncheck("#topics")
+    assert tab.evaluate(VISIBLE_IDS, "topic") == []
     traffic.assert_clean()
 
 

@@ -35,7 +35,7 @@ SWAGGER_UI = "/static/vendor/swagger-ui"
 STATS = ("districts", "practices", "mechanisms", "shared_mechanisms", "facts", "themes", "quotes", "triples")
 EXAMPLE_PREFIX = "examples/"
 #: The groups of the search page, in order.
-SEARCH_GROUPS = ("district", "practice", "mechanism", "theme", "fact")
+SEARCH_GROUPS = ("district", "practice", "mechanism", "theme", "topic", "fact")
 #: How many districts the compare page puts side by side.
 COMPARE_MIN, COMPARE_MAX = 2, 6
 
