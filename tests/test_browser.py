@@ -419,7 +419,7 @@ def test_explore_district_selector_highlights_its_mechanisms_and_neighbours(
     tab.select_option("#district", "pinggu")
     counts = api_mechanisms(client)
     mechanisms = client.get("/api/mechanisms").json()
-    own = {m["id"] for m in mechanisms if "pinggu" in m["districts"] and 2 <= counts[m["id"]] < HUB_MIN}
+    own = {m["id"] for m in mechanisms if "pinggu" in m["districts"] and 2 <= counts.get(m["id"], 0) < HUB_MIN}
     neighbours = {d for m in mechanisms if m["id"] in own for d in m["districts"]}
     lit = tab.evaluate("""() => window.kgGraph.nodes().filter((n) => n.visible() && !n.hasClass("dimmed"))
         .map((n) => n.data("kind") + ":" + n.data("key"))""")
@@ -527,7 +527,7 @@ def test_compare_page_shows_three_districts_side_by_side(page: tuple[Page, Traff
     assert response is not None and response.status == 200
     rows = tab.evaluate("() => [...document.querySelectorAll('#shared-mechanisms tr.shared-row')]"
                         ".map((r) => r.dataset.id)")
-    assert rows == [m["id"] for m in api["shared"]["mechanisms"]]
+    assert rows == [m["id"] for m in api["shared"]["mechanisms"] + api["shared"]["umbrellas"]]
     columns = tab.evaluate("() => [...document.querySelectorAll('.only-column')].map((c) => c.dataset.district)")
     assert columns == ids
     assert tab.locator("#compare-facts tbody tr").count() == sum(max(1, len(g["facts"])) for g in api["facts"])
