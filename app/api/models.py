@@ -171,16 +171,20 @@ class MechanismSummary(ApiModel):
     kind: MechanismKind = Field(description=KIND_DESCRIPTION)
 
 
-class MechanismDistrict(ApiModel):
-    """A district that uses a mechanism, with its evidence."""
+class DistrictEvidence(ApiModel):
+    """A district with the quotes of its practices behind a mechanism or topic."""
 
     id: DistrictId
     label: Label
     evidence: list[str] = Field(
-        description="The verbatim quote of every practice of the district that uses the mechanism "
-        "(directly or through a narrower one), in article order"
+        description="The verbatim quote of every practice of the district that uses the mechanism (names the "
+        "topic), directly or through a narrower one, in article order"
     )
     practices: list[str] = Field(description="Ids of those practices; evidence[i] is the quote of practices[i]")
+
+
+class MechanismDistrict(DistrictEvidence):
+    """A district that uses a mechanism: the quotes of its practices that use it (or a narrower mechanism)."""
 
 
 class MechanismDetail(ApiModel):
@@ -351,8 +355,8 @@ class TopicSummary(ApiModel):
     narrower: list[str] = Field(description="Topics directly narrower than this one")
 
 
-class TopicDistrict(MechanismDistrict):
-    """A district that supervises a topic, with the quotes of its practices that name it (or a narrower one)."""
+class TopicDistrict(DistrictEvidence):
+    """A district that supervises a topic: the quotes of its practices that name it (or a narrower topic)."""
 
 
 class TopicDetail(ApiModel):
