@@ -18,6 +18,8 @@ from app.api.models import (
     SearchResults,
     SimilarDistrict,
     ThemeDetail,
+    TopicDetail,
+    TopicSummary,
 )
 from tests.helpers import LiveServer
 
@@ -34,6 +36,8 @@ ROUTES = {
     "/api/compare": (example("comparison"), Comparison, "/api/compare?districts=haidian,chaoyang"),
     "/api/matrix": (example("matrix"), Matrix, "/api/matrix"),
     "/api/search": (example("search"), SearchResults, "/api/search?q=月进站"),
+    "/api/topics": ([example("topics")], list[TopicSummary], "/api/topics"),
+    "/api/topics/{id}": (example("topic"), TopicDetail, "/api/topics/urban-renewal"),
 }
 
 

@@ -114,8 +114,9 @@ def open_explore(page: Page, server: LiveServer) -> None:
 
 
 def api_mechanisms(client: httpx.Client) -> dict[str, int]:
-    """Mechanism id -> number of districts sharing it, as /api/mechanisms says."""
-    return {m["id"]: len(m["districts"]) for m in client.get("/api/mechanisms").json()}
+    """Named mechanism id -> number of districts sharing it, as /api/mechanisms says (umbrella categories are
+    never counted as shared, so the explore view does not draw them)."""
+    return {m["id"]: len(m["districts"]) for m in client.get("/api/mechanisms").json() if m["kind"] == "named"}
 
 
 #: A hub links to at least three quarters of the 16 districts; the explore view hides hubs by default.
@@ -298,6 +299,22 @@ def test_explore_min_districts_3_hides_mechanisms_shared_by_fewer(page: tuple[Pa
     traffic.assert_clean()
 
 
+def test_explore_topic_layer_shows_the_shared_topics_when_asked(page: tuple[Page, Traffic], server: LiveServer,
+                                                                 client: httpx.Client) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    topics = client.get("/api/topics").json()
+    assert tab.evaluate(VISIBLE_IDS, "topic") == []
+    tab.check("#topics")
+    assert set(tab.evaluate(VISIBLE_IDS, "topic")) == {t["id"] for t in topics if len(t["districts"]) >= 2}
+    assert "topics=1" in tab.url
+    tab.fill("#min-districts", "3")
+    assert set(tab.evaluate(VISIBLE_IDS, "topic")) == {t["id"] for t in topics if len(t["districts"]) >= 3}
+    tab.uncheck("#topics")
+    assert tab.evaluate(VISIBLE_IDS, "topic") == []
+    traffic.assert_clean()
+
+
 def test_explore_theme_filter_keeps_the_theme_mechanisms(page: tuple[Page, Traffic], server: LiveServer,
                                                          client: httpx.Client) -> None:
     tab, traffic = page
@@ -411,7 +428,7 @@ def test_explore_district_selector_highlights_its_mechanisms_and_neighbours(
     tab.select_option("#district", "pinggu")
     counts = api_mechanisms(client)
     mechanisms = client.get("/api/mechanisms").json()
-    own = {m["id"] for m in mechanisms if "pinggu" in m["districts"] and 2 <= counts[m["id"]] < HUB_MIN}
+    own = {m["id"] for m in mechanisms if "pinggu" in m["districts"] and 2 <= counts.get(m["id"], 0) < HUB_MIN}
     neighbours = {d for m in mechanisms if m["id"] in own for d in m["districts"]}
     lit = tab.evaluate("""() => window.kgGraph.nodes().filter((n) => n.visible() && !n.hasClass("dimmed"))
         .map((n) => n.data("kind") + ":" + n.data("key"))""")
@@ -519,7 +536,7 @@ def test_compare_page_shows_three_districts_side_by_side(page: tuple[Page, Traff
     assert response is not None and response.status == 200
     rows = tab.evaluate("() => [...document.querySelectorAll('#shared-mechanisms tr.shared-row')]"
                         ".map((r) => r.dataset.id)")
-    assert rows == [m["id"] for m in api["shared"]["mechanisms"]]
+    assert rows == [m["id"] for m in api["shared"]["mechanisms"] + api["shared"]["umbrellas"]]
     columns = tab.evaluate("() => [...document.querySelectorAll('.only-column')].map((c) => c.dataset.district)")
     assert columns == ids
     assert tab.locator("#compare-facts tbody tr").count() == sum(max(1, len(g["facts"])) for g in api["facts"])

@@ -192,9 +192,11 @@ class EntityView:
         if concept is not None and concept_property is not None:
             direct = ox.Triple(practice, ox.NamedNode(concept_property), concept) in self.asserted
             if not direct:
-                item.via_kind = "mechanism" if concept_property == BJRD + "usesMechanism" else "theme"
-                item.via = [r for r in (item.mechanisms if item.via_kind == "mechanism" else item.themes)
-                            if r.iri != concept.value]
+                item.via_kind = {BJRD + "usesMechanism": "mechanism", BJRD + "theme": "theme"}.get(
+                    concept_property, "topic")
+                named = {"mechanism": item.mechanisms, "theme": item.themes}.get(item.via_kind) or \
+                    self.refs(self.asserted_objects(practice, concept_property))
+                item.via = [r for r in named if r.iri != concept.value]
         facts = [f for f in self.desc.subjects(BJRD + "ofPractice", practice) if isinstance(f, ox.NamedNode)]
         item.facts = [self.fact_item(f) for f in facts]
         return item
@@ -310,6 +312,9 @@ class EntityView:
 
     def _theme(self) -> dict[str, object]:
         return self._concept(BJRD + "theme")
+
+    def _topic(self) -> dict[str, object]:
+        return self._concept(BJRD + "supervisesTopic")
 
     def _practice(self) -> dict[str, object]:
         item = self.practice_item(self.node)

@@ -1,6 +1,6 @@
 """/api/mechanisms: the named mechanisms, which districts share them, with evidence."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -30,11 +30,16 @@ async def get_mechanisms_shared(
     graph: GraphDep,
     page: PageDep,
     min_districts: Annotated[int, Query(ge=1, description="Only mechanisms used by at least this many districts")] = 2,
+    kind: Annotated[Literal["named", "umbrella"], Query(
+        description="named (default): the mechanisms districts share; umbrella: the analyst's categories, "
+        "listed apart and never counted as shared")] = "named",
 ) -> Response:
     """至少被 min_districts 个区使用的工作机制，共用最多的在前。
 
-    The mechanisms used by at least min_districts districts, most shared first (tie: id)."""
-    return respond(service.list_shared_mechanisms, await catalog_for(graph), min_districts, page=page)
+    The named mechanisms used by at least min_districts districts, most shared first (tie: id). Two districts
+    share a mechanism when each uses it, directly or through a narrower mechanism, and it is a named one;
+    umbrella categories are never counted (ask for them apart with kind=umbrella)."""
+    return respond(service.list_shared_mechanisms, await catalog_for(graph), min_districts, kind, page=page)
 
 
 @router.get("/{id}", summary="一个工作机制 · One mechanism",

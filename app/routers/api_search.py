@@ -24,8 +24,8 @@ def not_blank(q: str) -> str:
 SearchText = Annotated[
     str,
     Query(min_length=1, max_length=200, description="Text to find: Chinese matches as a substring (with the other "
-          "Chinese names of the mechanism or theme it names: 街道 also finds 街乡 and 镇街), English as whole words "
-          "in any form (case-insensitive; plural, -ing, -ed: subdistricts finds what subdistrict finds)",
+          "Chinese names of the mechanism, theme or topic it names: 街道 also finds 街乡 and 镇街), English as whole "
+          "words in any form (case-insensitive; plural, -ing, -ed: subdistricts finds what subdistrict finds)",
           examples=["月进站", "special inquiry"]),
     AfterValidator(not_blank),
 ]

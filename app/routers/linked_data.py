@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.api.answers import close_ids, find_district, list_similar
+from app.api.answers import close_ids, find_district, list_similar, read_district
 from app.api.catalog import read_catalog
 from app.deps import GraphDep
 from app.errors import BadRequest, NotFound
@@ -43,7 +43,7 @@ HTML = BY_NAME["html"]
 RDF_FORMATS = [BY_NAME[n] for n in ("turtle", "jsonld", "ntriples", "rdfxml")]
 PAGE_FORMATS = [*RDF_FORMATS, HTML]
 SUFFIXES = {f.extension: f for f in PAGE_FORMATS}
-RICH_PAGES = ("district", "mechanism", "theme", "practice", "fact", "quote", "source")
+RICH_PAGES = ("district", "mechanism", "theme", "topic", "practice", "fact", "quote", "source")
 #: How many "most similar districts" a district page lists (each linked to /compare).
 SIMILAR_SHOWN = 5
 
@@ -227,8 +227,11 @@ def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str,
     context["cited_source"] = read_source(graph, lang)
     context["release"] = release_id(graph)
     if kind == "district":
-        context["similar"] = list_similar(read_catalog(graph), iri.rsplit("/", 1)[-1])[:SIMILAR_SHOWN]
-        context["district_id"] = iri.rsplit("/", 1)[-1]
+        catalog, district_id = read_catalog(graph), iri.rsplit("/", 1)[-1]
+        context["similar"] = list_similar(catalog, district_id)[:SIMILAR_SHOWN]
+        context["district_id"] = district_id
+        context["detail"] = read_district(catalog, district_id)
+        context["mechanism_labels"] = {m: c.label for m, c in catalog.mechanisms.items()}
     return template.render(context).encode("utf-8")
 
 

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api.answers import compare_districts, find_district, list_districts
+from app.api.answers import find_district, list_districts
 from app.api.catalog import Catalog, catalog_for
+from app.api.compare import compare_districts
 from app.api.search import WORD, search, stem, variants_of
 from app.deps import GraphDep
 from app.ld.export import release_id
@@ -35,7 +36,7 @@ SWAGGER_UI = "/static/vendor/swagger-ui"
 STATS = ("districts", "practices", "mechanisms", "shared_mechanisms", "facts", "themes", "quotes", "triples")
 EXAMPLE_PREFIX = "examples/"
 #: The groups of the search page, in order.
-SEARCH_GROUPS = ("district", "practice", "mechanism", "theme", "fact")
+SEARCH_GROUPS = ("district", "practice", "mechanism", "theme", "topic", "fact")
 #: How many districts the compare page puts side by side.
 COMPARE_MIN, COMPARE_MAX = 2, 6
 
