@@ -8,14 +8,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
-from app.routers import api, health, linked_data, pages, sparql, writes
+from app.routers import api, dumps, health, linked_data, pages, sparql, writes
 from app.runtime import Runtime
 from app.web.caching import ETagMiddleware
+from app.web.compression import CompressionMiddleware
 from app.web.error_pages import html_error_page
 from app.web.headers import SecurityHeaders
 from app.web.limits import install_limits
@@ -23,18 +23,25 @@ from app.web.observability import install_observability
 from app.web.sparql_limit import install_sparql_limit
 from app.web.templating import STATIC_DIR, StaticAssets
 
-#: Text answers at least this long are sent gzipped to clients that accept it.
+#: Text answers at least this long are sent compressed (br, else gzip) to clients that accept it.
 GZIP_MIN_BYTES = 1024
 
 DESCRIPTION = """
+《北京人大》2023年第7期所载北京市16个区人大工作亮点的关联数据：各区的做法、共用的工作机制、主题、
+文章所述的数字，每一项都附逐字原文引文。网站首页：[/](/)（搜索、比较、阅读原文、查询编辑器）。
+
 The work highlights of Beijing's 16 district people's congresses, from 《北京人大》2023年第7期,
 as linked data: districts, their practices, the named mechanisms they share, themes, the
-numbers the article states, each with its verbatim quote.
+numbers the article states, each with its verbatim quote. Back to the site: [/](/) (search,
+compare, the article, the query editor).
 
-* **/sparql** — SPARQL 1.1 Protocol endpoint (read-only; default graph = union of the data,
-  ontology and inferred graphs).
-* **/api/…** — JSON answers to the common questions (which districts share a mechanism, …).
-* **/id/{type}/{slug}** — every entity IRI dereferences, by content negotiation.
+* **/sparql** — SPARQL 1.1 协议端点 · SPARQL 1.1 Protocol endpoint (read-only; default graph =
+  union of the data, ontology and inferred graphs).
+* **/api/…** — 常见问题的 JSON 答案 · JSON answers to the common questions (which districts share a
+  mechanism, …).
+* **/id/{type}/{slug}** — 每个实体 IRI 都可解析 · every entity IRI dereferences, by content negotiation.
+* **/export** — 整个数据集与 CSV 表格 · dumps (`/export/SHA256SUMS`, immutable `/export/{release}/…`)
+  and spreadsheets (`/export/practices.csv`, `/export/facts.csv`).
 """
 
 
@@ -70,20 +77,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["*"],
         expose_headers=["ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link",
-                        "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "Retry-After"],
+                        "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "X-Release",
+                        "Retry-After"],
     )
     app.add_middleware(ETagMiddleware, version=lambda: runtime.version,
-                       cached=api.CACHED + linked_data.CACHED + pages.CACHED)
+                       cached=api.CACHED + linked_data.CACHED + dumps.CACHED + pages.CACHED)
     app.add_middleware(SecurityHeaders)
     # Outside the ETag middleware, so that ETags are computed on (and vary with) Accept-Encoding.
-    # Answers that are already encoded (/export's own gzip) pass through unchanged.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    # Answers that are already encoded (/export's own br or gzip) pass through unchanged.
+    app.add_middleware(CompressionMiddleware, minimum_size=GZIP_MIN_BYTES)
     install_limits(app, settings, unlimited=health.PROBES)
     install_sparql_limit(app, settings)
     install_observability(app, runtime.snapshot)
     install_error_handlers(app, html_error_page)
     app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
-    for module in (health, sparql, writes, api, linked_data, pages):
+    for module in (health, sparql, writes, api, dumps, linked_data, pages):
         app.include_router(module.router)
     return app
 

@@ -1,5 +1,6 @@
 """Test helpers: the live server in a thread, free ports, ad-hoc SPARQL. Fixtures are in conftest.py."""
 
+import math
 import socket
 import subprocess
 import threading
@@ -91,3 +92,28 @@ PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX schema: <https://schema.org/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 """
+
+
+def mechanism_reach(graph: KnowledgeGraph, kind: str = "Named") -> dict[str, set[str]]:
+    """district id -> the mechanisms of ``kind`` (Named or Umbrella) its practices use, directly or through a
+    narrower mechanism: from the asserted links and skos:broader*, the definition of "shared" in data/README.md."""
+    rows = select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?d ?m WHERE {{
+          GRAPH <{graph.names.data}> {{ ?p bjrd:district ?d ; bjrd:usesMechanism ?asserted }}
+          ?asserted skos:broader* ?m . ?m bjrd:mechanismKind bjrd:{kind} .
+        }}""")
+    reach: dict[str, set[str]] = {}
+    for row in rows:
+        reach.setdefault(row["d"].rsplit("/", 1)[-1], set()).add(row["m"].rsplit("/", 1)[-1])
+    return reach
+
+
+def idf_similarity(reach: dict[str, set[str]], a: str, b: str, districts: int = 16) -> float:
+    """Jaccard of two districts' named mechanisms, each weighted by ln(districts / districts using it)."""
+    users: dict[str, int] = {}
+    for mechanisms in reach.values():
+        for m in mechanisms:
+            users[m] = users.get(m, 0) + 1
+    mine, theirs = reach.get(a, set()), reach.get(b, set())
+    union = sum(math.log(districts / users[m]) for m in mine | theirs)
+    return sum(math.log(districts / users[m]) for m in mine & theirs) / union if union else 0.0

@@ -1,7 +1,8 @@
 """GET /api/compare and /api/matrix over real HTTP, against ad-hoc SPARQL over the asserted data.
 
-A district's mechanisms (themes) are those its practices name plus every broader one; the
-comparison intersects those sets, the matrix marks them.
+A district's themes are those its practices name plus every broader one; its mechanisms are the
+named ones its practices use directly or through a narrower one (the definition of "shared" in
+data/README.md), umbrella categories apart. The comparison intersects those sets, the matrix marks them.
 """
 
 from itertools import combinations
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from app.store.graph import KnowledgeGraph
-from tests.helpers import PREFIXES, select
+from tests.helpers import PREFIXES, idf_similarity, mechanism_reach, select
 
 
 def slug(iri: str) -> str:
@@ -31,7 +32,15 @@ def closure(graph: KnowledgeGraph, prop: str) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def mechanisms(graph: KnowledgeGraph) -> dict[str, set[str]]:
-    return closure(graph, "bjrd:usesMechanism")
+    """district id -> its named mechanisms (direct or through a narrower one), for all 16 districts."""
+    reach = mechanism_reach(graph, "Named")
+    return {d: reach.get(d, set()) for d in closure(graph, "bjrd:theme")}
+
+
+@pytest.fixture(scope="module")
+def umbrellas(graph: KnowledgeGraph) -> dict[str, set[str]]:
+    reach = mechanism_reach(graph, "Umbrella")
+    return {d: reach.get(d, set()) for d in closure(graph, "bjrd:theme")}
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +51,29 @@ def themes(graph: KnowledgeGraph) -> dict[str, set[str]]:
 @pytest.mark.parametrize("ids", [["haidian", "chaoyang"], ["fengtai", "dongcheng", "xicheng"],
                                  ["miyun", "yanqing", "pinggu", "huairou"]])
 def test_compare_shares_what_all_districts_use(client: httpx.Client, ids: list[str], mechanisms: dict[str, set[str]],
-                                               themes: dict[str, set[str]]) -> None:
+                                               umbrellas: dict[str, set[str]], themes: dict[str, set[str]]) -> None:
     response = client.get("/api/compare", params={"districts": ",".join(ids)})
     assert response.status_code == 200
     body = response.json()
     assert [d["id"] for d in body["districts"]] == ids
     assert [m["id"] for m in body["shared_mechanisms"]] == sorted(set.intersection(*(mechanisms[d] for d in ids)))
+    assert [m["id"] for m in body["shared_umbrellas"]] == sorted(set.intersection(*(umbrellas[d] for d in ids)))
+    assert {m["kind"] for m in body["shared_mechanisms"]} <= {"named"}
+    assert {m["kind"] for m in body["shared_umbrellas"]} <= {"umbrella"}
     assert [t["id"] for t in body["shared_themes"]] == sorted(set.intersection(*(themes[d] for d in ids)))
-    assert [p["districts"] for p in body["pairs"]] == [[a, b] for a, b in combinations(ids, 2)]
+    asked = [[a, b] for a, b in combinations(ids, 2)]
+    assert sorted(p["districts"] for p in body["pairs"]) == sorted(asked)
+    keys = [(-p["similarity"], -p["shared_count"], asked.index(p["districts"])) for p in body["pairs"]]
+    assert keys == sorted(keys), "pairs are ranked by similarity, then shared count, then the order asked"
     for pair in body["pairs"]:
         a, b = pair["districts"]
         assert [m["id"] for m in pair["shared_mechanisms"]] == sorted(mechanisms[a] & mechanisms[b])
+        assert [m["id"] for m in pair["shared_umbrellas"]] == sorted(umbrellas[a] & umbrellas[b])
+        assert pair["shared_count"] == len(mechanisms[a] & mechanisms[b])
         assert [t["id"] for t in pair["shared_themes"]] == sorted(themes[a] & themes[b])
         union = mechanisms[a] | mechanisms[b]
         assert pair["jaccard_mechanisms"] == pytest.approx(len(mechanisms[a] & mechanisms[b]) / len(union))
+        assert pair["similarity"] == pytest.approx(idf_similarity(mechanisms, a, b), abs=1e-6)
 
 
 def test_compare_accepts_repeated_parameters(client: httpx.Client) -> None:
@@ -105,7 +123,8 @@ def test_compare_unknown_district_is_404(client: httpx.Client, mechanisms: dict[
 
 
 def test_matrix_marks_which_district_uses_which_mechanism(client: httpx.Client, graph: KnowledgeGraph,
-                                                          mechanisms: dict[str, set[str]]) -> None:
+                                                          mechanisms: dict[str, set[str]],
+                                                          umbrellas: dict[str, set[str]]) -> None:
     response = client.get("/api/matrix")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
@@ -113,7 +132,9 @@ def test_matrix_marks_which_district_uses_which_mechanism(client: httpx.Client, 
     body = response.json()
     codes = {slug(r["d"]): r["code"] for r in select(graph, PREFIXES + """
         SELECT ?d ?code WHERE { ?d a bjrd:District ; bjrd:divisionCode ?code }""")}
-    every = {slug(r["m"]) for r in select(graph, PREFIXES + "SELECT ?m WHERE { ?m a bjrd:Mechanism }")}
+    kinds = {slug(r["m"]): r["k"].rsplit("#", 1)[-1] for r in select(graph, PREFIXES + """
+        SELECT ?m ?k WHERE { ?m a bjrd:Mechanism ; bjrd:mechanismKind ?k }""")}
+    every = {m for m, k in kinds.items() if k == "Named"}
     rows = [d["id"] for d in body["districts"]]
     columns = [m["id"] for m in body["mechanisms"]]
     assert rows == sorted(codes, key=codes.__getitem__)
@@ -125,6 +146,10 @@ def test_matrix_marks_which_district_uses_which_mechanism(client: httpx.Client, 
     assert counts == [sum(row[j] for row in body["matrix"]) for j in range(len(columns))]
     assert [(-c, m) for c, m in zip(counts, columns, strict=True)] == sorted(
         (-c, m) for c, m in zip(counts, columns, strict=True))
+    apart = [m["id"] for m in body["umbrellas"]]
+    assert sorted(apart) == sorted(m for m, k in kinds.items() if k == "Umbrella")
+    for district, row in zip(rows, body["umbrella_matrix"], strict=True):
+        assert row == [int(m in umbrellas[district]) for m in apart]
 
 
 def test_matrix_csv_has_the_same_cells(client: httpx.Client) -> None:
@@ -186,17 +211,17 @@ def practice_quotes(graph: KnowledgeGraph, prop: str) -> dict[tuple[str, str], s
 @pytest.mark.parametrize("ids", [["daxing", "pinggu", "yanqing"], ["haidian", "chaoyang"]])
 def test_compare_says_what_each_does_alone_with_evidence_and_counts(
         client: httpx.Client, graph: KnowledgeGraph, ids: list[str], mechanisms: dict[str, set[str]],
-        themes: dict[str, set[str]], source_text: str) -> None:
+        umbrellas: dict[str, set[str]], themes: dict[str, set[str]], source_text: str) -> None:
     body = client.get("/api/compare", params={"districts": ",".join(ids)}).json()
-    umbrellas = umbrella_ids(graph)
+    umbrella_kind = umbrella_ids(graph)
     quotes = practice_quotes(graph, "bjrd:usesMechanism")
     shared = set.intersection(*(mechanisms[d] for d in ids))
     listed = body["shared"]["mechanisms"]
     assert {m["id"] for m in listed} == shared == {m["id"] for m in body["shared_mechanisms"]}
-    kinds = [m["kind"] for m in listed]
-    assert kinds == sorted(kinds, key=lambda k: k == "umbrella"), "named mechanisms come first"
-    for m in listed:
-        assert m["kind"] == ("umbrella" if m["id"] in umbrellas else "named")
+    listed_umbrellas = body["shared"]["umbrellas"]
+    assert {m["id"] for m in listed_umbrellas} == set.intersection(*(umbrellas[d] for d in ids))
+    for m in listed + listed_umbrellas:
+        assert m["kind"] == ("umbrella" if m["id"] in umbrella_kind else "named")
         assert set(m["evidence"]) == set(ids)
         for d, evidence in m["evidence"].items():
             assert set(evidence) == quotes[(m["id"], d)]
@@ -205,6 +230,8 @@ def test_compare_says_what_each_does_alone_with_evidence_and_counts(
     for alone in body["only"]:
         others = set().union(*(mechanisms[o] for o in ids if o != alone["id"]))
         assert {m["id"] for m in alone["mechanisms"]} == mechanisms[alone["id"]] - others
+        other_umbrellas = set().union(*(umbrellas[o] for o in ids if o != alone["id"]))
+        assert {m["id"] for m in alone["umbrellas"]} == umbrellas[alone["id"]] - other_umbrellas
         other_themes = set().union(*(themes[o] for o in ids if o != alone["id"]))
         assert {t["id"] for t in alone["themes"]} == themes[alone["id"]] - other_themes
         for m in alone["mechanisms"]:
@@ -218,5 +245,7 @@ def test_compare_says_what_each_does_alone_with_evidence_and_counts(
     assert counts["shared_mechanisms"] == len(shared)
     assert counts["shared_themes"] == len(set.intersection(*(themes[d] for d in ids)))
     assert counts["mechanisms"] == {d: len(mechanisms[d]) for d in ids}
+    assert counts["umbrellas"] == {d: len(umbrellas[d]) for d in ids}
+    assert counts["shared_umbrellas"] == len(body["shared_umbrellas"])
     assert counts["only_mechanisms"] == {a["id"]: len(a["mechanisms"]) for a in body["only"]}
     assert counts["facts"] == {d: len(facts[d]) for d in ids}

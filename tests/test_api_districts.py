@@ -5,11 +5,15 @@ a district's mechanisms and themes are recomputed from the asserted data with ``
 so these tests check the materialised inference too.
 """
 
+import re
+from html import unescape
+
 import httpx
 import pytest
 
+from app.config import ROOT
 from app.store.graph import KnowledgeGraph
-from tests.helpers import PREFIXES, select
+from tests.helpers import PREFIXES, idf_similarity, mechanism_reach, select
 
 CHINESE_NUMERALS = {1: "一", 2: "二两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
 
@@ -107,18 +111,54 @@ def test_district_haidian_practices_match_the_asserted_data(client: httpx.Client
 
 
 @pytest.mark.parametrize("district", ["dongcheng", "haidian", "pinggu", "yanqing"])
-def test_district_mechanisms_and_themes_are_asserted_plus_broader(client: httpx.Client, graph: KnowledgeGraph,
-                                                                  district: str) -> None:
+def test_district_mechanisms_are_named_ones_with_umbrellas_apart(client: httpx.Client, graph: KnowledgeGraph,
+                                                                 district: str) -> None:
     body = client.get(f"/api/districts/{district}").json()
-    assert [m["id"] for m in body["mechanisms"]] == sorted(closure(graph, "bjrd:usesMechanism").get(district, set()))
+    named, umbrellas = mechanism_reach(graph, "Named"), mechanism_reach(graph, "Umbrella")
+    assert [m["id"] for m in body["mechanisms"]] == sorted(named.get(district, set()))
+    assert [m["id"] for m in body["umbrellas"]] == sorted(umbrellas.get(district, set()))
+    assert {m["kind"] for m in body["mechanisms"]} == {"named"}
+    assert {m["kind"] for m in body["umbrellas"]} <= {"umbrella"}
     assert [t["id"] for t in body["themes"]] == sorted(closure(graph, "bjrd:theme").get(district, set()))
     asserted = {m for p in body["practices"] for m in p["mechanisms"]}
-    assert asserted <= {m["id"] for m in body["mechanisms"]}
+    assert asserted <= {m["id"] for m in body["mechanisms"] + body["umbrellas"]}
     labels = {slug(r["m"]): r for r in select(graph, PREFIXES + """
         SELECT ?m ?zh ?en WHERE { ?m a bjrd:Mechanism ; skos:prefLabel ?zh , ?en
                                   FILTER(lang(?zh) = "zh" && lang(?en) = "en") }""")}
-    for m in body["mechanisms"]:
+    for m in body["mechanisms"] + body["umbrellas"]:
         assert m["label"] == {"zh": labels[m["id"]]["zh"], "en": labels[m["id"]]["en"]}
+
+
+@pytest.mark.parametrize("district", ["dongcheng", "haidian", "miyun", "yanqing"])
+def test_district_mechanism_says_direct_or_through_which_narrower(client: httpx.Client, graph: KnowledgeGraph,
+                                                                  district: str) -> None:
+    rows = select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?asserted ?m WHERE {{
+          GRAPH <{graph.names.data}> {{ ?p bjrd:district <{graph.iri("district", district)}> ;
+                                           bjrd:usesMechanism ?asserted }}
+          ?asserted skos:broader* ?m .
+        }}""")
+    through: dict[str, set[str]] = {}
+    for row in rows:
+        through.setdefault(slug(row["m"]), set()).add(slug(row["asserted"]))
+    body = client.get(f"/api/districts/{district}").json()
+    for m in body["mechanisms"] + body["umbrellas"]:
+        expected = "direct" if m["id"] in through[m["id"]] else sorted(through[m["id"]])
+        assert m["via"] == expected, m["id"]
+    if district == "haidian":  # its 家站 comes only through 进站 and 延伸 (agencies-into-stations, station-extension)
+        assert any(m["via"] != "direct" for m in body["mechanisms"])
+
+
+@pytest.mark.parametrize("district", ["dongcheng", "mentougou", "tongzhou", "haidian"])
+def test_district_lists_the_numbers_left_out_with_their_reason(client: httpx.Client, source_text: str,
+                                                               district: str) -> None:
+    lines = (ROOT / "data" / "number-exclusions.tsv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    expected = [{"text": text, "reason": reason} for d, text, reason in rows if d == district]
+    body = client.get(f"/api/districts/{district}").json()
+    assert body["excluded_numbers"] == expected
+    paragraph = body["paragraph"]
+    assert all(x["text"] in paragraph and x["text"] in source_text for x in body["excluded_numbers"])
 
 
 @pytest.mark.parametrize("district", ["dongcheng", "haidian", "pinggu"])
@@ -142,8 +182,9 @@ def test_district_facts_state_their_number_verbatim(client: httpx.Client, graph:
         assert set(fact["label"]) == {"zh", "en"}
 
 
-def test_district_similar_ranks_the_other_15_by_jaccard(client: httpx.Client, graph: KnowledgeGraph) -> None:
-    mechanisms, themes = closure(graph, "bjrd:usesMechanism"), closure(graph, "bjrd:theme")
+def test_district_similar_ranks_the_other_15_by_weighted_named_mechanisms(client: httpx.Client,
+                                                                          graph: KnowledgeGraph) -> None:
+    named, umbrellas, themes = mechanism_reach(graph), mechanism_reach(graph, "Umbrella"), closure(graph, "bjrd:theme")
 
     def jaccard(a: set[str], b: set[str]) -> float:
         return len(a & b) / len(a | b) if a | b else 0.0
@@ -151,11 +192,33 @@ def test_district_similar_ranks_the_other_15_by_jaccard(client: httpx.Client, gr
     body = client.get("/api/districts/haidian/similar").json()
     others = [d["id"] for d in client.get("/api/districts").json() if d["id"] != "haidian"]
     assert sorted(s["id"] for s in body) == sorted(others)
-    mine_m, mine_t = mechanisms.get("haidian", set()), themes.get("haidian", set())
+    mine_m, mine_t = named.get("haidian", set()), themes.get("haidian", set())
     for s in body:
-        theirs_m, theirs_t = mechanisms.get(s["id"], set()), themes.get(s["id"], set())
+        theirs_m, theirs_t = named.get(s["id"], set()), themes.get(s["id"], set())
+        assert s["similarity"] == pytest.approx(idf_similarity(named, "haidian", s["id"]), abs=1e-6)
         assert s["jaccard_mechanisms"] == pytest.approx(jaccard(mine_m, theirs_m))
         assert s["jaccard_themes"] == pytest.approx(jaccard(mine_t, theirs_t))
         assert [m["id"] for m in s["shared_mechanisms"]] == sorted(mine_m & theirs_m)
-    keys = [(-s["jaccard_mechanisms"], -s["jaccard_themes"], s["id"]) for s in body]
+        assert s["shared_count"] == len(mine_m & theirs_m)
+        assert [m["id"] for m in s["shared_umbrellas"]] == sorted(umbrellas["haidian"] & umbrellas.get(s["id"], set()))
+    keys = [(-s["similarity"], -s["shared_count"], -s["jaccard_themes"], s["id"]) for s in body]
     assert keys == sorted(keys)
+    # A mechanism every district uses would weigh nothing; a rarer shared one outweighs a commoner one.
+    assert body[0]["similarity"] > 0
+
+
+@pytest.mark.parametrize("district", ["dongcheng", "haidian", "tongzhou"])
+def test_district_page_shows_via_and_the_numbers_left_out(client: httpx.Client, district: str) -> None:
+    body = client.get(f"/api/districts/{district}").json()
+    html = unescape(client.get(f"/id/district/{district}", headers={"Accept": "text/html"}).text)
+    section = html[html.index('id="mechanisms"'):]
+    section = section[:section.index("</section>")]
+    via = dict(re.findall(r'data-mechanism="([^"]+)".*?data-via="([^"]*)"', section, re.S))
+    assert via == {m["id"]: m["via"] if m["via"] == "direct" else " ".join(m["via"]) for m in body["mechanisms"]}
+    assert re.findall(r'data-umbrella="([^"]+)"', section) == [m["id"] for m in body["umbrellas"]]
+    if body["excluded_numbers"]:
+        excluded = html[html.index('id="excluded-numbers"'):]
+        rows = re.findall(r'<tr class="excluded-number"><td lang="zh">(.*?)</td><td lang="en">(.*?)</td>', excluded)
+        assert rows == [(x["text"], x["reason"]) for x in body["excluded_numbers"]]
+    else:
+        assert 'id="excluded-numbers"' not in html

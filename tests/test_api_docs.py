@@ -18,6 +18,8 @@ from app.api.models import (
     SearchResults,
     SimilarDistrict,
     ThemeDetail,
+    TopicDetail,
+    TopicSummary,
 )
 from tests.helpers import LiveServer
 
@@ -34,6 +36,8 @@ ROUTES = {
     "/api/compare": (example("comparison"), Comparison, "/api/compare?districts=haidian,chaoyang"),
     "/api/matrix": (example("matrix"), Matrix, "/api/matrix"),
     "/api/search": (example("search"), SearchResults, "/api/search?q=月进站"),
+    "/api/topics": ([example("topics")], list[TopicSummary], "/api/topics"),
+    "/api/topics/{id}": (example("topic"), TopicDetail, "/api/topics/urban-renewal"),
 }
 
 
@@ -107,3 +111,45 @@ def test_api_if_none_match_is_304(client: httpx.Client, url: str) -> None:
     again = client.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
     assert again.content == b""
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def has_english(text: str) -> bool:
+    return sum(c.isascii() and c.isalpha() for c in text) >= 3
+
+
+def test_every_route_has_a_summary_and_description_in_chinese_and_english(openapi: dict) -> None:
+    missing = []
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            summary, description = operation.get("summary", ""), operation.get("description", "")
+            if not ("·" in summary and has_chinese(summary) and has_english(summary)):
+                missing.append(f"{method.upper()} {path}: summary {summary!r}")
+            if not (has_chinese(description) and has_english(description)):
+                missing.append(f"{method.upper()} {path}: description {description[:40]!r}")
+    assert not missing, missing
+    assert openapi["paths"]["/api/districts"]["get"]["summary"] == "区列表 · List of districts"
+
+
+def test_openapi_links_back_to_the_site(openapi: dict, client: httpx.Client) -> None:
+    assert "[/](/)" in openapi["info"]["description"]  # Swagger UI renders it as a link
+    assert has_chinese(openapi["info"]["description"]) and has_english(openapi["info"]["description"])
+    assert client.get("/", headers={"Accept": "text/html"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", sorted(ROUTES))
+def test_api_example_shows_every_key_of_the_live_answer(client: httpx.Client, path: str) -> None:
+    """An example cut short keeps every key (a key the live answer has and the example lacks is undocumented)."""
+    example, _, url = ROUTES[path]
+    live = client.get(url).json()
+    if isinstance(live, list):
+        example, live = example[0], live[0]
+    assert set(example) == set(live), sorted(set(live) ^ set(example))
+
+
+def test_compare_example_shows_shared_only_facts_and_counts(openapi: dict) -> None:
+    documented_example = openapi["paths"]["/api/compare"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert {"shared", "only", "facts", "counts"} <= set(documented_example["example"])

@@ -144,9 +144,13 @@ def test_mechanisms_shared_filters_and_orders_by_district_count(client: httpx.Cl
     assert response.status_code == 200
     body = response.json()
     n = 2 if min_districts is None else min_districts
-    expected = sorted((m for m in mechanisms if len(m["districts"]) >= n), key=lambda m: (-m["count"], m["id"]))
+    expected = sorted((m for m in mechanisms if len(m["districts"]) >= n and m["kind"] == "named"),
+                      key=lambda m: (-m["count"], m["id"]))
     assert body == expected
     assert response.headers["X-Total-Count"] == str(len(expected))
+    umbrellas = client.get("/api/mechanisms/shared", params={**params, "kind": "umbrella"}).json()
+    assert umbrellas == sorted((m for m in mechanisms if len(m["districts"]) >= n and m["kind"] == "umbrella"),
+                               key=lambda m: (-m["count"], m["id"]))
 
 
 def test_mechanisms_shared_agrees_with_matrix_and_compare(client: httpx.Client) -> None:

@@ -14,7 +14,8 @@ import pytest
 from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, select
 
-TYPES = {"District": "district", "Mechanism": "mechanism", "Theme": "theme", "Practice": "practice", "Fact": "fact"}
+TYPES = {"District": "district", "Mechanism": "mechanism", "Theme": "theme", "SupervisionTopic": "topic",
+         "Practice": "practice", "Fact": "fact"}
 
 
 def slug(iri: str) -> str:
@@ -25,7 +26,7 @@ def matching(graph: KnowledgeGraph, condition: str) -> set[tuple[str, str]]:
     """(type, id) of every entity with a label, definition or quote satisfying ``condition`` on ?text."""
     rows = select(graph, PREFIXES + f"""
         SELECT DISTINCT ?e ?class WHERE {{
-          VALUES ?class {{ bjrd:District bjrd:Mechanism bjrd:Theme bjrd:Practice bjrd:Fact }}
+          VALUES ?class {{ bjrd:District bjrd:Mechanism bjrd:Theme bjrd:SupervisionTopic bjrd:Practice bjrd:Fact }}
           ?e a ?class .
           ?e rdfs:label|skos:definition|bjrd:evidence/oa:exact|bjrd:paragraph/oa:exact ?text .
           FILTER({condition})
@@ -42,7 +43,7 @@ def variants(graph: KnowledgeGraph, q: str) -> set[str]:
     """``q`` and every Chinese label (without Latin letters) of the mechanisms and themes labelled ``q``."""
     rows = select(graph, PREFIXES + f"""
         SELECT DISTINCT ?other WHERE {{
-          VALUES ?class {{ bjrd:Mechanism bjrd:Theme }}
+          VALUES ?class {{ bjrd:Mechanism bjrd:Theme bjrd:SupervisionTopic }}
           ?c a ?class ; skos:prefLabel|skos:altLabel ?name ; skos:prefLabel|skos:altLabel ?other .
           FILTER(STR(?name) = "{q}" && LANG(?other) = "zh" && !REGEX(STR(?other), "[A-Za-z]"))
         }}""")
@@ -117,7 +118,7 @@ def test_search_english_does_not_match_inside_words(client: httpx.Client, graph:
 def test_search_exact_label_matches_come_first(client: httpx.Client, graph: KnowledgeGraph, q: str) -> None:
     exact = {(TYPES[slug(r["class"]).rsplit("#", 1)[-1]], slug(r["e"])) for r in select(graph, PREFIXES + f"""
         SELECT DISTINCT ?e ?class WHERE {{
-          VALUES ?class {{ bjrd:District bjrd:Mechanism bjrd:Theme bjrd:Practice bjrd:Fact }}
+          VALUES ?class {{ bjrd:District bjrd:Mechanism bjrd:Theme bjrd:SupervisionTopic bjrd:Practice bjrd:Fact }}
           ?e a ?class ; rdfs:label ?l FILTER(LCASE(STR(?l)) = LCASE("{q}"))
         }}""")}
     assert exact

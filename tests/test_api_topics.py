@@ -1,11 +1,14 @@
 """/api/topics: the supervision topics, the districts that supervise each, and their verbatim evidence."""
 
+import re
 from collections import defaultdict
+from html import unescape
 
 import httpx
 import pytest
 
-from app.routers.api_topics import EXAMPLE_DETAIL, EXAMPLE_SUMMARY, TopicDetail, TopicSummary
+from app.api.examples import example
+from app.api.models import TopicDetail, TopicSummary
 from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, LiveServer, select
 from tests.test_api_docs import contained
@@ -78,7 +81,30 @@ def test_topics_paging_keeps_the_total(client: httpx.Client, topics: list[dict])
 
 
 def test_topics_examples_are_true(client: httpx.Client) -> None:
-    assert contained([EXAMPLE_SUMMARY], client.get("/api/topics").json())
-    assert contained(EXAMPLE_DETAIL, client.get("/api/topics/urban-renewal").json())
+    assert contained([example("topics")], client.get("/api/topics").json())
+    assert contained(example("topic"), client.get("/api/topics/urban-renewal").json())
     openapi = client.get("/openapi.json").json()
     assert openapi["paths"]["/api/topics/{id}"]["get"]["responses"]["404"]
+
+
+def test_topics_are_found_by_search_as_type_topic(client: httpx.Client, topics: list[dict]) -> None:
+    for topic in topics[:10]:
+        hits = client.get("/api/search", params={"q": topic["label"]["zh"], "type": "topic"}).json()["results"]
+        assert topic["id"] in {h["id"] for h in hits if h["type"] == "topic"}, topic["id"]
+    page = client.get("/search", params={"q": "城市更新", "lang": "en"}).text
+    group = page[page.index('data-type="topic"'):]
+    assert "/id/topic/urban-renewal" in group[:group.index("</section>")]
+
+
+def test_topic_page_shows_each_district_with_its_evidence(client: httpx.Client, topics: list[dict],
+                                                          source_text: str) -> None:
+    for topic in (t for t in topics if len(t["districts"]) >= 2):
+        detail = client.get(f"/api/topics/{topic['id']}").json()
+        html = client.get(f"/id/topic/{topic['id']}", headers={"Accept": "text/html"}).text
+        groups = unescape(html[html.index('class="ld-districts"'):])
+        shown = re.findall(r'<h3><a href="/id/district/([^"?]+)', groups)
+        assert shown and sorted(shown) == sorted(d["id"] for d in detail["districts"]), topic["id"]
+        for district in detail["districts"]:
+            assert all(quote in groups and quote in source_text for quote in district["evidence"])
+    index = client.get("/id/topic/", headers={"Accept": "text/html"}).text
+    assert all(f"/id/topic/{t['id']}" in index for t in topics)

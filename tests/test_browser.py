@@ -88,14 +88,23 @@ def page(browser: Browser, server: LiveServer) -> Iterator[tuple[Page, Traffic]]
     context.close()
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot under test-output/ and copy it to docs/screenshots/."""
+def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot (of the full page, or of the window for very long pages) under test-output/
+    and copy it to docs/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     shutil.copyfile(path, DOC_SCREENSHOTS / name)
     return path
+
+
+def follow(page: Page, selector: str) -> str:
+    """Click the first link ``selector`` matches; the path it opened (which must answer 200)."""
+    with page.expect_navigation() as navigation:
+        page.locator(selector).first.click()
+    assert navigation.value.status == 200
+    return urlsplit(page.url).path
 
 
 def open_explore(page: Page, server: LiveServer) -> None:
@@ -105,8 +114,9 @@ def open_explore(page: Page, server: LiveServer) -> None:
 
 
 def api_mechanisms(client: httpx.Client) -> dict[str, int]:
-    """Mechanism id -> number of districts sharing it, as /api/mechanisms says."""
-    return {m["id"]: len(m["districts"]) for m in client.get("/api/mechanisms").json()}
+    """Named mechanism id -> number of districts sharing it, as /api/mechanisms says (umbrella categories are
+    never counted as shared, so the explore view does not draw them)."""
+    return {m["id"]: len(m["districts"]) for m in client.get("/api/mechanisms").json() if m["kind"] == "named"}
 
 
 #: A hub links to at least three quarters of the 16 districts; the explore view hides hubs by default.
@@ -289,6 +299,22 @@ def test_explore_min_districts_3_hides_mechanisms_shared_by_fewer(page: tuple[Pa
     traffic.assert_clean()
 
 
+def test_explore_topic_layer_shows_the_shared_topics_when_asked(page: tuple[Page, Traffic], server: LiveServer,
+                                                                 client: httpx.Client) -> None:
+    tab, traffic = page
+    open_explore(tab, server)
+    topics = client.get("/api/topics").json()
+    assert tab.evaluate(VISIBLE_IDS, "topic") == []
+    tab.check("#topics")
+    assert set(tab.evaluate(VISIBLE_IDS, "topic")) == {t["id"] for t in topics if len(t["districts"]) >= 2}
+    assert "topics=1" in tab.url
+    tab.fill("#min-districts", "3")
+    assert set(tab.evaluate(VISIBLE_IDS, "topic")) == {t["id"] for t in topics if len(t["districts"]) >= 3}
+    tab.uncheck("#topics")
+    assert tab.evaluate(VISIBLE_IDS, "topic") == []
+    traffic.assert_clean()
+
+
 def test_explore_theme_filter_keeps_the_theme_mechanisms(page: tuple[Page, Traffic], server: LiveServer,
                                                          client: httpx.Client) -> None:
     tab, traffic = page
@@ -402,7 +428,7 @@ def test_explore_district_selector_highlights_its_mechanisms_and_neighbours(
     tab.select_option("#district", "pinggu")
     counts = api_mechanisms(client)
     mechanisms = client.get("/api/mechanisms").json()
-    own = {m["id"] for m in mechanisms if "pinggu" in m["districts"] and 2 <= counts[m["id"]] < HUB_MIN}
+    own = {m["id"] for m in mechanisms if "pinggu" in m["districts"] and 2 <= counts.get(m["id"], 0) < HUB_MIN}
     neighbours = {d for m in mechanisms if m["id"] in own for d in m["districts"]}
     lit = tab.evaluate("""() => window.kgGraph.nodes().filter((n) => n.visible() && !n.hasClass("dimmed"))
         .map((n) => n.data("kind") + ":" + n.data("key"))""")
@@ -510,7 +536,7 @@ def test_compare_page_shows_three_districts_side_by_side(page: tuple[Page, Traff
     assert response is not None and response.status == 200
     rows = tab.evaluate("() => [...document.querySelectorAll('#shared-mechanisms tr.shared-row')]"
                         ".map((r) => r.dataset.id)")
-    assert rows == [m["id"] for m in api["shared"]["mechanisms"]]
+    assert rows == [m["id"] for m in api["shared"]["mechanisms"] + api["shared"]["umbrellas"]]
     columns = tab.evaluate("() => [...document.querySelectorAll('.only-column')].map((c) => c.dataset.district)")
     assert columns == ids
     assert tab.locator("#compare-facts tbody tr").count() == sum(max(1, len(g["facts"])) for g in api["facts"])
@@ -554,4 +580,47 @@ def test_read_page_links_highlights_to_practices(page: tuple[Page, Traffic], ser
     with tab.expect_navigation() as navigation:
         first.click()
     assert navigation.value.status == 200 and urlsplit(tab.url).path == f"/id/practice/{practice}"
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_article_page_shows_author_quotes_and_opens_the_text(page: tuple[Page, Traffic], server: LiveServer,
+                                                             graph: KnowledgeGraph) -> None:
+    tab, traffic = page
+    response = tab.goto(f"{server.url}/id/source/article?lang=zh")
+    assert response is not None and response.status == 200
+    article = graph.iri("source", "article")
+    quotes = select(graph, PREFIXES + "SELECT (COUNT(DISTINCT ?q) AS ?n) WHERE "
+                    f"{{ ?q dcterms:source <{article}> ; oa:exact ?e }}")[0]["n"]
+    assert tab.locator("table.citations tbody tr").count() == quotes
+    assert tab.locator(".ld-author a").inner_text() == "薛睿杰"
+    screenshot(tab, "article.png", full_page=False)  # 219 rows: the window shows what the page is
+    assert follow(tab, "a.read-link") == "/read"
+    tab.go_back()
+    assert follow(tab, ".ld-author a") == "/id/person/xue-ruijie"
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_ontology_page_links_its_version_iri(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    response = tab.goto(f"{server.url}/ontology?lang=zh")
+    assert response is not None and response.status == 200
+    version = tab.locator(".ld-version .version-info").inner_text()
+    assert follow(tab, ".ld-version a") == f"/ontology/{version}"
+    assert tab.locator(".ld-version .version-info").inner_text() == version
+    traffic.assert_clean()
+
+
+@pytest.mark.slow
+def test_home_download_links_fetch_the_release_and_the_tables(page: tuple[Page, Traffic], server: LiveServer,
+                                                             client: httpx.Client) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/?lang=zh")
+    release = client.get("/export/SHA256SUMS").headers["x-release"]
+    hrefs = tab.evaluate(
+        "() => [...document.querySelectorAll('.release a, .tables a')].map((a) => a.getAttribute('href'))")
+    assert f"/export/{release}/bjrd-kg.ttl" in hrefs and "/export/practices.csv" in hrefs
+    for href in hrefs:
+        assert client.get(href).status_code == 200, href
     traffic.assert_clean()

@@ -1,6 +1,7 @@
-"""Compression and cache lifetimes over real HTTP: text answers of 1 KB or more are gzipped for
-clients that accept it (and decompress to the same bytes), smaller ones are not, already-encoded
-dumps are not encoded twice; vendored builds are addressed by version and cached for a year."""
+"""Compression and cache lifetimes over real HTTP: text answers of 1 KB or more are sent in br
+(when the brotli package is installed) or gzip to clients that accept it (and decompress to the
+same bytes), by Accept-Encoding q-values; smaller ones are not compressed, already-encoded dumps
+are not encoded twice; vendored builds are addressed by version and cached for a year."""
 
 import gzip
 import re
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from app.main import GZIP_MIN_BYTES
+from app.rdf.codings import AVAILABLE, brotli
 from app.web.templating import VENDOR_VERSION
 
 
@@ -20,22 +22,50 @@ def raw(client: httpx.Client, path: str, encoding: str | None) -> tuple[httpx.Re
     return response, body
 
 
-@pytest.mark.parametrize("path", ["/api/mechanisms", "/api/districts/haidian", "/?lang=zh", "/id/district/haidian.ttl",
+TEXT_PATHS = ["/api/mechanisms", "/api/districts/haidian", "/?lang=zh", "/id/district/haidian.ttl",
                                   "/static/vendor/cytoscape/cytoscape.min.js", "/static/js/explore.js",
-                                  "/openapi.json"])
-def test_text_answers_over_a_kilobyte_are_gzipped(client: httpx.Client, path: str) -> None:
+                                  "/openapi.json"]
+
+
+def decode(body: bytes, coding: str) -> bytes:
+    if coding == "br":
+        assert brotli is not None
+        decoded: bytes = brotli.decompress(body)
+        return decoded
+    return gzip.decompress(body)
+
+
+@pytest.mark.parametrize("path", TEXT_PATHS)
+@pytest.mark.parametrize(("accept", "coding"), [
+    ("gzip", "gzip"),
+    ("gzip, deflate, br", AVAILABLE[0]),  # a browser: br when this server has it
+    ("br;q=0, gzip", "gzip"),
+    ("br, gzip;q=0.5", AVAILABLE[0]),
+])
+def test_text_answers_over_a_kilobyte_are_compressed(client: httpx.Client, path: str, accept: str,
+                                                     coding: str) -> None:
     plain, plain_body = raw(client, path, None)
     assert plain.status_code == 200 and len(plain_body) >= GZIP_MIN_BYTES
     assert "content-encoding" not in plain.headers
-    zipped, zipped_body = raw(client, path, "gzip, deflate, br")
-    assert zipped.headers["content-encoding"] == "gzip"
-    assert "Accept-Encoding" in zipped.headers["vary"]
-    assert gzip.decompress(zipped_body) == plain_body
-    assert len(zipped_body) < len(plain_body)
+    packed, packed_body = raw(client, path, accept)
+    assert packed.headers["content-encoding"] == coding
+    assert "Accept-Encoding" in packed.headers["vary"]
+    assert decode(packed_body, coding) == plain_body
+    assert len(packed_body) < len(plain_body)
 
 
-def test_small_answers_are_not_compressed(client: httpx.Client) -> None:
-    response, body = raw(client, "/health", "gzip")
+@pytest.mark.skipif(brotli is None, reason="the optional brotli package is not installed")
+def test_brotli_is_smaller_than_gzip_for_the_vendored_javascript(client: httpx.Client) -> None:
+    path = "/static/vendor/cytoscape/cytoscape.min.js"
+    _, br_body = raw(client, path, "br")
+    _, gz_body = raw(client, path, "gzip")
+    assert decode(br_body, "br") == gzip.decompress(gz_body)
+    assert len(br_body) < len(gz_body)
+
+
+@pytest.mark.parametrize("accept", ["gzip", "br, gzip"])
+def test_small_answers_are_not_compressed(client: httpx.Client, accept: str) -> None:
+    response, body = raw(client, "/health", accept)
     assert len(body) < GZIP_MIN_BYTES and "content-encoding" not in response.headers
 
 

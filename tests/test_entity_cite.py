@@ -24,3 +24,14 @@ def test_entity_pages_say_how_to_cite_them(client: httpx.Client, graph: Knowledg
         text = html.unescape(cite.group(1))
         assert iri in text and title.strip("《》") in text
         assert label and label[0]["l"] in text
+
+
+def test_cite_line_names_the_release_and_its_dump(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    release = client.get("/export/SHA256SUMS").headers["x-release"]
+    page = client.get("/id/district/haidian", params={"lang": "en"}, headers={"Accept": "text/html"}).text
+    cite = re.search(r'<p class="ld-cite" id="how-to-cite">(.*?)</p>', page, re.S)
+    assert cite
+    href = f"/export/{release}/bjrd-kg.ttl"
+    assert f'href="{href}"' in cite.group(1)
+    assert f"release {release}" in html.unescape(re.sub(r"<[^>]+>", "", cite.group(1)))
+    assert client.get(href).status_code == 200

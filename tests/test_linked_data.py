@@ -454,8 +454,9 @@ def test_void_numbers_match_the_store(client: httpx.Client, graph: KnowledgeGrap
     vocabularies = {str(v) for v in void.objects(dataset, VOID.vocabulary)}
     assert {str(BJRD), str(SKOS), "http://www.w3.org/ns/oa#", "https://schema.org/"} <= vocabularies
     dumps = {str(d) for d in void.objects(dataset, VOID.dataDump)}
-    formats = ("turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads")
-    assert {f"{server.url}/export?format={f}" for f in formats} == dumps
+    extensions = ("ttl", "nt", "jsonld", "rdf", "trig", "nq")
+    release = client.get("/export/SHA256SUMS").headers["x-release"]
+    assert {f"{server.url}/export/{release}/bjrd-kg.{e}" for e in extensions} == dumps
     partitions = {void.value(p, VOID["class"]): number(p, VOID.entities)
                   for p in void.objects(dataset, VOID.classPartition)}
     district_class = ox.NamedNode(str(BJRD.District))

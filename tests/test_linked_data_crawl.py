@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import httpx
 import pytest
 
+from app.ld.describe import ENTITY_KINDS
 from tests.helpers import LiveServer
 
 #: Routes another engineer builds: a link to them must resolve only if the route exists.
@@ -107,8 +108,7 @@ def test_crawl_reaches_every_entity(server: LiveServer) -> None:
                 if q.subject.value.startswith(base)}
     reached: set[str] = set()
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        for kind in ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "topic", "scheme",
-                     "source"):
+        for kind in ENTITY_KINDS:
             page = Links(client.get(f"/id/{kind}/", headers={"Accept": "text/html"}).text)
             reached |= {urlsplit(link).path for link in page.links}
     assert expected <= reached, sorted(expected - reached)[:5]

@@ -18,7 +18,8 @@ def test_compare_page_shows_what_api_compare_says(client: httpx.Client, ids: lis
     html = response.text
     shared = html[html.index('id="shared-mechanisms"'):html.index('id="shared-themes"')]
     assert ids_in(shared, r'<tr class="shared-row kind-(\w+)" data-id="([^"]+)"') == [
-        (m["kind"], m["id"]) for m in api["shared"]["mechanisms"]]
+        (m["kind"], m["id"]) for m in api["shared"]["mechanisms"] + api["shared"]["umbrellas"]]
+    assert {m["kind"] for m in api["shared"]["mechanisms"]} <= {"named"}
     themes = html[html.index('id="shared-themes"'):html.index('id="only"')]
     assert ids_in(themes, r'<tr class="shared-row" data-id="([^"]+)"') == [t["id"] for t in api["shared"]["themes"]]
     assert ids_in(html, r'class="card only-column" data-district="([^"]+)"') == ids

@@ -5,36 +5,33 @@ Conventions (documented in the OpenAPI descriptions too):
   facts and evidence in article order;
 - a practice's own ``mechanisms`` / ``themes`` are the asserted, most specific ones; every
   set of mechanisms or themes above the practice (a district's, a theme's, what districts
-  share, the matrix) is the inferred closure: the asserted ones plus every broader one.
+  share, the matrix) is the inferred closure: the asserted ones plus every broader one;
+- "shared" has one meaning (data/README.md): two districts share a mechanism when each uses
+  it, directly or through a narrower one, and it is a named one; umbrella categories are
+  listed apart and never counted in overlaps, pairs or similarity; similarity weights each
+  shared mechanism by its inverse district frequency, so rare ones count more.
 
 Every function is a pure function of the catalog and its arguments, so answers are kept in
 the catalog's memo (that is, once per graph version).
 """
 
 from difflib import get_close_matches
-from itertools import combinations
 
 from app.api.catalog import Catalog, Concept, District, LabelText, Usage, memoized
 from app.api.models import (
-    Comparison,
-    ComparisonCounts,
-    ConceptEvidence,
     ConceptRef,
-    DistrictAlone,
     DistrictDetail,
-    DistrictFacts,
+    DistrictMechanism,
     DistrictRef,
     DistrictSummary,
+    ExcludedNumber,
     FactSummary,
     Label,
-    Matrix,
-    MatrixMechanism,
     MechanismDetail,
     MechanismDistrict,
+    MechanismRef,
     MechanismSummary,
-    PairComparison,
     PracticeSummary,
-    SharedConcepts,
     SimilarDistrict,
     ThemeDetail,
 )
@@ -53,9 +50,56 @@ def concept_refs(concepts: dict[str, Concept], ids: frozenset[str] | set[str]) -
     return [ConceptRef(id=c, label=label(concepts[c].label)) for c in sorted(ids)]
 
 
+def mechanism_refs(catalog: Catalog, ids: frozenset[str] | set[str]) -> list[MechanismRef]:
+    return [MechanismRef(id=c, label=label(catalog.mechanisms[c].label), kind=concept_kind(catalog.mechanisms[c]))
+            for c in sorted(ids)]
+
+
+def umbrellas_of(catalog: Catalog, district_id: str) -> frozenset[str]:
+    """The umbrella categories a district reaches (listed apart, never counted as shared)."""
+    return catalog.district_mechanisms[district_id] - catalog.district_named[district_id]
+
+
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     union = a | b
     return len(a & b) / len(union) if union else 0.0
+
+
+def similarity(catalog: Catalog, a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard of two named mechanism sets, each mechanism weighted by its inverse district frequency
+    (rounded to 6 decimals, so that equal sums compare equal)."""
+    union = sum(catalog.weights[m] for m in sorted(a | b))
+    return round(sum(catalog.weights[m] for m in sorted(a & b)) / union, 6) if union else 0.0
+
+
+def descendants(catalog: Catalog, mechanism_id: str) -> set[str]:
+    """Every mechanism narrower than ``mechanism_id``, at any depth."""
+    found: set[str] = set()
+    todo = list(catalog.mechanisms[mechanism_id].narrower)
+    while todo:
+        m = todo.pop()
+        if m not in found:
+            found.add(m)
+            todo.extend(catalog.mechanisms[m].narrower)
+    return found
+
+
+def district_mechanisms(catalog: Catalog, district_id: str, ids: frozenset[str]) -> list[DistrictMechanism]:
+    """The mechanisms ``ids`` of a district, each saying whether a practice names it (direct) or through which
+    narrower mechanisms its practices use it."""
+    usage: dict[str, list[Usage]] = {}
+    for u in catalog.mechanism_usage:
+        if u.district == district_id and u.concept in ids:
+            usage.setdefault(u.concept, []).append(u)
+    listed = []
+    for m in sorted(ids):
+        via: str | list[str] = "direct"
+        if not any(u.asserted for u in usage[m]):
+            narrower = descendants(catalog, m)
+            via = sorted({n for u in usage[m] for n in catalog.practices[u.practice].mechanisms if n in narrower})
+        listed.append(DistrictMechanism(id=m, label=label(catalog.mechanisms[m].label),
+                                        kind=concept_kind(catalog.mechanisms[m]), via=via))
+    return listed
 
 
 def close_ids(known: dict, wanted: str, catalog: Catalog | None = None) -> list[str]:
@@ -115,27 +159,36 @@ def read_district(catalog: Catalog, district_id: str) -> DistrictDetail:
     ]
     return DistrictDetail(
         id=d.id, iri=d.iri, label=label(d.label), code=d.code, paragraph=d.paragraph, practices=practices,
-        mechanisms=concept_refs(catalog.mechanisms, catalog.district_mechanisms[district_id]),
+        mechanisms=district_mechanisms(catalog, district_id, catalog.district_named[district_id]),
+        umbrellas=district_mechanisms(catalog, district_id, umbrellas_of(catalog, district_id)),
         themes=concept_refs(catalog.themes, catalog.district_themes[district_id]),
+        topics=concept_refs(catalog.topics, catalog.district_topics.get(district_id, frozenset())),
         facts=facts,
+        excluded_numbers=[ExcludedNumber(text=x.text, reason=x.reason) for x in catalog.exclusions
+                          if x.district == district_id],
     )
 
 
 @memoized(64)
 def list_similar(catalog: Catalog, district_id: str) -> list[SimilarDistrict]:
+    """The other districts, most similar first: weighted similarity of named mechanisms, then how many they
+    share, then Jaccard of themes, then id."""
     require("district", catalog.districts, district_id, catalog)
-    mine_m, mine_t = catalog.district_mechanisms[district_id], catalog.district_themes[district_id]
+    mine_m, mine_t = catalog.district_named[district_id], catalog.district_themes[district_id]
     scored = []
     for other in catalog.districts.values():
         if other.id == district_id:
             continue
-        theirs_m, theirs_t = catalog.district_mechanisms[other.id], catalog.district_themes[other.id]
+        theirs_m, theirs_t = catalog.district_named[other.id], catalog.district_themes[other.id]
         scored.append(SimilarDistrict(
-            id=other.id, label=label(other.label), jaccard_mechanisms=jaccard(mine_m, theirs_m),
+            id=other.id, label=label(other.label), similarity=similarity(catalog, mine_m, theirs_m),
+            shared_count=len(mine_m & theirs_m), jaccard_mechanisms=jaccard(mine_m, theirs_m),
             jaccard_themes=jaccard(mine_t, theirs_t),
-            shared_mechanisms=concept_refs(catalog.mechanisms, mine_m & theirs_m),
+            shared_mechanisms=mechanism_refs(catalog, mine_m & theirs_m),
+            shared_umbrellas=mechanism_refs(catalog, umbrellas_of(catalog, district_id) & umbrellas_of(catalog,
+                                                                                               other.id)),
         ))
-    return sorted(scored, key=lambda s: (-s.jaccard_mechanisms, -s.jaccard_themes, s.id))
+    return sorted(scored, key=lambda s: (-s.similarity, -s.shared_count, -s.jaccard_themes, s.id))
 
 
 # ---------------------------------------------------------------- mechanisms
@@ -154,9 +207,10 @@ def list_mechanisms(catalog: Catalog) -> list[MechanismSummary]:
 
 
 @memoized(64)
-def list_shared_mechanisms(catalog: Catalog, min_districts: int) -> list[MechanismSummary]:
-    """Mechanisms used by at least ``min_districts`` districts, most shared first (tie: id)."""
-    shared = [m for m in list_mechanisms(catalog) if m.count >= min_districts]
+def list_shared_mechanisms(catalog: Catalog, min_districts: int, kind: str = "named") -> list[MechanismSummary]:
+    """Mechanisms of ``kind`` (named: what is shared; umbrella: the categories apart) used by at least
+    ``min_districts`` districts, most shared first (tie: id)."""
+    shared = [m for m in list_mechanisms(catalog) if m.count >= min_districts and m.kind == kind]
     return sorted(shared, key=lambda m: (-m.count, m.id))
 
 
@@ -209,99 +263,6 @@ def read_theme(catalog: Catalog, theme_id: str) -> ThemeDetail:
     return theme_detail(catalog, catalog.themes[theme_id])
 
 
-# ---------------------------------------------------------------- compare and matrix
-
-
 def concept_kind(concept: Concept) -> str:
     """named or umbrella: the mechanism's own bjrd:mechanismKind; a theme with narrower ones is an umbrella."""
     return concept.kind or ("umbrella" if concept.narrower else "named")
-
-
-def concept_evidence(catalog: Catalog, concepts: dict[str, Concept], usage: tuple[Usage, ...], ids: frozenset[str],
-                     district_ids: tuple[str, ...]) -> list[ConceptEvidence]:
-    """The concepts ``ids`` with, per district of ``district_ids`` using each, the quotes of its practices
-    that do; named (no narrower concept) before umbrella, then by id."""
-    quotes: dict[tuple[str, str], list[str]] = {}
-    for u in usage:
-        if u.concept in ids and u.district in district_ids:
-            quotes.setdefault((u.concept, u.district), []).append(u.practice)
-    listed = []
-    for cid in sorted(ids, key=lambda c: (concept_kind(concepts[c]) == "umbrella", c)):
-        evidence = {}
-        for d in district_ids:
-            practices = sorted(set(quotes.get((cid, d), [])), key=lambda p: (catalog.practices[p].start, p))
-            if practices:
-                evidence[d] = list(dict.fromkeys(catalog.practices[p].quote for p in practices))
-        listed.append(ConceptEvidence(id=cid, label=label(concepts[cid].label),
-                                      kind=concept_kind(concepts[cid]), evidence=evidence))
-    return listed
-
-
-@memoized(512)
-def compare_districts(catalog: Catalog, district_ids: tuple[str, ...]) -> Comparison:
-    """What the districts (2 or more, distinct, in the order asked) have in common."""
-    for district_id in district_ids:
-        require("district", catalog.districts, district_id)
-    mechanisms = frozenset.intersection(*(catalog.district_mechanisms[d] for d in district_ids))
-    themes = frozenset.intersection(*(catalog.district_themes[d] for d in district_ids))
-    pairs = []
-    for a, b in combinations(district_ids, 2):
-        ma, mb = catalog.district_mechanisms[a], catalog.district_mechanisms[b]
-        pairs.append(PairComparison(
-            districts=[a, b], shared_mechanisms=concept_refs(catalog.mechanisms, ma & mb),
-            shared_themes=concept_refs(catalog.themes, catalog.district_themes[a] & catalog.district_themes[b]),
-            jaccard_mechanisms=jaccard(ma, mb),
-        ))
-    only = []
-    for d in district_ids:
-        others = [o for o in district_ids if o != d]
-        alone_m = catalog.district_mechanisms[d].difference(*(catalog.district_mechanisms[o] for o in others))
-        alone_t = catalog.district_themes[d].difference(*(catalog.district_themes[o] for o in others))
-        only.append(DistrictAlone(
-            id=d, label=label(catalog.districts[d].label),
-            mechanisms=concept_evidence(catalog, catalog.mechanisms, catalog.mechanism_usage, alone_m, (d,)),
-            themes=concept_evidence(catalog, catalog.themes, catalog.theme_usage, alone_t, (d,)),
-        ))
-    facts = [DistrictFacts(id=d, label=label(catalog.districts[d].label), facts=read_district(catalog, d).facts)
-             for d in district_ids]
-    return Comparison(
-        districts=[district_ref(catalog.districts[d]) for d in district_ids],
-        shared_mechanisms=concept_refs(catalog.mechanisms, mechanisms),
-        shared_themes=concept_refs(catalog.themes, themes),
-        pairs=pairs,
-        shared=SharedConcepts(
-            mechanisms=concept_evidence(catalog, catalog.mechanisms, catalog.mechanism_usage, mechanisms, district_ids),
-            themes=concept_evidence(catalog, catalog.themes, catalog.theme_usage, themes, district_ids),
-        ),
-        only=only,
-        facts=facts,
-        counts=ComparisonCounts(
-            shared_mechanisms=len(mechanisms), shared_themes=len(themes),
-            mechanisms={d: len(catalog.district_mechanisms[d]) for d in district_ids},
-            themes={d: len(catalog.district_themes[d]) for d in district_ids},
-            only_mechanisms={a.id: len(a.mechanisms) for a in only},
-            only_themes={a.id: len(a.themes) for a in only},
-            facts={f.id: len(f.facts) for f in facts},
-        ),
-    )
-
-
-@memoized(8)
-def read_matrix(catalog: Catalog) -> Matrix:
-    columns = list_shared_mechanisms(catalog, 0)
-    rows = list(catalog.districts.values())
-    return Matrix(
-        districts=[district_ref(d) for d in rows],
-        mechanisms=[MatrixMechanism(id=m.id, label=m.label, count=m.count) for m in columns],
-        matrix=[[int(m.id in catalog.district_mechanisms[d.id]) for m in columns] for d in rows],
-    )
-
-
-@memoized(8)
-def matrix_csv(catalog: Catalog) -> str:
-    """The matrix as CSV: header ``district,<mechanism ids…>``, one row per district id."""
-    matrix = read_matrix(catalog)
-    lines = [",".join(["district", *(m.id for m in matrix.mechanisms)])]
-    for district, row in zip(matrix.districts, matrix.matrix, strict=True):
-        lines.append(",".join([district.id, *map(str, row)]))
-    return "\r\n".join(lines) + "\r\n"

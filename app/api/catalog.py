@@ -1,17 +1,20 @@
 """The answers of the ``/api`` routes, indexed once per graph version.
 
 The graph is read-only once loaded, so the named queries behind ``/api`` (queries/districts.rq,
-district_practices.rq, district_facts.rq, mechanisms.rq, themes.rq, mechanism_practices.rq,
-theme_practices.rq, search_texts.rq) run once, unbound (each then answers for every district,
-mechanism or theme), and their rows are grouped here into plain indexes. ``catalog_for(graph)``
+district_practices.rq, district_facts.rq, mechanisms.rq, themes.rq, topics.rq, mechanism_practices.rq,
+theme_practices.rq, topic_practices.rq, search_texts.rq) run once, unbound (each then answers for every district,
+mechanism, theme or topic), and their rows are grouped here into plain indexes, with the numbers
+left out as facts (data/number-exclusions.tsv). ``catalog_for(graph)``
 builds it off the event loop the first time and keeps it in the graph's memo; every answer
 computed from it (``@memoized``) is kept there too, so a write starts afresh.
 """
 
 import functools
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
@@ -19,6 +22,7 @@ import anyio.to_thread
 from app.store.graph import KnowledgeGraph, Memo
 
 Row = dict[str, Any]
+EXCLUSIONS_FILE = "number-exclusions.tsv"
 
 
 def slug(iri: str) -> str:
@@ -43,7 +47,7 @@ class District:
 
 @dataclass(frozen=True)
 class Concept:
-    """A mechanism or a theme."""
+    """A mechanism, a theme or a supervision topic."""
 
     id: str
     iri: str
@@ -93,6 +97,15 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """A number of a district paragraph deliberately left out as a fact: its verbatim snippet and why."""
+
+    district: str
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Text:
     """One searchable text of an entity."""
 
@@ -117,16 +130,26 @@ class Catalog:
     mechanism_usage: tuple[Usage, ...]  # by mechanism, then article order
     theme_usage: tuple[Usage, ...]
     texts: tuple[Text, ...]
+    topics: dict[str, Concept] = field(default_factory=dict)  # id order
+    topic_usage: tuple[Usage, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()  # file order
     district_mechanisms: dict[str, frozenset[str]] = field(default_factory=dict)
     district_themes: dict[str, frozenset[str]] = field(default_factory=dict)
     mechanism_districts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # GB/T code order
     theme_districts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    district_topics: dict[str, frozenset[str]] = field(default_factory=dict)
+    topic_districts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: What "shared" counts (data/README.md): each district's named mechanisms, direct or through a narrower one.
+    district_named: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Inverse district frequency of each named mechanism used by some district: ln(16 / its districts).
+    weights: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         order = {d: i for i, d in enumerate(self.districts)}
         for usage, by_district, by_concept, concepts in (
             (self.mechanism_usage, self.district_mechanisms, self.mechanism_districts, self.mechanisms),
             (self.theme_usage, self.district_themes, self.theme_districts, self.themes),
+            (self.topic_usage, self.district_topics, self.topic_districts, self.topics),
         ):
             sets: dict[str, set[str]] = {d: set() for d in self.districts}
             users: dict[str, set[str]] = {c: set() for c in concepts}
@@ -135,6 +158,10 @@ class Catalog:
                 users[u.concept].add(u.district)
             by_district.update({d: frozenset(s) for d, s in sets.items()})
             by_concept.update({c: tuple(sorted(s, key=order.__getitem__)) for c, s in users.items()})
+        named = {m for m, c in self.mechanisms.items() if c.kind == "named"}
+        self.district_named.update({d: s & named for d, s in self.district_mechanisms.items()})
+        self.weights.update({m: math.log(len(self.districts) / len(self.mechanism_districts[m]))
+                             for m in named if self.mechanism_districts[m]})
 
 
 def _label(row: Row, prefix: str = "label") -> LabelText:
@@ -204,6 +231,15 @@ def _texts(rows: list[Row]) -> tuple[Text, ...]:
                       r["text"]) for r in rows)
 
 
+def read_exclusions(path: Path) -> tuple[Exclusion, ...]:
+    """The lines of number-exclusions.tsv (district, verbatim snippet, reason); none if the file is absent."""
+    if not path.is_file():
+        return ()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+    return tuple(Exclusion(*row[:3]) for row in rows if len(row) >= 3)
+
+
 def build_catalog(graph: KnowledgeGraph) -> Catalog:
     """Run the /api named queries unbound and index their rows."""
     districts = {
@@ -221,6 +257,9 @@ def build_catalog(graph: KnowledgeGraph) -> Catalog:
         mechanism_usage=_usage(graph.run("mechanism_practices"), "mechanism"),
         theme_usage=_usage(graph.run("theme_practices"), "theme"),
         texts=_texts(graph.run("search_texts")),
+        topics=_concepts(graph.run("topics"), "topic"),
+        topic_usage=_usage(graph.run("topic_practices"), "topic"),
+        exclusions=read_exclusions(graph.settings.data_dir / EXCLUSIONS_FILE),
     )
 
 

@@ -33,10 +33,42 @@ class DistrictRef(ApiModel):
 
 
 class ConceptRef(ApiModel):
-    """A mechanism or theme named by id and label."""
+    """A mechanism, theme or topic named by id and label."""
 
-    id: str = Field(description="Mechanism or theme id (slug)")
+    id: str = Field(description="Mechanism, theme or topic id (slug)")
     label: Label
+
+
+MechanismKind = Literal["named", "umbrella"]
+KIND_DESCRIPTION = ("named: the article names the mechanism (its labels are the article's words); umbrella: an "
+                    "analyst's category grouping narrower mechanisms, never counted when districts share mechanisms")
+SHARED = ("Two districts share a mechanism when each has a practice that uses it, directly or through a narrower "
+          "mechanism (月进站 counts for 家站), and it is a named one; umbrella categories are listed apart and "
+          "never counted in overlaps, pairs or similarity.")
+SIMILARITY = ("Weighted Jaccard of the two districts' named mechanisms, each weighted by its inverse district "
+              "frequency ln(16 / districts using it), so rare shared mechanisms count more: "
+              "Σ weight(shared) / Σ weight(either), rounded to 6 decimals; 0 if that is empty")
+
+
+class MechanismRef(ConceptRef):
+    """A mechanism named by id and label, with its kind."""
+
+    kind: MechanismKind = Field(description=KIND_DESCRIPTION)
+
+
+class DistrictMechanism(MechanismRef):
+    """A mechanism a district uses, and how."""
+
+    via: Literal["direct"] | list[str] = Field(
+        description="direct: one of the district's practices names the mechanism itself; otherwise the ids of the "
+        "narrower mechanisms its practices name, through which it uses this one")
+
+
+class ExcludedNumber(ApiModel):
+    """A number of the district's paragraph deliberately not made a fact (data/number-exclusions.tsv)."""
+
+    text: str = Field(description="A verbatim snippet of the paragraph containing the number")
+    reason: str = Field(description="Why it is not a fact (a telephone number, part of a fixed name …)")
 
 
 # ---------------------------------------------------------------- districts
@@ -87,14 +119,21 @@ class DistrictDetail(DistrictSummary):
 
     paragraph: str = Field(description="The article's whole paragraph about the district (verbatim)")
     practices: list[PracticeSummary] = Field(description="The district's practices, in article order")
-    mechanisms: list[ConceptRef] = Field(
-        description="Every mechanism the district's practices use: the asserted ones plus every broader one "
-        "(the inferred bjrd:usesMechanism), ordered by id"
+    mechanisms: list[DistrictMechanism] = Field(
+        description="Every named mechanism the district's practices use, directly or through a narrower mechanism "
+        "(what counts when districts share mechanisms), ordered by id. " + SHARED
+    )
+    umbrellas: list[DistrictMechanism] = Field(
+        description="The umbrella categories the district's practices reach (never counted as shared), ordered by id"
     )
     themes: list[ConceptRef] = Field(
         description="Every theme of the district's practices: the asserted ones plus every broader one, ordered by id"
     )
+    topics: list[ConceptRef] = Field(
+        description="The supervision topics its practices name, directly or through a narrower topic, ordered by id")
     facts: list[FactSummary] = Field(description="The numbers the article states about the district, in article order")
+    excluded_numbers: list[ExcludedNumber] = Field(
+        description="Numbers of its paragraph left out as facts, each with the reason, in the file's order")
 
 
 class SimilarDistrict(ApiModel):
@@ -102,19 +141,17 @@ class SimilarDistrict(ApiModel):
 
     id: DistrictId
     label: Label
+    similarity: float = Field(description=SIMILARITY)
+    shared_count: int = Field(description="How many named mechanisms the two share, len(shared_mechanisms)")
     jaccard_mechanisms: float = Field(
-        description="|shared| / |either| of the two districts' mechanism sets (asserted plus broader); 0 if both empty"
+        description="|shared| / |either| of the two districts' named mechanism sets (unweighted); 0 if both empty"
     )
     jaccard_themes: float = Field(description="The same for their theme sets")
-    shared_mechanisms: list[ConceptRef] = Field(description="Mechanisms both use, ordered by id")
+    shared_mechanisms: list[MechanismRef] = Field(description="Named mechanisms both use, ordered by id. " + SHARED)
+    shared_umbrellas: list[MechanismRef] = Field(description="Umbrella categories both reach (not counted), by id")
 
 
 # ---------------------------------------------------------------- mechanisms
-
-
-MechanismKind = Literal["named", "umbrella"]
-KIND_DESCRIPTION = ("named: the article names the mechanism (its labels are the article's words); umbrella: an "
-                    "analyst's category grouping narrower mechanisms, never counted when districts share mechanisms")
 
 
 class MechanismSummary(ApiModel):
@@ -134,16 +171,20 @@ class MechanismSummary(ApiModel):
     kind: MechanismKind = Field(description=KIND_DESCRIPTION)
 
 
-class MechanismDistrict(ApiModel):
-    """A district that uses a mechanism, with its evidence."""
+class DistrictEvidence(ApiModel):
+    """A district with the quotes of its practices behind a mechanism or topic."""
 
     id: DistrictId
     label: Label
     evidence: list[str] = Field(
-        description="The verbatim quote of every practice of the district that uses the mechanism "
-        "(directly or through a narrower one), in article order"
+        description="The verbatim quote of every practice of the district that uses the mechanism (names the "
+        "topic), directly or through a narrower one, in article order"
     )
     practices: list[str] = Field(description="Ids of those practices; evidence[i] is the quote of practices[i]")
+
+
+class MechanismDistrict(DistrictEvidence):
+    """A district that uses a mechanism: the quotes of its practices that use it (or a narrower mechanism)."""
 
 
 class MechanismDetail(ApiModel):
@@ -192,9 +233,12 @@ class PairComparison(ApiModel):
     """What two of the compared districts share."""
 
     districts: list[DistrictId] = Field(description="The two district ids")
-    shared_mechanisms: list[ConceptRef]
+    shared_mechanisms: list[MechanismRef] = Field(description="Named mechanisms both use, by id")
+    shared_umbrellas: list[MechanismRef] = Field(description="Umbrella categories both reach (not counted), by id")
     shared_themes: list[ConceptRef]
-    jaccard_mechanisms: float
+    shared_count: int = Field(description="len(shared_mechanisms)")
+    jaccard_mechanisms: float = Field(description="Unweighted Jaccard of the two named mechanism sets")
+    similarity: float = Field(description=SIMILARITY)
 
 
 class ConceptEvidence(ApiModel):
@@ -203,15 +247,16 @@ class ConceptEvidence(ApiModel):
     id: str = Field(description="Mechanism or theme id (slug)")
     label: Label
     kind: Literal["named", "umbrella"] = Field(
-        description="umbrella: it has narrower concepts (e.g. forms of supervision), named: it has none")
+        description="Mechanisms: their bjrd:mechanismKind; themes: umbrella when they have narrower themes")
     evidence: dict[DistrictId, list[str]] = Field(
         description="For each compared district that uses it: the verbatim quotes of its practices that do")
 
 
 class SharedConcepts(ApiModel):
-    """What every compared district uses: named mechanisms first, then umbrellas; then the themes."""
+    """What every compared district uses: named mechanisms, umbrella categories apart, then the themes."""
 
-    mechanisms: list[ConceptEvidence]
+    mechanisms: list[ConceptEvidence] = Field(description="Named mechanisms, by id")
+    umbrellas: list[ConceptEvidence] = Field(default_factory=list, description="Umbrella categories, by id")
     themes: list[ConceptEvidence]
 
 
@@ -220,7 +265,8 @@ class DistrictAlone(ApiModel):
 
     id: DistrictId
     label: Label
-    mechanisms: list[ConceptEvidence] = Field(description="Named mechanisms first, then umbrellas, each by id")
+    mechanisms: list[ConceptEvidence] = Field(description="Named mechanisms, by id")
+    umbrellas: list[ConceptEvidence] = Field(default_factory=list, description="Umbrella categories, by id")
     themes: list[ConceptEvidence]
 
 
@@ -235,11 +281,14 @@ class DistrictFacts(ApiModel):
 class ComparisonCounts(ApiModel):
     """Sizes of the comparison, per district id where it says so."""
 
-    shared_mechanisms: int
+    shared_mechanisms: int = Field(description="Named mechanisms every compared district uses")
+    shared_umbrellas: int = 0
     shared_themes: int
-    mechanisms: dict[DistrictId, int] = Field(description="Mechanisms each district uses (asserted plus broader)")
+    mechanisms: dict[DistrictId, int] = Field(description="Named mechanisms each district uses (direct or through "
+                                                          "a narrower one)")
+    umbrellas: dict[DistrictId, int] = Field(default_factory=dict, description="Umbrella categories each reaches")
     themes: dict[DistrictId, int]
-    only_mechanisms: dict[DistrictId, int] = Field(description="Mechanisms only this one of the compared uses")
+    only_mechanisms: dict[DistrictId, int] = Field(description="Named mechanisms only this one of the compared uses")
     only_themes: dict[DistrictId, int]
     facts: dict[DistrictId, int]
 
@@ -249,13 +298,17 @@ class Comparison(ApiModel):
     with the evidence, what each does alone, their facts side by side, and the counts."""
 
     districts: list[DistrictRef] = Field(description="The compared districts, in the order asked")
-    shared_mechanisms: list[ConceptRef] = Field(
-        description="Mechanisms (asserted plus broader) used by every compared district, ordered by id"
+    shared_mechanisms: list[MechanismRef] = Field(
+        description="Named mechanisms used by every compared district, ordered by id. " + SHARED
     )
+    shared_umbrellas: list[MechanismRef] = Field(
+        default_factory=list, description="Umbrella categories every compared district reaches (not counted), by id")
     shared_themes: list[ConceptRef] = Field(description="Themes used by every compared district, ordered by id")
-    pairs: list[PairComparison] = Field(description="Every pair of the compared districts, in the order asked")
+    pairs: list[PairComparison] = Field(
+        description="Every pair of the compared districts, most similar first (similarity, then shared_count, then "
+        "the order asked)")
     shared: SharedConcepts | None = Field(
-        None, description="shared_mechanisms and shared_themes again, ordered named first, with their evidence")
+        None, description="shared_mechanisms, shared_umbrellas and shared_themes again, with their evidence")
     only: list[DistrictAlone] = Field(
         default_factory=list,
         description="For each compared district (in the order asked): what none of the others uses")
@@ -269,19 +322,57 @@ class MatrixMechanism(ApiModel):
     id: MechanismId
     label: Label
     count: int = Field(description="Number of districts that use it (the column sum)")
+    kind: MechanismKind = Field("named", description=KIND_DESCRIPTION)
 
 
 class Matrix(ApiModel):
     """Which district uses which mechanism, as a 0/1 matrix (for heat maps)."""
 
     districts: list[DistrictRef] = Field(description="Rows, in GB/T code order")
-    mechanisms: list[MatrixMechanism] = Field(description="Columns, most shared first (tie: id)")
+    mechanisms: list[MatrixMechanism] = Field(description="Columns: the named mechanisms, most shared first (tie: id)")
     matrix: list[list[int]] = Field(
         description="matrix[i][j] is 1 when districts[i] uses mechanisms[j] (directly or through a narrower one)"
     )
+    umbrellas: list[MatrixMechanism] = Field(
+        default_factory=list, description="The umbrella categories apart (never counted as shared), most reached first")
+    umbrella_matrix: list[list[int]] = Field(
+        default_factory=list, description="umbrella_matrix[i][j] is 1 when districts[i] reaches umbrellas[j]")
 
 
-SearchType = Literal["district", "mechanism", "theme", "practice", "fact"]
+# ---------------------------------------------------------------- topics
+
+
+class TopicSummary(ApiModel):
+    """A supervision topic and the districts that supervise it."""
+
+    id: str = Field(description="Topic id (slug), the tail of its IRI")
+    iri: str
+    label: Label
+    districts: list[DistrictId] = Field(
+        description="Districts with a practice that names the topic or a narrower one, in GB/T code order")
+    count: int = Field(description="Number of districts, len(districts)")
+    broader: list[str] = Field(description="Asserted broader topics (skos:broader)")
+    narrower: list[str] = Field(description="Topics directly narrower than this one")
+
+
+class TopicDistrict(DistrictEvidence):
+    """A district that supervises a topic: the quotes of its practices that name it (or a narrower topic)."""
+
+
+class TopicDetail(ApiModel):
+    """A supervision topic and the districts that supervise it, with their evidence."""
+
+    id: str
+    iri: str
+    label: Label
+    definition: Label | None = Field(None, description="skos:definition")
+    broader: list[str]
+    narrower: list[str]
+    count: int = Field(description="Number of districts that supervise it")
+    districts: list[TopicDistrict] = Field(description="The districts that supervise it, in GB/T code order")
+
+
+SearchType = Literal["district", "mechanism", "theme", "topic", "practice", "fact"]
 SearchField = Literal["label", "definition", "quote", "paragraph"]
 
 
@@ -292,7 +383,8 @@ class SearchHit(ApiModel):
     id: str
     iri: str
     label: Label
-    district: DistrictId | None = Field(description="The district the entity belongs to (null for mechanisms, themes)")
+    district: DistrictId | None = Field(
+        description="The district the entity belongs to (null for mechanisms, themes, topics)")
     field: SearchField = Field(description="Where the best match is: label (or synonym), definition, quote, paragraph")
     snippet: str = Field(description="The matching text around the match, the match marked «like this», cuts marked …")
 

@@ -2,7 +2,7 @@
 
 Matching: a query containing a CJK character matches as a substring (Chinese has no spaces to
 find words by). When the query is one of the Chinese labels (preferred or ``skos:altLabel``)
-of a mechanism or theme, every other Chinese label of that concept matches too, as a substring
+of a mechanism, theme or topic, every other Chinese label of that concept matches too, as a substring
 (街道 also finds 街乡 and 镇街; 12345 also finds 接诉即办 if a concept has both names). Any other
 query matches as whole words, by word form: text and query are cut into runs of ASCII letters
 and digits, and each word is reduced by a light stemmer (``stem``: plural ``-s``/``-es``/``-ies``, ``-ing``, ``-ed``, a
@@ -11,7 +11,7 @@ and ``12345`` still matches inside ``12345热线``.
 
 Ranking, one hit per entity at its best match: exact label (the whole label, or synonym, equals
 the query), then label, definition, quote, district paragraph; then by type (district,
-mechanism, theme, practice, fact) and id. The snippet is the matching text with the first match
+mechanism, theme, topic, practice, fact) and id. The snippet is the matching text with the first match
 marked «like this» and at most ``CONTEXT`` characters either side, cuts marked with ….
 """
 
@@ -25,7 +25,7 @@ from app.api.models import SearchHit, SearchResults
 
 CONTEXT = 30
 FIELD_RANK = {"label": 1, "definition": 2, "quote": 3, "paragraph": 4}
-TYPE_RANK = {"district": 0, "mechanism": 1, "theme": 2, "practice": 3, "fact": 4}
+TYPE_RANK = {"district": 0, "mechanism": 1, "theme": 2, "topic": 3, "practice": 4, "fact": 5}
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
 WORD = re.compile(r"[A-Za-z0-9]+")
 VOWEL = re.compile(r"[aeiouy]")
@@ -134,10 +134,11 @@ def matcher(q: str, variants: tuple[str, ...] = (), known: dict[str, Words] | No
 
 @memoized(8)
 def concept_labels(catalog: Catalog) -> dict[str, frozenset[str]]:
-    """Chinese label -> every Chinese label (no Latin letter in it) of the mechanisms and themes that have it."""
+    """Chinese label -> every Chinese label (no Latin letter in it) of the mechanisms, themes and topics that have
+    it."""
     labels: dict[tuple[str, str], set[str]] = {}
     for text in catalog.texts:
-        if text.type in ("mechanism", "theme") and text.field == "label" and not LATIN.search(text.text):
+        if text.type in ("mechanism", "theme", "topic") and text.field == "label" and not LATIN.search(text.text):
             labels.setdefault((text.type, text.entity), set()).add(text.text.strip())
     variants: dict[str, set[str]] = {}
     for names in labels.values():
@@ -167,6 +168,7 @@ def entities(catalog: Catalog) -> dict[tuple[str, str], Entity]:
     index.update({("district", d.id): Entity(d.iri, d.label, d.id) for d in catalog.districts.values()})
     index.update({("mechanism", m.id): Entity(m.iri, m.label, None) for m in catalog.mechanisms.values()})
     index.update({("theme", t.id): Entity(t.iri, t.label, None) for t in catalog.themes.values()})
+    index.update({("topic", t.id): Entity(t.iri, t.label, None) for t in catalog.topics.values()})
     index.update({("practice", p.id): Entity(p.iri, p.label, p.district) for p in catalog.practices.values()})
     index.update({("fact", f.id): Entity(f.iri, f.label, f.district) for f in catalog.facts})
     return index

@@ -8,7 +8,9 @@ A description is the union of three named CONSTRUCT queries run with ``?entity``
 * ``ld_describe_inverse`` — the links that point to it (a district's practices and facts, the
   practices using a mechanism or theme, a practice's facts, what a quote is evidence for, …);
 * ``ld_describe_related`` — what those practices and facts say (quotes with offsets, districts
-  and their paragraphs, mechanisms, themes, values, units).
+  and their paragraphs, mechanisms, themes, values, units);
+* ``ld_describe_citations`` — for a source (the article): every quote citing it, with its text and
+  offsets, and what each is evidence for.
 
 The HTML page of an entity renders exactly these triples; which of them are asserted is known
 from :func:`asserted_triples` (everything else is inferred).
@@ -24,8 +26,8 @@ from app.store.graph import KnowledgeGraph
 
 #: The path segment of every kind of entity IRI, {base}/id/{kind}/{slug}.
 ENTITY_KINDS = ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "topic", "scheme",
-                "source")
-DESCRIBE_QUERIES = ("ld_describe", "ld_describe_inverse", "ld_describe_related")
+                "source", "person")
+DESCRIBE_QUERIES = ("ld_describe", "ld_describe_inverse", "ld_describe_related", "ld_describe_citations")
 
 LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCTERMS + "title", SCHEMA + "name")
 

@@ -65,6 +65,17 @@ class FactItem:
     passages: list[Passage]
 
 
+@dataclass(frozen=True)
+class Citation:
+    """A quote that cites a source, and what it is evidence for."""
+
+    ref: Ref
+    exact: str
+    start: int | None
+    end: int | None
+    evidence_for: list[Ref]
+
+
 @dataclass
 class DistrictGroup:
     district: Ref
@@ -181,9 +192,11 @@ class EntityView:
         if concept is not None and concept_property is not None:
             direct = ox.Triple(practice, ox.NamedNode(concept_property), concept) in self.asserted
             if not direct:
-                item.via_kind = "mechanism" if concept_property == BJRD + "usesMechanism" else "theme"
-                item.via = [r for r in (item.mechanisms if item.via_kind == "mechanism" else item.themes)
-                            if r.iri != concept.value]
+                item.via_kind = {BJRD + "usesMechanism": "mechanism", BJRD + "theme": "theme"}.get(
+                    concept_property, "topic")
+                named = {"mechanism": item.mechanisms, "theme": item.themes}.get(item.via_kind) or \
+                    self.refs(self.asserted_objects(practice, concept_property))
+                item.via = [r for r in named if r.iri != concept.value]
         facts = [f for f in self.desc.subjects(BJRD + "ofPractice", practice) if isinstance(f, ox.NamedNode)]
         item.facts = [self.fact_item(f) for f in facts]
         return item
@@ -300,6 +313,9 @@ class EntityView:
     def _theme(self) -> dict[str, object]:
         return self._concept(BJRD + "theme")
 
+    def _topic(self) -> dict[str, object]:
+        return self._concept(BJRD + "supervisesTopic")
+
     def _practice(self) -> dict[str, object]:
         item = self.practice_item(self.node)
         mechanisms = self.refs(self.desc.objects(self.node, BJRD + "usesMechanism"))
@@ -335,3 +351,25 @@ class EntityView:
             entity = Ref(entity.iri, entity.href, Text(f"“{excerpt}”", "zh"))
         return {"entity": entity, "passage": passage, "evidence_for": self.refs(records),
                 "source": self.link.ref(source) if isinstance(source, ox.NamedNode) else None}
+
+    def _source(self) -> dict[str, object]:
+        """The article: its author, issue and text file, and every quote that cites it, in article order."""
+        quotes = [q for q in self.desc.subjects(DCTERMS + "source", self.node) if isinstance(q, ox.NamedNode)]
+        citations = []
+        for quote in quotes:
+            exact = self.desc.literal(quote, OA + "exact")
+            users = [u for p in (BJRD + "evidence", BJRD + "paragraph")
+                     for u in self.desc.subjects(p, quote) if isinstance(u, ox.NamedNode)]
+            citations.append(Citation(self.link.ref(quote), exact.value if exact else "",
+                                      _int(self.desc.value(quote, OA + "start")),
+                                      _int(self.desc.value(quote, OA + "end")), self.refs(users)))
+        citations.sort(key=lambda c: (c.start if c.start is not None else 1 << 30, c.ref.iri))
+        return {
+            "authors": self.refs(self.desc.objects(self.node, SCHEMA + "author")),
+            "issues": self.refs(self.desc.objects(self.node, DCTERMS + "isPartOf")),
+            "texts": self.refs(self.desc.objects(self.node, SCHEMA + "encoding")),
+            "citations": citations,
+            "cited_records": len({r.iri for c in citations for r in c.evidence_for}),
+            # The quotes are listed above, with their text: not again as bare links.
+            "referenced_by": [s for s in self.referenced_by() if s.predicate.iri != DCTERMS + "source"],
+        }

@@ -11,6 +11,8 @@ from app.rdf.namespaces import BJRD, DCTERMS, OWL, RDF, RDFS, SKOS
 from app.store.graph import KnowledgeGraph
 
 Node = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+#: Earlier versions of the ontology, one file each, under the ontology directory.
+VERSIONS_DIR = "versions"
 
 
 @dataclass
@@ -40,10 +42,10 @@ class OntologyDoc:
              OWL + "DatatypeProperty": "datatype property",
                                        OWL + "NamedIndividual": "individual"}
 
-    def __init__(self, graph: KnowledgeGraph, lang: str) -> None:
+    def __init__(self, graph: KnowledgeGraph, lang: str, triples: list[ox.Triple] | None = None) -> None:
         self.graph = graph
         self.link = Linker(graph, lang)
-        self.triples = [q.triple for q in graph.loaded.ontology]
+        self.triples = triples if triples is not None else [q.triple for q in graph.loaded.ontology]
         self.out: dict[object, dict[str, list[Node]]] = defaultdict(lambda: defaultdict(list))
         for t in self.triples:
             self.out[t.subject][t.predicate.value].append(t.object)
@@ -81,7 +83,8 @@ class OntologyDoc:
 
         return {"iri": node.value, "titles": self.texts(node, DCTERMS + "title"),
                 "descriptions": self.texts(node, DCTERMS + "description"),
-                "version": one(OWL + "versionInfo"), "license": one(DCTERMS + "license"),
+                "version": one(OWL + "versionInfo"), "version_iri": one(OWL + "versionIRI"),
+                "prior_version": one(OWL + "priorVersion"), "license": one(DCTERMS + "license"),
                 "created": one(DCTERMS + "created"), "imports": [i.value for i in self.objects(node, OWL + "imports")
                             if isinstance(i, ox.NamedNode)]}
 
@@ -138,3 +141,26 @@ class OntologyDoc:
     def _row_ref(self, iri: str, label: str | None) -> Ref:
         text = Text(label, self.link.lang) if label else self.link.fallback(iri)
         return Ref(iri, self.link.href(iri), text)
+
+
+def version_info(triples: list[ox.Triple]) -> str | None:
+    """The ``owl:versionInfo`` of the ontology these triples describe."""
+    ontologies = {t.subject for t in triples if t.object == ox.NamedNode(OWL + "Ontology")}
+    return next((t.object.value for t in triples if t.subject in ontologies
+                 and t.predicate.value == OWL + "versionInfo" and isinstance(t.object, ox.Literal)), None)
+
+
+def ontology_versions(graph: KnowledgeGraph) -> dict[str, list[ox.Triple]]:
+    """Every published version of the ontology, by ``owl:versionInfo``: the one loaded now, and each
+    earlier one kept in ``ontology/versions/<version>.ttl`` (so that its ``owl:versionIRI`` resolves)."""
+
+    def build() -> dict[str, list[ox.Triple]]:
+        versions = {path.stem: list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+                    for path in sorted((graph.settings.ontology_dir / VERSIONS_DIR).glob("*.ttl"))}
+        current = [q.triple for q in graph.loaded.ontology]
+        info = version_info(current)
+        if info is not None:
+            versions[info] = current
+        return versions
+
+    return graph.memo.get(("ontology-versions",), build, size=1)

@@ -3,17 +3,20 @@
 The numbers come from the ``queries/ld_void_*.rq`` queries over the default graph of
 ``/sparql`` (the union of the data, ontology and inferred graphs). Service URLs (the SPARQL
 endpoint, the dumps) are built from the URL the description was requested at; the dataset
-itself is named ``{KG_BASE_IRI}/void#dataset``.
+itself is named ``{KG_BASE_IRI}/void#dataset``. Its ``void:dataDump`` links are the files of the
+current release (``/export/{release}/bjrd-kg.ttl`` …), whose content never changes; the release is
+its ``owl:versionInfo`` and ``/export/SHA256SUMS`` its ``rdfs:seeAlso``.
 """
 
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from app.ld.export import release_id
 from app.ld.service import FORMAT_IRIS
 from app.rdf import namespaces
 from app.rdf.formats import BY_NAME, EXPORT_FORMATS
-from app.rdf.namespaces import DCTERMS, FORMATS, VOID, XSD
+from app.rdf.namespaces import DCTERMS, FORMATS, OWL, RDFS, VOID, XSD
 from app.store.graph import KnowledgeGraph
 
 RDF_TYPE = ox.NamedNode(namespaces.RDF_TYPE)
@@ -34,6 +37,8 @@ class VoidStats:
     uri_space: str
     sparql_endpoint: str
     dumps: dict[str, str]
+    release: str
+    checksums: str
     source: str
     triples: int
     entities: int
@@ -66,7 +71,10 @@ def void_stats(graph: KnowledgeGraph, service_base: str) -> VoidStats:
         dataset=base + "/void#dataset",
         uri_space=uri_space,
         sparql_endpoint=service_base + "/sparql",
-        dumps={name: f"{service_base}/export?format={name}" for name in EXPORT_FORMATS},
+        dumps={name: f"{service_base}/export/{release_id(graph)}/bjrd-kg.{BY_NAME[name].extension}"
+               for name in EXPORT_FORMATS},
+        release=release_id(graph),
+        checksums=f"{service_base}/export/SHA256SUMS",
         source=graph.iri("source", "article"),
         triples=totals.get("triples", 0),
         entities=entities,
@@ -99,6 +107,8 @@ def void_triples(stats: VoidStats) -> list[ox.Triple]:
         ox.Triple(ds, d("license"), ox.NamedNode(LICENSE)),
         ox.Triple(ds, d("source"), ox.NamedNode(stats.source)),
         ox.Triple(ds, v("sparqlEndpoint"), ox.NamedNode(stats.sparql_endpoint)),
+        ox.Triple(ds, ox.NamedNode(OWL + "versionInfo"), ox.Literal(stats.release)),
+        ox.Triple(ds, ox.NamedNode(RDFS + "seeAlso"), ox.NamedNode(stats.checksums)),
         ox.Triple(ds, v("uriSpace"), ox.Literal(stats.uri_space)),
         ox.Triple(ds, v("triples"), _int(stats.triples)),
         ox.Triple(ds, v("entities"), _int(stats.entities)),

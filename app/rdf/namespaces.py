@@ -37,4 +37,4 @@ PREFIXES = {
 }
 
 #: What CURIEs on HTML pages and the JSON-LD context may abbreviate.
-CURIE_PREFIXES = {**PREFIXES, "vann": VANN}
+CURIE_PREFIXES = {**PREFIXES, "vann": VANN, "foaf": "http://xmlns.com/foaf/0.1/"}

@@ -10,7 +10,8 @@ from app.rdf.namespaces import PREFIXES
 
 
 def entity_prefixes(base_iri: str) -> dict[str, str]:
-    kinds = ("district", "congress", "practice", "fact", "mechanism", "theme", "topic", "quote", "scheme", "source")
+    kinds = ("district", "congress", "practice", "fact", "mechanism", "theme", "topic", "quote", "scheme", "source",
+             "person")
     prefixes = {"dist" if k == "district" else k: f"{base_iri}/id/{k}/" for k in kinds}
     return {**PREFIXES, **prefixes}
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from pydantic import AfterValidator, BeforeValidator
 
-from app.api import answers as service
+from app.api import compare as service
 from app.api.catalog import catalog_for
 from app.api.examples import example
 from app.api.models import Comparison, Matrix
@@ -48,18 +48,24 @@ DistrictIds = Annotated[
 ]
 
 
-@router.get("/compare", response_model=Comparison, responses=documented(example("comparison"), not_found="district"))
+@router.get("/compare", summary="比较几个区 · Compare districts",
+            response_model=Comparison, responses=documented(example("comparison"), not_found="district"))
 async def get_compare(graph: GraphDep, districts: DistrictIds) -> Response:
-    """The mechanisms and themes all the given districts use, and what each pair of them shares; `shared`
-    (the same, named mechanisms before umbrellas, with each district's quotes), `only` (what each does that
-    none of the others does), `facts` (each district's numbers) and `counts`. The HTML page
-    `/compare?districts=…` shows it side by side (2 to 6 districts)."""
+    """几个区的共同点（shared）、各自独有的做法（only）、数据事实（facts）与计数（counts），以及每两区之间的共同点。
+
+    The named mechanisms and the themes all the given districts use, and what each pair of them shares.
+    Two districts share a mechanism when each uses it, directly or through a narrower mechanism, and it is a
+    named one; umbrella categories come apart (`shared_umbrellas`) and are never counted. Pairs are ranked by
+    `similarity` (weighted Jaccard: each named mechanism weighs ln(16 / districts using it), so rare ones count
+    more) and say how many they share (`shared_count`). Also `shared` (the same with each district's quotes),
+    `only` (what each does that none of the others does), `facts` (each district's numbers) and `counts`. The
+    HTML page `/compare?districts=…` shows it side by side (2 to 6 districts)."""
     body = render(service.compare_districts, await catalog_for(graph), (tuple(districts),), None)
     return Response(body, media_type=JSON)
 
 
 @router.get(
-    "/matrix",
+    "/matrix", summary="区—机制矩阵 · District × mechanism matrix",
     response_model=Matrix,
     responses={
         200: {"content": {"application/json": {"example": example("matrix")},
@@ -68,7 +74,10 @@ async def get_compare(graph: GraphDep, districts: DistrictIds) -> Response:
     },
 )
 async def get_matrix(graph: GraphDep, accept: Annotated[str | None, Header()] = None) -> Response:
-    """The district × mechanism 0/1 matrix as JSON, or as CSV for Accept: text/csv."""
+    """区 × 工作机制 0/1 矩阵，JSON 或 CSV（Accept: text/csv）。
+
+    The district × named mechanism 0/1 matrix as JSON (with the umbrella categories in `umbrella_matrix`,
+    apart), or as CSV for Accept: text/csv (named mechanisms only)."""
     catalog = await catalog_for(graph)
     chosen = negotiate(accept, MATRIX_FORMATS)
     if chosen is MATRIX_JSON:

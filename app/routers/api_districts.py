@@ -26,17 +26,24 @@ def canonical_redirect(request: Request, path: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{query}" if query else path, status_code=301)
 
 
-@router.get("", response_model=list[DistrictSummary], responses=documented(example("districts"), paged=True))
+@router.get("", summary="区列表 · List of districts",
+            response_model=list[DistrictSummary], responses=documented(example("districts"), paged=True))
 async def get_districts(graph: GraphDep, page: PageDep) -> Response:
-    """The 16 districts with their GB/T 2260 codes, in code order."""
+    """16个区及其 GB/T 2260 行政区划代码，按代码排序。
+
+    The 16 districts with their GB/T 2260 codes, in code order."""
     return respond(service.list_districts, await catalog_for(graph), page=page)
 
 
-@router.get("/{id}", response_model=DistrictDetail,
+@router.get("/{id}", summary="一个区 · One district", response_model=DistrictDetail,
             responses={**documented(example("district"), not_found="district"),
                        301: {"description": "Another name of a district: Location is its id's URL"}})
 async def get_district(request: Request, graph: GraphDep, id: AnyDistrictPath) -> Response:
-    """One district: its practices with their quotes, the mechanisms and themes it uses, and its facts.
+    """一个区：各项做法及其原文引文、工作机制、主题与数据事实；中文名、英文名或区划代码 301 跳转到区 id。
+
+    One district: its practices with their quotes, the named mechanisms it uses (each `via` "direct" or the
+    narrower mechanisms it is used through), the umbrella categories apart, its themes, topics and facts, and the
+    numbers of its paragraph left out as facts (`excluded_numbers`, with the reason).
     Another name of a district (海淀, 海淀区, Haidian, 110108) is redirected (301) to its id."""
     catalog = await catalog_for(graph)
     canonical = service.find_district(catalog, id)
@@ -45,8 +52,13 @@ async def get_district(request: Request, graph: GraphDep, id: AnyDistrictPath) -
     return respond(service.read_district, catalog, id)
 
 
-@router.get("/{id}/similar", response_model=list[SimilarDistrict],
+@router.get("/{id}/similar", summary="相似的区 · Similar districts", response_model=list[SimilarDistrict],
             responses=documented(example("similar"), not_found="district"))
 async def get_district_similar(graph: GraphDep, id: DistrictIdPath) -> Response:
-    """The other 15 districts, most similar first: Jaccard of mechanisms, then of themes, then id."""
+    """其余15个区，按相似度排序（先比工作机制，再比主题）。
+
+    The other 15 districts, most similar first by `similarity`: the weighted Jaccard of their named mechanisms,
+    each weighing ln(16 / districts using it), so rare shared mechanisms count more; then how many they share
+    (`shared_count`), Jaccard of themes, id. Two districts share a mechanism when each uses it, directly or through
+    a narrower mechanism, and it is a named one; umbrella categories come apart (`shared_umbrellas`), uncounted."""
     return respond(service.list_similar, await catalog_for(graph), id)

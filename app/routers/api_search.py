@@ -24,21 +24,24 @@ def not_blank(q: str) -> str:
 SearchText = Annotated[
     str,
     Query(min_length=1, max_length=200, description="Text to find: Chinese matches as a substring (with the other "
-          "Chinese names of the mechanism or theme it names: 街道 also finds 街乡 and 镇街), English as whole words "
-          "in any form (case-insensitive; plural, -ing, -ed: subdistricts finds what subdistrict finds)",
+          "Chinese names of the mechanism, theme or topic it names: 街道 also finds 街乡 and 镇街), English as whole "
+          "words in any form (case-insensitive; plural, -ing, -ed: subdistricts finds what subdistrict finds)",
           examples=["月进站", "special inquiry"]),
     AfterValidator(not_blank),
 ]
 
 
-@router.get("/search", response_model=SearchResults, responses=documented(example("search"), paged=True))
+@router.get("/search", summary="搜索 · Search",
+            response_model=SearchResults, responses=documented(example("search"), paged=True))
 async def get_search(
     graph: GraphDep,
     q: SearchText,
     page: PageDep,
     type: Annotated[SearchType | None, Query(description="Only hits of this type")] = None,
 ) -> Response:
-    """Find entities by label (or synonym), definition or quote, Chinese or English; exact label matches first.
+    """按名称（或同义词）、定义或原文引文查找实体，中文或英文。
+
+    Find entities by label (or synonym), definition or quote, Chinese or English; exact label matches first.
 
     The HTML page `/search?q=` shows the same hits grouped by type."""
     catalog = await catalog_for(graph)

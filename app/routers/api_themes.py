@@ -14,16 +14,22 @@ from app.routers.api_common import PageDep, documented, respond
 router = APIRouter(prefix="/api/themes", tags=["themes"])
 
 
-@router.get("", response_model=list[ThemeDetail], responses=documented([example("theme")], paged=True))
+@router.get("", summary="主题列表 · List of themes",
+            response_model=list[ThemeDetail], responses=documented([example("theme")], paged=True))
 async def get_themes(graph: GraphDep, page: PageDep) -> Response:
-    """Every theme (by id) with the districts that have practices on it and the mechanisms they use."""
+    """每个主题、有相关做法的区及其使用的工作机制。
+
+    Every theme (by id) with the districts that have practices on it and the mechanisms they use."""
     return respond(service.list_themes, await catalog_for(graph), page=page)
 
 
-@router.get("/{id}", response_model=ThemeDetail, responses=documented(example("theme"), not_found="theme"))
+@router.get("/{id}", summary="一个主题 · One theme",
+            response_model=ThemeDetail, responses=documented(example("theme"), not_found="theme"))
 async def get_theme(
     graph: GraphDep,
     id: Annotated[str, Path(description="Theme id (slug)", examples=["station-building"])],
 ) -> Response:
-    """One theme with its districts and the mechanisms used by its practices."""
+    """一个主题、相关的区及其做法使用的工作机制。
+
+    One theme with its districts and the mechanisms used by its practices."""
     return respond(service.read_theme, await catalog_for(graph), id)

@@ -39,16 +39,20 @@ class Readiness(BaseModel):
     detail: str | None = None
 
 
-@router.get("/health", response_model=Health, summary="Liveness and graph size")
+@router.get("/health", response_model=Health, summary="存活与图规模 · Liveness and graph size")
 async def read_health(graph: GraphDep) -> Health:
-    """The service is up; `triples` counts the distinct triples of the default (union) graph."""
+    """服务在运行；triples 为默认（并集）图中不同三元组的数目。
+
+    The service is up; `triples` counts the distinct triples of the default (union) graph."""
     return Health(status="ok", triples=graph.triples)
 
 
-@router.get("/ready", response_model=Readiness, response_model_exclude_none=True, summary="Readiness",
+@router.get("/ready", response_model=Readiness, response_model_exclude_none=True, summary="就绪 · Readiness",
             responses={503: {"model": Readiness, "description": "Not ready: starting, stopping or no query worker"}})
 async def read_ready(runtime: RuntimeDep) -> Response | Readiness:
-    """Ready to answer: the graph is loaded (and validated) and a query worker is alive; else 503."""
+    """可以应答：图已加载（并已校验）且有查询进程在运行；否则 503。
+
+    Ready to answer: the graph is loaded (and validated) and a query worker is alive; else 503."""
     graph, runner = runtime.snapshot()
     if graph is None or runner is None:
         return not_ready(Readiness(status="starting", detail="The graph is still being loaded and validated."))
@@ -77,10 +81,12 @@ def not_ready(readiness: Readiness) -> JSONResponse:
     return JSONResponse(readiness.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "1"})
 
 
-@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics",
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus 指标 · Prometheus metrics",
             responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}})
 async def read_metrics(metrics: MetricsDep, settings: SettingsDep, request: Request) -> Response:
-    """Counters and gauges of this service in the Prometheus text exposition format (with
+    """本服务的计数器与仪表，Prometheus 文本格式（设置 KG_METRICS_TOKEN 时须带 Bearer 令牌）。
+
+    Counters and gauges of this service in the Prometheus text exposition format (with
     `KG_METRICS_TOKEN` set: only for `Authorization: Bearer <token>`)."""
     token = settings.metrics_token
     if token:

@@ -1,5 +1,5 @@
-"""Linked data: entity IRIs by content negotiation, type indexes, dumps, VoID, the JSON-LD
-context, the ontology and the shapes.
+"""Linked data: entity IRIs by content negotiation, type indexes, VoID, the JSON-LD context, the
+ontology and the shapes (the dumps: :mod:`app.routers.dumps`).
 
 Entity IRIs ``{KG_BASE_IRI}/id/{type}/{slug}`` are mapped from the request *path* (never the
 request host): ``GET /id/district/haidian`` describes ``graph.iri("district", "haidian")``.
@@ -15,18 +15,18 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.api.answers import close_ids, find_district, list_similar
+from app.api.answers import close_ids, find_district, list_similar, read_district
 from app.api.catalog import read_catalog
 from app.deps import GraphDep, public_base
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, describe
 from app.ld.entity import EntityView
-from app.ld.export import Dump, accepts_gzip, build_dump
+from app.ld.export import release_id
 from app.ld.jsonld import CONTEXT_PATH, compact, context_document
 from app.ld.links import Linker, curie
-from app.ld.ontology import OntologyDoc
+from app.ld.ontology import OntologyDoc, ontology_versions
 from app.ld.void import void_stats, void_triples
-from app.rdf.formats import BY_NAME, GRAPH_FORMATS, Format, lookup
+from app.rdf.formats import BY_NAME, Format, lookup
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
 from app.routers.pages import read_source
@@ -35,16 +35,15 @@ from app.web.templating import pick_lang, templates
 
 router = APIRouter(tags=["linked data"])
 
-#: Answered from the graph alone: ETags and 304 (app/web/caching.py).
-CACHED = ("/id/*", "/export*", "/void*", "/.well-known/void*", "/ontology*", "/shapes*", "/context.jsonld*")
+#: Answered from the graph alone: ETags and 304 (app/web/caching.py). The dumps: app/routers/dumps.py.
+CACHED = ("/id/*", "/void*", "/.well-known/void*", "/ontology*", "/shapes*", "/context.jsonld*")
 Handler = Callable[..., Any]
 
 HTML = BY_NAME["html"]
 RDF_FORMATS = [BY_NAME[n] for n in ("turtle", "jsonld", "ntriples", "rdfxml")]
 PAGE_FORMATS = [*RDF_FORMATS, HTML]
 SUFFIXES = {f.extension: f for f in PAGE_FORMATS}
-DUMP_FORMATS = list(GRAPH_FORMATS)
-RICH_PAGES = ("district", "mechanism", "theme", "practice", "fact", "quote")
+RICH_PAGES = ("district", "mechanism", "theme", "topic", "practice", "fact", "quote", "source")
 #: How many "most similar districts" a district page lists (each linked to /compare).
 SIMILAR_SHOWN = 5
 
@@ -53,13 +52,15 @@ LangQuery = Annotated[str | None, Query(
 FormatQuery = Annotated[str | None, Query(
     description="A format name (turtle, jsonld, ntriples, rdfxml, html); overrides Accept.")]
 
-def read_route(path: str, summary: str, description: str | None = None) -> Callable[[Handler], Handler]:
+def read_route(path: str, summary: str, description: str | None = None, *,
+               on: APIRouter | None = None) -> Callable[[Handler], Handler]:
     """GET ``path`` (documented) and HEAD ``path`` (the same handler, left out of OpenAPI so that
-    operation ids stay unique)."""
+    operation ids stay unique), on ``on`` (default: this module's router)."""
+    target = on or router
 
     def decorate(handler: Handler) -> Handler:
-        router.get(path, summary=summary, description=description, response_class=Response)(handler)
-        router.head(path, include_in_schema=False, response_class=Response)(handler)
+        target.get(path, summary=summary, description=description, response_class=Response)(handler)
+        target.head(path, include_in_schema=False, response_class=Response)(handler)
         return handler
 
     return decorate
@@ -141,10 +142,12 @@ def split_suffix(name: str) -> tuple[str, Format | None]:
 # ------------------------------------------------------------------------------- entities
 
 
-@read_route("/id/{kind}/", "Index of the entities of one type (HTML or RDF)")
+@read_route("/id/{kind}/", "某类实体的索引 · Index of the entities of one type (HTML or RDF)")
 def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = None,
                format: FormatQuery = None) -> Response:
-    """Every entity of one type (district, mechanism, theme, …), as an HTML list or as RDF by Accept."""
+    """某一类型（区、机制、主题……）的全部实体，HTML 列表或按 Accept 返回 RDF。
+
+    Every entity of one type (district, mechanism, theme, …), as an HTML list or as RDF by Accept."""
     fmt, negotiated = choose(request, PAGE_FORMATS, format)
     language = page_lang(request, lang)
     if kind not in ENTITY_KINDS:
@@ -173,9 +176,11 @@ def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = N
     }, headers=headers)
 
 
-@read_route("/id/{kind}/{name}", "An entity IRI, dereferenced by content negotiation")
+@read_route("/id/{kind}/{name}", "解析实体 IRI · An entity IRI, dereferenced by content negotiation")
 def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: LangQuery = None) -> Response:
-    """The description of {base}/id/{kind}/{slug}: Turtle, JSON-LD, N-Triples, RDF/XML or HTML by Accept,
+    """{base}/id/{kind}/{slug} 的描述：按 Accept 或后缀返回 Turtle、JSON-LD、N-Triples、RDF/XML 或 HTML。
+
+    The description of {base}/id/{kind}/{slug}: Turtle, JSON-LD, N-Triples, RDF/XML or HTML by Accept,
     or fixed by a suffix (.ttl .jsonld .nt .rdf .html)."""
     slug, fixed = split_suffix(name)
     fmt = fixed or negotiate(request.headers.get("accept"), PAGE_FORMATS)
@@ -222,54 +227,25 @@ def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str,
     context = {**view, "request": request, "lang": lang, "alternates": alternates(path), "path": path}
     # For the "how to cite" line: the source article as the graph describes it.
     context["cited_source"] = read_source(graph, lang)
+    context["release"] = release_id(graph)
     if kind == "district":
-        context["similar"] = list_similar(read_catalog(graph), iri.rsplit("/", 1)[-1])[:SIMILAR_SHOWN]
-        context["district_id"] = iri.rsplit("/", 1)[-1]
+        catalog, district_id = read_catalog(graph), iri.rsplit("/", 1)[-1]
+        context["similar"] = list_similar(catalog, district_id)[:SIMILAR_SHOWN]
+        context["district_id"] = district_id
+        context["detail"] = read_district(catalog, district_id)
+        context["mechanism_labels"] = {m: c.label for m, c in catalog.mechanisms.items()}
     return template.render(context).encode("utf-8")
-
-
-# ------------------------------------------------------------------------------- dumps
-
-
-EXPORT_DOC = """The whole dataset as a file.
-
-* `format`: turtle, ntriples, jsonld, rdfxml (the default graph: the asserted data and ontology;
-  `inferred=true` adds the entailments), trig, nquads (every named graph: data, ontology,
-  inferred). Without `format`, by Accept (Turtle by default). The JSON-LD dump carries its
-  `@context` inline (the one of `/context.jsonld`), so a downloaded copy expands offline.
-* `Content-Disposition: attachment; filename=bjrd-kg.<ext>`; gzip when Accept-Encoding allows it;
-  `Digest: sha-256=…` and `Repr-Digest: sha-256=:…:` are the SHA-256 of the bytes sent.
-"""
-
-
-@read_route("/export", "Dump of the dataset", EXPORT_DOC)
-def read_export(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
-        description="turtle, ntriples, jsonld, rdfxml, trig or nquads (overrides Accept)")] = None,
-        inferred: Annotated[bool, Query(description="Graph formats: add the inferred triples.")] = False) -> Response:
-    """Dump the dataset in one RDF format (TriG and N-Quads keep the named graphs)."""
-    fmt, _ = choose(request, DUMP_FORMATS, format)
-    dump = build_dump(graph, fmt, inferred)
-    gzipped = accepts_gzip(request.headers.get("accept-encoding"))
-    body = dump.gzipped if gzipped else dump.body
-    digest = Dump.digest(body)
-    headers = {
-        "Content-Disposition": f"attachment; filename=bjrd-kg.{fmt.extension}",
-        "Digest": f"sha-256={digest}",
-        "Repr-Digest": f"sha-256=:{digest}:",
-        "Vary": "Accept, Accept-Encoding",
-    }
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type=fmt.content_type, headers=headers)
 
 
 # ------------------------------------------------------------------------------- VoID
 
 
-@read_route("/void", "VoID description")
-@read_route("/.well-known/void", "VoID description (well-known location)")
+@read_route("/void", "VoID 数据集描述 · VoID description")
+@read_route("/.well-known/void", "VoID 数据集描述（约定位置）· VoID description (well-known location)")
 def read_void(request: Request, graph: GraphDep, lang: LangQuery = None, format: FormatQuery = None) -> Response:
-    """The VoID description of the dataset: sizes, class and property partitions, dumps, endpoint."""
+    """数据集的 VoID 描述：规模、类与属性划分、数据转储（本版本的文件）与 SPARQL 端点。
+
+    The VoID description of the dataset: sizes, class and property partitions, dumps, endpoint."""
     fmt, negotiated = choose(request, PAGE_FORMATS, format)
     base = service_base(request)
     stats = graph.memo.get(("void", base), lambda: void_stats(graph, base), size=8)
@@ -288,38 +264,65 @@ def read_void(request: Request, graph: GraphDep, lang: LangQuery = None, format:
 # ------------------------------------------------------------------------------- context, ontology, shapes
 
 
-@read_route("/context.jsonld", "The JSON-LD context of every JSON-LD answer")
+@read_route("/context.jsonld", "JSON-LD 上下文 · The JSON-LD context of every JSON-LD answer")
 def read_context() -> Response:
-    """The JSON-LD context: short keys for the bjrd, SKOS, RDFS, Web Annotation and schema.org terms."""
+    """JSON-LD 上下文：bjrd、SKOS、RDFS、Web Annotation 与 schema.org 术语的短键名。
+
+    The JSON-LD context: short keys for the bjrd, SKOS, RDFS, Web Annotation and schema.org terms."""
     body = json.dumps(context_document(), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
     return Response(body, media_type=BY_NAME["jsonld"].content_type)
 
 
-@read_route("/ontology", "The ontology (RDF by Accept, or HTML documentation)")
+@read_route("/ontology", "本体 · The ontology (RDF by Accept, or HTML documentation)")
 def read_ontology(request: Request, graph: GraphDep, lang: LangQuery = None, format: FormatQuery = None) -> Response:
-    """The bjrd ontology: Turtle by default, JSON-LD, N-Triples, RDF/XML, or HTML documentation."""
-    fmt, negotiated = choose(request, PAGE_FORMATS, format)
+    """bjrd 本体：默认 Turtle，亦可 JSON-LD、N-Triples、RDF/XML 或 HTML 文档。
+
+    The bjrd ontology: Turtle by default, JSON-LD, N-Triples, RDF/XML, or HTML documentation."""
+    return ontology_response(request, graph, None, lang, format)
+
+
+@read_route("/ontology/{version}", "本体的某一版本 · One version of the ontology (its owl:versionIRI)")
+def read_ontology_version(version: str, request: Request, graph: GraphDep, lang: LangQuery = None,
+                          format: FormatQuery = None) -> Response:
+    """某一版本的本体（其 owl:versionIRI），内容协商同 /ontology。
+
+    The ontology as published at `version` (its `owl:versionIRI`, e.g. /ontology/1.0.0), by content
+    negotiation like /ontology; the current version is the ontology served at /ontology."""
+    versions = ontology_versions(graph)
+    if version not in versions:
+        raise NotFound(f"No ontology version {version!r}; the versions are: "
+                       f"{', '.join(f'/ontology/{v}' for v in versions)} (the current one is /ontology).")
+    return ontology_response(request, graph, version, lang, format)
+
+
+def ontology_response(request: Request, graph: KnowledgeGraph, version: str | None, lang: str | None,
+                      format_name: str | None) -> Response:
+    fmt, negotiated = choose(request, PAGE_FORMATS, format_name)
     headers = {"Vary": "Accept, Accept-Language"} if negotiated else {}
+    triples = ontology_versions(graph)[version] if version else [q.triple for q in graph.loaded.ontology]
     if fmt is not HTML:
-        return rdf_response(request, graph, [q.triple for q in graph.loaded.ontology], fmt, headers)
+        return rdf_response(request, graph, triples, fmt, headers)
     language = page_lang(request, lang)
 
     def build() -> dict[str, object]:
-        doc = OntologyDoc(graph, language)
+        doc = OntologyDoc(graph, language, triples)
         return {"ontology": doc.ontology(), "terms": doc.terms()}
 
-    context = graph.memo.get(("ontology-doc", language), build, size=8)
+    context = graph.memo.get(("ontology-doc", version, language), build, size=16)
+    path = request.url.path
     return page(request, "ld/ontology.html", language, {
         **context,
-        "alternates": [{"name": f.name, "href": f"/ontology?format={f.name}", "type": f.media_type}
+        "alternates": [{"name": f.name, "href": f"{path}?format={f.name}", "type": f.media_type}
                        for f in RDF_FORMATS],
     }, headers=headers)
 
 
-@read_route("/shapes", "The SHACL shapes")
+@read_route("/shapes", "SHACL 约束 · The SHACL shapes")
 def read_shapes(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
         description="turtle, jsonld, ntriples or rdfxml (overrides Accept)")] = None) -> Response:
-    """The SHACL shapes the data conforms to (Turtle by default)."""
+    """数据所符合的 SHACL 约束（默认 Turtle）。
+
+    The SHACL shapes the data conforms to (Turtle by default)."""
     fmt, negotiated = choose(request, RDF_FORMATS, format)
     headers = {"Vary": "Accept"} if negotiated else {}
     return rdf_response(request, graph, list(graph.loaded.shapes), fmt, headers)

@@ -12,10 +12,12 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api.answers import compare_districts, find_district, list_districts
+from app.api.answers import find_district, list_districts
 from app.api.catalog import Catalog, catalog_for
+from app.api.compare import compare_districts
 from app.api.search import WORD, search, stem, variants_of
 from app.deps import GraphDep
+from app.ld.export import release_id
 from app.rdf.formats import EXPORT_FORMATS
 from app.rdf.serialize import entity_prefixes
 from app.store.graph import KnowledgeGraph
@@ -34,7 +36,7 @@ SWAGGER_UI = "/static/vendor/swagger-ui"
 STATS = ("districts", "practices", "mechanisms", "shared_mechanisms", "facts", "themes", "quotes", "triples")
 EXAMPLE_PREFIX = "examples/"
 #: The groups of the search page, in order.
-SEARCH_GROUPS = ("district", "practice", "mechanism", "theme", "fact")
+SEARCH_GROUPS = ("district", "practice", "mechanism", "theme", "topic", "fact")
 #: How many districts the compare page puts side by side.
 COMPARE_MIN, COMPARE_MAX = 2, 6
 
@@ -92,27 +94,34 @@ def list_examples(graph: KnowledgeGraph, lang: str) -> list[dict[str, str]]:
     return examples
 
 
-@router.get("/", response_class=HTMLResponse, summary="Home page")
+@router.get("/", response_class=HTMLResponse, summary="首页 · Home page")
 def home(request: Request, graph: GraphDep, lang: LangQuery = None,
          accept_language: AcceptLanguage = None) -> HTMLResponse:
-    """What the graph holds (counts from the `stats` query), the source article, and where to go next."""
+    """图谱内容（计数）、来源文章、下载与去处。
+
+    What the graph holds (counts from the `stats` query), the source article, and where to go next."""
     chosen = pick_lang(lang, accept_language)
     return render(request, "pages/home.html", chosen, stats=read_stats(graph), source=read_source(graph, chosen),
-                  export_formats=EXPORT_FORMATS)
+                  export_formats=EXPORT_FORMATS, release=release_id(graph))
 
 
-@router.get("/query", response_class=HTMLResponse, summary="SPARQL query editor")
+@router.get("/query", response_class=HTMLResponse, summary="SPARQL 查询编辑器 · SPARQL query editor")
 def query_page(request: Request, graph: GraphDep, lang: LangQuery = None,
                accept_language: AcceptLanguage = None) -> HTMLResponse:
-    """YASGUI on /sparql, with every example query of queries/examples/ as a tab."""
+    """基于 /sparql 的 YASGUI 编辑器，每个示例查询一个标签页。
+
+    YASGUI on /sparql, with every example query of queries/examples/ as a tab."""
     chosen = pick_lang(lang, accept_language)
     return render(request, "pages/query.html", chosen, examples=list_examples(graph, chosen),
                   editor={"prefixes": entity_prefixes(graph.settings.base_iri), "base": graph.settings.base_iri})
 
 
-@router.get("/explore", response_class=HTMLResponse, summary="District–mechanism network and matrix")
+@router.get("/explore", response_class=HTMLResponse,
+            summary="区—机制网络与矩阵 · District–mechanism network and matrix")
 def explore(request: Request, lang: LangQuery = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
-    """The network of districts and the mechanisms they share, and the district × mechanism matrix."""
+    """各区与其共用工作机制的关系网络，以及区 × 机制矩阵。
+
+    The network of districts and the mechanisms they share, and the district × mechanism matrix."""
     return render(request, "pages/explore.html", pick_lang(lang, accept_language))
 
 
@@ -143,11 +152,13 @@ def search_groups(graph: KnowledgeGraph, catalog: Catalog, q: str, lang: str) ->
     return [{"kind": kind, "hits": hits} for kind, hits in groups.items() if hits]
 
 
-@router.get("/search", response_class=HTMLResponse, summary="Search page")
+@router.get("/search", response_class=HTMLResponse, summary="搜索页 · Search page")
 async def search_html(request: Request, graph: GraphDep,
                       q: Annotated[str, Query(max_length=200, description="Text to find (as /api/search)")] = "",
                       lang: LangQuery = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
-    """Search results grouped by type, each with its highlighted passage (the matching of /api/search)."""
+    """按类型分组的搜索结果，每条带标亮的原文段落。
+
+    Search results grouped by type, each with its highlighted passage (the matching of /api/search)."""
     chosen = pick_lang(lang, accept_language)
     q = q.strip()
     catalog = await catalog_for(graph)
@@ -170,14 +181,16 @@ def compare_problem(catalog: Catalog, ids: list[str]) -> tuple[int, str] | None:
     return None
 
 
-@router.get("/compare", response_class=HTMLResponse, summary="Districts side by side",
+@router.get("/compare", response_class=HTMLResponse, summary="并排比较各区 · Districts side by side",
             responses={400: {"description": "Fewer than 2 or more than 6 districts, or one given twice"},
                        404: {"description": "An unknown district id"}})
 async def compare_html(request: Request, graph: GraphDep,
                        districts: Annotated[str | None, Query(description="2 to 6 district ids, comma-separated",
                                                               examples=["daxing,pinggu,yanqing"])] = None,
                        lang: LangQuery = None, accept_language: AcceptLanguage = None) -> Response:
-    """What 2–6 districts share (named mechanisms, then umbrellas, then themes), what each does alone,
+    """2–6个区并排：共同点、各自独有的做法、引文与数据事实。
+
+    What 2–6 districts share (named mechanisms, then umbrellas, then themes), what each does alone,
     the quotes behind each, and their facts in one table (the answer of /api/compare).
     Without `districts`, a form to choose them; districts given by name or code (海淀, 110108) are
     redirected (301) to their ids."""
@@ -232,10 +245,12 @@ def read_article(graph: KnowledgeGraph, catalog: Catalog, lang: str) -> list[dic
     return paragraphs
 
 
-@router.get("/read", response_class=HTMLResponse, summary="The article, every quoted passage highlighted")
+@router.get("/read", response_class=HTMLResponse, summary="阅读原文 · The article, every quoted passage highlighted")
 async def read_html(request: Request, graph: GraphDep, lang: LangQuery = None,
                     accept_language: AcceptLanguage = None) -> HTMLResponse:
-    """The article's paragraph about each district in article order; every passage a practice quotes is
+    """文章各区段落，每段被做法引用的文字都标亮并链接到该做法。
+
+    The article's paragraph about each district in article order; every passage a practice quotes is
     highlighted and links to that practice (numbers that facts state are marked too)."""
     chosen = pick_lang(lang, accept_language)
     catalog = await catalog_for(graph)

@@ -28,7 +28,9 @@ FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
 
-DOC = """SPARQL 1.1 Protocol query endpoint (read-only).
+DOC = """SPARQL 1.1 协议查询端点（只读）：GET 或 POST 提交查询，结果格式按 Accept 或 format= 选择。
+
+SPARQL 1.1 Protocol query endpoint (read-only).
 
 * `GET /sparql?query=…`, `POST` with `application/x-www-form-urlencoded` (`query=…`) or
   `application/sparql-query` (the query as the body).
@@ -96,9 +98,12 @@ async def _answer(request: Request, graph: GraphDep, runner: RunnerDep, query: s
 
 
 @router.head("/sparql", include_in_schema=False)
-@router.get("/sparql", summary="SPARQL query (GET) or service description", description=DOC, response_class=Response)
+@router.get("/sparql", summary="SPARQL 查询（GET）或服务描述 · SPARQL query (GET) or service description",
+            description=DOC, response_class=Response)
 async def sparql_get(request: Request, graph: GraphDep, runner: RunnerDep) -> Response:
-    """Run a SPARQL query given as `?query=`; without it, describe the service."""
+    """以 ?query= 执行 SPARQL 查询；不带 query 时返回服务描述（浏览器转到查询编辑器）。
+
+    Run a SPARQL query given as `?query=`; without it, describe the service."""
     params = _params(request.scope.get("query_string", b""), "URL query string")
     query = _one_query([v for k, v in params if k == "query"])
     if any(k == "update" for k, _ in params):
@@ -110,9 +115,11 @@ async def sparql_get(request: Request, graph: GraphDep, runner: RunnerDep) -> Re
     return await _answer(request, graph, runner, query, params)
 
 
-@router.post("/sparql", summary="SPARQL query (POST)", description=DOC, response_class=Response)
+@router.post("/sparql", summary="SPARQL 查询（POST）· SPARQL query (POST)", description=DOC, response_class=Response)
 async def sparql_post(request: Request, graph: GraphDep, runner: RunnerDep) -> Response:
-    """Run a SPARQL query sent as a form (`query=`) or directly (`application/sparql-query`)."""
+    """执行以表单（query=）或直接（application/sparql-query）提交的 SPARQL 查询。
+
+    Run a SPARQL query sent as a form (`query=`) or directly (`application/sparql-query`)."""
     content_type = request.headers.get("content-type")
     if not content_type:
         raise BadRequest(f"A POST to /sparql needs a Content-Type: {FORM} or {DIRECT}.")

@@ -116,9 +116,12 @@ def _check_writable(graph: KnowledgeGraph, name: str) -> None:
         raise ReadOnlyGraph(f"The graph <{name}> is read-only: {reason}.")
 
 
-@router.post("/update", summary="SPARQL 1.1 Update (needs the write token)", status_code=204)
+@router.post("/update",
+             summary="SPARQL 1.1 更新（需写入令牌）· SPARQL 1.1 Update (needs the write token)", status_code=204)
 async def post_update(request: Request, runtime: RuntimeDep, metrics: MetricsDep) -> Response:
-    """Apply a SPARQL Update (form `update=` or `application/sparql-update`), SHACL-gated and atomic."""
+    """执行 SPARQL Update：先经 SHACL 校验，整体生效或不生效。
+
+    Apply a SPARQL Update (form `update=` or `application/sparql-update`), SHACL-gated and atomic."""
     require_writer(request, runtime.settings)
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     body = await request.body()
@@ -141,9 +144,11 @@ async def post_update(request: Request, runtime: RuntimeDep, metrics: MetricsDep
 
 
 @router.head("/graph-store", include_in_schema=False)
-@router.get("/graph-store", summary="Graph Store Protocol: read a graph")
+@router.get("/graph-store", summary="图存储协议：读取图 · Graph Store Protocol: read a graph")
 async def read_graph(request: Request, graph: GraphDep) -> Response:
-    """The triples of one named graph (`?graph=IRI`, or `?default` for the data graph), by content negotiation."""
+    """一个命名图的三元组（?graph=IRI，或 ?default 表示数据图），按内容协商返回。
+
+    The triples of one named graph (`?graph=IRI`, or `?default` for the data graph), by content negotiation."""
     name = _graph_param(request, graph)
     quads = graph.loaded.graphs.get(name)
     if quads is None:
@@ -164,21 +169,30 @@ async def write_body(request: Request, runtime: Runtime, metrics: Metrics,
     return await apply(request, runtime, metrics, change_for(name, triples), created=created)
 
 
-@router.put("/graph-store", summary="Graph Store Protocol: replace a graph (needs the write token)")
+@router.put("/graph-store",
+            summary="图存储协议：替换图（需写入令牌）· Graph Store Protocol: replace a graph (needs the write token)")
 async def put_graph(request: Request, runtime: RuntimeDep, metrics: MetricsDep) -> Response:
-    """Replace a graph's content with the body (201 if the graph is new, else 204)."""
+    """以请求体替换一个图的内容（新图 201，否则 204）。
+
+    Replace a graph's content with the body (201 if the graph is new, else 204)."""
     return await write_body(request, runtime, metrics, replace_graph)
 
 
-@router.post("/graph-store", summary="Graph Store Protocol: add to a graph (needs the write token)")
+@router.post("/graph-store",
+             summary="图存储协议：追加到图（需写入令牌）· Graph Store Protocol: add to a graph (needs the write token)")
 async def post_graph(request: Request, runtime: RuntimeDep, metrics: MetricsDep) -> Response:
-    """Merge the body into a graph (201 if the graph is new, else 204)."""
+    """把请求体合并进一个图（新图 201，否则 204）。
+
+    Merge the body into a graph (201 if the graph is new, else 204)."""
     return await write_body(request, runtime, metrics, merge_into_graph)
 
 
-@router.delete("/graph-store", summary="Graph Store Protocol: delete a graph (needs the write token)")
+@router.delete("/graph-store",
+               summary="图存储协议：删除图（需写入令牌）· Graph Store Protocol: delete a graph (needs the write token)")
 async def delete_graph_route(request: Request, runtime: RuntimeDep, metrics: MetricsDep) -> Response:
-    """Delete a graph (404 if there is none)."""
+    """删除一个图（不存在则 404）。
+
+    Delete a graph (404 if there is none)."""
     require_writer(request, runtime.settings)
     name = _graph_param(request, runtime.graph)
     _check_writable(runtime.graph, name)

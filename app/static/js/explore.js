@@ -1,10 +1,12 @@
 // /explore: the district–mechanism network (Cytoscape.js) and the district × mechanism matrix.
 //
-// Data: /api/districts, /api/mechanisms, /api/themes (and /api/themes/{id}) and /api/matrix.
+// Data: /api/districts, /api/mechanisms, /api/themes (and /api/themes/{id}), /api/topics and /api/matrix.
+// Only named mechanisms are drawn: umbrella categories are never counted as shared (data/README.md).
 // One filter drives both views: mechanisms shared by at least N districts, optionally only
-// those of one theme, hubs (mechanisms used by HUB_MIN or more districts) only when asked for.
+// those of one theme, hubs (mechanisms used by HUB_MIN or more districts) only when asked for;
+// a layer of supervision topics (shared by at least N districts, too) when asked for.
 // A chosen district is highlighted with its mechanisms and the districts sharing them. The
-// filter lives in the address (?min=&theme=&hubs=1&district=, kept with history.replaceState),
+// filter lives in the address (?min=&theme=&hubs=1&topics=1&district=, kept with history.replaceState),
 // so a view can be shared. Labels are drawn at least MIN_LABEL_PX high whatever the zoom.
 // The Cytoscape instance is window.kgGraph; #network[data-state] becomes "ready" once drawn.
 (function () {
@@ -12,16 +14,16 @@
 
   const lang = document.documentElement.lang === "en" ? "en" : "zh";
   const HUB_MIN = 12;
-  const MIN_LABEL_PX = { district: 14, mechanism: 12 };
+  const MIN_LABEL_PX = { district: 14, mechanism: 12, topic: 12 };
   const other = lang === "zh" ? "en" : "zh";
   const TEXT = {
     zh: {
-      summary: (d, m, e) => `显示 ${d} 个区、${m} 个机制、${e} 条连线`,
+      summary: (d, m, e, t) => `显示 ${d} 个区、${m} 个机制${t ? `、${t} 个监督议题` : ""}、${e} 条连线`,
       district: "区", total: "合计", districts: "个区", mechanism: "机制",
       error: "无法加载数据：", hubs: (n) => `（${n} 个）`,
     },
     en: {
-      summary: (d, m, e) => `${d} districts, ${m} mechanisms, ${e} links shown`,
+      summary: (d, m, e, t) => `${d} districts, ${m} mechanisms, ${t ? `${t} supervision topics, ` : ""}${e} links shown`,
       district: "District", total: "Total", districts: "districts", mechanism: "Mechanism",
       error: "Could not load the data: ", hubs: (n) => `(${n})`,
     },
@@ -33,6 +35,7 @@
   const districtSelect = document.getElementById("district");
   const hubsBox = document.getElementById("hubs");
   const hubCount = document.getElementById("hub-count");
+  const topicsBox = document.getElementById("topics");
   const compareLink = document.getElementById("compare-link");
   const summary = document.getElementById("explore-summary");
   const hover = document.getElementById("network-hover");
@@ -41,7 +44,7 @@
   const errorBox = document.getElementById("explore-error");
 
   const themeCache = new Map();
-  const state = { mechanisms: [], districts: [], matrix: null, theme: null, sort: { key: null, desc: true } };
+  const state = { mechanisms: [], districts: [], topics: [], matrix: null, theme: null, sort: { key: null, desc: true } };
 
   function label(value) {
     if (value && typeof value === "object") return value[lang] || value[other] || "";
@@ -82,6 +85,12 @@
       .map((m) => m.id));
   }
 
+  // The supervision topics the topic layer shows (none unless it is switched on), as a Set of ids.
+  function shownTopics() {
+    const min = minDistricts();
+    return new Set(topicsBox.checked ? state.topics.filter((t) => t.districts.length >= min).map((t) => t.id) : []);
+  }
+
   // ---------------------------------------------------------------- the address
 
   function readAddress() {
@@ -89,6 +98,7 @@
     const min = parseInt(params.get("min"), 10);
     if (Number.isFinite(min) && min >= 1 && min <= 16) minInput.value = String(min);
     hubsBox.checked = params.get("hubs") === "1";
+    topicsBox.checked = params.get("topics") === "1";
     return { theme: params.get("theme") || "", district: params.get("district") || "" };
   }
 
@@ -98,6 +108,7 @@
     set("min", minDistricts() === 2 ? "" : String(minDistricts()));
     set("theme", themeSelect.value);
     set("hubs", hubsBox.checked ? "1" : "");
+    set("topics", topicsBox.checked ? "1" : "");
     set("district", districtSelect.value);
     const query = params.toString();
     window.history.replaceState(null, "", window.location.pathname + (query ? `?${query}` : ""));
@@ -119,9 +130,15 @@
     const known = new Set(state.districts.map((d) => d.id));
     for (const m of state.mechanisms) {
       elements.push({ group: "nodes", data: { id: `mechanism:${m.id}`, key: m.id, kind: "mechanism", label: label(m.label),
-        size: 20, umbrella: m.narrower.length > 0 ? 1 : 0, hub: isHub(m) ? 1 : 0 } });
+        size: 20, broad: m.narrower.length > 0 ? 1 : 0, hub: isHub(m) ? 1 : 0 } });
       for (const d of m.districts) {
         if (known.has(d)) elements.push({ group: "edges", data: { id: `${d}--${m.id}`, source: `district:${d}`, target: `mechanism:${m.id}` } });
+      }
+    }
+    for (const t of state.topics) {
+      elements.push({ group: "nodes", data: { id: `topic:${t.id}`, key: t.id, kind: "topic", label: label(t.label), size: 20 } });
+      for (const d of t.districts) {
+        if (known.has(d)) elements.push({ group: "edges", data: { id: `${d}--topic-${t.id}`, source: `district:${d}`, target: `topic:${t.id}`, layer: "topic" } });
       }
     }
     return cytoscape({
@@ -136,8 +153,10 @@
           "color": "#1d2330", "text-outline-color": "#fff", "text-outline-width": 2, "border-width": 1, "border-color": "#fff" } },
         { selector: "node[kind = 'district']", style: { "shape": "ellipse", "background-color": "#b3261e", "font-size": 12, "font-weight": "bold" } },
         { selector: "node[kind = 'mechanism']", style: { "shape": "round-rectangle", "background-color": "#0b5cad" } },
-        { selector: "node[umbrella = 1]", style: { "border-style": "dashed", "border-color": "#0b5cad", "border-width": 2,
+        { selector: "node[broad = 1]", style: { "border-style": "dashed", "border-color": "#0b5cad", "border-width": 2,
           "background-color": "#6f9fd6" } },
+        { selector: "node[kind = 'topic']", style: { "shape": "diamond", "background-color": "#2e7d32" } },
+        { selector: "edge[layer = 'topic']", style: { "line-color": "#9ccc9f", "line-style": "dashed" } },
         { selector: "edge", style: { "width": 1, "line-color": "#c9ced8", "curve-style": "haystack", "opacity": 0.8 } },
         { selector: ".hidden", style: { "display": "none" } },
         { selector: ".faded", style: { "opacity": 0.2 } },
@@ -152,13 +171,14 @@
     });
   }
 
-  function applyNetworkFilter(cy, shown) {
+  function applyNetworkFilter(cy, shown, topics) {
     const themeDistricts = state.theme ? new Set(state.theme.districts.map(idOf)) : null;
     cy.batch(() => {
       cy.nodes().forEach((node) => {
-        const mechanism = node.data("kind") === "mechanism";
-        node.toggleClass("hidden", mechanism && !shown.has(node.data("key")));
-        node.toggleClass("faded", !mechanism && themeDistricts !== null && !themeDistricts.has(node.data("key")));
+        const kind = node.data("kind");
+        node.toggleClass("hidden", (kind === "mechanism" && !shown.has(node.data("key"))) ||
+          (kind === "topic" && !topics.has(node.data("key"))));
+        node.toggleClass("faded", kind === "district" && themeDistricts !== null && !themeDistricts.has(node.data("key")));
       });
       cy.edges().forEach((edge) => edge.toggleClass("hidden", edge.target().hasClass("hidden")));
       const visible = cy.nodes().not(".hidden");
@@ -169,14 +189,16 @@
     const visible = cy.elements().not(".hidden");
     // Start from rings (districts outside, mechanisms inside), then let the force layout pull
     // each mechanism towards its districts: the same input gives the same picture every time.
-    visible.layout({ name: "concentric", animate: false, concentric: (n) => (n.data("kind") === "mechanism" ? 2 : 1),
+    visible.layout({ name: "concentric", animate: false, concentric: (n) => (n.data("kind") === "district" ? 1 : 2),
       levelWidth: () => 1, minNodeSpacing: 8 }).run();
     visible.layout({ name: "cose", animate: false, randomize: false, fit: false,
       nodeRepulsion: () => 400000, idealEdgeLength: () => 100, nodeOverlap: 20, gravity: 0.3, numIter: 2000 }).run();
     fitNodes(cy, visible.nodes());
     fitLabels(cy);
     const districts = visible.nodes("[kind = 'district']").length;
-    summary.textContent = TEXT.summary(districts, visible.nodes().length - districts, visible.edges().length);
+    const topicCount = visible.nodes("[kind = 'topic']").length;
+    summary.textContent = TEXT.summary(districts, visible.nodes().length - districts - topicCount, visible.edges().length,
+      topicCount);
   }
 
   // Zoom and pan so that the nodes (not their labels, which are sized to the zoom) fill the box.
@@ -195,14 +217,14 @@
     const zoom = cy.zoom() || 1;
     cy.style()
       .selector("node[kind = 'district']").style("font-size", Math.max(12, MIN_LABEL_PX.district / zoom))
-      .selector("node[kind = 'mechanism']").style({ "font-size": Math.max(10, MIN_LABEL_PX.mechanism / zoom),
+      .selector("node[kind = 'mechanism'], node[kind = 'topic']").style({ "font-size": Math.max(10, MIN_LABEL_PX.mechanism / zoom),
         "text-max-width": Math.max(110, 150 / zoom) })
       .update();
     // On a narrow screen (a phone) mechanism labels would cover each other: show them only for
     // the mechanisms of the chosen district, or on hover.
     const narrow = container.clientWidth < 600;
     cy.nodes().forEach((node) => {
-      const mechanism = node.data("kind") === "mechanism";
+      const mechanism = node.data("kind") !== "district";
       node.toggleClass("quiet", narrow && (districtSelect.value ? node.hasClass("dimmed") : mechanism));
     });
   }
@@ -229,10 +251,10 @@
 
   // The two districts sharing the most shown mechanisms with the chosen one (tie: code order).
   function nearest(cy, chosen) {
-    const mine = new Set(cy.getElementById(`district:${chosen}`).connectedEdges().not(".hidden").targets().map((n) => n.id()));
+    const mechanismsOf = (id) => cy.getElementById(`district:${id}`).connectedEdges().not(".hidden").targets("[kind = 'mechanism']");
+    const mine = new Set(mechanismsOf(chosen).map((n) => n.id()));
     return state.districts.filter((d) => d.id !== chosen).map((d, index) => ({ id: d.id, index,
-      shared: cy.getElementById(`district:${d.id}`).connectedEdges().not(".hidden").targets()
-        .filter((n) => mine.has(n.id())).length }))
+      shared: mechanismsOf(d.id).filter((n) => mine.has(n.id())).length }))
       .sort((a, b) => b.shared - a.shared || a.index - b.index).slice(0, 2).map((d) => d.id);
   }
 
@@ -375,14 +397,17 @@
   }
 
   async function main() {
-    const [districts, mechanisms, themes, matrix] = await Promise.all([
-      getJson("/api/districts"), getJson("/api/mechanisms"), getJson("/api/themes"), getJson("/api/matrix")]);
+    const [districts, mechanisms, themes, topics, matrix] = await Promise.all([
+      getJson("/api/districts"), getJson("/api/mechanisms"), getJson("/api/themes"), getJson("/api/topics"),
+      getJson("/api/matrix")]);
     state.districts = districts;
-    state.mechanisms = mechanisms;
+    // Umbrella categories are never counted as shared: only named mechanisms are drawn (as /api/matrix does).
+    state.mechanisms = mechanisms.filter((m) => m.kind === "named");
+    state.topics = topics;
     state.matrix = matrix;
     fillOptions(themeSelect, themes);
     fillOptions(districtSelect, districts);
-    hubCount.textContent = TEXT.hubs(mechanisms.filter(isHub).length);
+    hubCount.textContent = TEXT.hubs(state.mechanisms.filter(isHub).length);
     const wanted = readAddress();
     if (themes.some((t) => t.id === wanted.theme)) {
       themeSelect.value = wanted.theme;
@@ -394,7 +419,7 @@
     wireNetwork(cy);
     const refresh = () => {
       const shown = shownMechanisms();
-      applyNetworkFilter(cy, shown);
+      applyNetworkFilter(cy, shown, shownTopics());
       renderMatrix(shown);
       applyHighlight(cy);
       writeAddress();
@@ -403,6 +428,7 @@
     document.getElementById("explore-controls").addEventListener("submit", (event) => event.preventDefault());
     minInput.addEventListener("input", refresh);
     hubsBox.addEventListener("change", refresh);
+    topicsBox.addEventListener("change", refresh);
     districtSelect.addEventListener("change", () => {
       applyHighlight(cy);
       writeAddress();
