@@ -15,7 +15,7 @@ from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.routers import api, health, linked_data, pages, sparql, writes
 from app.runtime import Runtime
-from app.web.caching import ETagMiddleware
+from app.web.caching import CachingMiddleware
 from app.web.error_pages import html_error_page
 from app.web.limits import install_limits
 from app.web.observability import install_observability
@@ -61,6 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    # Innermost: compresses what the stored answers of web/caching do not cover (they are gzipped
+    # once, when stored). Answers that are already encoded (/export's own gzip) pass through unchanged.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    app.add_middleware(CachingMiddleware, graph=lambda: runtime.snapshot()[0],
+                       cached=api.CACHED + linked_data.CACHED + pages.CACHED + sparql.CACHED,
+                       encoded=linked_data.ENCODED, gzip_min=GZIP_MIN_BYTES)
+    # Outside the stored answers: CORS headers depend on the request's Origin, not on the answer.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -70,11 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link",
                         "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "Retry-After"],
     )
-    app.add_middleware(ETagMiddleware, version=lambda: runtime.version,
-                       cached=api.CACHED + linked_data.CACHED + pages.CACHED)
-    # Outside the ETag middleware, so that ETags are computed on (and vary with) Accept-Encoding.
-    # Answers that are already encoded (/export's own gzip) pass through unchanged.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     install_limits(app, settings, unlimited=health.PROBES)
     install_observability(app, runtime.snapshot)
     install_error_handlers(app, html_error_page)

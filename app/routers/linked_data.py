@@ -37,6 +37,8 @@ router = APIRouter(tags=["linked data"])
 
 #: Answered from the graph alone: ETags and 304 (app/web/caching.py).
 CACHED = ("/id/*", "/export*", "/void*", "/.well-known/void*", "/ontology*", "/shapes*", "/context.jsonld*")
+#: Of those, the paths that choose their own content-coding (the dumps are gzipped once, by the router).
+ENCODED = ("/export*",)
 Handler = Callable[..., Any]
 
 HTML = BY_NAME["html"]

@@ -16,9 +16,13 @@ from app.ld.service import service_description
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, accept_for
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
+from app.sparql.reuse import reuse_answer
 from app.sparql.run import Dataset, prepare
 
 router = APIRouter(tags=["sparql"])
+
+#: A GET's answer is a function of the graph version, the URL and Accept: stored per version (app/web/caching).
+CACHED = ("/sparql",)
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
@@ -78,7 +82,7 @@ async def _answer(request: Request, graph: GraphDep, runner: RunnerDep, query: s
     dataset = Dataset(tuple(v for k, v in params if k == "default-graph-uri"),
                       tuple(v for k, v in params if k == "named-graph-uri"))
     # Screened and negotiated here, once, before any engine sees it: a 406 or a refused query costs nothing.
-    answer = await runner.run(prepare(query, accept, dataset))
+    answer = await reuse_answer(graph, prepare(query, accept, dataset), runner.run)
     fmt = BY_NAME[answer.format_name]
     headers = {"Vary": "Accept"}
     if answer.truncated:
