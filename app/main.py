@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
@@ -16,6 +15,7 @@ from app.errors import install_error_handlers
 from app.routers import api, health, linked_data, pages, sparql, writes
 from app.runtime import Runtime
 from app.web.caching import CachingMiddleware
+from app.web.cors import AnyOrigin
 from app.web.error_pages import html_error_page
 from app.web.limits import install_limits
 from app.web.observability import install_observability
@@ -59,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # page would load it from a CDN); ReDoc is not offered.
         docs_url=None,
         redoc_url=None,
+        # The service keeps its own metrics (web/observability); FastAPI's OpenTelemetry hooks would
+        # otherwise be looked up on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     # Innermost: compresses what the stored answers of web/caching do not cover (they are gzipped
@@ -67,16 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CachingMiddleware, graph=lambda: runtime.snapshot()[0],
                        cached=api.CACHED + linked_data.CACHED + pages.CACHED + sparql.CACHED,
                        encoded=linked_data.ENCODED, gzip_min=GZIP_MIN_BYTES)
-    # Outside the stored answers: CORS headers depend on the request's Origin, not on the answer.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_credentials=False,
-        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["*"],
-        expose_headers=["ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link",
-                        "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "Retry-After"],
-    )
+    # Outside the stored answers: they are the same for every origin.
+    app.add_middleware(AnyOrigin, expose_headers=[
+        "ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link", "X-Request-ID",
+        "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "Retry-After"])
     install_limits(app, settings, unlimited=health.PROBES)
     install_observability(app, runtime.snapshot)
     install_error_handlers(app, html_error_page)
