@@ -7,8 +7,8 @@ the ones that pick their own content-coding (``ENCODED``: the gzipped dumps) onl
 
 Every other cached path is **stored**: the first ``GET`` of a URL in a graph version runs the
 application, and its ``200`` is kept, encoded once — the body, its ETag and, for a body of
-``gzip_min`` bytes or more, its gzipped bytes — in that version's memo (bounded in bytes), so a
-write drops them with the graph. Later requests are answered from there without running the
+``gzip_min`` bytes or more, its gzipped bytes (made at the first request that accepts gzip) — in
+that version's memo (bounded in bytes), so a write drops them with the graph. Later requests are answered from there without running the
 application: no routing, no validation, no encoding. The ETag names the representation (URL,
 Accept, Accept-Language and content-coding), so ``If-None-Match`` gets 304 before any work.
 """
@@ -75,40 +75,43 @@ class Variant:
     body: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Stored:
+    """A stored answer: its identity encoding, and its gzipped one, made (once) when first asked for."""
+
     identity: Variant
-    gzipped: Variant | None  # None: too short to be worth it
     route: Any  # the route that answered (for the metrics of answers served from here)
+    compressible: bool  # long enough for gzip to be worth it
+    gzipped: Variant | None = None
 
     @property
     def size(self) -> int:
-        return len(self.identity.body) + (len(self.gzipped.body) if self.gzipped else 0)
+        # Counted with room for the gzipped bytes, which are never longer than the body in practice.
+        return len(self.identity.body) * (2 if self.compressible else 1)
 
     def variant(self, accept_encoding: str) -> Variant:
-        if self.gzipped is not None and accept_encoding and accepts_gzip(accept_encoding):
-            return self.gzipped
-        return self.identity
+        if not (self.compressible and accept_encoding and accepts_gzip(accept_encoding)):
+            return self.identity
+        if self.gzipped is None:
+            identity = self.identity
+            body = gzip.compress(identity.body, compresslevel=6, mtime=0)
+            etag = identity.etag[:-1] + '-gzip"'
+            headers = [(k, v) for k, v in identity.headers if k not in (b"content-length", b"etag")]
+            self.gzipped = Variant(etag, [*headers, (b"content-encoding", b"gzip"),
+                                          (b"content-length", str(len(body)).encode()), (b"etag", etag.encode())], body)
+        return self.gzipped
 
 
 def store(version: str, request: Request, headers: list[tuple[bytes, bytes]], body: bytes, route: Any,
           gzip_min: int) -> Stored:
-    """Encode an answer once: ETag, headers, and the gzipped body when it is long enough."""
+    """Encode an answer once: its ETag and headers (the gzipped body follows when a client asks)."""
     base = [(k, v) for k, v in headers if k.lower() not in OWN]
     etag = etag_for(version, *request.key)
-    long_enough = len(body) >= gzip_min
-    vary = [(b"vary", b"Accept, Accept-Language" + (b", Accept-Encoding" if long_enough else b""))]
-
-    def variant(tag: str, data: bytes, extra: list[tuple[bytes, bytes]]) -> Variant:
-        return Variant(tag, [*base, *extra, *vary, (b"content-length", str(len(data)).encode()),
-                             (b"etag", tag.encode()), (b"cache-control", CACHE_CONTROL)], data)
-
-    identity = variant(etag, body, [])
-    gzipped = None
-    if long_enough:
-        gzipped = variant(etag[:-1] + '-gzip"', gzip.compress(body, compresslevel=6, mtime=0),
-                          [(b"content-encoding", b"gzip")])
-    return Stored(identity, gzipped, route)
+    compressible = len(body) >= gzip_min
+    vary = b"Accept, Accept-Language" + (b", Accept-Encoding" if compressible else b"")
+    identity = Variant(etag, [*base, (b"vary", vary), (b"cache-control", CACHE_CONTROL),
+                              (b"content-length", str(len(body)).encode()), (b"etag", etag.encode())], body)
+    return Stored(identity, route, compressible)
 
 
 class StoredAnswers:
