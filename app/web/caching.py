@@ -8,8 +8,8 @@ the ones that pick their own content-coding (``ENCODED``: the gzipped dumps) onl
 Every other cached path is **stored**: the first ``GET`` of a URL in a graph version runs the
 application, and its ``200`` is kept, encoded once — the body, its ETag and, for a body of
 ``gzip_min`` bytes or more, its gzipped bytes (made at the first request that accepts gzip) — in
-that version's memo (bounded in bytes), so a write drops them with the graph. Later requests are answered from there without running the
-application: no routing, no validation, no encoding. The ETag names the representation (URL,
+that version's memo (bounded in bytes), so a write drops them with the graph. Later requests are
+answered from there without running the application: no routing, no validation, no encoding. The ETag names the representation (URL,
 Accept, Accept-Language and content-coding), so ``If-None-Match`` gets 304 before any work.
 """
 
