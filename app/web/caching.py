@@ -9,8 +9,9 @@ Every other cached path is **stored**: the first ``GET`` of a URL in a graph ver
 application, and its ``200`` is kept, encoded once — the body, its ETag and, for a body of
 ``gzip_min`` bytes or more, its gzipped bytes (made at the first request that accepts gzip) — in
 that version's memo (bounded in bytes), so a write drops them with the graph. Later requests are
-answered from there without running the application: no routing, no validation, no encoding. The ETag names the representation (URL,
-Accept, Accept-Language and content-coding), so ``If-None-Match`` gets 304 before any work.
+answered from there without running the application: no routing, no validation, no encoding.
+The ETag names the representation (URL, Accept, Accept-Language and content-coding), so
+``If-None-Match`` gets 304 before any work.
 """
 
 import gzip
