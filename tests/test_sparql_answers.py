@@ -4,21 +4,23 @@ Within the row cap a SELECT answer is written by the engine straight into bytes;
 very bytes the row-by-row path (``serialize_solutions``, still the path of truncated answers)
 makes from the same rows, in every results format. An identical query on the same graph version
 is answered again from memory: the same bytes and headers, an ETag, and 304 for a GET that
-names it.
+names it; identical queries that arrive together share one run.
 """
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
 
-from app.config import ROOT
+from app.config import ROOT, Settings
 from app.rdf.formats import BY_NAME
 from app.sparql.run import serialize_solutions
 from app.store.backends import OxigraphBackend, make_backend
 from app.store.graph import KnowledgeGraph
-from tests.helpers import PREFIXES
+from tests.helpers import PREFIXES, serve_in_thread
 
 EXAMPLES = sorted(p for p in (ROOT / "queries" / "examples").glob("*.rq") if "CONSTRUCT" not in p.read_text())
 EXTRA = {
@@ -116,3 +118,21 @@ def test_example_queries_are_select_or_construct() -> None:
     for path in (ROOT / "queries" / "examples").glob("*.rq"):
         text = Path(path).read_text(encoding="utf-8")
         assert "SELECT" in text or "CONSTRUCT" in text, path
+
+
+@pytest.fixture(scope="module")
+def one_worker() -> Iterator[httpx.Client]:
+    """A service with one query worker and no queue: a second query at once would be refused."""
+    for server in serve_in_thread(Settings(query_workers=1, query_queue=0)):
+        with httpx.Client(base_url=server.url, timeout=30) as c:
+            yield c
+
+
+def test_identical_queries_at_once_share_one_run(one_worker: httpx.Client) -> None:
+    query = PREFIXES + """SELECT ?a ?b (COUNT(DISTINCT ?m) AS ?shared) WHERE {
+      ?p1 bjrd:district ?a ; bjrd:usesMechanism ?m . ?p2 bjrd:district ?b ; bjrd:usesMechanism ?m .
+      FILTER(STR(?a) < STR(?b)) } GROUP BY ?a ?b ORDER BY DESC(?shared) ?a ?b"""
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: one_worker.post("/sparql", data={"query": query}), range(6)))
+    assert [a.status_code for a in answers] == [200] * 6
+    assert len({a.content for a in answers}) == 1
