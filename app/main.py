@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(CachingMiddleware, graph=lambda: runtime.snapshot()[0],
                        cached=api.CACHED + linked_data.CACHED + pages.CACHED + sparql.CACHED,
-                       encoded=linked_data.ENCODED, gzip_min=GZIP_MIN_BYTES)
+                       encoded=linked_data.ENCODED, gzip_min=GZIP_MIN_BYTES, never=health.PROBES)
     # Outside the stored answers: they are the same for every origin.
     app.add_middleware(AnyOrigin, expose_headers=[
         "ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link", "X-Request-ID",

@@ -47,3 +47,11 @@ def test_unknown_id_is_not_stored_as_an_answer(client: httpx.Client) -> None:
         assert response.status_code == 404
         assert "etag" not in response.headers
         assert "nowhere" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("probe", ["/ready", "/health", "/metrics"])
+def test_probes_are_never_stored(client: httpx.Client, probe: str) -> None:
+    # /ready starts like the cached /read page: a stored /ready would hide a dead worker pool.
+    response = client.get(probe)
+    assert response.status_code == 200
+    assert "etag" not in response.headers

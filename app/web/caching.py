@@ -157,18 +157,20 @@ def _prefixed(paths: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
 class CachingMiddleware:
     """``graph()`` is the graph served now (None while starting: nothing cached then); ``cached`` the
     paths answered from the graph alone and ``encoded`` those of them that choose their own
-    content-coding: exact paths, or prefixes ending in ``*``."""
+    content-coding: exact paths, or prefixes ending in ``*``; ``never`` the paths that must always
+    be answered afresh (the probes: ``/ready`` starts like ``/read``)."""
 
     def __init__(self, app: ASGIApp, graph: Callable[[], KnowledgeGraph | None], cached: tuple[str, ...],
-                 encoded: tuple[str, ...] = (), gzip_min: int = 1024) -> None:
+                 encoded: tuple[str, ...] = (), gzip_min: int = 1024, never: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.never = never
         self.graph = graph
         self.exact, self.prefixes = _prefixed(cached)
         self.encoded_exact, self.encoded_prefixes = _prefixed(encoded)
         self.gzip_min = gzip_min
 
     def is_cached(self, path: str) -> bool:
-        return path in self.exact or path.startswith(self.prefixes)
+        return path not in self.never and (path in self.exact or path.startswith(self.prefixes))
 
     def is_encoded(self, path: str) -> bool:
         return path in self.encoded_exact or path.startswith(self.encoded_prefixes)
