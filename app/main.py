@@ -7,15 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.routers import api, dumps, health, linked_data, pages, sparql, writes
 from app.runtime import Runtime
-from app.web.caching import ETagMiddleware
+from app.web.caching import CachingMiddleware
 from app.web.compression import CompressionMiddleware
+from app.web.cors import AnyOrigin
 from app.web.error_pages import html_error_page
 from app.web.headers import SecurityHeaders
 from app.web.limits import install_limits
@@ -68,24 +68,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # page would load it from a CDN); ReDoc is not offered.
         docs_url=None,
         redoc_url=None,
+        # The service keeps its own metrics (web/observability); FastAPI's OpenTelemetry hooks would
+        # otherwise be looked up on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_credentials=False,
-        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["*"],
-        expose_headers=["ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link",
-                        "X-Request-ID", "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "X-Release",
-                        "Retry-After"],
-    )
-    app.add_middleware(ETagMiddleware, version=lambda: runtime.version,
-                       cached=api.CACHED + linked_data.CACHED + dumps.CACHED + pages.CACHED)
+    # Innermost: security headers (a page's CSP names the hashes of its own inline scripts), then
+    # compression (br or gzip by Accept-Encoding) of what the stored answers do not cover: they are
+    # encoded once, when stored. Answers already encoded (the dumps' own br or gzip) pass through.
     app.add_middleware(SecurityHeaders)
-    # Outside the ETag middleware, so that ETags are computed on (and vary with) Accept-Encoding.
-    # Answers that are already encoded (/export's own br or gzip) pass through unchanged.
     app.add_middleware(CompressionMiddleware, minimum_size=GZIP_MIN_BYTES)
+    app.add_middleware(CachingMiddleware, graph=lambda: runtime.snapshot()[0],
+                       cached=api.CACHED + linked_data.CACHED + dumps.CACHED + pages.CACHED + sparql.CACHED,
+                       encoded=dumps.CACHED, gzip_min=GZIP_MIN_BYTES, never=health.PROBES)
+    # Outside the stored answers: they are the same for every origin.
+    app.add_middleware(AnyOrigin, expose_headers=[
+        "ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link", "X-Request-ID",
+        "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "X-Release", "Retry-After"])
     install_limits(app, settings, unlimited=health.PROBES)
     install_sparql_limit(app, settings)
     install_observability(app, runtime.snapshot)

@@ -502,12 +502,12 @@ def phases(args: argparse.Namespace) -> None:
     """Time each start-up step in this process (read, infer, hash, push, validate), with cProfile of the slow ones."""
     resource.setrlimit(resource.RLIMIT_AS, (int(args.rss_cap_gb * 2**30), int(args.rss_cap_gb * 2**30)))
     from app.config import Settings
+    from app.store.backends import EmbeddedStore
     from app.store.graph import content_hash, push, with_inferences
     from app.store.graphs import GraphNames
     from app.store.infer import read_rules
     from app.store.load import SourceFiles, read_asserted, read_shapes
     from app.store.spec import StoreSpec
-    from app.store.backends import EmbeddedStore
     from app.store.validate import validate
 
     settings = Settings(data_dir=data_dir(args.work, args.size))

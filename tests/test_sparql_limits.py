@@ -1,4 +1,5 @@
-"""/sparql answers are bounded by KG_MAX_RESULT_ROWS, and a truncated answer always says so."""
+"""/sparql answers are bounded by KG_MAX_RESULT_ROWS, and a truncated answer always says so: when it
+is first computed and when it is answered again from memory."""
 
 import csv
 import io
@@ -56,3 +57,38 @@ def test_short_answer_is_not_marked(limited: httpx.Client) -> None:
     assert "truncated" not in r.json()
     ask = limited.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
     assert ask.json()["boolean"] is True and "x-result-truncated" not in ask.headers
+
+
+@pytest.mark.parametrize("accept", ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                                    "text/tab-separated-values"])
+def test_answer_of_exactly_the_cap_is_not_marked(limited: httpx.Client, accept: str) -> None:
+    r = limited.get("/sparql", params={"query": DISTRICTS + f" LIMIT {LIMIT}"}, headers={"Accept": accept})
+    assert r.status_code == 200
+    assert "x-result-truncated" not in r.headers
+    one_more = limited.get("/sparql", params={"query": DISTRICTS + f" LIMIT {LIMIT + 1}"}, headers={"Accept": accept})
+    assert one_more.headers["x-result-truncated"] == f"true; limit={LIMIT}"
+
+
+def test_truncated_tsv_says_so(limited: httpx.Client) -> None:
+    r = limited.get("/sparql", params={"query": DISTRICTS}, headers={"Accept": "text/tab-separated-values"})
+    assert r.headers["x-result-truncated"] == f"true; limit={LIMIT}"
+    assert len(r.text.splitlines()) == LIMIT + 1
+
+
+def test_short_answer_with_braces_in_its_literals_is_whole(limited: httpx.Client) -> None:
+    # Braces in literals look like rows to the cheap count: the exact count must still find 3 rows.
+    query = 'SELECT ?x WHERE { VALUES ?x { "{{{" "}{" "{\\"type\\":\\"uri\\"}" } }'
+    r = limited.post("/sparql", data={"query": query})
+    assert r.status_code == 200, r.text
+    assert "x-result-truncated" not in r.headers
+    assert [b["x"]["value"] for b in r.json()["results"]["bindings"]] == ["{{{", "}{", '{"type":"uri"}']
+
+
+def test_repeated_truncated_answer_still_says_so(limited: httpx.Client) -> None:
+    for _ in range(2):
+        got = limited.get("/sparql", params={"query": DISTRICTS})
+        posted = limited.post("/sparql", data={"query": DISTRICTS})
+        for r in (got, posted):
+            assert r.headers["x-result-truncated"] == f"true; limit={LIMIT}"
+            assert r.json()["truncated"] is True
+            assert len(r.json()["results"]["bindings"]) == LIMIT

@@ -104,7 +104,8 @@ def test_sparql_busy_workers_answer_503_with_retry_after(small_server: LiveServe
     deadline = time.monotonic() + 5
     while workers_of(small_server).idle_count and time.monotonic() < deadline:
         time.sleep(0.01)
-    response = httpx.get(f"{small_server.url}/sparql", params={"query": QUICK})
+    # A query not asked before: an answer already given is reused without a worker.
+    response = httpx.get(f"{small_server.url}/sparql", params={"query": QUICK + f"\n# {time.monotonic_ns()}"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert "busy" in response.text

@@ -108,6 +108,24 @@ def test_conforming_update_commits_new_version(w: httpx.Client, writable: LiveSe
     assert "代表月月进站" in data
 
 
+def test_write_gives_repeated_queries_the_new_answer_and_a_new_etag(w: httpx.Client) -> None:
+    alt_label = 'ASK { ?m <http://www.w3.org/2004/02/skos/core#altLabel> "月进站（再问）"@zh }'
+    before = w.get("/sparql", params={"query": alt_label})
+    assert before.json()["boolean"] is False
+    cached = w.get("/sparql", params={"query": alt_label}, headers={"If-None-Match": before.headers["etag"]})
+    assert cached.status_code == 304
+    assert w.post("/sparql", data={"query": alt_label}).json()["boolean"] is False
+    update = (f'INSERT DATA {{ <{BASE}/id/mechanism/monthly-station-visit> '
+              '<http://www.w3.org/2004/02/skos/core#altLabel> "月进站（再问）"@zh }')
+    r = w.post("/update", content=update, headers={**AUTH, "Content-Type": "application/sparql-update"})
+    assert r.status_code == 204, r.text
+    after = w.get("/sparql", params={"query": alt_label}, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.json()["boolean"] is True
+    assert after.headers["etag"] != before.headers["etag"]
+    assert w.post("/sparql", data={"query": alt_label}).json()["boolean"] is True
+
+
 @pytest.mark.parametrize("accept", ["application/json", "text/turtle"])
 def test_nonconforming_update_is_422_with_report_and_changes_nothing(w: httpx.Client, writable: LiveServer,
                                                                       accept: str) -> None:

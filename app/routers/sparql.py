@@ -17,12 +17,15 @@ from app.ld.service import service_description
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, accept_for
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
+from app.sparql.reuse import reuse_answer
 from app.sparql.run import Dataset, prepare
 
 router = APIRouter(tags=["sparql"])
 
 #: Query texts up to this long are screened on the event loop (well under a millisecond).
 INLINE_SCREEN_CHARS = 4096
+#: A GET's answer is a function of the graph version, the URL and Accept: stored per version (app/web/caching).
+CACHED = ("/sparql",)
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
@@ -89,7 +92,7 @@ async def _answer(request: Request, graph: GraphDep, runner: RunnerDep, query: s
         prepared = prepare(query, accept, dataset)
     else:
         prepared = await asyncio.to_thread(prepare, query, accept, dataset)
-    answer = await runner.run(prepared)
+    answer = await reuse_answer(graph, prepared, runner.run)
     fmt = BY_NAME[answer.format_name]
     headers = {"Vary": "Accept"}
     if answer.truncated:

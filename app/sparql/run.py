@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
@@ -20,6 +20,7 @@ from app.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 from app.rdf.namespaces import XSD
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
+from app.sparql.capped import CappedWriter, OverCap
 from app.store.backends import Backend, OxigraphBackend, RdflibBackend
 from app.store.screen import screen
 
@@ -56,8 +57,10 @@ def _term_json(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]
 
 
 def serialize_solutions(variables: list[str], rows: list, fmt: Format, truncated: bool) -> bytes:
-    """SELECT rows in ``fmt``. A truncated JSON answer says so (``"truncated": true``), as does
-    the XML one (a ``link`` in its head); every format also gets the X-Result-Truncated header."""
+    """SELECT rows in ``fmt``, one by one: the path of an answer longer than the cap (an answer
+    within it is written by the engine itself, see :mod:`app.sparql.capped`). A truncated JSON
+    answer says so (``"truncated": true``), as does the XML one (a ``link`` in its head); every
+    format also gets the X-Result-Truncated header."""
     bindings = [{v: _term_json(row[v]) for v in variables if row[v] is not None} for row in rows]
     document: dict = {"head": {"vars": variables}, "results": {"bindings": bindings}}
     if truncated and fmt.name == "json":
@@ -151,6 +154,15 @@ def _oxigraph(backend: OxigraphBackend, prepared: PreparedQuery, max_rows: int) 
         result = backend.store.query(query, **kwargs)
     except SyntaxError as exc:
         raise _syntax_error(exc) from exc
+    if isinstance(result, ox.QuerySolutions):
+        fmt = _fitting(prepared.format, RESULT_FORMATS)
+        writer = CappedWriter(fmt.name, max_rows)
+        try:
+            result.serialize(cast(IO[bytes], writer), format=fmt.results)
+            return QueryResult(writer.getvalue(), fmt, "SELECT")
+        except OverCap:
+            # Maybe longer than the cap: run it again and count the rows one by one (slow, exact).
+            result = backend.store.query(query, **kwargs)
     if isinstance(result, ox.QueryTriples):
         fmt = _fitting(prepared.format, GRAPH_FORMATS)
         triples = list(islice(result, max_rows + 1))

@@ -74,7 +74,9 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
         try:
             prepared = PreparedQuery(text, form, BY_NAME[format_name], Dataset(default_graphs, named_graphs))
             result = run_query(backend, prepared, config.max_rows)
-            conn.send(("ok", result.body, result.format.name, result.form, result.truncated))
+            # The body goes as raw bytes after its description: no pickled copy of it on either side.
+            conn.send(("ok", result.format.name, result.form, result.truncated))
+            conn.send_bytes(result.body)
         except RequestError as exc:
             conn.send(("error", type(exc).__name__, exc.detail))
         except MemoryError:
@@ -270,6 +272,7 @@ class QueryWorkers:
         started = time.monotonic()
         try:
             message = await self._receive(worker, timeout=self.timeout_s)
+            body = worker.conn.recv_bytes() if message[0] == "ok" else b""
         except TimeoutError:
             self.timeouts += 1
             self._replace(worker)
@@ -291,7 +294,7 @@ class QueryWorkers:
         self._release(worker)
         logger.debug("query answered in %.1f ms", (time.monotonic() - started) * 1000)
         if message[0] == "ok":
-            return Answer(message[1], message[2], message[3], message[4])
+            return Answer(body, message[1], message[2], message[3])
         _, kind, detail = message
         raise _ERRORS.get(kind, BadRequest)(detail)
 

@@ -6,7 +6,7 @@ The routes ``/ready`` and ``/metrics`` are in :mod:`app.routers.health`.
   Request counts and latencies are labelled by route *template* (``/api/districts/{id}``), never
   by raw URL, so the label set stays small.
 * Every response carries ``X-Request-ID``: the client's own when it is a sane token
-  (≤ 128 characters of ``[A-Za-z0-9._-]``), else a fresh uuid4 hex. It is also in
+  (≤ 128 characters of ``[A-Za-z0-9._-]``), else a fresh 32-hex-digit id. It is also in
   ``request.state.request_id`` and in the access log.
 * Access log: logger ``app.access``, one JSON object per request and line
   (time, request_id, method, path, status, duration_ms, client).
@@ -14,6 +14,7 @@ The routes ``/ready`` and ``/metrics`` are in :mod:`app.routers.health`.
 ``Metrics.reject_write(reason)`` is the hook the write path calls when it refuses a write.
 """
 
+import itertools
 import json
 import logging
 import re
@@ -21,7 +22,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -74,6 +74,20 @@ class Metrics:
         self.rejected_writes = Counter("kg_rejected_writes", "Writes refused, by reason.", ["reason"],
                                        registry=self.registry)
         self.registry.register(StateCollector(state))
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[str, Any] = {}
+
+    def count(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one answered request and its latency (the labelled series are looked up once each)."""
+        key = (route, method, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.requests.labels(route, method, str(status))
+        counter.inc()
+        histogram = self._histograms.get(route)
+        if histogram is None:
+            histogram = self._histograms[route] = self.latency.labels(route)
+        histogram.observe(seconds)
 
     def reject_write(self, reason: str) -> None:
         """Count a refused write in ``kg_rejected_writes_total{reason}`` (a small, fixed set of reasons)."""
@@ -149,6 +163,21 @@ def _flat_routes(app: FastAPI) -> list[Any]:
 
 # ---------------------------------------------------------------- middleware
 
+class RequestIds:
+    """Fresh request ids: 32 hex digits, a random prefix per process and a counter (unique, and
+    without a system call per request as a uuid4 needs)."""
+
+    def __init__(self) -> None:
+        self.prefix = uuid.uuid4().hex[:16]
+        self.counter = itertools.count(1)
+
+    def fresh(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+_IDS = RequestIds()
+
+
 def request_id_of(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER:
@@ -156,7 +185,7 @@ def request_id_of(scope: Scope) -> str:
             if SANE_REQUEST_ID.fullmatch(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    return _IDS.fresh()
 
 
 class ObservabilityMiddleware:
@@ -204,19 +233,43 @@ class ObservabilityMiddleware:
     def observe(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
         route = self.templates.resolve(scope)
         method = scope["method"] if scope["method"] in METHODS else OTHER
-        self.metrics.requests.labels(route, method, str(status)).inc()
-        self.metrics.latency.labels(route).observe(seconds)
+        self.metrics.count(route, method, status, seconds)
         if access_logger.isEnabledFor(logging.INFO):
             client = scope.get("client")
-            access_logger.info(json.dumps({
-                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "request_id": request_id,
-                "method": scope["method"],
-                "path": scope["path"][:MAX_LOGGED_PATH],
-                "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-                "client": client[0] if client else None,
-            }, ensure_ascii=False))
+            line = access_line(request_id, scope["method"], scope["path"], status, seconds,
+                               client[0] if client else None)
+            # handle() rather than info(): no search of the caller's frame for a line that never shows it.
+            access_logger.handle(access_logger.makeRecord(access_logger.name, logging.INFO, "", 0, line, (), None))
+
+
+class Clock:
+    """ISO 8601 UTC timestamps with milliseconds; the seconds part is formatted once per second."""
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.prefix = ""
+
+    def now(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self.second:
+            self.second, self.prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self.prefix}.{int((now - second) * 1000):03d}+00:00"
+
+
+_CLOCK = Clock()
+_PLAIN = re.compile(r"[ -!#-\[\]-~]*")  # printable ASCII but the quote and the backslash: JSON as it is
+
+
+def access_line(request_id: str, method: str, path: str, status: int, seconds: float, client: str | None) -> str:
+    """One access-log line: a JSON object (time, request_id, method, path, status, duration_ms, client)."""
+    path = path[:MAX_LOGGED_PATH]
+    method = method if method in METHODS else json.dumps(method, ensure_ascii=False)[1:-1]
+    path_json = f'"{path}"' if _PLAIN.fullmatch(path) else json.dumps(path, ensure_ascii=False)
+    client_json = "null" if client is None else (f'"{client}"' if _PLAIN.fullmatch(client) else json.dumps(client))
+    return (f'{{"time": "{_CLOCK.now()}", "request_id": "{request_id}", "method": "{method}", '
+            f'"path": {path_json}, "status": {status}, "duration_ms": {round(seconds * 1000, 2)}, '
+            f'"client": {client_json}}}')
 
 
 def error_response(scope: Scope) -> Response:

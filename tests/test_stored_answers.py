@@ -1,0 +1,57 @@
+"""Answers of the cached read routes are stored once per graph version (app/web/caching.py), over
+real HTTP: served again with the same bytes and headers, gzipped once, each encoding with its own
+ETag and 304, and still with a request id and the CORS headers of their own request."""
+
+import gzip
+
+import httpx
+import pytest
+
+PATHS = ["/api/districts/haidian", "/api/mechanisms/shared?min_districts=2", "/api/districts?limit=3",
+         "/id/district/haidian.ttl"]
+
+
+def raw(client: httpx.Client, path: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+    with client.stream("GET", path, headers=headers) as response:
+        return response, b"".join(response.iter_raw())
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_stored_answer_is_the_first_answer_again(client: httpx.Client, path: str) -> None:
+    plain = {"Accept-Encoding": "identity"}
+    (first, first_body), (second, second_body) = raw(client, path, plain), raw(client, path, plain)
+    assert first.status_code == second.status_code == 200
+    assert second_body == first_body
+    for header in ("content-type", "content-length", "etag", "cache-control", "vary", "x-total-count"):
+        assert second.headers.get(header) == first.headers.get(header), header
+    assert second.headers["x-request-id"] != first.headers["x-request-id"]
+    assert second.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize("path", PATHS[:2])
+def test_each_encoding_has_its_etag_and_304(client: httpx.Client, path: str) -> None:
+    plain, plain_body = raw(client, path, {"Accept-Encoding": "identity"})
+    zipped, zipped_body = raw(client, path, {"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(zipped_body) == plain_body
+    assert zipped.headers["etag"] != plain.headers["etag"]
+    for response, encoding in ((plain, "identity"), (zipped, "gzip")):
+        again = client.get(path, headers={"Accept-Encoding": encoding, "If-None-Match": response.headers["etag"]})
+        assert again.status_code == 304
+        assert again.headers["etag"] == response.headers["etag"]
+
+
+def test_unknown_id_is_not_stored_as_an_answer(client: httpx.Client) -> None:
+    for _ in range(2):
+        response = client.get("/api/districts/nowhere")
+        assert response.status_code == 404
+        assert "etag" not in response.headers
+        assert "nowhere" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("probe", ["/ready", "/health", "/metrics"])
+def test_probes_are_never_stored(client: httpx.Client, probe: str) -> None:
+    # /ready starts like the cached /read page: a stored /ready would hide a dead worker pool.
+    response = client.get(probe)
+    assert response.status_code == 200
+    assert "etag" not in response.headers
