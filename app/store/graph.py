@@ -22,6 +22,7 @@ from app.config import Settings
 from app.errors import BadRequest, ValidationFailed
 from app.rdf.terms import Term, to_python
 from app.store.backends import Backend, EmbeddedStore, GraphStore, make_backend
+from app.store.build import BuildInfo, open_or_build, shacl_engine, validate_store
 from app.store.graphs import GraphNames
 from app.store.infer import infer, read_rules
 from app.store.load import SourceFiles, read_asserted, read_shapes
@@ -155,7 +156,7 @@ class KnowledgeGraph:
     """The graph the service answers from. Read-only once built."""
 
     def __init__(self, settings: Settings, store: GraphStore, version: str, *, loaded: Loaded | None = None,
-                 report: Report | None = None) -> None:
+                 report: Report | None = None, triples: int | None = None, build: BuildInfo | None = None) -> None:
         self.settings = settings
         self.store = store
         self.version = version
@@ -168,7 +169,8 @@ class KnowledgeGraph:
         self.backend: Backend = store.backend
         if settings.engine == "rdflib":
             self.backend = make_backend("rdflib", self.loaded.quads, self.query_base)
-        self.triples = self._count_triples()
+        self.triples = self._count_triples() if triples is None else triples
+        self.build_info = build
 
     @property
     def spec(self) -> StoreSpec:
@@ -206,6 +208,15 @@ class KnowledgeGraph:
         spec = StoreSpec.parse(settings.store)
         query_base = settings.base_iri + "/"
         store = open_store(spec, settings.base_iri, query_base, settings.query_timeout_s)
+        if isinstance(store, EmbeddedStore) and settings.engine != "rdflib":
+            # Built in the store: streamed, inferred and validated there (app/store/build.py).
+            info, report = open_or_build(store, settings, check=settings.validate_on_start if check is None else check)
+            graph = cls(settings, store, store.read_version() or "unversioned", report=report, triples=info.triples,
+                        build=info)
+            logger.info("graph %s from %s: %d triples, version %s, in %.2f s",
+                        "reused" if info.reused else "built", spec, graph.triples, graph.version[:12],
+                        time.perf_counter() - started)
+            return graph
         version = store.read_version() if spec.kind != "memory" else None
         loaded = report = None
         if version is None and spec.kind != "sparql":
@@ -222,6 +233,10 @@ class KnowledgeGraph:
 
     def validate(self) -> Report:
         """Validate the whole graph against the shapes (and remember the report)."""
+        if isinstance(self.store, EmbeddedStore):
+            engine = shacl_engine(self.settings, self.triples)
+            self.report = validate_store(self.store.store, self.store.content_graphs(), self.settings, engine)
+            return self.report
         self.report = validate_loaded(self.loaded)
         return self.report
 
