@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from app.store.graph import KnowledgeGraph, load
 
 from app.config import ROOT, Settings
 from app.errors import ValidationFailed
 from app.store.build import BuildInfo, input_digest
+from app.store.graph import KnowledgeGraph, load
 from app.store.graphs import GraphNames
 from app.store.load import SourceFiles
 

@@ -105,44 +105,83 @@ INJECTED = [
                       'INSERT DATA { id:district\\/haidian bjrd:divisionCode "110108"@zh }', {"S01-code"}),
     ("code IRI", 'DELETE WHERE { id:district\\/haidian bjrd:divisionCode ?c } ; '
                  'INSERT DATA { id:district\\/haidian bjrd:divisionCode id:code\\/110108 }', {"S01-code"}),
-    ("district label zh", "DELETE { id:district\\/haidian rdfs:label ?l } WHERE { id:district\\/haidian rdfs:label ?l FILTER(lang(?l) = 'zh') }", None),
-    ("district label zh-CN", 'DELETE { id:district\\/haidian rdfs:label ?l } INSERT { id:district\\/haidian rdfs:label "海淀"@zh-cn } '
+    ("district label zh", "DELETE { id:district\\/haidian rdfs:label ?l } WHERE { id:district\\/haidian "
+                          "rdfs:label ?l FILTER(lang(?l) = 'zh') }", None),
+    ("district label zh-CN", 'DELETE { id:district\\/haidian rdfs:label ?l } '
+                             'INSERT { id:district\\/haidian rdfs:label "海淀"@zh-cn } '
                              "WHERE { id:district\\/haidian rdfs:label ?l FILTER(lang(?l) = 'zh') }", set()),
     ("paragraph not a quote", 'DELETE { ?d bjrd:paragraph ?q } INSERT { ?d bjrd:paragraph "第一段" } '
                               "WHERE { BIND(id:district\\/haidian AS ?d) ?d bjrd:paragraph ?q }", {"S01-paragraph"}),
-    ("practice without district", "DELETE { ?p bjrd:district ?d } WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p LIMIT 1 } ?p bjrd:district ?d }", None),
-    ("practice in two districts", "INSERT { ?p bjrd:district id:district\\/xicheng, id:district\\/dongcheng } WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p LIMIT 1 } }", None),
-    ("practice uses a theme as mechanism", "INSERT { ?p bjrd:usesMechanism ?t } WHERE { { SELECT ?p ?t WHERE { ?p a bjrd:Practice ; bjrd:theme ?t } ORDER BY ?p LIMIT 1 } }", None),
-    ("practice uses a literal", 'INSERT { ?p bjrd:usesMechanism "x" } WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p LIMIT 1 } }', None),
-    ("practice without theme", "DELETE { ?p bjrd:theme ?t } WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY DESC(?p) LIMIT 1 } ?p bjrd:theme ?t }", None),
-    ("practice evidence not a quote", "INSERT { ?p bjrd:evidence ?p } WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p LIMIT 2 } }", None),
-    ("mechanism two zh labels", 'INSERT { ?m skos:prefLabel "另一个"@zh } WHERE { { SELECT ?m WHERE { ?m a bjrd:Mechanism } ORDER BY ?m LIMIT 1 } }', None),
-    ("mechanism no en label", "DELETE { ?m skos:prefLabel ?l } WHERE { { SELECT ?m WHERE { ?m a bjrd:Mechanism } ORDER BY ?m LIMIT 1 } ?m skos:prefLabel ?l FILTER(lang(?l) = 'en') }", None),
-    ("definition plain", 'INSERT { ?m skos:definition "plain" } WHERE { { SELECT ?m WHERE { ?m a bjrd:Mechanism } ORDER BY ?m LIMIT 1 } }', None),
-    ("definition twice en", 'INSERT { ?m skos:definition "again"@en } WHERE { { SELECT ?m WHERE { ?m a bjrd:Mechanism } ORDER BY ?m LIMIT 1 } }', None),
-    ("definition missing", "DELETE { ?m skos:definition ?d } WHERE { { SELECT ?m WHERE { ?m a bjrd:Mechanism } ORDER BY DESC(?m) LIMIT 1 } ?m skos:definition ?d FILTER(lang(?d) = 'en') }", None),
-    ("mechanism out of scheme", "DELETE { ?m skos:inScheme ?s } WHERE { { SELECT ?m WHERE { ?m a bjrd:Mechanism } ORDER BY ?m LIMIT 1 } ?m skos:inScheme ?s }", None),
-    ("mechanism unused", 'INSERT DATA { id:mechanism\\/unused a bjrd:Mechanism ; skos:prefLabel "未用"@zh, "unused"@en ; '
-                         'skos:definition "未用"@zh, "unused"@en ; skos:inScheme id:scheme\\/mechanisms }', {"S03-used"}),
-    ("theme out of scheme", "DELETE { ?t skos:inScheme ?s } WHERE { { SELECT ?t WHERE { ?t a bjrd:Theme } ORDER BY ?t LIMIT 1 } ?t skos:inScheme ?s }", None),
-    ("theme two en labels", 'INSERT { ?t skos:prefLabel "other"@en } WHERE { { SELECT ?t WHERE { ?t a bjrd:Theme } ORDER BY ?t LIMIT 1 } }', None),
-    ("fact value string", 'DELETE { ?f schema:value ?v } INSERT { ?f schema:value "12" } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f schema:value ?v }', None),
-    ("fact value int", 'DELETE { ?f schema:value ?v } INSERT { ?f schema:value "12"^^xsd:int } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f schema:value ?v }', set()),
-    ("fact value ill-formed", 'DELETE { ?f schema:value ?v } INSERT { ?f schema:value "twelve"^^xsd:integer } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f schema:value ?v }', None),
-    ("fact two values", 'INSERT { ?f schema:value 3.5 } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } }', None),
-    ("fact no unit", "DELETE { ?f schema:unitText ?u } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f schema:unitText ?u }", None),
-    ("fact practice is a district", "DELETE { ?f bjrd:ofPractice ?p } INSERT { ?f bjrd:ofPractice ?d } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f bjrd:ofPractice ?p ; bjrd:district ?d }", None),
-    ("fact no evidence", "DELETE { ?f bjrd:evidence ?q } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f bjrd:evidence ?q }", None),
-    ("fact no label", "DELETE { ?f rdfs:label ?l } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f rdfs:label ?l }", None),
-    ("quote exact tagged", 'DELETE { ?q oa:exact ?e } INSERT { ?q oa:exact "x"@zh } WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:exact ?e }', None),
-    ("quote exact empty", 'DELETE { ?q oa:exact ?e } INSERT { ?q oa:exact "" } WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:exact ?e }', None),
-    ("quote start negative", 'DELETE { ?q oa:start ?s } INSERT { ?q oa:start -1 } WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:start ?s }', None),
-    ("quote start after end", 'DELETE { ?q oa:start ?s } INSERT { ?q oa:start ?e2 } WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:start ?s ; oa:end ?e BIND(?e + 5 AS ?e2) }', None),
-    ("quote start string", 'DELETE { ?q oa:start ?s } INSERT { ?q oa:start "3" } WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:start ?s }', None),
-    ("quote two ends", 'INSERT { ?q oa:end 999999 } WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } }', None),
-    ("quote end decimal", 'DELETE { ?q oa:end ?e } INSERT { ?q oa:end 12.0 } WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:end ?e }', None),
-    ("quote source literal", 'DELETE { ?q dcterms:source ?s } INSERT { ?q dcterms:source "the article" } WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q dcterms:source ?s }', None),
-    ("quote source blank", 'DELETE { ?q dcterms:source ?s } INSERT { ?q dcterms:source [] } WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q dcterms:source ?s }', None),
+    ("practice without district", "DELETE { ?p bjrd:district ?d } WHERE { { SELECT ?p WHERE { ?p a "
+                                  "bjrd:Practice } ORDER BY ?p LIMIT 1 } ?p bjrd:district ?d }", None),
+    ("practice in two districts", "INSERT { ?p bjrd:district id:district\\/xicheng, id:district\\/dongcheng } "
+                                  "WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p LIMIT 1 } }", None),
+    ("practice uses a theme as mechanism", "INSERT { ?p bjrd:usesMechanism ?t } WHERE { { SELECT ?p ?t WHERE "
+                                           "{ ?p a bjrd:Practice ; bjrd:theme ?t } ORDER BY ?p LIMIT 1 } }", None),
+    ("practice uses a literal", 'INSERT { ?p bjrd:usesMechanism "x" } WHERE { { SELECT ?p WHERE { ?p a '
+                                'bjrd:Practice } ORDER BY ?p LIMIT 1 } }', None),
+    ("practice without theme", "DELETE { ?p bjrd:theme ?t } WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } "
+                               "ORDER BY DESC(?p) LIMIT 1 } ?p bjrd:theme ?t }", None),
+    ("practice evidence not a quote", "INSERT { ?p bjrd:evidence ?p } WHERE { { SELECT ?p WHERE { ?p a "
+                                      "bjrd:Practice } ORDER BY ?p LIMIT 2 } }", None),
+    ("mechanism two zh labels", 'INSERT { ?m skos:prefLabel "另一个"@zh } WHERE { { SELECT ?m WHERE { ?m a '
+                                'bjrd:Mechanism } ORDER BY ?m LIMIT 1 } }', None),
+    ("mechanism no en label", "DELETE { ?m skos:prefLabel ?l } WHERE { { SELECT ?m WHERE { ?m a "
+                              "bjrd:Mechanism } ORDER BY ?m LIMIT 1 } ?m skos:prefLabel ?l FILTER(lang(?l) = "
+                              "'en') }", None),
+    ("definition plain", 'INSERT { ?m skos:definition "plain" } WHERE { { SELECT ?m WHERE { ?m a '
+                         'bjrd:Mechanism } ORDER BY ?m LIMIT 1 } }', None),
+    ("definition twice en", 'INSERT { ?m skos:definition "again"@en } WHERE { { SELECT ?m WHERE { ?m a '
+                            'bjrd:Mechanism } ORDER BY ?m LIMIT 1 } }', None),
+    ("definition missing", "DELETE { ?m skos:definition ?d } WHERE { { SELECT ?m WHERE { ?m a bjrd:Mechanism "
+                           "} ORDER BY DESC(?m) LIMIT 1 } ?m skos:definition ?d FILTER(lang(?d) = 'en') }", None),
+    ("mechanism out of scheme", "DELETE { ?m skos:inScheme ?s } WHERE { { SELECT ?m WHERE { ?m a "
+                                "bjrd:Mechanism } ORDER BY ?m LIMIT 1 } ?m skos:inScheme ?s }", None),
+    ("mechanism unused", 'INSERT DATA { id:mechanism\\/unused a bjrd:Mechanism ; '
+                         'skos:prefLabel "未用"@zh, "unused"@en ; skos:definition "未用"@zh, "unused"@en ; '
+                         'skos:inScheme id:scheme\\/mechanisms }', {"S03-used"}),
+    ("theme out of scheme", "DELETE { ?t skos:inScheme ?s } WHERE { { SELECT ?t WHERE { ?t a bjrd:Theme } "
+                            "ORDER BY ?t LIMIT 1 } ?t skos:inScheme ?s }", None),
+    ("theme two en labels", 'INSERT { ?t skos:prefLabel "other"@en } WHERE { { SELECT ?t WHERE { ?t a '
+                            'bjrd:Theme } ORDER BY ?t LIMIT 1 } }', None),
+    ("fact value string", 'DELETE { ?f schema:value ?v } INSERT { ?f schema:value "12" } WHERE { { SELECT ?f '
+                          'WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f schema:value ?v }', None),
+    ("fact value int", 'DELETE { ?f schema:value ?v } INSERT { ?f schema:value "12"^^xsd:int } WHERE { { '
+                       'SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f schema:value ?v }', set()),
+    ("fact value ill-formed", 'DELETE { ?f schema:value ?v } INSERT { ?f schema:value "twelve"^^xsd:integer } '
+                              'WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f '
+                              'schema:value ?v }', None),
+    ("fact two values", 'INSERT { ?f schema:value 3.5 } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY '
+                        '?f LIMIT 1 } }', None),
+    ("fact no unit", "DELETE { ?f schema:unitText ?u } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY "
+                     "?f LIMIT 1 } ?f schema:unitText ?u }", None),
+    ("fact practice is a district", "DELETE { ?f bjrd:ofPractice ?p } INSERT { ?f bjrd:ofPractice ?d } WHERE "
+                                    "{ { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f "
+                                    "bjrd:ofPractice ?p ; bjrd:district ?d }", None),
+    ("fact no evidence", "DELETE { ?f bjrd:evidence ?q } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER "
+                         "BY ?f LIMIT 1 } ?f bjrd:evidence ?q }", None),
+    ("fact no label", "DELETE { ?f rdfs:label ?l } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f "
+                      "LIMIT 1 } ?f rdfs:label ?l }", None),
+    ("quote exact tagged", 'DELETE { ?q oa:exact ?e } INSERT { ?q oa:exact "x"@zh } WHERE { { SELECT ?q WHERE '
+                           '{ ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:exact ?e }', None),
+    ("quote exact empty", 'DELETE { ?q oa:exact ?e } INSERT { ?q oa:exact "" } WHERE { { SELECT ?q WHERE { ?q '
+                          'a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:exact ?e }', None),
+    ("quote start negative", 'DELETE { ?q oa:start ?s } INSERT { ?q oa:start -1 } WHERE { { SELECT ?q WHERE { '
+                             '?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:start ?s }', None),
+    ("quote start after end", 'DELETE { ?q oa:start ?s } INSERT { ?q oa:start ?e2 } WHERE { { SELECT ?q WHERE '
+                              '{ ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:start ?s ; oa:end ?e BIND(?e + '
+                              '5 AS ?e2) }', None),
+    ("quote start string", 'DELETE { ?q oa:start ?s } INSERT { ?q oa:start "3" } WHERE { { SELECT ?q WHERE { '
+                           '?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:start ?s }', None),
+    ("quote two ends", 'INSERT { ?q oa:end 999999 } WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q '
+                       'LIMIT 1 } }', None),
+    ("quote end decimal", 'DELETE { ?q oa:end ?e } INSERT { ?q oa:end 12.0 } WHERE { { SELECT ?q WHERE { ?q a '
+                          'bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q oa:end ?e }', None),
+    ("quote source literal", 'DELETE { ?q dcterms:source ?s } INSERT { ?q dcterms:source "the article" } '
+                             'WHERE { { SELECT ?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q '
+                             'dcterms:source ?s }', None),
+    ("quote source blank", 'DELETE { ?q dcterms:source ?s } INSERT { ?q dcterms:source [] } WHERE { { SELECT '
+                           '?q WHERE { ?q a bjrd:Quote } ORDER BY ?q LIMIT 1 } ?q dcterms:source ?s }', None),
 ]
 
 

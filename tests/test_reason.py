@@ -22,7 +22,8 @@ def both(settings: Settings) -> tuple[set[ox.Triple], set[ox.Triple]]:
     reference = {q.triple for q in infer.infer(ontology + data, infer.read_rules(settings.queries_dir), names.inferred)}
     store = ox.Store()
     store.bulk_extend(ontology + data)
-    count = reason.materialise(store, [names.ontology, names.data], names.inferred, reason.read_rules(settings.queries_dir))
+    rules = reason.read_rules(settings.queries_dir)
+    count = reason.materialise(store, [names.ontology, names.data], names.inferred, rules)
     in_store = {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(names.inferred))}
     assert count == len(in_store)
     # Scratch graphs are gone: only the asserted and the inferred graph remain.

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,12 +74,16 @@ def load_files(store: ox.Store, paths: tuple[Path, ...], graph: str, base_iri: s
     for path in paths:
         try:
             if rebaser.active:
-                store.bulk_extend(ox.Quad(*rebaser.triple(q.triple), name)
+                store.bulk_extend(_in_graph(rebaser.triple(q.triple), name)
                                   for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
             else:
                 store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=name)
         except SyntaxError as exc:
             raise DataError(f"{path}: {exc}") from exc
+
+
+def _in_graph(t: ox.Triple, graph: ox.NamedNode) -> ox.Quad:
+    return ox.Quad(t.subject, t.predicate, t.object, graph)
 
 
 def graph_size(store: ox.Store, graph: str) -> int:
@@ -91,7 +96,8 @@ def count_triples(store: ox.Store, names: GraphNames) -> int:
     data, ontology = ox.NamedNode(names.data), ox.NamedNode(names.ontology)
     overlap = sum(1 for q in store.quads_for_pattern(None, None, None, ontology)
                   if ox.Quad(q.subject, q.predicate, q.object, data) in store)
-    return graph_size(store, names.data) + graph_size(store, names.ontology) - overlap + graph_size(store, names.inferred)
+    asserted = graph_size(store, names.data) + graph_size(store, names.ontology) - overlap
+    return asserted + graph_size(store, names.inferred)
 
 
 def shacl_engine(settings: Settings, triples: int) -> str:
@@ -145,7 +151,8 @@ def record(store: ox.Store, base_iri: str, version: str, digest: str, triples: i
 def recorded(store: ox.Store, base_iri: str) -> tuple[str | None, int | None]:
     """(digest, triple count) recorded by :func:`build`; (None, None) for a store built otherwise."""
     meta = ox.NamedNode(f"{base_iri}/graph/meta")
-    values = {q.predicate: q.object.value for q in store.quads_for_pattern(meta, None, None, meta)}
+    values = {q.predicate: q.object.value for q in store.quads_for_pattern(meta, None, None, meta)
+              if isinstance(q.object, ox.Literal)}
     triples = values.get(TRIPLES)
     return values.get(DIGEST), int(triples) if triples is not None else None
 
@@ -162,7 +169,7 @@ def copy_store(source: ox.Store, target: ox.Store) -> None:
 def content_nquads(store: ox.Store, graphs: list[str]) -> bytes:
     """The content graphs as N-Quads (for the query workers of the memory store)."""
     return ox.serialize((q for g in graphs for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))),
-                        format=ox.RdfFormat.N_QUADS)
+                        format=ox.RdfFormat.N_QUADS) or b""
 
 
 def open_or_build(store: EmbeddedStore, settings: Settings, *, check: bool) -> tuple[BuildInfo, Report | None]:
@@ -194,8 +201,11 @@ def open_or_build(store: EmbeddedStore, settings: Settings, *, check: bool) -> t
     return info, report
 
 
-def count_distinct(store: ox.Store, graphs: list[str]) -> int:
-    nodes = [ox.NamedNode(g) for g in graphs]
+def count_distinct(store: ox.Store, graphs: Sequence[str]) -> int:
+    nodes: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.NamedNode(g) for g in graphs]
     rows = store.query("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }",
                        default_graph=nodes)
-    return int(next(iter(rows))["n"].value)
+    if not isinstance(rows, ox.QuerySolutions):
+        raise TypeError("a SELECT query did not return solutions")
+    count = next(iter(rows))["n"]
+    return int(count.value) if isinstance(count, ox.Literal) else 0

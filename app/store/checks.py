@@ -18,6 +18,7 @@ import pyoxigraph as ox
 import rdflib
 
 from app.rdf.terms import to_rdflib
+from app.store.graphs import Dataset
 from app.store.validate import Report
 
 SH = "http://www.w3.org/ns/shacl#"
@@ -50,18 +51,22 @@ class Violation:
     component: str
 
 
-def find_violations(store: ox.Store, checks: Sequence[Check], graphs: Sequence[str], query_base: str) -> list[Violation]:
+def find_violations(store: ox.Store, checks: Sequence[Check], graphs: Sequence[str],
+                    query_base: str) -> list[Violation]:
     """Every violation in the union of ``graphs`` of ``store`` (relative IRIs of the checks, such as
     the schemes' ``<id/scheme/mechanisms>``, resolve against ``query_base``)."""
-    nodes = [ox.NamedNode(g) for g in graphs]
+    nodes = tuple(ox.NamedNode(g) for g in graphs)
     # When the store holds just these graphs their union is the same dataset, and Oxigraph
     # evaluates it faster than an explicit list of graphs.
     union = all(isinstance(g, ox.NamedNode) and g.value in graphs for g in store.named_graphs())
-    dataset = {"use_default_graph_as_union": True} if union else {"default_graph": nodes, "named_graphs": nodes}
+    dataset = Dataset(True) if union else Dataset(False, nodes, nodes)
     found = []
     for check in checks:
-        for row in store.query(check.text, base_iri=query_base, **dataset):
-            found.append(Violation(row["focus"], check.shape, check.constraint, row["component"].value))
+        for row in dataset.select(store, check.text, base_iri=query_base):
+            focus, component = row["focus"], row["component"]
+            if not isinstance(focus, ox.NamedNode | ox.BlankNode) or not isinstance(component, ox.NamedNode):
+                raise ValueError(f"check {check.shape}: ?focus must be a node and ?component an IRI")
+            found.append(Violation(focus, check.shape, check.constraint, component.value))
     return found
 
 
@@ -71,6 +76,8 @@ def report(violations: Sequence[Violation], shapes: Sequence[ox.Triple]) -> Repo
     sh = rdflib.Namespace(SH)
     shapes_graph = rdflib.Graph()
     for t in shapes:
+        if isinstance(t.subject, ox.Triple) or isinstance(t.object, ox.Triple):
+            continue  # no RDF-star in the shapes
         shapes_graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
     g = rdflib.Graph()
     g.bind("sh", sh)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from app.store.graphs import Dataset, Substitutions
+
 logger = logging.getLogger(__name__)
 
 MAX_ROUNDS = 50
@@ -76,15 +78,15 @@ class Rule:
         return cls(name, construct(body), tuple(deltas), frozenset(iris), schema_query)
 
     def delta_runs(self, store: ox.Store, predicates: set[str],
-                   dataset: dict[str, object]) -> list[tuple[str, dict[ox.Variable, object] | None]]:
+                   dataset: Dataset) -> list[tuple[str, Substitutions | None]]:
         """(query, substitutions) to run in a delta round: each delta query once per binding of
         the schema pattern (so every pattern has a fixed predicate and Oxigraph looks the triples
         up instead of scanning), skipped when the delta holds no triple with the atom's predicate."""
         if not self.schema_query:
             return [(query, None) for query, _ in self.deltas]
         bindings = [{v.value: row[v.value] for v in rows.variables if row[v.value] is not None}
-                    for rows in [store.query(self.schema_query, **dataset)] for row in rows]
-        runs: list[tuple[str, dict[ox.Variable, object] | None]] = []
+                    for rows in [dataset.select(store, self.schema_query)] for row in rows]
+        runs: list[tuple[str, Substitutions | None]] = []
         for query, predicate in self.deltas:
             for binding in bindings:
                 fixed = (binding.get(predicate[1:]) if predicate.startswith("?")
@@ -126,9 +128,8 @@ def materialise(store: ox.Store, asserted: list[str], inferred: str, rules: list
     # the round only makes derivations visible earlier than the next round.
     own = {*asserted, inferred, DELTA.value, NEW.value}
     union = all(isinstance(g, ox.NamedNode) and g.value in own for g in store.named_graphs())
-    dataset: dict[str, object] = ({"use_default_graph_as_union": True} if union else
-                                  {"default_graph": [ox.NamedNode(g) for g in [*asserted, inferred]],
-                                   "named_graphs": [DELTA]})
+    dataset = (Dataset(True) if union else
+               Dataset(False, tuple(ox.NamedNode(g) for g in [*asserted, inferred]), (DELTA,)))
     whole = True
     predicates: set[str] = set()
     total = 0
@@ -141,9 +142,10 @@ def materialise(store: ox.Store, asserted: list[str], inferred: str, rules: list
                 # Read the whole answer before writing: writing into the store while a query over it
                 # is still being read slows the in-memory store down by orders of magnitude.
                 derived = [ox.Quad(t.subject, t.predicate, t.object, NEW)
-                           for t in store.query(query, substitutions=substitutions, **dataset)]
+                           for t in dataset.construct(store, query, substitutions)]
                 store.extend(derived)
-                logger.debug("round %d, %s %s: %.2f s", round_no, rule.name, substitutions or "", time.perf_counter() - t0)
+                logger.debug("round %d, %s %s: %.2f s", round_no, rule.name, substitutions or "",
+                             time.perf_counter() - t0)
         new = _size(store, NEW)
         logger.debug("inference round %d: %d new triples", round_no, new)
         if store.contains_named_graph(DELTA):
@@ -153,7 +155,8 @@ def materialise(store: ox.Store, asserted: list[str], inferred: str, rules: list
         total += new
         store.update(f"ADD <{NEW.value}> TO <{inferred}> ; MOVE <{NEW.value}> TO <{DELTA.value}>")
         whole = _touches_schema(store, {iri for rule in rules for iri in rule.schema})
-        predicates = {row[0].value for row in store.query(f"SELECT DISTINCT ?p WHERE {{ GRAPH <{DELTA.value}> {{ ?s ?p ?o }} }}")}
+        found = Dataset(True).select(store, f"SELECT DISTINCT ?p WHERE {{ GRAPH <{DELTA.value}> {{ ?s ?p ?o }} }}")
+        predicates = {p.value for row in found if isinstance(p := row[0], ox.NamedNode)}
     else:
         raise RuntimeError(f"inference did not reach a fixpoint in {MAX_ROUNDS} rounds")
     for graph in (DELTA, NEW):
