@@ -137,9 +137,11 @@ INJECTED = [
                            "} ORDER BY DESC(?m) LIMIT 1 } ?m skos:definition ?d FILTER(lang(?d) = 'en') }", None),
     ("mechanism out of scheme", "DELETE { ?m skos:inScheme ?s } WHERE { { SELECT ?m WHERE { ?m a "
                                 "bjrd:Mechanism } ORDER BY ?m LIMIT 1 } ?m skos:inScheme ?s }", None),
+    # A named mechanism no practice uses: no practice's quote says it either (S03-named-in-evidence).
     ("mechanism unused", 'INSERT DATA { id:mechanism\\/unused a bjrd:Mechanism ; '
                          'skos:prefLabel "未用"@zh, "unused"@en ; skos:definition "未用"@zh, "unused"@en ; '
-                         'skos:inScheme id:scheme\\/mechanisms }', {"S03-used"}),
+                         'skos:inScheme id:scheme\\/mechanisms ; bjrd:mechanismKind bjrd:Named }',
+     {"S03-used", "S03"}),
     ("theme out of scheme", "DELETE { ?t skos:inScheme ?s } WHERE { { SELECT ?t WHERE { ?t a bjrd:Theme } "
                             "ORDER BY ?t LIMIT 1 } ?t skos:inScheme ?s }", None),
     ("theme two en labels", 'INSERT { ?t skos:prefLabel "other"@en } WHERE { { SELECT ?t WHERE { ?t a '
