@@ -142,6 +142,64 @@ INJECTED = [
                          'skos:prefLabel "未用"@zh, "unused"@en ; skos:definition "未用"@zh, "unused"@en ; '
                          'skos:inScheme id:scheme\\/mechanisms ; bjrd:mechanismKind bjrd:Named }',
      {"S03-used", "S03"}),
+# New constraints of the shapes (dates, topics, mechanism kinds, SPARQL constraints).
+    ("practice date plain", 'INSERT { ?p dcterms:date "2023年" } WHERE { { SELECT ?p WHERE { ?p a '
+                            'bjrd:Practice } ORDER BY ?p LIMIT 1 } }', None),
+    ("practice date ill-formed", 'INSERT { ?p dcterms:date "2023-02-30"^^xsd:date } WHERE { { SELECT '
+                                 '?p WHERE { ?p a bjrd:Practice } ORDER BY ?p LIMIT 1 } }', None),
+    ("practice date dateTime", 'INSERT { ?p dcterms:date "2023-08-31T00:00:00"^^xsd:dateTime } '
+                               'WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p '
+                               'LIMIT 1 } }', None),
+    ("practice two dates", 'INSERT { ?p dcterms:date "2021"^^xsd:gYear, "2021-03-01"^^xsd:date } '
+                           'WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p LIMIT 1 '
+                           '} }', None),
+    ("practice start time plain", 'INSERT { ?p schema:startTime "早上7点" } WHERE { { SELECT ?p '
+                                  'WHERE { ?p a bjrd:Practice } ORDER BY ?p LIMIT 1 } }', None),
+    ("practice start time ill-formed", 'INSERT { ?p schema:startTime "7am"^^xsd:time } WHERE { { '
+                                       'SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p LIMIT '
+                                       '1 } }', None),
+    ("practice start date month", 'INSERT { ?p schema:startDate "2023-01"^^xsd:gYearMonth } '
+                                  'WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p '
+                                  'LIMIT 1 } }', None),
+    ("practice two end dates", 'INSERT { ?p schema:endDate "2023"^^xsd:gYear, "2024"^^xsd:gYear '
+                               '} WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p '
+                               'LIMIT 1 } }', None),
+    ("practice supervises a theme", 'INSERT { ?p bjrd:supervisesTopic ?t } WHERE { { SELECT ?p '
+                                    '?t WHERE { ?p a bjrd:Practice ; bjrd:theme ?t } ORDER BY ?p '
+                                    'LIMIT 1 } }', None),
+    ("mechanism without kind", 'DELETE { ?m bjrd:mechanismKind ?k } WHERE { { SELECT ?m WHERE { '
+                               '?m a bjrd:Mechanism } ORDER BY ?m LIMIT 1 } ?m '
+                               'bjrd:mechanismKind ?k }', None),
+    ("mechanism kind other", 'DELETE { ?m bjrd:mechanismKind ?k } INSERT { ?m bjrd:mechanismKind '
+                             'bjrd:Other } WHERE { { SELECT ?m WHERE { ?m a bjrd:Mechanism } '
+                             'ORDER BY ?m LIMIT 1 } ?m bjrd:mechanismKind ?k }', None),
+    ("mechanism two kinds", 'INSERT { ?m bjrd:mechanismKind bjrd:Named, bjrd:Umbrella } WHERE { '
+                            '{ SELECT ?m WHERE { ?m a bjrd:Mechanism } ORDER BY ?m LIMIT 1 } }', None),
+    ("umbrella groups nothing", 'DELETE { ?n skos:broader ?m } WHERE { { SELECT ?m WHERE { ?m '
+                                'bjrd:mechanismKind bjrd:Umbrella } ORDER BY ?m LIMIT 1 } ?n '
+                                'skos:broader ?m }', None),
+    ("named mechanism not said", 'DELETE { ?m skos:prefLabel ?l ; skos:altLabel ?a } INSERT { ?m '
+                                 'skos:prefLabel "从未说过的机制"@zh } WHERE { { SELECT ?m WHERE { ?m '
+                                 'bjrd:mechanismKind bjrd:Named } ORDER BY ?m LIMIT 1 } ?m '
+                                 "skos:prefLabel ?l FILTER(lang(?l) = 'zh') OPTIONAL { ?m "
+                                 'skos:altLabel ?a } }', None),
+    ("top theme without evidence", 'INSERT DATA { id:theme\\/new a bjrd:Theme ; skos:prefLabel "新主题"@zh, "new"@en ; '
+                                   'skos:inScheme id:scheme\\/themes ; skos:topConceptOf id:scheme\\/themes }', None),
+    ("fact date dateTime", 'INSERT { ?f dcterms:date "2023-08-31T00:00:00"^^xsd:dateTime } WHERE '
+                           '{ { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } }', None),
+    ("topic no zh label", 'DELETE { ?t skos:prefLabel ?l } WHERE { { SELECT ?t WHERE { ?t a '
+                          'bjrd:SupervisionTopic } ORDER BY ?t LIMIT 1 } ?t skos:prefLabel ?l '
+                          "FILTER(lang(?l) = 'zh') }", None),
+    ("topic two en labels", 'INSERT { ?t skos:prefLabel "other"@en } WHERE { { SELECT ?t WHERE { '
+                            '?t a bjrd:SupervisionTopic } ORDER BY ?t LIMIT 1 } }', None),
+    ("topic out of scheme", 'DELETE { ?t skos:inScheme ?s } WHERE { { SELECT ?t WHERE { ?t a '
+                            'bjrd:SupervisionTopic } ORDER BY ?t LIMIT 1 } ?t skos:inScheme ?s }', None),
+    ("topic unsupervised", 'INSERT DATA { id:topic\\/unused a bjrd:SupervisionTopic ; '
+                           'skos:prefLabel "未用"@zh, "unused"@en ; skos:inScheme '
+                           'id:scheme\\/topics }', None),
+    ("topic not said", 'INSERT { ?p bjrd:supervisesTopic ?t } WHERE { { SELECT ?p WHERE { ?p a '
+                       'bjrd:Practice } ORDER BY DESC(?p) LIMIT 1 } { SELECT ?t WHERE { ?t a '
+                       'bjrd:SupervisionTopic } ORDER BY ?t LIMIT 1 } }', None),
     ("theme out of scheme", "DELETE { ?t skos:inScheme ?s } WHERE { { SELECT ?t WHERE { ?t a bjrd:Theme } "
                             "ORDER BY ?t LIMIT 1 } ?t skos:inScheme ?s }", None),
     ("theme two en labels", 'INSERT { ?t skos:prefLabel "other"@en } WHERE { { SELECT ?t WHERE { ?t a '

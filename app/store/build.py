@@ -28,7 +28,7 @@ from app.config import Settings
 from app.errors import DataError, ValidationFailed
 from app.store import checks, reason
 from app.store.backends import EmbeddedStore
-from app.store.graphs import GraphNames
+from app.store.graphs import GraphNames, content_hash
 from app.store.load import Rebaser, SourceFiles, read_shapes
 from app.store.validate import Report, validate
 
@@ -133,7 +133,9 @@ def build(store: ox.Store, settings: Settings, *, check: bool) -> tuple[BuildInf
     if check:
         engine = shacl_engine(settings, triples)
         report = validate_store(store, list(names.all()), settings, engine)
-    record(store, settings.base_iri, digest, digest, triples)
+    # The version is the content hash, as for a graph loaded any other way (it names the release).
+    version = content_hash(q for g in names.all() for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+    record(store, settings.base_iri, version, digest, triples)
     logger.info("built %d triples: load %.2f s, infer %.2f s, validate (%s) %.2f s", triples, loaded - started,
                 inferred - loaded, engine or "skipped", time.perf_counter() - inferred)
     return BuildInfo(digest, False, triples, time.perf_counter() - started, engine), report

@@ -6,9 +6,7 @@ version (the /api catalog and answers, entity descriptions, rendered pages, dump
 that graph's :class:`Memo`, and is dropped with it.
 """
 
-import hashlib
 import logging
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +22,7 @@ from app.rdf.terms import Term, to_python
 from app.store.backends import Backend, EmbeddedStore, GraphStore, make_backend
 from app.store.build import BuildInfo, open_or_build, shacl_engine, validate_store
 from app.store.graphs import GraphNames
+from app.store.graphs import content_hash as content_hash  # re-exported
 from app.store.infer import infer, read_rules
 from app.store.load import SourceFiles, read_asserted, read_shapes
 from app.store.queries import NamedQuery, read_queries
@@ -122,19 +121,6 @@ def load(settings: Settings) -> Loaded:
 
 def validate_loaded(loaded: Loaded) -> Report:
     return validate([q.triple for q in loaded.quads], loaded.shapes)
-
-
-_BNODE = re.compile(r"_:[A-Za-z0-9_.-]+")
-
-
-def content_hash(quads: list[ox.Quad]) -> str:
-    """SHA-256 of the dataset's sorted N-Quads: the same graph always gives the same hash.
-
-    Blank-node labels differ from one parse to the next, so they are left out of the hash
-    (graphs that differ only in how blank nodes are wired would share a hash: good enough
-    for a version and an ETag, not a proof of isomorphism)."""
-    lines = sorted(_BNODE.sub("_:", str(q)) for q in quads)
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 def open_store(spec: StoreSpec, base_iri: str, query_base: str, timeout_s: float) -> GraphStore:

@@ -5,6 +5,9 @@ The default graph of every query is the union of the three (documented in the RE
 the shapes) and ``{base}/graph/inferred`` (entailments materialised at load time).
 """
 
+import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -68,3 +71,16 @@ class Dataset:
         if not isinstance(triples, ox.QueryTriples):
             raise TypeError("not a CONSTRUCT query")
         return triples
+
+
+_BNODE = re.compile(r"_:[A-Za-z0-9_.-]+")
+
+
+def content_hash(quads: Iterable[ox.Quad]) -> str:
+    """SHA-256 of the dataset's sorted N-Quads: the same graph always gives the same hash.
+
+    Blank-node labels differ from one parse to the next, so they are left out of the hash
+    (graphs that differ only in how blank nodes are wired would share a hash: good enough
+    for a version and an ETag, not a proof of isomorphism)."""
+    lines = sorted(_BNODE.sub("_:", str(q)) for q in quads)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
