@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         None, description="Bearer token /metrics requires; unset: /metrics is open (keep it on a private network)."
     )
     validate_on_start: bool = Field(True, description="SHACL-validate at start-up and refuse to start on violations.")
+    shacl_engine: Literal["auto", "pyshacl", "sparql"] = Field(
+        "auto", description="How the service validates: pySHACL (the reference), the SPARQL checks of "
+        "queries/shapes/ run in the store (same results, far faster), or auto: pySHACL below "
+        "shacl_sparql_above triples.",
+    )
+    shacl_sparql_above: int = Field(100_000, ge=0, description="With shacl_engine=auto, graphs of at least this many "
+                                    "triples are validated by the SPARQL checks.")
     host: str = Field("127.0.0.1", description="Address `kg serve` listens on (0.0.0.0: every interface).")
     port: int = Field(8000, ge=0, le=65535, description="Port `kg serve` listens on.")
 

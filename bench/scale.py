@@ -393,10 +393,13 @@ def serve(result: Result, env: dict[str, str], log: Path, args: argparse.Namespa
 
 
 def run_config(size: int, backend: str, args: argparse.Namespace) -> Result:
-    result = Result(size, backend, loadavg_before=loadavg(), commit=commit())
+    result = Result(size, backend, loadavg_before=loadavg(), commit=args.code_commit or commit())
     data = data_dir(args.work, size)
-    logs = args.work / "logs"
+    logs = args.work / ("logs" + (f"-{args.tag}" if args.tag else ""))
     env = {"KG_DATA_DIR": str(data), "KG_QUERY_TIMEOUT_S": str(args.query_timeout_s)}
+    if args.code:
+        # Another checkout of the service (e.g. the baseline commit) shadows the installed package.
+        env["PYTHONPATH"] = str(args.code)
     store_dir = args.work / f"store-{backend}-{size}"
     shutil.rmtree(store_dir, ignore_errors=True)
     oxigraph = None
@@ -807,6 +810,9 @@ def main() -> None:
     r.add_argument("--query-timeout-s", type=float, default=10.0, help="KG_QUERY_TIMEOUT_S of the service")
     r.add_argument("--keep-stores", action="store_true")
     r.add_argument("--tag", default="", help="names a variant run (other settings); its results are kept apart")
+    r.add_argument("--code", type=Path, help="run the service from this checkout (PYTHONPATH), e.g. the baseline: "
+                   "git archive BASE | tar -x -C DIR; use with --tag baseline")
+    r.add_argument("--code-commit", default="", help="the commit of --code, recorded with its results")
     r.set_defaults(func=run)
     ph = sub.add_parser("phases")
     ph.add_argument("--size", type=int, required=True)

@@ -14,6 +14,8 @@ import pyoxigraph as ox
 from app.sparql.proxy import RemoteQueries
 from app.sparql.run import Answer, PreparedQuery
 from app.sparql.workers import QueryWorkers, WorkerConfig
+from app.store.backends import EmbeddedStore
+from app.store.build import content_nquads
 from app.store.graph import KnowledgeGraph
 from app.store.remote import RemoteStore
 
@@ -72,7 +74,10 @@ def query_runner(graph: KnowledgeGraph) -> QueryRunner:
                               default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows,
                               memory_mb=settings.query_memory_mb)
     else:
-        nquads = ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS) or b""
+        if isinstance(graph.store, EmbeddedStore):  # streamed from the store, no list of every quad
+            nquads = content_nquads(graph.store.store, graph.store.content_graphs())
+        else:
+            nquads = ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS) or b""
         config = WorkerConfig(settings.engine, graph.query_base, nquads, max_rows=settings.max_result_rows,
                               memory_mb=settings.query_memory_mb)
     return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)

@@ -61,6 +61,11 @@ def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfi
         on_disk = OxigraphBackend(ox.Store.read_only(config.store_path), config.base_iri)
         on_disk.default_graphs = list(config.default_graphs)
         backend = on_disk
+    elif config.engine == "oxigraph":
+        # Parsed straight into the store: no Python list of every quad (about 1 GB at 1M triples).
+        store = ox.Store()
+        store.bulk_load(input=config.nquads, format=ox.RdfFormat.N_QUADS)
+        backend = OxigraphBackend(store, config.base_iri)
     else:
         backend = make_backend(config.engine, list(ox.parse(config.nquads, format=ox.RdfFormat.N_QUADS)),
                                config.base_iri)

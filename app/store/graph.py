@@ -6,9 +6,7 @@ version (the /api catalog and answers, entity descriptions, rendered pages, dump
 that graph's :class:`Memo`, and is dropped with it.
 """
 
-import hashlib
 import logging
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -22,7 +20,9 @@ from app.config import Settings
 from app.errors import BadRequest, ValidationFailed
 from app.rdf.terms import Term, to_python
 from app.store.backends import Backend, EmbeddedStore, GraphStore, make_backend
+from app.store.build import BuildInfo, open_or_build, shacl_engine, validate_store
 from app.store.graphs import GraphNames
+from app.store.graphs import content_hash as content_hash  # re-exported
 from app.store.infer import infer, read_rules
 from app.store.load import SourceFiles, read_asserted, read_shapes
 from app.store.queries import NamedQuery, read_queries
@@ -123,19 +123,6 @@ def validate_loaded(loaded: Loaded) -> Report:
     return validate([q.triple for q in loaded.quads], loaded.shapes)
 
 
-_BNODE = re.compile(r"_:[A-Za-z0-9_.-]+")
-
-
-def content_hash(quads: list[ox.Quad]) -> str:
-    """SHA-256 of the dataset's sorted N-Quads: the same graph always gives the same hash.
-
-    Blank-node labels differ from one parse to the next, so they are left out of the hash
-    (graphs that differ only in how blank nodes are wired would share a hash: good enough
-    for a version and an ETag, not a proof of isomorphism)."""
-    lines = sorted(_BNODE.sub("_:", str(q)) for q in quads)
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
-
-
 def open_store(spec: StoreSpec, base_iri: str, query_base: str, timeout_s: float) -> GraphStore:
     """The store ``spec`` names (not read yet)."""
     if spec.kind == "sparql":
@@ -155,7 +142,7 @@ class KnowledgeGraph:
     """The graph the service answers from. Read-only once built."""
 
     def __init__(self, settings: Settings, store: GraphStore, version: str, *, loaded: Loaded | None = None,
-                 report: Report | None = None) -> None:
+                 report: Report | None = None, triples: int | None = None, build: BuildInfo | None = None) -> None:
         self.settings = settings
         self.store = store
         self.version = version
@@ -168,7 +155,8 @@ class KnowledgeGraph:
         self.backend: Backend = store.backend
         if settings.engine == "rdflib":
             self.backend = make_backend("rdflib", self.loaded.quads, self.query_base)
-        self.triples = self._count_triples()
+        self.triples = self._count_triples() if triples is None else triples
+        self.build_info = build
 
     @property
     def spec(self) -> StoreSpec:
@@ -206,6 +194,15 @@ class KnowledgeGraph:
         spec = StoreSpec.parse(settings.store)
         query_base = settings.base_iri + "/"
         store = open_store(spec, settings.base_iri, query_base, settings.query_timeout_s)
+        if isinstance(store, EmbeddedStore) and settings.engine != "rdflib":
+            # Built in the store: streamed, inferred and validated there (app/store/build.py).
+            info, report = open_or_build(store, settings, check=settings.validate_on_start if check is None else check)
+            graph = cls(settings, store, store.read_version() or "unversioned", report=report, triples=info.triples,
+                        build=info)
+            logger.info("graph %s from %s: %d triples, version %s, in %.2f s",
+                        "reused" if info.reused else "built", spec, graph.triples, graph.version[:12],
+                        time.perf_counter() - started)
+            return graph
         version = store.read_version() if spec.kind != "memory" else None
         loaded = report = None
         if version is None and spec.kind != "sparql":
@@ -222,6 +219,10 @@ class KnowledgeGraph:
 
     def validate(self) -> Report:
         """Validate the whole graph against the shapes (and remember the report)."""
+        if isinstance(self.store, EmbeddedStore):
+            engine = shacl_engine(self.settings, self.triples)
+            self.report = validate_store(self.store.store, self.store.content_graphs(), self.settings, engine)
+            return self.report
         self.report = validate_loaded(self.loaded)
         return self.report
 

@@ -1,0 +1,121 @@
+"""The graph built inside the store (app/store/build.py): the same content as the reference path
+(read into lists, infer.py, pySHACL), and a disk store that a restart reuses while its inputs
+are unchanged and rebuilds when they change."""
+
+import gc
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from app.config import ROOT, Settings
+from app.errors import ValidationFailed
+from app.store.build import BuildInfo, input_digest
+from app.store.graph import KnowledgeGraph, load
+from app.store.graphs import GraphNames, content_hash
+from app.store.load import SourceFiles
+
+
+def content(graph: KnowledgeGraph) -> dict[str, set[str]]:
+    """Graph name -> its triples as N-Triples lines, blank nodes left out (their labels differ per parse)."""
+    out: dict[str, set[str]] = {}
+    for name, quads in graph.loaded.graphs.items():
+        out[name] = {str(q.triple) for q in quads
+                     if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)}
+    return out
+
+
+def reference(settings: Settings) -> dict[str, set[str]]:
+    loaded = load(settings)
+    return {name: {str(q.triple) for q in quads
+                   if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)}
+            for name, quads in loaded.graphs.items()}
+
+
+def build(settings: Settings) -> KnowledgeGraph:
+    graph = KnowledgeGraph.build(settings)
+    return graph
+
+
+@dataclass(frozen=True)
+class Start:
+    info: BuildInfo
+    version: str
+    triples: int
+    content: dict[str, set[str]]
+    conforms: bool | None  # None: not validated
+
+
+def start(settings: Settings) -> Start:
+    """Start on ``settings`` as the service does, and close the store again (RocksDB allows one opener)."""
+    graph = KnowledgeGraph.build(settings)
+    assert graph.build_info is not None
+    out = Start(graph.build_info, graph.version, graph.triples, content(graph),
+                graph.report.conforms if graph.report else None)
+    graph.close()
+    del graph
+    gc.collect()
+    return out
+
+
+@pytest.mark.parametrize("base_iri", ["https://bjrd-kg.example.org", "http://example.com/kg"])
+def test_build_in_memory_equals_reference(base_iri: str) -> None:
+    settings = Settings(base_iri=base_iri)
+    graph = build(settings)
+    assert content(graph) == reference(settings)
+    assert graph.triples == len({q.triple for q in load(settings).quads})
+    assert graph.build_info is not None and not graph.build_info.reused
+
+
+@pytest.mark.parametrize("engine", ["pyshacl", "sparql"])
+def test_validation_engines_agree_on_the_article(engine: str) -> None:
+    graph = build(Settings(shacl_engine=engine))
+    assert graph.build_info is not None and graph.build_info.engine == engine
+    assert graph.report is not None and graph.report.conforms
+
+
+def copy_data(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    return data
+
+
+def test_disk_restart_reuses_the_build_until_an_input_changes(tmp_path: Path) -> None:
+    data = copy_data(tmp_path)
+    settings = Settings(store=f"disk:{tmp_path / 'store'}", data_dir=data)
+    first = start(settings)
+    assert not first.info.reused and first.conforms
+    assert first.content == reference(settings)
+
+    second = start(settings)
+    assert second.info.reused
+    assert second.conforms is None  # not validated again
+    assert (second.version, second.triples, second.content) == (first.version, first.triples, first.content)
+
+    alt = ('<https://bjrd-kg.example.org/id/district/haidian> <http://www.w3.org/2004/02/skos/core#altLabel> '
+           '"Haidian District"@en .')
+    with (data / "districts.ttl").open("a", encoding="utf-8") as f:
+        f.write(f"\n{alt}\n")
+    third = start(settings)
+    assert alt.removesuffix(" .") in third.content[GraphNames.for_base(settings.base_iri).data]
+    assert not third.info.reused and third.conforms
+    assert third.version != first.version
+    # The version names the release (the content hash); the input digest is recorded beside it.
+    assert third.info.digest == input_digest(settings, SourceFiles.from_settings(settings))
+    assert third.version == content_hash(load(settings).quads)  # the reference path's version
+    assert third.content == reference(settings)
+
+
+def test_disk_build_that_does_not_conform_writes_nothing(tmp_path: Path) -> None:
+    data = copy_data(tmp_path)
+    districts = data / "districts.ttl"
+    text = districts.read_text(encoding="utf-8")
+    assert '"110108"' in text
+    districts.write_text(text.replace('"110108"', '"999999"'), encoding="utf-8")
+    store = tmp_path / "store"
+    with pytest.raises(ValidationFailed, match="S01"):
+        start(Settings(store=f"disk:{store}", data_dir=data))
+    gc.collect()
+    assert len(ox.Store.read_only(str(store))) == 0
