@@ -17,6 +17,8 @@ from app.store.graph import KnowledgeGraph, load
 from app.store.graphs import GraphNames, content_hash
 from app.store.load import SourceFiles
 
+pytestmark = pytest.mark.slow  # builds, validates and reopens stores
+
 
 def content(graph: KnowledgeGraph) -> dict[str, set[str]]:
     """Graph name -> its triples as N-Triples lines, blank nodes left out (their labels differ per parse)."""

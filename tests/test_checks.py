@@ -245,6 +245,7 @@ INJECTED = [
 ]
 
 
+@pytest.mark.slow  # pySHACL over the whole graph once per case
 @pytest.mark.parametrize(("what", "update", "expected"), INJECTED, ids=[c[0] for c in INJECTED])
 def test_checks_equal_pyshacl_on_injected_violation(what: str, update: str, expected: set[str] | None) -> None:
     _, _, data, _ = context(Settings().base_iri)

@@ -13,6 +13,8 @@ from app.config import Settings
 from app.store.provenance import token_id
 from tests.helpers import LiveServer, serve_in_thread
 
+pytestmark = pytest.mark.slow  # validated commits on every store
+
 TOKEN = "provenance-test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
 BASE = "https://bjrd-kg.example.org"
