@@ -1,6 +1,8 @@
 """The SPARQL guard (app/rdf/sparql_guard.py): SERVICE and LOAD are refused exactly when they are
 keywords — however spelled — and never when they sit in a comment, string, IRI or name."""
 
+import re
+
 import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -240,3 +242,44 @@ def test_guard_refuses_exactly_real_load_operations(case: tuple[str, bool]) -> N
     else:
         screen_update(update)
         ox.Store().update(update)  # valid SPARQL Update, and nothing to fetch
+
+
+def _reference_pn_chars_base(c: str) -> bool:
+    """PN_CHARS_BASE as SPARQL 1.1 §19.8 writes it, independent of app/rdf/sparql_chars.py."""
+    o = ord(c)
+    return ("A" <= c <= "Z" or "a" <= c <= "z" or 0xC0 <= o <= 0xD6 or 0xD8 <= o <= 0xF6 or 0xF8 <= o <= 0x2FF
+            or 0x370 <= o <= 0x37D or 0x37F <= o <= 0x1FFF or 0x200C <= o <= 0x200D or 0x2070 <= o <= 0x218F
+            or 0x2C00 <= o <= 0x2FEF or 0x3001 <= o <= 0xD7FF or 0xF900 <= o <= 0xFDCF or 0xFDF0 <= o <= 0xFFFD
+            or 0x10000 <= o <= 0xEFFFF)
+
+
+def _reference_pn_chars(c: str) -> bool:
+    o = ord(c)
+    return _reference_pn_chars_base(c) or c in "_-0123456789\u00b7" or 0x300 <= o <= 0x36F or 0x203F <= o <= 0x2040
+
+
+@pytest.mark.slow  # a scan of all 1,114,112 codepoints per class: seconds
+def test_character_classes_and_their_scanners_agree_with_the_grammar_on_every_codepoint() -> None:
+    """The tokenizer scans runs of a class with a compiled scanner: each scanner must take exactly
+    the characters of its class, for every codepoint (surrogates included)."""
+    from app.rdf import sparql_chars as ch
+
+    everything = "".join(map(chr, range(0x110000)))
+    base = {o for o in range(0x110000) if _reference_pn_chars_base(chr(o))}
+    pn = {o for o in range(0x110000) if _reference_pn_chars(chr(o))}
+    assert {o for o in range(0x110000) if ch.pn_chars_base(chr(o))} == base
+    assert {o for o in range(0x110000) if ch.pn_chars(chr(o))} == pn
+    every = set(range(0x110000))
+    classes = {
+        ch.PN_CHARS_RUN: pn,
+        ch.PN_CHARS_DOT_RUN: pn | {ord(".")},
+        ch.PN_CHARS_COLON_RUN: pn | {ord(":")},
+        ch.VARNAME_RUN: pn - {ord("-")},
+        ch.IRI_RUN: every - set(range(0x21)) - set(map(ord, '<>"{}|^`\\')),
+        ch.COMMENT_RUN: every - {ord("\n"), ord("\r")},
+    }
+    for run, expected in classes.items():
+        assert run.pattern.endswith("]*")
+        one = re.compile(run.pattern[:-1])  # the class alone: every codepoint it takes, in one scan
+        taken = {m.start() for m in one.finditer(everything)}
+        assert taken == expected, (run.pattern[:30], sorted(taken ^ expected)[:5])

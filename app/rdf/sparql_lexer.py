@@ -25,8 +25,22 @@
 """
 
 import bisect
+import re
 from collections import deque
 from dataclasses import dataclass
+from typing import NamedTuple
+
+from app.rdf.sparql_chars import (
+    BLANK_RUN,
+    COMMENT_RUN,
+    IRI_RUN,
+    PN_CHARS_COLON_RUN,
+    PN_CHARS_DOT_RUN,
+    PN_CHARS_RUN,
+    VARNAME_RUN,
+    pn_chars,
+    pn_chars_base,
+)
 
 #: Deepest nesting of ( [ { accepted in a query or update (documented in the README).
 MAX_DEPTH = 256
@@ -43,12 +57,10 @@ QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")": "(", "]": "[", "}": "{"}
-_IRI_EXCLUDED = set('<>"{}|^`\\')
 _HEX = set("0123456789abcdefABCDEF")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # word, pname, var, bnode, iri, string, number, lang, punct
     text: str  # for pname: the prefix (without ':'); otherwise the token's text
     start: int  # offset in the raw text
@@ -69,21 +81,6 @@ class LexicalError(Exception):
         self.start = start
 
 
-# ------------------------------------------------------------------ character classes
-
-def _pn_chars_base(c: str) -> bool:
-    o = ord(c)
-    return (c.isascii() and c.isalpha()) or 0xC0 <= o <= 0xD6 or 0xD8 <= o <= 0xF6 or 0xF8 <= o <= 0x2FF \
-        or 0x370 <= o <= 0x37D or 0x37F <= o <= 0x1FFF or 0x200C <= o <= 0x200D or 0x2070 <= o <= 0x218F \
-        or 0x2C00 <= o <= 0x2FEF or 0x3001 <= o <= 0xD7FF or 0xF900 <= o <= 0xFDCF or 0xFDF0 <= o <= 0xFFFD \
-        or 0x10000 <= o <= 0xEFFFF
-
-
-def _pn_chars(c: str) -> bool:
-    o = ord(c)
-    return _pn_chars_base(c) or c in "_-0123456789\u00b7" or 0x300 <= o <= 0x36F or 0x203F <= o <= 0x2040
-
-
 # ------------------------------------------------------------------ codepoint escapes
 
 class Offsets:
@@ -98,6 +95,8 @@ class Offsets:
         self.shifts.append(shift)
 
     def raw(self, pos: int) -> int:
+        if len(self.starts) == 1:  # a reading without escapes
+            return pos
         return pos + self.shifts[bisect.bisect_right(self.starts, pos) - 1]
 
 
@@ -144,6 +143,11 @@ def readings(text: str) -> list[tuple[str, Offsets]]:
 
 
 # ------------------------------------------------------------------ the tokenizer
+
+def _end(run: "re.Pattern[str]", text: str, pos: int) -> int:
+    """Where the run of ``run``'s character class that starts at ``pos`` ends (``pos`` if none)."""
+    return run.match(text, pos).end()  # type: ignore[union-attr]  # a '*' run always matches
+
 
 @dataclass(frozen=True)
 class State:
@@ -214,15 +218,13 @@ class Lexer:
         # Their sum bounds the depth of the tree an engine builds for that bracket.
         chains = [[0, 0] for _ in range(len(stack) + 1)]
         while True:
-            while pos < n and text[pos] in " \t\r\n":
-                pos += 1
+            pos = _end(BLANK_RUN, text, pos)
             if pos >= n:
                 break
             c = text[pos]
             start = pos
             if c == "#":
-                while pos < n and text[pos] not in "\n\r":
-                    pos += 1
+                pos = _end(COMMENT_RUN, text, pos)
                 continue
             if c == "<":
                 end = self._iri_end(pos)
@@ -246,10 +248,8 @@ class Lexer:
                 tokens.append(Token("string", text[start:pos], self.raw(start)))
                 after_operand = True
                 continue
-            if c in "?$" and pos + 1 < n and _pn_chars(text[pos + 1]) and text[pos + 1] != "-":
-                pos += 1
-                while pos < n and (_pn_chars(text[pos]) and text[pos] != "-"):
-                    pos += 1
+            if c in "?$" and pos + 1 < n and pn_chars(text[pos + 1]) and text[pos + 1] != "-":
+                pos = _end(VARNAME_RUN, text, pos + 1)
                 tokens.append(Token("var", text[start:pos], self.raw(start)))
                 after_operand = True
                 continue
@@ -281,16 +281,13 @@ class Lexer:
                 tokens.append(Token("number", text[start:pos], self.raw(start)))
                 after_operand = True
                 continue
-            if _pn_chars_base(c) or c == ":":
-                run_end = pos
-                while run_end < n and (_pn_chars(text[run_end]) or text[run_end] == "."):
-                    run_end += 1
+            if pn_chars_base(c) or c == ":":
+                run_end = _end(PN_CHARS_DOT_RUN, text, pos)
                 if run_end < n and text[run_end] == ":" and (run_end == pos or text[run_end - 1] != "."):
                     pos = self._local_end(run_end + 1)
                     tokens.append(Token("pname", text[start:run_end], self.raw(start)))
                 else:  # a bare word (keyword, function name, a, true …) stops at the first dot
-                    while pos < n and _pn_chars(text[pos]):
-                        pos += 1
+                    pos = _end(PN_CHARS_RUN, text, pos)
                     tokens.append(Token("word", text[start:pos], self.raw(start)))
                     if text[start:pos].upper() in _CHAIN_WORDS:
                         chains[-1][0] += 1
@@ -341,15 +338,8 @@ class Lexer:
 
     def _iri_end(self, pos: int) -> int | None:
         text, n = self.text, len(self.text)
-        k = pos + 1
-        while k < n:
-            ch = text[k]
-            if ch == ">":
-                return k
-            if ch in _IRI_EXCLUDED or ord(ch) <= 0x20:
-                return None
-            k += 1
-        return None
+        k = _end(IRI_RUN, text, pos + 1)
+        return k if k < n and text[k] == ">" else None
 
     def _string_end(self, pos: int) -> int:
         text, n = self.text, len(self.text)
@@ -382,13 +372,15 @@ class Lexer:
         text, n = self.text, len(self.text)
         k, last_good = pos, pos
         while k < n:
+            run = _end(PN_CHARS_COLON_RUN, text, k)
+            if run > k:
+                k = last_good = run
+                continue
             ch = text[k]
             if ch == "%" and k + 2 < n and text[k + 1] in _HEX and text[k + 2] in _HEX:
                 k += 3
             elif ch == "\\" and k + 1 < n and text[k + 1] in "_~.-!$&'()*+,;=/?#@%":
                 k += 2
-            elif _pn_chars(ch) or ch == ":":
-                k += 1
             elif ch == ".":
                 k += 1
                 continue
