@@ -13,6 +13,9 @@ from app.cli import main as kg
 from app.config import CANONICAL_BASE, Settings
 from tests.helpers import LiveServer, serve_in_thread
 
+#: Two more services (one per base) and two whole validations: CI runs them, the fast loop does not.
+pytestmark = pytest.mark.slow
+
 #: A base with a path and one without.
 BASES = ("https://kg.example.net/bj", "https://kg.example.net")
 #: The vocabulary namespaces, fixed whatever the base.

@@ -79,6 +79,7 @@ def test_checks_equal_pyshacl_on_the_article() -> None:
     assert report.conforms
 
 
+@pytest.mark.slow
 def test_checks_equal_pyshacl_under_another_base_iri() -> None:
     base = "http://example.com/kg"
     _, _, data, _ = context(base)

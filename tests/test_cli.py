@@ -73,6 +73,7 @@ def test_cli_validate_real_data_exits_0() -> None:
     assert "Conforms: True" in done.stdout
 
 
+@pytest.mark.slow
 def test_cli_validate_nonconforming_data_exits_1(broken_copy: dict[str, str]) -> None:
     drop_haidian_english_name(broken_copy)
     done = run_kg("validate", env=broken_copy)
@@ -90,6 +91,7 @@ def test_cli_validate_syntax_error_exits_2(broken_copy: dict[str, str]) -> None:
     assert str(path) in done.stderr
 
 
+@pytest.mark.slow
 def test_cli_validate_json_lists_results_in_process(
     broken_copy: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,9 @@ import pytest
 from app.config import Settings
 from tests.helpers import LiveServer, serve_in_thread
 
+#: Two more services with their own settings: CI runs them, the fast loop does not.
+pytestmark = pytest.mark.slow
+
 EVIL = "evil.example.net"
 PUBLIC = "https://kg.public.example.com"
 METRICS_TOKEN = "metrics-test-token"

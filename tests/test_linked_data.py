@@ -122,7 +122,8 @@ def parse(body: bytes | str, media_type: str, base: str) -> rdflib.Graph:
 # ---------------------------------------------------------------- entity descriptions
 
 
-@pytest.mark.parametrize("media_type", RDF_FORMATS)
+@pytest.mark.parametrize("media_type", [m if m == "text/turtle" else pytest.param(m, marks=pytest.mark.slow)
+                                        for m in RDF_FORMATS])  # one format in the fast loop
 @pytest.mark.parametrize("kind", KINDS)
 def test_entity_rdf_contains_asserted_triples_and_inverse_links(kind: str, media_type: str, client: httpx.Client,
                                                                graph: KnowledgeGraph) -> None:

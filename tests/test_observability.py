@@ -187,6 +187,7 @@ def test_rejected_writes_are_counted(client: httpx.Client, server: LiveServer) -
     assert sample(read_metrics(client), "kg_rejected_writes_total", reason="test_reason") == before + 1
 
 
+@pytest.mark.slow  # a second service
 def test_metrics_registries_are_per_app(client: httpx.Client, short_deadline: LiveServer) -> None:
     with httpx.Client(base_url=short_deadline.url) as other:
         before = sample(read_metrics(other), "kg_http_requests_total", route="/api/themes", method="GET",

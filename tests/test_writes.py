@@ -108,6 +108,7 @@ def test_conforming_update_commits_new_version(w: httpx.Client, writable: LiveSe
     assert "代表月月进站" in data
 
 
+@pytest.mark.slow
 def test_write_gives_repeated_queries_the_new_answer_and_a_new_etag(w: httpx.Client) -> None:
     alt_label = 'ASK { ?m <http://www.w3.org/2004/02/skos/core#altLabel> "月进站（再问）"@zh }'
     before = w.get("/sparql", params={"query": alt_label})
@@ -126,7 +127,7 @@ def test_write_gives_repeated_queries_the_new_answer_and_a_new_etag(w: httpx.Cli
     assert w.post("/sparql", data={"query": alt_label}).json()["boolean"] is True
 
 
-@pytest.mark.parametrize("accept", ["application/json", "text/turtle"])
+@pytest.mark.parametrize("accept", [pytest.param("application/json", marks=pytest.mark.slow), "text/turtle"])
 def test_nonconforming_update_is_422_with_report_and_changes_nothing(w: httpx.Client, writable: LiveServer,
                                                                       accept: str) -> None:
     version, triples = writable.graph.version, count(w)
