@@ -9,6 +9,7 @@ fork-safe); the OS page cache is what they share then.
 import logging
 import multiprocessing.connection
 import os
+import resource
 from dataclasses import dataclass
 from typing import IO
 
@@ -26,6 +27,17 @@ class WorkerConfig:
     default_graphs: tuple[str, ...] = ()  # the graphs whose union is the default graph
     max_rows: int = 100_000  # longest answer (rows or triples); longer ones are truncated
     memory_mb: int = 1024  # address space a query may add to the loaded worker (RLIMIT_AS)
+
+
+#: A worker that has made this much memory its own (pages first touched or copied from the zygote's
+#: since the fork: reads of the shared store do write some of its pages) is replaced after its answer
+#: by a fresh fork, so the workers keep sharing the dataset instead of drifting to a copy each.
+RECYCLE_MB = 64
+
+
+def own_mb(faults_at_fork: int) -> float:
+    """Memory this process has faulted in since the fork (minor faults × page size), in MB."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_at_fork) * resource.getpagesize() / 2**20
 
 
 def memory_message(memory_mb: int) -> str:
@@ -73,6 +85,11 @@ def serve(conn: multiprocessing.connection.Connection, shared: object | None, co
     backend: Backend = open_backend(config, shared)  # type: ignore[assignment]
     confine_worker(config.memory_mb)  # no sockets from here on, and a memory cap
     conn.send(("ready", os.getpid()))
+    faults_at_fork = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+    def replace_me() -> bool:  # the last field of every answer (see RECYCLE_MB)
+        return own_mb(faults_at_fork) > RECYCLE_MB
+
     while True:
         try:
             text, form, format_name, default_graphs, named_graphs = conn.recv()
@@ -82,22 +99,23 @@ def serve(conn: multiprocessing.connection.Connection, shared: object | None, co
             prepared = PreparedQuery(text, form, BY_NAME[format_name], Dataset(default_graphs, named_graphs))
             result = run_query(backend, prepared, config.max_rows)
             # The body goes as raw bytes after its description: no pickled copy of it on either side.
-            conn.send(("ok", result.format.name, result.form, result.truncated))
+            conn.send(("ok", result.format.name, result.form, result.truncated, replace_me()))
             conn.send_bytes(result.body)
         except RequestError as exc:
-            conn.send(("error", type(exc).__name__, exc.detail))
+            conn.send(("error", type(exc).__name__, exc.detail, replace_me()))
         except MemoryError:
-            conn.send(("error", "MemoryLimit", memory_message(config.memory_mb)))
+            conn.send(("error", "MemoryLimit", memory_message(config.memory_mb), replace_me()))
         except RecursionError:
-            conn.send(("error", "BadRequest", "The query is nested too deeply for the engine; flatten it."))
+            conn.send(("error", "BadRequest", "The query is nested too deeply for the engine; flatten it.",
+                       replace_me()))
         except (ValueError, SyntaxError, TypeError, RuntimeError) as exc:
             # The engine could not evaluate the query (e.g. an unsupported construct).
-            conn.send(("error", "BadRequest", f"The query could not be evaluated: {exc}"))
+            conn.send(("error", "BadRequest", f"The query could not be evaluated: {exc}", replace_me()))
         except OSError:
             # The sandbox refused a system call (a socket): say so without the engine's text.
             conn.send(("error", "BadRequest", ("The query could not be evaluated: it asked for a resource "
-                                               "(network, file) that query workers may not use.")))
+                                               "(network, file) that query workers may not use."), replace_me()))
         except Exception:  # a worker never dies from a query; the query gets 500
             logger.exception("query worker: the engine failed on a query")
             conn.send(("error", "EngineFailure", ("The query engine failed on this query (logged); "
-                                                  "simplify the query or report it.")))
+                                                  "simplify the query or report it."), replace_me()))

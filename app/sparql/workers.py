@@ -1,16 +1,19 @@
 """Query worker processes: where user SPARQL runs, so that it can really be stopped.
 
 Neither pyoxigraph nor rdflib can cancel a running query from Python, and an abandoned
-thread keeps burning a core. So each ``/sparql`` query runs in one of N worker processes
-(spawned at start-up, each holding its own copy of the read-only dataset). At the deadline
-the worker is killed with SIGKILL — its CPU is free at once — the client gets 503, and a
-fresh worker is started in the background.
+thread keeps burning a core. So each ``/sparql`` query runs in one of N worker processes. They
+are forks of the generation's zygote (:mod:`app.sparql.zygote`), which loaded the read-only
+dataset once: the workers share it copy-on-write instead of holding a copy each (at 1M triples
+one copy instead of N + 1, see bench/RESULTS-scale.md). At the deadline the worker is killed with
+SIGKILL (through its pidfd) — its CPU is free at once — the client gets 503, and a fresh worker is
+forked in milliseconds. A write starts a new generation (a new zygote over the new dataset);
+the old one's zygote exits with its last worker.
 
 One more worker is kept warm as a spare, never given a query: when a worker dies (killed at its
-deadline, a segfault, the OOM killer) the spare takes its place at once and a new spare is started
-in the background, so the pool never has fewer than N ready workers for long and ``/ready`` does
-not flap while the replacement loads the dataset. An idle worker found dead is replaced the same way
-before a query is handed to it.
+deadline, a segfault, the OOM killer) the spare takes its place at once and a new spare is forked
+in the background, so the pool never has fewer than N ready workers and ``/ready`` does not flap.
+An idle worker found dead is replaced the same way before a query is handed to it; a zygote
+found dead when a worker is needed is started again (it reloads the dataset).
 
 When all N workers are busy, up to ``queue`` more queries wait (first come, first served)
 for one, within their own deadline; beyond N + ``queue`` concurrent queries the answer is
@@ -64,6 +67,7 @@ class QueryWorkers:
         self.waiting: deque[asyncio.Future[Worker]] = deque()
         self.all: set[Worker] = set()
         self.timeouts = 0
+        self.recycled = 0  # workers replaced after an answer (see app.sparql.worker.RECYCLE_MB)
         self._closing = False
         #: A started worker held back to replace one that dies (see the module docstring).
         self.spare: Worker | None = None
@@ -105,7 +109,8 @@ class QueryWorkers:
         try:
             message = await self._receive(worker, timeout=120)
         except (TimeoutError, EOFError, OSError):
-            logger.error("query worker failed to start")
+            if not self._closing:
+                logger.error("query worker failed to start")
             self._discard(worker)
             return
         assert message[0] == "ready", message
@@ -249,11 +254,15 @@ class QueryWorkers:
             # The client went away: stop the query with the worker, never hand it out again.
             self._replace(worker)
             raise
-        self._release(worker)
+        if message[-1]:  # it made too much of the shared dataset its own: a fresh fork takes its place
+            self.recycled += 1
+            self._replace(worker)
+        else:
+            self._release(worker)
         logger.debug("query answered in %.1f ms", (time.monotonic() - started) * 1000)
         if message[0] == "ok":
             return Answer(body, message[1], message[2], message[3])
-        _, kind, detail = message
+        _, kind, detail, _ = message
         raise _ERRORS.get(kind, BadRequest)(detail)
 
     def _replace(self, worker: Worker) -> None:
