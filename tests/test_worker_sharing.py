@@ -66,10 +66,12 @@ def running(pid: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def capped(settings: Settings) -> Iterator[LiveServer]:
-    """Two workers (and a spare) over the suite's backend, 256 MB per query."""
+def capped(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Two workers (and a spare) over the suite's backend, 256 MB per query (a disk store of its own:
+    the session's server holds the lock of the suite's)."""
+    store = f"disk:{tmp_path_factory.mktemp('capped-store')}" if settings.store.startswith("disk:") else settings.store
     yield from serve_in_thread(settings.model_copy(update={
-        "query_workers": 2, "query_timeout_s": 10, "query_memory_mb": MEMORY_MB}))
+        "query_workers": 2, "query_timeout_s": 10, "query_memory_mb": MEMORY_MB, "store": store}))
 
 
 def pool_of(server: LiveServer) -> QueryWorkers:
