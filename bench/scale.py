@@ -89,6 +89,18 @@ def proc_status(pid: int) -> dict[str, int]:
     return out
 
 
+def pss_kb(pid: int) -> int:
+    """Proportional set size of ``pid`` in kB (shared pages divided among the processes sharing them):
+    summed over processes it does not count the pages forked workers share twice, as VmRSS does."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` so far."""
     try:
@@ -147,6 +159,7 @@ class Watch:
         self.next_spy = self.started + spy_every
         self.stacks: list[str] = []
         self.peak_kb = 0
+        self.peak_pss_kb = 0
         self.hwm_kb: dict[int, int] = {}
         self.cpu_s: dict[int, float] = {}
         self.killed = False
@@ -165,13 +178,15 @@ class Watch:
             self._stop.wait(self.interval)
 
     def sample(self) -> None:
-        total = 0
+        total = pss = 0
         for p in descendants(self.pid):
             st = proc_status(p)
             total += st.get("VmRSS", 0)
+            pss += pss_kb(p)
             self.hwm_kb[p] = max(self.hwm_kb.get(p, 0), st.get("VmHWM", 0))
             self.cpu_s[p] = max(self.cpu_s.get(p, 0.0), cpu_seconds(p))
         self.peak_kb = max(self.peak_kb, total)
+        self.peak_pss_kb = max(self.peak_pss_kb, pss)
         if total > self.cap_kb and not self.killed:
             self.killed = True
             kill_group(self.pid)
@@ -188,6 +203,10 @@ class Watch:
     @property
     def peak_mb(self) -> float:
         return round(self.peak_kb / 1024, 1)
+
+    @property
+    def peak_pss_mb(self) -> float:
+        return round(self.peak_pss_kb / 1024, 1)
 
 
 def kill_group(pid: int) -> None:
@@ -328,6 +347,7 @@ class Result:
     load_cpu_s: float | None = None
     peak_rss_mb: float | None = None
     hwm_sum_mb: float | None = None
+    peak_pss_mb: float | None = None  # the summed PSS: shared (forked) pages counted once
     kg_load_s: float | None = None
     kg_load_cpu_s: float | None = None
     kg_load_maxrss_mb: float | None = None
@@ -431,6 +451,7 @@ def run_config(size: int, backend: str, args: argparse.Namespace) -> Result:
         finally:
             watch.stop()
             result.peak_rss_mb, result.hwm_sum_mb = watch.peak_mb, watch.hwm_sum_mb
+            result.peak_pss_mb = watch.peak_pss_mb
             stop_process(p)
         result.status = "done"
         if backend == "disk":

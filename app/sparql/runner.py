@@ -7,7 +7,8 @@ embedded store) and :class:`app.sparql.proxy.RemoteQueries` (the external store 
 """
 
 import os
-from typing import Protocol
+from collections.abc import Callable, Iterable
+from typing import IO, Protocol
 
 import pyoxigraph as ox
 
@@ -15,7 +16,6 @@ from app.sparql.proxy import RemoteQueries
 from app.sparql.run import Answer, PreparedQuery
 from app.sparql.workers import QueryWorkers, WorkerConfig
 from app.store.backends import EmbeddedStore
-from app.store.build import content_nquads
 from app.store.graph import KnowledgeGraph
 from app.store.remote import RemoteStore
 
@@ -73,11 +73,26 @@ def query_runner(graph: KnowledgeGraph) -> QueryRunner:
         config = WorkerConfig(settings.engine, graph.query_base, store_path=graph.spec.path,
                               default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows,
                               memory_mb=settings.query_memory_mb)
-    else:
-        if isinstance(graph.store, EmbeddedStore):  # streamed from the store, no list of every quad
-            nquads = content_nquads(graph.store.store, graph.store.content_graphs())
+        return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)
+    config = WorkerConfig(settings.engine, graph.query_base, max_rows=settings.max_result_rows,
+                          memory_mb=settings.query_memory_mb)
+    return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue,
+                        write_dataset=dataset_writer(graph))
+
+
+def dataset_writer(graph: KnowledgeGraph) -> Callable[[IO[bytes]], None]:
+    """What streams the queried dataset (N-Quads) to the workers' zygote: straight from the store,
+    with no bytes object or list of every quad in the main process."""
+    store = graph.store
+
+    def quads() -> Iterable[ox.Quad]:
+        if isinstance(store, EmbeddedStore):
+            for name in store.content_graphs():
+                yield from store.store.quads_for_pattern(None, None, None, ox.NamedNode(name))
         else:
-            nquads = ox.serialize(graph.loaded.quads, format=ox.RdfFormat.N_QUADS) or b""
-        config = WorkerConfig(settings.engine, graph.query_base, nquads, max_rows=settings.max_result_rows,
-                              memory_mb=settings.query_memory_mb)
-    return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)
+            yield from graph.loaded.quads
+
+    def write(output: IO[bytes]) -> None:
+        ox.serialize(quads(), output, format=ox.RdfFormat.N_QUADS)
+
+    return write

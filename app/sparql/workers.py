@@ -1,16 +1,19 @@
 """Query worker processes: where user SPARQL runs, so that it can really be stopped.
 
 Neither pyoxigraph nor rdflib can cancel a running query from Python, and an abandoned
-thread keeps burning a core. So each ``/sparql`` query runs in one of N worker processes
-(spawned at start-up, each holding its own copy of the read-only dataset). At the deadline
-the worker is killed with SIGKILL — its CPU is free at once — the client gets 503, and a
-fresh worker is started in the background.
+thread keeps burning a core. So each ``/sparql`` query runs in one of N worker processes. They
+are forks of the generation's zygote (:mod:`app.sparql.zygote`), which loaded the read-only
+dataset once: the workers share it copy-on-write instead of holding a copy each (at 1M triples
+one copy instead of N + 1, see bench/RESULTS-scale.md). At the deadline the worker is killed with
+SIGKILL (through its pidfd) — its CPU is free at once — the client gets 503, and a fresh worker is
+forked in milliseconds. A write starts a new generation (a new zygote over the new dataset);
+the old one's zygote exits with its last worker.
 
 One more worker is kept warm as a spare, never given a query: when a worker dies (killed at its
-deadline, a segfault, the OOM killer) the spare takes its place at once and a new spare is started
-in the background, so the pool never has fewer than N ready workers for long and ``/ready`` does
-not flap while the replacement loads the dataset. An idle worker found dead is replaced the same way
-before a query is handed to it.
+deadline, a segfault, the OOM killer) the spare takes its place at once and a new spare is forked
+in the background, so the pool never has fewer than N ready workers and ``/ready`` does not flap.
+An idle worker found dead is replaced the same way before a query is handed to it; a zygote
+found dead when a worker is needed is started again (it reloads the dataset).
 
 When all N workers are busy, up to ``queue`` more queries wait (first come, first served)
 for one, within their own deadline; beyond N + ``queue`` concurrent queries the answer is
@@ -18,103 +21,32 @@ for one, within their own deadline; beyond N + ``queue`` concurrent queries the 
 """
 
 import asyncio
-import contextlib
 import logging
-import multiprocessing
 import multiprocessing.connection
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from app.errors import BadRequest, MemoryLimit, Overloaded, QueryTimeout, RequestError
 from app.sparql.run import Answer, PreparedQuery
+from app.sparql.worker import WorkerConfig
+from app.sparql.zygote import ForkedProcess, Zygote
+
+__all__ = ["QueryWorkers", "WorkerConfig"]
 
 logger = logging.getLogger(__name__)
 
-_CONTEXT = multiprocessing.get_context("spawn")
-
-
-@dataclass(frozen=True)
-class WorkerConfig:
-    engine: str
-    base_iri: str  # the query base (relative IRIs resolve against it)
-    nquads: bytes = b""  # the whole dataset (memory store) …
-    store_path: str = ""  # … or the on-disk store, opened read-only
-    default_graphs: tuple[str, ...] = ()  # the graphs whose union is the default graph
-    max_rows: int = 100_000  # longest answer (rows or triples); longer ones are truncated
-    memory_mb: int = 1024  # address space a query may add to the loaded worker (RLIMIT_AS)
-
-
-def worker_main(conn: multiprocessing.connection.Connection, config: WorkerConfig) -> None:
-    """Entry point of a worker process: build the engine once, then answer queries forever."""
-    import pyoxigraph as ox
-
-    from app.rdf.formats import BY_NAME
-    from app.sparql.run import Dataset, run_query
-    from app.store.backends import Backend, OxigraphBackend, make_backend
-    from app.store.sandbox import confine_worker
-
-    backend: Backend
-    if config.store_path:
-        on_disk = OxigraphBackend(ox.Store.read_only(config.store_path), config.base_iri)
-        on_disk.default_graphs = list(config.default_graphs)
-        backend = on_disk
-    elif config.engine == "oxigraph":
-        # Parsed straight into the store: no Python list of every quad (about 1 GB at 1M triples).
-        store = ox.Store()
-        store.bulk_load(input=config.nquads, format=ox.RdfFormat.N_QUADS)
-        backend = OxigraphBackend(store, config.base_iri)
-    else:
-        backend = make_backend(config.engine, list(ox.parse(config.nquads, format=ox.RdfFormat.N_QUADS)),
-                               config.base_iri)
-    confine_worker(config.memory_mb)  # no sockets from here on, and a memory cap
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            text, form, format_name, default_graphs, named_graphs = conn.recv()
-        except EOFError:
-            return
-        try:
-            prepared = PreparedQuery(text, form, BY_NAME[format_name], Dataset(default_graphs, named_graphs))
-            result = run_query(backend, prepared, config.max_rows)
-            # The body goes as raw bytes after its description: no pickled copy of it on either side.
-            conn.send(("ok", result.format.name, result.form, result.truncated))
-            conn.send_bytes(result.body)
-        except RequestError as exc:
-            conn.send(("error", type(exc).__name__, exc.detail))
-        except MemoryError:
-            conn.send(("error", "MemoryLimit", memory_message(config.memory_mb)))
-        except RecursionError:
-            conn.send(("error", "BadRequest", "The query is nested too deeply for the engine; flatten it."))
-        except (ValueError, SyntaxError, TypeError, RuntimeError) as exc:
-            # The engine could not evaluate the query (e.g. an unsupported construct).
-            conn.send(("error", "BadRequest", f"The query could not be evaluated: {exc}"))
-        except OSError:
-            # The sandbox refused a system call (a socket): say so without the engine's text.
-            conn.send(("error", "BadRequest", ("The query could not be evaluated: it asked for a resource "
-                                               "(network, file) that query workers may not use.")))
-        except Exception:  # a worker never dies from a query; the query gets 500
-            logger.exception("query worker: the engine failed on a query")
-            conn.send(("error", "EngineFailure", ("The query engine failed on this query (logged); "
-                                                  "simplify the query or report it.")))
-
-
-def memory_message(memory_mb: int) -> str:
-    return (f"The query needed more memory than its limit of {memory_mb} MB (KG_QUERY_MEMORY_MB) and was "
-            "stopped; simplify it or add a LIMIT.")
-
-
 @dataclass(eq=False)
 class Worker:
-    process: Any
+    process: ForkedProcess
     conn: multiprocessing.connection.Connection
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, OSError):
-            self.process.kill()
+        self.process.kill()
         self.process.join(timeout=2)
         self.conn.close()
 
@@ -122,8 +54,12 @@ class Worker:
 class QueryWorkers:
     """A fixed-size pool of query worker processes."""
 
-    def __init__(self, config: WorkerConfig, size: int, timeout_s: float, queue: int = 0) -> None:
+    def __init__(self, config: WorkerConfig, size: int, timeout_s: float, queue: int = 0,
+                 write_dataset: Callable[[IO[bytes]], None] | None = None) -> None:
         self.config = config
+        #: The generation's zygote: it holds the loaded dataset and forks the workers.
+        self.zygote = Zygote(config, write_dataset)
+        self._restarting = asyncio.Lock()
         self.size = size
         self.timeout_s = timeout_s
         self.queue = queue
@@ -131,6 +67,7 @@ class QueryWorkers:
         self.waiting: deque[asyncio.Future[Worker]] = deque()
         self.all: set[Worker] = set()
         self.timeouts = 0
+        self.recycled = 0  # workers replaced after an answer (see app.sparql.worker.RECYCLE_MB)
         self._closing = False
         #: A started worker held back to replace one that dies (see the module docstring).
         self.spare: Worker | None = None
@@ -138,6 +75,7 @@ class QueryWorkers:
         self._spare_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self.zygote.start()
         await asyncio.gather(*(self._spawn() for _ in range(self.size)))
         # The spare loads while the service already answers: start-up is no slower for it.
         self._spare_task = asyncio.get_running_loop().create_task(self._spawn(spare=True))
@@ -154,17 +92,25 @@ class QueryWorkers:
                 self._spare_pending = False
 
     async def _start_worker(self, spare: bool) -> None:
-        parent, child = _CONTEXT.Pipe()
-        process = _CONTEXT.Process(target=worker_main, args=(child, self.config), daemon=True, name="kg-query-worker")
-        # Starting a spawned process blocks until the child has read its arguments: not on the loop.
-        await asyncio.to_thread(process.start)
-        child.close()
-        worker = Worker(process, parent)
+        zygote = self.zygote
+        try:
+            conn, process = await asyncio.to_thread(zygote.fork)
+        except (EOFError, OSError):
+            if self._closing:
+                return
+            try:
+                await self._restart_zygote(zygote)
+                conn, process = await asyncio.to_thread(self.zygote.fork)
+            except (EOFError, OSError):
+                logger.exception("no query worker could be started")
+                return
+        worker = Worker(process, conn)
         self.all.add(worker)
         try:
             message = await self._receive(worker, timeout=120)
         except (TimeoutError, EOFError, OSError):
-            logger.error("query worker failed to start")
+            if not self._closing:
+                logger.error("query worker failed to start")
             self._discard(worker)
             return
         assert message[0] == "ready", message
@@ -175,6 +121,16 @@ class QueryWorkers:
             self.spare = worker
             return
         self._release(worker)
+
+    async def _restart_zygote(self, failed: Zygote) -> None:
+        """The zygote died (the OOM killer, a signal): a new one loads the dataset again (once)."""
+        async with self._restarting:
+            if self.zygote is not failed:
+                return
+            logger.error("the query zygote is gone; starting a new one")
+            failed.close()
+            self.zygote = Zygote(self.config, failed.write_dataset)
+            await self.zygote.start()
 
     def _release(self, worker: Worker) -> None:
         """Hand a free worker to the longest-waiting query, or put it back in the idle list."""
@@ -236,6 +192,8 @@ class QueryWorkers:
     def _discard(self, worker: Worker) -> None:
         self.all.discard(worker)
         worker.kill()
+        if self._closing and not self.all:  # the generation's last worker: its zygote goes too
+            self.zygote.close()
 
     @property
     def alive(self) -> int:
@@ -296,11 +254,15 @@ class QueryWorkers:
             # The client went away: stop the query with the worker, never hand it out again.
             self._replace(worker)
             raise
-        self._release(worker)
+        if message[-1]:  # it made too much of the shared dataset its own: a fresh fork takes its place
+            self.recycled += 1
+            self._replace(worker)
+        else:
+            self._release(worker)
         logger.debug("query answered in %.1f ms", (time.monotonic() - started) * 1000)
         if message[0] == "ok":
             return Answer(body, message[1], message[2], message[3])
-        _, kind, detail = message
+        _, kind, detail, _ = message
         raise _ERRORS.get(kind, BadRequest)(detail)
 
     def _replace(self, worker: Worker) -> None:
@@ -335,6 +297,8 @@ class QueryWorkers:
             if not (graceful and worker in busy):
                 self._discard(worker)
         self.idle.clear()
+        if not self.all:
+            self.zygote.close()
 
 
 def _error_types() -> dict[str, type[RequestError]]:

@@ -143,3 +143,16 @@ def confine_worker(memory_mb: int) -> None:
     problem = cap_memory(memory_mb)
     if problem:
         logger.warning("memory cap unavailable (%s): a query may use all the memory of the machine", problem)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """SIGKILL this process when its parent exits (Linux ``PR_SET_PDEATHSIG``): a forked query
+    worker never outlives its zygote. Exits at once if the parent is already gone."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # 9: SIGKILL
+    if os.getppid() != parent_pid:
+        os._exit(1)
