@@ -54,7 +54,7 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     else:
         store = "memory"
     # The suite's own clients send far more than one person would: the /sparql limits are raised, not off.
-    return Settings(query_timeout_s=3.0, query_workers=2, store=store, **SUITE_LIMITS)
+    return Settings(query_timeout_s=3.0, query_workers=2, store=store, validate_on_start=True, **SUITE_LIMITS)
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,13 @@ class LiveServer:
 def serve_in_thread(settings: Settings, public_here: bool = False) -> Iterator[LiveServer]:
     """The service on a free loopback port, in a thread with its own event loop (no sleeps: waits on
     ``server.started``). ``public_here``: its public URL (KG_PUBLIC_URL) is that loopback address,
-    so that the absolute URLs in its answers can be followed."""
+    so that the absolute URLs in its answers can be followed.
+
+    Start-up validation is off unless ``settings`` asks for it: the suite's own server (conftest)
+    and the tests of validation do; a server started for its limits or its front does not need
+    the same article validated again (a few seconds each)."""
+    if "validate_on_start" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"validate_on_start": False})
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
