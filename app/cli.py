@@ -125,14 +125,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import create_app
+    from app.web.connections import server_options
 
     settings = settings_from(args)
-    # The JSON access log (app.access) replaces uvicorn's plain-text one. h11 bounds the request
-    # head (64 KiB: header size and, with it, header count); httptools accepts 64 MB of headers.
     host = settings.host if args.host is None else args.host
     port = settings.port if args.port is None else args.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, access_log=False,
-                http="h11", h11_max_incomplete_event_size=64 * 1024, timeout_keep_alive=5)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, **server_options(settings))
     return EXIT_OK
 
 

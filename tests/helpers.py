@@ -34,10 +34,12 @@ class LiveServer:
         return self.app.state.runtime.graph  # type: ignore[attr-defined]
 
 
-def serve_in_thread(settings: Settings, public_here: bool = False) -> Iterator[LiveServer]:
+def serve_in_thread(settings: Settings, public_here: bool = False,
+                    options: dict[str, Any] | None = None) -> Iterator[LiveServer]:
     """The service on a free loopback port, in a thread with its own event loop (no sleeps: waits on
     ``server.started``). ``public_here``: its public URL (KG_PUBLIC_URL) is that loopback address,
-    so that the absolute URLs in its answers can be followed."""
+    so that the absolute URLs in its answers can be followed. ``options``: more uvicorn options
+    (e.g. ``app.web.connections.server_options(settings)``, what ``kg serve`` runs with)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -45,7 +47,7 @@ def serve_in_thread(settings: Settings, public_here: bool = False) -> Iterator[L
     if public_here:
         settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     app = create_app(settings)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", **(options or {}))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     try:
