@@ -3,10 +3,13 @@
 import math
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -79,6 +82,23 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port}")
+
+
+@contextmanager
+def running_oxigraph() -> Iterator[str]:
+    """A real, empty Oxigraph server (the `oxigraph` package's binary) on a free loopback port, until
+    the block ends; yields the KG_STORE value that points at it (query, update and GSP URLs)."""
+    port = free_port()
+    binary = Path(sys.executable).parent / "oxigraph"
+    process = subprocess.Popen([str(binary), "serve", "--bind", f"127.0.0.1:{port}", "--timeout-s", "5"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_port(port, process)
+        yield f"sparql:{base}/query;update={base}/update;gsp={base}/store"
+    finally:
+        process.kill()
+        process.wait(10)
 
 
 def select(graph: KnowledgeGraph, query: str) -> list[dict]:
