@@ -11,11 +11,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from app.config import Settings
 from app.errors import KGError
 from app.ld.export import export_bytes
 from app.rdf.formats import BY_NAME, EXPORT_FORMATS, RESULT_FORMATS
 from app.sparql.run import prepare, run_query
+from app.store import provenance
 from app.store.graph import KnowledgeGraph, load, open_store, push, validate_loaded
 from app.store.spec import StoreSpec
 
@@ -112,12 +115,21 @@ def cmd_load(args: argparse.Namespace) -> int:
         print("kg: not loaded: the graph does not conform to the shapes", file=sys.stderr)
         return EXIT_INVALID
     store = open_store(spec, settings.base_iri, settings.base_iri + "/", settings.query_timeout_s)
+    # The load is recorded in the store's meta graph after its earlier commits and loads (PROV-O).
+    before, sizes_before, started = store.read_version(), store.graph_sizes(), provenance.now()
+    sizes_after = {name: len(quads) for name, quads in loaded.graphs.items()}
+
+    def record(version: str) -> list[ox.Triple]:
+        return provenance.load_activity(store.meta, before, version, sizes_before, sizes_after, started,
+                                        provenance.now())
+
     progress = Progress(len(loaded.quads), f"loading into {spec}")
-    version = push(loaded, store, progress)
+    version = push(loaded, store, progress, record)
     progress.close()
     for name, quads in sorted(loaded.graphs.items()):
         print(f"{len(quads):>8} triples  <{name}>")
     print(f"version {version}")
+    print(f"recorded in <{store.meta}>: load, version {before or 'none'} -> {version}")
     return EXIT_OK
 
 
@@ -125,14 +137,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import create_app
+    from app.web.connections import server_options
 
     settings = settings_from(args)
-    # The JSON access log (app.access) replaces uvicorn's plain-text one. h11 bounds the request
-    # head (64 KiB: header size and, with it, header count); httptools accepts 64 MB of headers.
     host = settings.host if args.host is None else args.host
     port = settings.port if args.port is None else args.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, access_log=False,
-                http="h11", h11_max_incomplete_event_size=64 * 1024, timeout_keep_alive=5)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, **server_options(settings))
     return EXIT_OK
 
 

@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     )
     shacl_sparql_above: int = Field(100_000, ge=0, description="With shacl_engine=auto, graphs of at least this many "
                                     "triples are validated by the SPARQL checks.")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="`kg serve`: seconds a client has to send a whole request head, from the moment the "
+        "connection opens or its previous answer ends; later: 408 (or, if nothing was sent, the connection closed).",
+    )
+    max_connections: int = Field(
+        512, ge=0, description="`kg serve`: open connections at most; the next is answered 503 at once and closed "
+        "(0: no cap; keep it below the open-file limit, ulimit -n).",
+    )
     host: str = Field("127.0.0.1", description="Address `kg serve` listens on (0.0.0.0: every interface).")
     port: int = Field(8000, ge=0, le=65535, description="Port `kg serve` listens on.")
 

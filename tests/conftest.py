@@ -9,14 +9,13 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from app.config import Settings
 from app.store.graph import KnowledgeGraph
-from tests.helpers import SOURCE, SUITE_LIMITS, LiveServer, free_port, serve_in_thread, wait_for_port
+from tests.helpers import SOURCE, SUITE_LIMITS, LiveServer, running_oxigraph, serve_in_thread
 
 #: The store backends the live-server suite runs on (KG_TEST_BACKENDS, comma-separated);
 #: scripts/test.sh (CI) runs all three, a bare `pytest` only the default, memory.
@@ -28,20 +27,10 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph server (PyPI package `oxigraph`) on a free loopback port, loaded with `kg load`.
 
     Yields the KG_STORE value that points the service at it."""
-    port = free_port()
-    binary = Path(sys.executable).parent / "oxigraph"
-    process = subprocess.Popen([str(binary), "serve", "--bind", f"127.0.0.1:{port}", "--timeout-s", "5"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    store = f"sparql:{base}/query;update={base}/update;gsp={base}/store"
-    try:
-        wait_for_port(port, process)
+    with running_oxigraph() as store:
         subprocess.run([sys.executable, "-m", "app", "load", "--into", store], check=True,
                        stdout=subprocess.DEVNULL)
         yield store
-    finally:
-        process.kill()
-        process.wait(10)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -3,10 +3,13 @@
 import math
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -34,10 +37,12 @@ class LiveServer:
         return self.app.state.runtime.graph  # type: ignore[attr-defined]
 
 
-def serve_in_thread(settings: Settings, public_here: bool = False) -> Iterator[LiveServer]:
+def serve_in_thread(settings: Settings, public_here: bool = False,
+                    options: dict[str, Any] | None = None) -> Iterator[LiveServer]:
     """The service on a free loopback port, in a thread with its own event loop (no sleeps: waits on
     ``server.started``). ``public_here``: its public URL (KG_PUBLIC_URL) is that loopback address,
-    so that the absolute URLs in its answers can be followed.
+    so that the absolute URLs in its answers can be followed. ``options``: more uvicorn options
+    (e.g. ``app.web.connections.server_options(settings)``, what ``kg serve`` runs with).
 
     Start-up validation is off unless ``settings`` asks for it: the suite's own server (conftest)
     and the tests of validation do; a server started for its limits or its front does not need
@@ -51,7 +56,7 @@ def serve_in_thread(settings: Settings, public_here: bool = False) -> Iterator[L
     if public_here:
         settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     app = create_app(settings)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", **(options or {}))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     try:
@@ -83,6 +88,23 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port}")
+
+
+@contextmanager
+def running_oxigraph() -> Iterator[str]:
+    """A real, empty Oxigraph server (the `oxigraph` package's binary) on a free loopback port, until
+    the block ends; yields the KG_STORE value that points at it (query, update and GSP URLs)."""
+    port = free_port()
+    binary = Path(sys.executable).parent / "oxigraph"
+    process = subprocess.Popen([str(binary), "serve", "--bind", f"127.0.0.1:{port}", "--timeout-s", "5"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_port(port, process)
+        yield f"sparql:{base}/query;update={base}/update;gsp={base}/store"
+    finally:
+        process.kill()
+        process.wait(10)
 
 
 def select(graph: KnowledgeGraph, query: str) -> list[dict]:

@@ -12,7 +12,7 @@ dataset's version (its content hash), so that a restarted service, or another re
 what it serves without re-reading everything. The meta graph is never part of the queried dataset.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
@@ -156,8 +156,13 @@ class GraphStore(Protocol):
 
     def read_version(self) -> str | None: ...
 
+    def graph_sizes(self) -> dict[str, int]:
+        """Content graph -> its number of triples."""
+        ...
+
     def replace(self, graphs: Mapping[str, list[ox.Triple]], drop: list[str], version: str,
-                progress: Callable[[int], None] | None = None) -> None: ...
+                progress: Callable[[int], None] | None = None,
+                record: Callable[[], Sequence[ox.Triple]] | None = None) -> None: ...
 
 
 class EmbeddedStore:
@@ -186,12 +191,19 @@ class EmbeddedStore:
                 return quad.object.value
         return None
 
+    def graph_sizes(self) -> dict[str, int]:
+        return {name: sum(1 for _ in self.store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
+                for name in self.content_graphs()}
+
     def replace(self, graphs: Mapping[str, list[ox.Triple]], drop: list[str], version: str,
-                progress: Callable[[int], None] | None = None) -> None:
+                progress: Callable[[int], None] | None = None,
+                record: Callable[[], Sequence[ox.Triple]] | None = None) -> None:
         """Make the named graphs hold exactly ``graphs``, drop ``drop``, record ``version``.
 
         In memory this is one bulk load into an empty store; on disk each graph is cleared and
-        bulk-loaded, and the version is written last, so an interrupted load is seen as one.
+        bulk-loaded, and the version is written last, so an interrupted load is seen as one. The
+        meta graph starts afresh (as an in-store build's does: app/store/build.py) with ``record()``,
+        the provenance of this replacement, asked for once the graphs are written.
         """
         meta = ox.NamedNode(self.meta)
         self.store.remove_graph(meta) if self.store.contains_named_graph(meta) else None
@@ -204,7 +216,8 @@ class EmbeddedStore:
             self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in triples)
             if progress:
                 progress(len(triples))
-        self.store.add(ox.Quad(meta, VERSION, ox.Literal(version), meta))
+        self.store.extend([ox.Quad(meta, VERSION, ox.Literal(version), meta),
+                           *(ox.Quad(t.subject, t.predicate, t.object, meta) for t in (record() if record else ()))])
         if self.spec.kind == "disk":
             self.store.flush()
         self.backend.default_graphs = self.content_graphs()

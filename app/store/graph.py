@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -130,11 +130,14 @@ def open_store(spec: StoreSpec, base_iri: str, query_base: str, timeout_s: float
     return EmbeddedStore(spec, base_iri, query_base)
 
 
-def push(loaded: Loaded, store: GraphStore, progress: Callable[[int], None] | None = None) -> str:
-    """Write ``loaded`` into ``store`` as its named graphs (idempotent); returns the version."""
+def push(loaded: Loaded, store: GraphStore, progress: Callable[[int], None] | None = None,
+         record: Callable[[str], Sequence[ox.Triple]] | None = None) -> str:
+    """Write ``loaded`` into ``store`` as its named graphs (idempotent); returns the version.
+    ``record``: the provenance of this push, given its version, recorded with it once the graphs are written."""
     version = content_hash(loaded.quads)
     stale = [g for g in store.content_graphs() if g not in loaded.graphs]
-    store.replace({name: [q.triple for q in quads] for name, quads in loaded.graphs.items()}, stale, version, progress)
+    store.replace({name: [q.triple for q in quads] for name, quads in loaded.graphs.items()}, stale, version, progress,
+                  (lambda: record(version)) if record else None)
     return version
 
 

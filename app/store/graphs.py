@@ -37,6 +37,18 @@ def meta_graph(base_iri: str) -> str:
     return f"{base_iri}/graph/meta"
 
 
+def ntriples(triples: Iterable[ox.Triple]) -> str:
+    """Triples as N-Triples lines (the body of an ``INSERT DATA`` / ``DELETE DATA`` block)."""
+    return "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+
+
+def record_version(meta: str, version: str, record: Iterable[ox.Triple] = ()) -> str:
+    """The SPARQL Update operations that make ``version`` the recorded one and add ``record`` (a
+    write's or a load's provenance) to the meta graph; every earlier record stays."""
+    return (f"DELETE WHERE {{ GRAPH <{meta}> {{ <{meta}> <{VERSION.value}> ?version }} }} ;\n"
+            f'INSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <{VERSION.value}> "{version}" .\n{ntriples(record)}\n}} }}')
+
+
 Bound = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Substitutions = dict[ox.Variable, Bound]
 

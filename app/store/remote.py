@@ -8,7 +8,7 @@ beyond the deadline — and the next request simply tries again, so the service 
 """
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlencode
 
 import httpx
@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from app.errors import BadRequest, StoreUnavailable
 from app.rdf.terms import Term
 from app.store.backends import Row
-from app.store.graphs import VERSION, meta_graph
+from app.store.graphs import VERSION, meta_graph, ntriples, record_version
 from app.store.screen import blank_out
 from app.store.spec import StoreSpec
 
@@ -149,8 +149,7 @@ class SparqlBackend:
             self.update(f"DROP SILENT GRAPH <{name}>")
             for start in range(0, len(triples), BATCH):
                 chunk = triples[start:start + BATCH]
-                lines = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in chunk)
-                self.update(f"INSERT DATA {{ GRAPH <{name}> {{\n{lines}\n}} }}")
+                self.update(f"INSERT DATA {{ GRAPH <{name}> {{\n{ntriples(chunk)}\n}} }}")
                 if progress:
                     progress(len(chunk))
 
@@ -171,6 +170,15 @@ class RemoteStore:
 
     def read_graphs(self) -> dict[str, list[ox.Quad]]:
         return {name: self.backend.quads(name) for name in self.content_graphs()}
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Content graph -> its number of triples (one query)."""
+        query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        body = self.backend.post_query(query, RESULTS_JSON, default_graphs=[]).content
+        solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        assert isinstance(solutions, ox.QuerySolutions)
+        return {g.value: int(n.value) for s in solutions if isinstance(g := s["g"], ox.NamedNode)
+                and isinstance(n := s["n"], ox.Literal) and g.value != self.meta}
 
     def read_version(self) -> str | None:
         """The version ``kg load`` (or the last commit) recorded in the meta graph; None if none.
@@ -202,10 +210,20 @@ class RemoteStore:
         self.backend.default_graphs = self.content_graphs()
 
     def replace(self, graphs: Mapping[str, list[ox.Triple]], drop: list[str], version: str,
-                progress: Callable[[int], None] | None = None) -> None:
+                progress: Callable[[int], None] | None = None,
+                record: Callable[[], Sequence[ox.Triple]] | None = None) -> None:
+        """Make the content graphs hold exactly ``graphs``, drop ``drop``; then, in one update, record
+        ``version`` and add ``record()`` (the load's provenance, asked for once the graphs are written)
+        to the meta graph. Its earlier records (commits, loads) are kept: only the version is replaced."""
         for name in drop:
             self.backend.update(f"DROP SILENT GRAPH <{name}>")
         self.backend.replace_graphs(graphs, progress)
-        meta = ox.NamedNode(self.meta)
-        self.backend.replace_graphs({self.meta: [ox.Triple(meta, VERSION, ox.Literal(version))]})
+        recorded = record() if record else ()
+        if self.spec.update_url:
+            self.backend.update(record_version(self.meta, version, recorded))
+        else:  # Graph Store Protocol only: the meta graph is read, and put back with the new version
+            meta = ox.NamedNode(self.meta)
+            earlier = [q.triple for q in self.backend.quads(self.meta) if q.predicate != VERSION]
+            current = ox.Triple(meta, VERSION, ox.Literal(version))
+            self.backend.replace_graphs({self.meta: [*earlier, current, *recorded]})
         self.refresh_dataset()

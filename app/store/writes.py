@@ -25,7 +25,7 @@ from app.rdf.sparql_guard import screen_update
 from app.store import isolate, provenance
 from app.store.backends import EmbeddedStore
 from app.store.graph import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
-from app.store.graphs import VERSION, meta_graph
+from app.store.graphs import VERSION, meta_graph, ntriples, record_version
 from app.store.infer import read_rules
 from app.store.provenance import Author
 from app.store.remote import RemoteStore
@@ -118,10 +118,6 @@ def prepare(graph: KnowledgeGraph, change: Change) -> Loaded:
     return loaded
 
 
-def _ntriples(triples: list[ox.Triple]) -> str:
-    return "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
-
-
 def transaction(old: Loaded, new: Loaded, meta: str, version: str, record: list[ox.Triple] | None = None) -> str:
     """One SPARQL Update that turns ``old`` into ``new``, records ``version`` and adds ``record``
     (the commit's provenance) to the meta graph, whose earlier records stay."""
@@ -137,15 +133,13 @@ def transaction(old: Loaded, new: Loaded, meta: str, version: str, record: list[
             operations.append(f"DROP SILENT GRAPH <{name}>")
         elif blank:  # DELETE DATA cannot name blank nodes: rewrite the whole graph
             operations.append(f"DROP SILENT GRAPH <{name}>")
-            operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{_ntriples(sorted(after, key=str))}\n}} }}")
+            operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{ntriples(sorted(after, key=str))}\n}} }}")
         else:
             if removed:
-                operations.append(f"DELETE DATA {{ GRAPH <{name}> {{\n{_ntriples(sorted(removed, key=str))}\n}} }}")
+                operations.append(f"DELETE DATA {{ GRAPH <{name}> {{\n{ntriples(sorted(removed, key=str))}\n}} }}")
             if added:
-                operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{_ntriples(sorted(added, key=str))}\n}} }}")
-    operations.append(f"DELETE WHERE {{ GRAPH <{meta}> {{ <{meta}> <{VERSION.value}> ?version }} }}")
-    recorded = _ntriples(record or [])
-    operations.append(f'INSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <{VERSION.value}> "{version}" .\n{recorded}\n}} }}')
+                operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{ntriples(sorted(added, key=str))}\n}} }}")
+    operations.append(record_version(meta, version, record or []))
     return " ;\n".join(operations)
 
 
