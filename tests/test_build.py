@@ -3,6 +3,7 @@
 are unchanged and rebuilds when they change."""
 
 import gc
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,3 +122,45 @@ def test_disk_build_that_does_not_conform_writes_nothing(tmp_path: Path) -> None
         start(Settings(store=f"disk:{store}", data_dir=data))
     gc.collect()
     assert len(ox.Store.read_only(str(store))) == 0
+
+
+def test_disk_restart_reads_the_api_answers_kept_for_its_version(tmp_path: Path) -> None:
+    """The /api catalog's query answers are kept beside a disk store per version: a restart over the
+    same version reads them (a changed kept label shows), a new version queries the store again."""
+    from app.api.catalog import build_catalog
+    from app.store.kept import DIRECTORY
+
+    data = copy_data(tmp_path)
+    settings = Settings(store=f"disk:{tmp_path / 'store'}", data_dir=data)
+    kept = tmp_path / "store" / DIRECTORY
+
+    def catalog() -> tuple[str, dict[str, str]]:
+        graph = KnowledgeGraph.build(settings)
+        try:
+            built = build_catalog(graph)
+            return graph.version, {d.id: d.label.en for d in built.districts.values()}
+        finally:
+            graph.close()
+            del graph
+            gc.collect()
+
+    version, labels = catalog()
+    assert labels["haidian"] == "Haidian District"
+    files = sorted(p.name.split("-")[0] for p in kept.glob("*.json"))
+    assert "districts" in files and "district_practices" in files and len(files) == 10
+
+    (districts_file,) = kept.glob("districts-*.json")
+    body = json.loads(districts_file.read_text(encoding="utf-8"))
+    assert body["version"] == version
+    for row in body["rows"]:
+        if row["district"].endswith("/haidian"):
+            row["label_en"] = "kept, not queried"
+    districts_file.write_text(json.dumps(body), encoding="utf-8")
+    assert catalog() == (version, {**labels, "haidian": "kept, not queried"})
+
+    with (data / "districts.ttl").open("a", encoding="utf-8") as f:  # a new version
+        f.write('\n<https://bjrd-kg.example.org/id/district/haidian> '
+                '<http://www.w3.org/2004/02/skos/core#note> "a new version"@en .\n')
+    new_version, new_labels = catalog()
+    assert new_version != version and new_labels == labels
+    assert not districts_file.exists() and len(list(kept.glob("districts-*.json"))) == 1

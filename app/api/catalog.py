@@ -244,21 +244,21 @@ def build_catalog(graph: KnowledgeGraph) -> Catalog:
     """Run the /api named queries unbound and index their rows."""
     districts = {
         slug(r["district"]): District(slug(r["district"]), r["district"], _label(r), r["code"], r.get("paragraph", ""))
-        for r in graph.run("districts")
+        for r in graph.run_kept("districts")
     }
     return Catalog(
         version=graph.version,
         memo=graph.memo,
         districts=districts,
-        mechanisms=_concepts(graph.run("mechanisms"), "mechanism"),
-        themes=_concepts(graph.run("themes"), "theme"),
-        practices=_practices(graph.run("district_practices")),
-        facts=_facts(graph.run("district_facts")),
-        mechanism_usage=_usage(graph.run("mechanism_practices"), "mechanism"),
-        theme_usage=_usage(graph.run("theme_practices"), "theme"),
-        texts=_texts(graph.run("search_texts")),
-        topics=_concepts(graph.run("topics"), "topic"),
-        topic_usage=_usage(graph.run("topic_practices"), "topic"),
+        mechanisms=_concepts(graph.run_kept("mechanisms"), "mechanism"),
+        themes=_concepts(graph.run_kept("themes"), "theme"),
+        practices=_practices(graph.run_kept("district_practices")),
+        facts=_facts(graph.run_kept("district_facts")),
+        mechanism_usage=_usage(graph.run_kept("mechanism_practices"), "mechanism"),
+        theme_usage=_usage(graph.run_kept("theme_practices"), "theme"),
+        texts=_texts(graph.run_kept("search_texts")),
+        topics=_concepts(graph.run_kept("topics"), "topic"),
+        topic_usage=_usage(graph.run_kept("topic_practices"), "topic"),
         exclusions=read_exclusions(graph.settings.data_dir / EXCLUSIONS_FILE),
     )
 

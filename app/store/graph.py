@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pyoxigraph as ox
@@ -24,6 +25,7 @@ from app.store.build import BuildInfo, open_or_build, shacl_engine, validate_sto
 from app.store.graphs import GraphNames
 from app.store.graphs import content_hash as content_hash  # re-exported
 from app.store.infer import infer, read_rules
+from app.store.kept import kept_rows
 from app.store.load import SourceFiles, read_asserted, read_shapes
 from app.store.queries import NamedQuery, read_queries
 from app.store.remote import RemoteStore
@@ -247,6 +249,13 @@ class KnowledgeGraph:
     def run(self, name: str, **bindings: Term | str) -> list[dict[str, Any]]:
         """Run the named SELECT query with variables bound; rows as JSON values."""
         return [{k: to_python(v) for k, v in row.items()} for row in self.run_terms(name, **bindings)]
+
+    def run_kept(self, name: str) -> list[dict[str, Any]]:
+        """``run(name)`` unbound; over a store on disk the rows are kept beside it for this version
+        (app/store/kept.py), so a restart over an unchanged store reads them instead of querying."""
+        if self.spec.kind != "disk" or self.version == "unversioned":
+            return self.run(name)
+        return kept_rows(Path(self.spec.path), self.version, name, self.query(name).text, lambda: self.run(name))
 
     def run_terms(self, name: str, **bindings: Term | str) -> list[dict[str, Term]]:
         terms = {k: (ox.NamedNode(v) if isinstance(v, str) else v) for k, v in bindings.items()}
