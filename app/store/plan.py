@@ -12,8 +12,9 @@ is run once over the asserted graphs, and the answers are compiled into a :class
   hierarchy and the links into it), one new triple at a time until nothing new follows.
 
 The data is read once, predicate by predicate (``quads_for_pattern`` with a fixed predicate, only
-the predicates the plan has consequences for), and what follows is bulk-inserted into the
-inferred graph; the asserted triples among them are then deleted from it inside the store.
+the predicates the plan has consequences for), and what follows (each derived triple once, unless
+asserted) is bulk-inserted into the inferred graph. Nothing follows from a typing but typings, so
+the typings (domains, ranges, superclasses) are added last, by one ``INSERT … WHERE`` in the store.
 
 The plan is used only for the rules it implements, as written today (their text is pinned by
 :data:`RULES`, the SHA-256 of each), and only when no inference can add to the schema (e.g. a
