@@ -26,7 +26,7 @@ So per district there stay ≈ 9 practices, ≈ 3 facts and ≈ 12 quotes per is
 (every minted mechanism is used, S03-used). Output is streamed, issue by issue; nothing scales
 with N in memory except the mechanisms' use lists (one short string per reused link).
 
-Files: source/, source.ttl, themes.ttl, districts.ttl copied unchanged; mechanisms.ttl = the
+Files: source/, source.ttl, themes.ttl, topics.ttl, districts.ttl copied unchanged; mechanisms.ttl = the
 article's scheme followed by the minted mechanisms; issues.ttl = the synthetic issues' metadata;
 districts/<id>.ttl = the district's practices, facts and quotes of every issue.
 """
@@ -147,6 +147,8 @@ class Mechanism:
     en: str
     def_zh: str
     def_en: str
+    kind: str = "Named"  # bjrd:mechanismKind (the variant keeps it)
+    words: tuple[str, ...] = ()  # the zh labels: the article's words for it, which the variant keeps as altLabels
 
 
 @dataclass
@@ -166,15 +168,23 @@ class Mechanisms:
     def read(cls, path: Path, rng: random.Random, out: IO[str]) -> "Mechanisms":
         fields: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
         broader: dict[str, str] = {}
+        words: dict[str, list[str]] = defaultdict(list)
+        kinds: dict[str, str] = {}
         skos = PREFIXES["skos"]
         for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            slug = quad.subject.value.rsplit("/", 1)[1]
+            if quad.predicate.value in (skos + "prefLabel", skos + "altLabel") and quad.object.language == "zh":
+                words[slug].append(quad.object.value)
+            if quad.predicate.value == PREFIXES["bjrd"] + "mechanismKind":
+                kinds[slug] = quad.object.value.rsplit("#", 1)[1]
             if quad.predicate.value == skos + "broader":
                 broader[quad.subject.value.rsplit("/", 1)[1]] = quad.object.value.rsplit("/", 1)[1]
             if quad.predicate.value in (skos + "prefLabel", skos + "definition"):
                 key = (quad.predicate.value.rsplit("#", 1)[1], quad.object.language)
                 fields[quad.subject.value.rsplit("/", 1)[1]][key] = quad.object.value
         base = {m: Mechanism(f[("prefLabel", "zh")], f[("prefLabel", "en")], f[("definition", "zh")],
-                             f[("definition", "en")]) for m, f in fields.items() if ("definition", "zh") in f}
+                             f[("definition", "en")], kinds.get(m, "Named"), tuple(words[m]))
+                for m, f in fields.items() if ("definition", "zh") in f}
         top = {}
         for m in base:
             t = m
@@ -186,8 +196,8 @@ class Mechanisms:
     def pick(self, broader: str, issue: int) -> str:
         """The mechanism a link of the article to ``broader`` becomes in ``issue`` (minting it if new)."""
         r = self.rng.random()
-        if issue == 0 or r < KEEP:
-            return broader
+        if issue == 0 or r < KEEP or self.base[broader].kind == "Umbrella":
+            return broader  # an analyst's category (bjrd:Umbrella) gets no variants: it must group narrower ones
         uses = self.variants[self.top[broader]]
         if not uses or self.rng.random() < MINT:
             self.counts[broader] += 1
@@ -206,10 +216,12 @@ class Mechanisms:
             f"    skos:definition {lit(f'{m.def_zh}（第{issue}期首次报道的变体{n}）', 'zh')} ,\n"
             f"        {lit(f'{m.def_en} (variant {n}, first reported in issue {issue})', 'en')} ;\n"
             f"    skos:broader mech:{broader} ;\n"
+            + "".join(f"    skos:altLabel {lit(word, 'zh')} ;\n" for word in m.words)
+            + f"    bjrd:mechanismKind bjrd:{m.kind} ;\n"
             f"    skos:inScheme scheme:mechanisms .\n\n"
         )
         self.minted += 1
-        self.triples += 7
+        self.triples += 8 + len(m.words)
         return slug
 
 
@@ -251,7 +263,7 @@ def generate(out: Path, issues: int, seed: int) -> dict[str, int]:
         shutil.rmtree(out)
     (out / "districts").mkdir(parents=True)
     shutil.copytree(DATA / "source", out / "source")
-    for name in ("source.ttl", "themes.ttl", "districts.ttl"):
+    for name in ("source.ttl", "themes.ttl", "topics.ttl", "districts.ttl"):
         shutil.copy(DATA / name, out / name)
     shutil.copy(DATA / "mechanisms.ttl", out / "mechanisms.ttl")
     files = sorted((DATA / "districts").glob("*.ttl"))

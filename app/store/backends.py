@@ -70,7 +70,8 @@ class OxigraphBackend:
         if not isinstance(solutions, ox.QuerySolutions):
             raise BadRequest("not a SELECT query")
         names = [v.value for v in solutions.variables]
-        return [{n: s[n] for n in names if s[n] is not None} for s in solutions]
+        # A solution iterates its values in the order of the variables: twice as fast as by name.
+        return [{n: v for n, v in zip(names, s, strict=True) if v is not None} for s in solutions]
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
         triples = self._run(query, bindings)

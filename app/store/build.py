@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from app import __version__
 from app.config import Settings
 from app.errors import DataError, ValidationFailed
-from app.store import checks, reason
+from app.store import checks, plan, reason
 from app.store.backends import EmbeddedStore
 from app.store.graphs import GraphNames, content_hash
 from app.store.load import Rebaser, SourceFiles, read_shapes
@@ -126,7 +126,7 @@ def build(store: ox.Store, settings: Settings, *, check: bool) -> tuple[BuildInf
     load_files(store, files.ontology, names.ontology, settings.base_iri)
     load_files(store, files.data, names.data, settings.base_iri)
     loaded = time.perf_counter()
-    reason.materialise(store, [names.ontology, names.data], names.inferred, reason.read_rules(settings.queries_dir))
+    plan.materialise(store, [names.ontology, names.data], names.inferred, reason.read_rules(settings.queries_dir))
     inferred = time.perf_counter()
     triples = count_triples(store, names)
     report, engine = None, ""

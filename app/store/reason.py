@@ -46,6 +46,7 @@ class Rule:
     deltas: tuple[tuple[str, str], ...]  # (CONSTRUCT, the delta atom's predicate: ?var, IRI or "a") per delta atom
     schema: frozenset[str]  # IRIs in the WHERE clause outside the delta atoms
     schema_query: str = ""  # SELECT of the ``#+ schema:`` pattern: the bindings each delta query is run with
+    text: str = ""  # the rule file as read
 
     @classmethod
     def parse(cls, name: str, text: str) -> "Rule":
@@ -75,7 +76,7 @@ class Rule:
             iris.add(RDF_TYPE)
         schema = _SCHEMA_HEADER.search(text)
         schema_query = f"{prologue}SELECT * WHERE {{ {schema.group(1)} }}" if schema else ""
-        return cls(name, construct(body), tuple(deltas), frozenset(iris), schema_query)
+        return cls(name, construct(body), tuple(deltas), frozenset(iris), schema_query, text)
 
     def delta_runs(self, store: ox.Store, predicates: set[str],
                    dataset: Dataset) -> list[tuple[str, Substitutions | None]]:
