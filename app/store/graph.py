@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from app.config import Settings
 from app.errors import BadRequest, ValidationFailed
 from app.rdf.terms import Term, to_python
-from app.store.backends import Backend, EmbeddedStore, GraphStore, make_backend
+from app.store.backends import Backend, EmbeddedStore, GraphStore, OxigraphBackend, make_backend
 from app.store.build import BuildInfo, open_or_build, shacl_engine, validate_store
 from app.store.graphs import GraphNames
 from app.store.graphs import content_hash as content_hash  # re-exported
@@ -249,6 +249,12 @@ class KnowledgeGraph:
     def run(self, name: str, **bindings: Term | str) -> list[dict[str, Any]]:
         """Run the named SELECT query with variables bound; rows as JSON values."""
         return [{k: to_python(v) for k, v in row.items()} for row in self.run_terms(name, **bindings)]
+
+    @property
+    def parallel_reads(self) -> bool:
+        """Whether read queries may run on several threads at once (the Oxigraph engine, whose store is
+        thread-safe; not the rdflib engine, whose SPARQL evaluation is not documented as such)."""
+        return isinstance(self.backend, OxigraphBackend)
 
     def run_kept(self, name: str) -> list[dict[str, Any]]:
         """``run(name)`` unbound; over a store on disk the rows are kept beside it for this version
