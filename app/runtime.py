@@ -16,6 +16,7 @@ from app.sparql.runner import QueryRunner, query_runner
 from app.store.graph import KnowledgeGraph
 from app.store.provenance import Author, now
 from app.store.remote import RemoteStore
+from app.store.sandbox import trim_heap
 from app.store.spec import StoreSpec
 from app.store.writes import Change, commit, prepare
 
@@ -66,6 +67,7 @@ class Runtime:
         # start; a store on disk or elsewhere is only written after validation (in build).
         in_memory = StoreSpec.parse(settings.store).kind == "memory"
         graph = await asyncio.to_thread(KnowledgeGraph.build, settings, check=False if in_memory else None)
+        trim_heap()  # the build's scratch memory, before the query workers' zygote and the catalog
         runner = query_runner(graph)
         check = in_memory and settings.validate_on_start
         try:
@@ -76,6 +78,7 @@ class Runtime:
             )
             if report is not None and not report.conforms:
                 raise ValidationFailed(report.text)
+            trim_heap()  # the catalog queries' rows, indexed and dropped
         except BaseException:
             await runner.close()
             raise
