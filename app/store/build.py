@@ -168,12 +168,6 @@ def copy_store(source: ox.Store, target: ox.Store) -> None:
     target.flush()
 
 
-def content_nquads(store: ox.Store, graphs: list[str]) -> bytes:
-    """The content graphs as N-Quads (for the query workers of the memory store)."""
-    return ox.serialize((q for g in graphs for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))),
-                        format=ox.RdfFormat.N_QUADS) or b""
-
-
 def open_or_build(store: EmbeddedStore, settings: Settings, *, check: bool) -> tuple[BuildInfo, Report | None]:
     """Serve what a disk store holds when it is still current, else build into it.
 
