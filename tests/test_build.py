@@ -3,7 +3,9 @@
 are unchanged and rebuilds when they change."""
 
 import gc
+import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,3 +166,21 @@ def test_disk_restart_reads_the_api_answers_kept_for_its_version(tmp_path: Path)
     new_version, new_labels = catalog()
     assert new_version != version and new_labels == labels
     assert not districts_file.exists() and len(list(kept.glob("districts-*.json"))) == 1
+
+
+@pytest.mark.parametrize("runs", [0, 1, 2, 7])
+def test_content_hash_sorted_in_runs_equals_the_whole_sort(runs: int) -> None:
+    """Above a run's size the hash sorts in spilled runs and merges them: the version must not
+    change with the run size. Literals with line breaks, tabs and astral characters included."""
+    quads = list(load(Settings()).quads)
+    odd = [
+        ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal(text))
+        for text in ("a\nb", "a\r\nb", "tab\there", "𠀋 astral", "\u2028 line separator", "")
+    ]
+    quads += odd
+    lines = sorted(re.sub(r"_:[A-Za-z0-9_.-]+", "_:", str(q)) for q in quads)
+    expected = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    # runs=1: exactly one full run spilled and nothing left in memory; 0: no spill at all.
+    run_lines = len(quads) // runs if runs else len(quads) + 1
+    assert content_hash(quads, run_lines=run_lines) == expected
+    assert content_hash(reversed(quads), run_lines=run_lines) == expected

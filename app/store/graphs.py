@@ -6,9 +6,13 @@ the shapes) and ``{base}/graph/inferred`` (entailments materialised at load time
 """
 
 import hashlib
+import heapq
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import islice
 
 import pyoxigraph as ox
 
@@ -88,11 +92,51 @@ class Dataset:
 _BNODE = re.compile(r"_:[A-Za-z0-9_.-]+")
 
 
-def content_hash(quads: Iterable[ox.Quad]) -> str:
+#: Lines sorted in memory at once; a larger dataset is sorted in runs spilled to temporary files
+#: and merged, so the hash of ten million quads needs a run's memory, not the whole dataset's.
+SORT_RUN_LINES = 1_000_000
+
+
+def content_hash(quads: Iterable[ox.Quad], run_lines: int = SORT_RUN_LINES) -> str:
     """SHA-256 of the dataset's sorted N-Quads: the same graph always gives the same hash.
 
     Blank-node labels differ from one parse to the next, so they are left out of the hash
     (graphs that differ only in how blank nodes are wired would share a hash: good enough
-    for a version and an ETag, not a proof of isomorphism)."""
-    lines = sorted(_BNODE.sub("_:", str(q)) for q in quads)
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    for a version and an ETag, not a proof of isomorphism).
+
+    The lines are hashed as ``"\n".join(sorted(lines))``; above ``run_lines`` the sort is an
+    external merge sort, which gives the same order and so the same hash."""
+    digest = hashlib.sha256()
+    with ExitStack() as spilled:
+        runs: list[Iterator[str]] = []
+        lines: list[str] = []
+        for quad in quads:
+            lines.append(_BNODE.sub("_:", str(quad)))
+            if len(lines) >= run_lines:
+                runs.append(_spill(spilled, lines))
+                lines = []
+        lines.sort()
+        ordered: Iterable[str] = heapq.merge(*runs, iter(lines)) if runs else lines
+        _hash_lines(digest, ordered)
+    return digest.hexdigest()
+
+
+def _spill(files: ExitStack, lines: list[str]) -> Iterator[str]:
+    """Sort ``lines`` into a temporary file (one N-Quad a line: N-Quads escapes line breaks in
+    literals) and return an iterator over the file's lines, in order, without their newline."""
+    lines.sort()
+    run = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n"))
+    run.writelines(line + "\n" for line in lines)
+    run.seek(0)
+    return (line[:-1] for line in run)
+
+
+def _hash_lines(digest: "hashlib._Hash", lines: Iterable[str], batch: int = 10_000) -> None:
+    """Feed ``"\n".join(lines)`` to ``digest`` a batch of lines at a time."""
+    it = iter(lines)
+    first = True
+    while chunk := list(islice(it, batch)):
+        if not first:
+            digest.update(b"\n")
+        digest.update("\n".join(chunk).encode("utf-8"))
+        first = False
