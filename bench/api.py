@@ -294,7 +294,9 @@ def main() -> None:
     ours, bare, floor = free_port(), free_port(), free_port()
     uvicorn = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--log-level", "warning", "--no-access-log"]
     servers = [
-        start([*uvicorn, "--port", str(ours), "--workers", str(args.web_workers), "app.main:app"],
+        # The service with the HTTP protocol `kg serve` runs (httptools with its head deadline and caps).
+        start([*uvicorn, "--port", str(ours), "--workers", str(args.web_workers), "--timeout-keep-alive", "5",
+               "--http", "app.web.connections:GuardedHttpToolsProtocol", "app.main:app"],
               env={"KG_QUERY_WORKERS": "1"}),
         start([*uvicorn, "--port", str(bare), "--factory", "bench.api:api_only"]),
         start([*uvicorn, "--port", str(floor), "--lifespan", "off", "bench.api:hello"]),

@@ -145,7 +145,9 @@ def main() -> None:
 
     ours, oxi = free_port(), free_port()
     service = ([str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(ours), "--log-level", "warning",
-                "--no-access-log", "--workers", str(args.web_workers), "app.main:app"])
+                "--no-access-log", "--workers", str(args.web_workers), "--timeout-keep-alive", "5",
+                # the HTTP protocol `kg serve` runs: httptools with its head deadline and caps
+                "--http", "app.web.connections:GuardedHttpToolsProtocol", "app.main:app"])
     servers = [
         start(service, env={"KG_QUERY_WORKERS": "2", **NO_CLIENT_LIMITS}),
         start([BIN / "oxigraph", "serve", "--bind", f"127.0.0.1:{oxi}", "--union-default-graph"]),

@@ -9,18 +9,21 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from app.config import Settings
-from app.web.connections import server_options
+from app.web.connections import MAX_HEAD_BYTES, server_options
 from tests.helpers import LiveServer, free_port, serve_in_thread, wait_for_port
 
 TIMEOUT_S = 1.0
 CAP = 3
 HEAD = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+#: About 29 million rows counted: two seconds here, over the head deadline, under the query deadline.
+SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f FILTER(!isLiteral(?c)) }"
 
 
 def _serve(settings: Settings) -> Iterator[LiveServer]:
@@ -177,6 +180,81 @@ def test_connection_over_the_cap_gets_503_at_once(capped: LiveServer) -> None:
             break
         time.sleep(0.1)
     assert statuses[-1] == 200
+
+
+def _head_with(padding: int) -> bytes:
+    return b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * padding + b"\r\n\r\n"
+
+
+def test_head_over_64_kib_gets_431_and_is_closed(guarded: LiveServer) -> None:
+    with _connect(guarded) as sock:
+        sock.sendall(_head_with(MAX_HEAD_BYTES))
+        answer, _ = _read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert f"longer than {MAX_HEAD_BYTES} bytes".encode() in answer
+
+
+def test_head_without_end_is_refused_before_it_is_all_read(guarded: LiveServer) -> None:
+    """Header bytes sent without end, a kilobyte at a time: refused once past the cap, not buffered on."""
+    sent = 0
+    with _connect(guarded) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        for i in range(1000):
+            try:
+                sock.sendall(f"X-Many-{i}: ".encode() + b"b" * 1000 + b"\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += 1
+            if select.select([sock], [], [], 0)[0]:
+                break
+        answer, _ = _read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert sent < 200  # 64 KiB is about 64 of these lines; the rest were never needed
+
+
+def test_head_just_under_the_cap_is_answered(guarded: LiveServer) -> None:
+    with _connect(guarded) as sock:
+        sock.sendall(_head_with(MAX_HEAD_BYTES - 200))
+        assert _read_response(sock).startswith(b"HTTP/1.1 200 ")
+
+
+def test_long_body_in_the_same_read_as_its_head_is_not_counted_as_head(guarded: LiveServer) -> None:
+    """A 300 KB body sent at once with its head: the cap is on the head, the body reaches the app
+    (which answers it by its own limit on query text, 413, not the head's 431)."""
+    body = b"ASK {} #" + b"c" * 300_000
+    head = (
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
+    )
+    with _connect(guarded) as sock:
+        sock.sendall(head + body)
+        answer, _ = _read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+
+
+def test_pipelined_requests_are_all_answered(guarded: LiveServer) -> None:
+    with _connect(guarded) as sock:
+        sock.sendall(HEAD * 3)
+        answer, _ = _read_until_closed(sock)  # all three, then closed quietly once idle past the deadline
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert answer.count(b"HTTP/1.1 200 ") == 3
+    assert answer.count(b'"status":"ok"') == 3
+
+
+def test_slow_answer_is_not_cut_by_the_head_deadline(guarded: LiveServer) -> None:
+    """The deadline runs only while a head is awaited: a query that takes longer than it is answered."""
+    query = b"query=" + urllib.parse.quote_plus(SLOW_QUERY).encode()
+    head = (
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + str(len(query)).encode() + b"\r\n\r\n"
+    )
+    with _connect(guarded) as sock:
+        started = time.monotonic()
+        sock.sendall(head + query)
+        answer = _read_response(sock)
+        took = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
+    assert took > TIMEOUT_S
 
 
 @pytest.mark.slow

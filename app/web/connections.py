@@ -1,45 +1,55 @@
-"""The HTTP/1.1 connections of ``kg serve``: a deadline on every request head, and a cap on connections.
+"""The HTTP/1.1 connections of ``kg serve``: a deadline and a size cap on every request head, and a
+cap on connections.
 
-uvicorn's h11 protocol bounds the size of a request head (``h11_max_incomplete_event_size``) but
-not the time it may take to arrive: a client that sends half a head, or one byte a second, holds
-its connection (and up to 64 KiB of buffer) for ever ("slowloris"). :class:`GuardedH11Protocol`
-adds, by construction:
+``kg serve`` runs uvicorn's httptools protocol (llhttp, the C parser: about 2.7 times the requests a
+second of its pure-Python h11 one, measured with ``bench/api.py``'s hello). Neither bounds the time a
+request head may take to arrive, and httptools does not bound its size either: a client that sends
+half a head, or one byte a second, holds its connection for ever ("slowloris"), and one that sends
+header bytes without end grows the parser's buffer. :class:`GuardedHttpToolsProtocol` adds, by
+construction:
 
 * **a head deadline**: a timer starts when a connection is made and again after each response,
-  whenever h11 is waiting for a request (its ``their_state`` is IDLE). It stops when a whole head
-  has been parsed. If it fires first, a client that sent part of a head gets ``408 Request
-  Timeout`` and the connection is closed; one that sent nothing is closed silently (as uvicorn's
-  keep-alive timeout does). Bytes arriving do not restart the timer: trickling does not help.
+  whenever the connection waits for a request head. It stops when a whole head has been parsed. If
+  it fires first, a client that sent part of a head gets ``408 Request Timeout`` and the connection
+  is closed; one that sent nothing is closed silently (as uvicorn's keep-alive timeout does). Bytes
+  arriving do not restart the timer: trickling does not help. The time the application takes and
+  the request body are not under it (uploads may be slow; their size is bounded by
+  ``KG_MAX_BODY_BYTES``).
+* **a head size cap**: the bytes received while a head is incomplete are counted before they are
+  parsed; past ``MAX_HEAD_BYTES`` (64 KiB, what h11 allows) the client gets ``431`` and is closed.
 * **a connection cap**: the connection beyond ``max_connections`` is answered ``503`` at once,
   before anything of it is read, and closed — so at most ``max_connections`` heads are buffered.
 
 Refusals are written, then the write side is shut down and the socket closed a moment later
 (a "lingering close": what the client still sends is read and dropped, so it reads the answer
-instead of a reset). The body of a request is not under this deadline (uploads may be slow; their
-size is bounded by ``KG_MAX_BODY_BYTES``).
+instead of a reset).
 """
 
 import asyncio
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.config import Settings
 
 #: How long a refused connection is kept open to drain what the client still sends.
 LINGER_S = 1.0
+#: The longest request head (request line and headers) read.
+MAX_HEAD_BYTES = 64 * 1024
 
 
 def _answer(status: int, reason: str, text: str, extra: str = "") -> bytes:
     body = text.encode("utf-8")
-    head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            f"content-length: {len(body)}\r\n{extra}connection: close\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        f"content-length: {len(body)}\r\n{extra}connection: close\r\n\r\n"
+    )
     return head.encode("ascii") + body
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a request-head deadline and a connection cap (see the module)."""
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a request-head deadline, a head size cap and a connection
+    cap (see the module)."""
 
     header_timeout_s: float = float(Settings.model_fields["header_timeout_s"].default)
     max_connections: int = int(Settings.model_fields["max_connections"].default)
@@ -48,23 +58,61 @@ class GuardedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self._head_timer: asyncio.TimerHandle | None = None
         self._refused = False
+        self._in_message = False  # between a whole head and the end of its message
+        self._head_bytes = 0  # bytes received towards the head awaited now
+        self._head_tail = b""  # its last 3 bytes, to find a CRLF CRLF split across reads
 
     # ------------------------------------------------------------ uvicorn's hooks
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if self.max_connections and len(self.connections) > self.max_connections:
-            self._refuse(_answer(503, "Service Unavailable",
-                                 f"The server holds its maximum of {self.max_connections} connections; "
-                                 "retry shortly.\n", "retry-after: 1\r\n"))
+            self._refuse(
+                _answer(
+                    503,
+                    "Service Unavailable",
+                    f"The server holds its maximum of {self.max_connections} connections; retry shortly.\n",
+                    "retry-after: 1\r\n",
+                )
+            )
             return
         self._watch_head()
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # answered already: drained and dropped until the socket closes
+        if not self._in_message and self._head_too_long(data):
+            self._refuse(
+                _answer(
+                    431, "Request Header Fields Too Large", f"The request head is longer than {MAX_HEAD_BYTES} bytes.\n"
+                )
+            )
+            return
         super().data_received(data)
         self._watch_head()
+
+    def _head_too_long(self, data: bytes) -> bool:
+        """Count the bytes of ``data`` up to the end of the head awaited (all of it when the head does
+        not end here: a body that follows in the same read is not head), before the parser buffers them."""
+        window = self._head_tail + data
+        end = window.find(b"\r\n\r\n")
+        if end < 0:
+            self._head_bytes += len(data)
+            self._head_tail = window[-3:]
+        else:
+            self._head_bytes += end + 4 - len(self._head_tail)
+            self._head_tail = b""
+        return self._head_bytes > MAX_HEAD_BYTES
+
+    def on_headers_complete(self) -> None:
+        self._in_message = True
+        self._head_bytes, self._head_tail = 0, b""
+        self._stop_head_timer()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_message = False
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -78,7 +126,9 @@ class GuardedH11Protocol(H11Protocol):
     # ------------------------------------------------------------ the head deadline
 
     def _waiting_for_head(self) -> bool:
-        return self.conn.their_state is h11.IDLE and not self.transport.is_closing()
+        """No head is being served: none has come yet, or the last response is complete."""
+        idle = self.cycle is None or self.cycle.response_complete
+        return idle and not self._in_message and not self.pipeline and not self.transport.is_closing()
 
     def _watch_head(self) -> None:
         """Arm the timer when a head is awaited (unless armed: the deadline does not move), else stop it."""
@@ -96,13 +146,13 @@ class GuardedH11Protocol(H11Protocol):
         self._head_timer = None
         if not self._waiting_for_head():
             return
-        buffered, _ = self.conn.trailing_data
-        if not buffered:  # nothing of a request yet: close quietly, like the keep-alive timeout
+        if not self._head_bytes:  # nothing of a request yet: close quietly, like the keep-alive timeout
             self._unset_keepalive_if_required()
             self.transport.close()
             return
-        self._refuse(_answer(408, "Request Timeout",
-                             f"The request head did not arrive within {self.header_timeout_s:g} s.\n"))
+        self._refuse(
+            _answer(408, "Request Timeout", f"The request head did not arrive within {self.header_timeout_s:g} s.\n")
+        )
 
     # ------------------------------------------------------------ refusing
 
@@ -120,15 +170,21 @@ class GuardedH11Protocol(H11Protocol):
             transport.close()
 
 
-def guarded_protocol(settings: Settings) -> type[GuardedH11Protocol]:
+def guarded_protocol(settings: Settings) -> type[GuardedHttpToolsProtocol]:
     """The protocol class with this configuration's limits (uvicorn builds one instance per connection)."""
-    return type("GuardedH11Protocol", (GuardedH11Protocol,), {
-        "header_timeout_s": settings.header_timeout_s, "max_connections": settings.max_connections})
+    return type(
+        "GuardedHttpToolsProtocol",
+        (GuardedHttpToolsProtocol,),
+        {"header_timeout_s": settings.header_timeout_s, "max_connections": settings.max_connections},
+    )
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's options for ``kg serve``: h11 with the guards above, a 64 KiB request head (size, and
-    with it header count; httptools would accept 64 MB), a 5 s keep-alive, no plain-text access log
-    (the JSON one, app.access, replaces it)."""
-    return {"http": guarded_protocol(settings), "h11_max_incomplete_event_size": 64 * 1024,
-            "timeout_keep_alive": 5, "access_log": False}
+    """uvicorn's options for ``kg serve``: httptools with the guards above (a deadline and a 64 KiB
+    cap on the request head, a connection cap), a 5 s keep-alive, no plain-text access log (the JSON
+    one, app.access, replaces it)."""
+    return {
+        "http": guarded_protocol(settings),
+        "timeout_keep_alive": 5,
+        "access_log": False,
+    }
