@@ -7,6 +7,8 @@ import gzip
 import httpx
 import pytest
 
+from app.web import caching
+
 PATHS = ["/api/districts/haidian", "/api/mechanisms/shared?min_districts=2", "/api/districts?limit=3",
          "/id/district/haidian.ttl"]
 
@@ -55,3 +57,25 @@ def test_probes_are_never_stored(client: httpx.Client, probe: str) -> None:
     response = client.get(probe)
     assert response.status_code == 200
     assert "etag" not in response.headers
+
+
+def test_answer_longer_than_a_stored_one_is_sent_whole_uncompressed_with_etag(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above MAX_STORED_BODY an answer is not stored (it would push every other one out) and not
+    compressed per request (megabytes of gzip for each request would be a CPU sink): it goes as it is,
+    with its URL's ETag, and If-None-Match still gets 304."""
+    path = "/api/districts?limit=16&offset=0"
+    small = raw(client, path, {"Accept-Encoding": "identity"})[1]
+    monkeypatch.setattr(caching, "MAX_STORED_BODY", len(small) // 2)
+    long_path = "/api/districts?offset=0&limit=16"  # the same answer under a URL not stored yet
+    for _ in range(2):
+        response, body = raw(client, long_path, {"Accept-Encoding": "gzip, br"})
+        assert response.status_code == 200
+        assert "content-encoding" not in response.headers
+        assert body == small
+        assert response.headers["etag"]
+    again = client.get(long_path, headers={"Accept-Encoding": "gzip", "If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    head = client.head(long_path)
+    assert head.status_code == 200 and head.content == b""

@@ -8,7 +8,8 @@ the ones that pick their own content-coding (``ENCODED``: the gzipped dumps) onl
 Every other cached path is **stored**: the first ``GET`` of a URL in a graph version runs the
 application, and its ``200`` is kept, encoded once — the body, its ETag and, for a body of
 ``gzip_min`` bytes or more, its br or gzip bytes (made at the first request that accepts them) — in
-that version's memo (bounded in bytes), so a write drops them with the graph. Later requests are
+that version's memo (bounded in bytes), so a write drops them with the graph. An answer longer than
+``MAX_STORED_BODY`` is not stored, and is sent uncompressed (page such lists with ``limit``). Later requests are
 answered from there without running the application: no routing, no validation, no encoding.
 The ETag names the representation (URL, Accept, Accept-Language and content-coding), so
 ``If-None-Match`` gets 304 before any work.
@@ -244,7 +245,18 @@ class CachingMiddleware:
         scope.update({k: v for k, v in inner.items() if k == "route"})
         if passing or start is None:
             return None
-        return store(version, request, start.get("headers", []), b"".join(chunks), inner.get("route"), self.gzip_min)
+        body = b"".join(chunks)
+        if len(body) > MAX_STORED_BODY:
+            # Too long to keep (storing it would push out every other answer, then itself): sent as it
+            # is, uncompressed — compressing tens of megabytes for each request would cost a second
+            # of CPU each — with the ETag of its URL.
+            if request.if_none_match and matches(request.if_none_match, etag.decode()):
+                await send_304(send, etag.decode())
+            else:
+                await send(with_etag(start, etag))
+                await send({"type": "http.response.body", "body": b"" if head else body})
+            return None
+        return store(version, request, start.get("headers", []), body, inner.get("route"), self.gzip_min)
 
     async def etag_only(self, version: str, request: Request, scope: Scope, receive: Receive, send: Send) -> None:
         """The ETag of the URL and its content-coding, 304 on a match; the application answers the rest."""
