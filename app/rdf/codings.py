@@ -35,8 +35,27 @@ def accepted_codings(header: str | None) -> dict[str, float]:
     return codings
 
 
+#: Answers of pick_coding for the Accept-Encoding values seen (clients send a handful of distinct
+#: ones); emptied when it reaches PICKED_MAX, so made-up values cannot grow it.
+_PICKED: dict[tuple[str | None, tuple[str, ...]], str | None] = {}
+PICKED_MAX = 256
+
+
 def pick_coding(header: str | None, available: tuple[str, ...] = AVAILABLE) -> str | None:
     """The coding to send: the client's highest q among ``available`` (ties: our order), None for identity."""
+    key = (header, available)
+    try:
+        return _PICKED[key]
+    except KeyError:
+        pass
+    picked = _pick(header, available)
+    if len(_PICKED) >= PICKED_MAX:
+        _PICKED.clear()
+    _PICKED[key] = picked
+    return picked
+
+
+def _pick(header: str | None, available: tuple[str, ...]) -> str | None:
     codings = accepted_codings(header)
     best: tuple[float, int, str] | None = None
     for rank, name in enumerate(available):
