@@ -10,6 +10,8 @@ import logging
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -20,7 +22,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.config import Settings
 from app.main import create_app
-from tests.helpers import LiveServer, serve_in_thread
+from app.web.access_log import BatchedLineWriter
+from tests.helpers import LiveServer, free_port, serve_in_thread, wait_for_port
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
@@ -273,3 +276,76 @@ def test_access_log_has_the_generated_request_id(client: httpx.Client, caplog: p
                    for r in caplog.records if r.name == "app.access")
 
     wait_for(found)
+
+
+class Recorded:
+    """A stream that keeps each write apart."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.writes.append(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_batched_access_log_writes_whole_lines_in_pipe_sized_writes_soon_after() -> None:
+    stream = Recorded()
+    writer = BatchedLineWriter(stream, delay_s=0.05)
+    lines = [json.dumps({"n": i, "path": "/p" + "x" * (i % 300)}) for i in range(200)]
+
+    async def log() -> None:
+        for line in lines:
+            writer.write_line(line)
+        assert stream.writes == []  # nothing yet: a batch
+        await asyncio.sleep(0.2)
+
+    asyncio.run(log())
+    assert "".join(stream.writes) == "".join(line + "\n" for line in lines)
+    assert len(stream.writes) > 1
+    assert all(len(w.encode()) < 4096 and w.endswith("\n") for w in stream.writes)  # atomic on a pipe
+
+
+def test_batched_access_log_writes_at_once_outside_a_loop_and_when_a_batch_is_full() -> None:
+    stream = Recorded()
+    writer = BatchedLineWriter(stream, delay_s=60, max_lines=3)
+    writer.write_line("outside")
+    assert stream.writes == ["outside\n"]
+
+    async def log() -> None:
+        for i in range(3):
+            writer.write_line(f"line {i}")
+
+    asyncio.run(log())
+    assert "".join(stream.writes[1:]) == "line 0\nline 1\nline 2\n"
+    assert writer.pending == [] and writer.timer is None
+
+
+@pytest.mark.slow
+def test_kg_serve_prints_each_request_as_a_json_line_soon_and_at_exit() -> None:
+    """`kg serve`'s access log on standard output: batched, yet each line is out within a moment,
+    and the ones still pending when it stops are written before it exits."""
+    port = free_port()
+    env = {**os.environ, "KG_QUERY_WORKERS": "1", "PYTHONUNBUFFERED": "0"}
+    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process, timeout=120)
+        first = httpx.get(f"http://127.0.0.1:{port}/health", headers={"X-Request-ID": "line-first"}, timeout=30)
+        assert first.status_code == 200
+        assert process.stdout is not None
+        line = json.loads(process.stdout.readline())  # blocks until the batch is written (about 50 ms)
+        assert line["request_id"] == "line-first" and line["path"] == "/health" and line["status"] == 200
+        ids = [f"line-{i}" for i in range(20)]
+        for request_id in ids:
+            httpx.get(f"http://127.0.0.1:{port}/api/districts", headers={"X-Request-ID": request_id}, timeout=30)
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(15)
+    logged = [json.loads(text) for text in rest.decode().splitlines() if text.startswith("{")]
+    assert [entry["request_id"] for entry in logged if entry["request_id"] in ids] == ids
