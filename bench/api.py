@@ -23,7 +23,7 @@ the test suite.
 
 import argparse
 import asyncio
-import logging
+import contextlib
 import os
 import re
 import shutil
@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.config import get_settings
 from app.errors import install_error_handlers
 from app.routers import api
+from app.web.access_log import configure_access_log
 from app.runtime import Runtime
 from bench.common import free_port, machine, start, stop, wait_for
 
@@ -235,7 +236,13 @@ async def running(app: Any) -> AsyncIterator[Any]:
         await task
 
 
-async def cpu_table(n: int) -> None:
+def selected(only: str) -> list[tuple[str, str, dict[str, str]]]:
+    """The ROUTES whose label contains one of the comma-separated ``only`` (all when empty)."""
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    return [route for route in ROUTES if not wanted or any(w in route[0] for w in wanted)]
+
+
+async def cpu_table(n: int, only: str = "") -> None:
     from app.main import create_app
 
     print("\n| route | server | CPU µs per request | ÷ floor |")
@@ -246,7 +253,7 @@ async def cpu_table(n: int) -> None:
     print(f"| floor: FastAPI hello (one async route returning a dict) | FastAPI | {floor:.0f} | 1.00 |")
     async with running(create_app()) as service, running(api_only()) as bare:
         etag = await first_etag(service, "/api/districts/haidian")
-        for label, path, headers in ROUTES:
+        for label, path, headers in selected(only):
             if headers.get("If-None-Match") == "ETAG":
                 headers = {**headers, "If-None-Match": etag}
             for server, app in (("service", service), ("/api only", bare)):
@@ -284,6 +291,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per route and server (default 5)")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--routes", default="", help="only the routes whose label contains one of these "
+                        "(comma-separated), e.g. 'districts/{id},shared'")
     parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--web-workers", type=int, default=1, help="front processes of the service (uvicorn --workers)")
     parser.add_argument("--cpu", type=int, default=500, metavar="N",
@@ -314,7 +323,7 @@ def main() -> None:
         print("|---|---|---:|---:|---:|---:|---:|---:|")
         print(f"| floor: bare uvicorn hello | raw ASGI | {floor_result.p50_ms:.2f} | {floor_result.p99_ms:.2f} | "
               f"{floor_result.rps:.0f} | 1.00 | 1.00 | 1.00 |")
-        for label, path, headers in ROUTES:
+        for label, path, headers in selected(args.routes):
             for server, port in (("service", ours), ("/api only", bare)):
                 base = f"http://127.0.0.1:{port}"
                 if server == "/api only" and "If-None-Match" in headers:
@@ -337,12 +346,11 @@ def main() -> None:
         stop(*servers)
     if args.cpu:
         with open(os.devnull, "w") as devnull:
-            # The service writes its JSON access log, as in the subprocesses above (stdout: /dev/null).
-            access = logging.getLogger("app.access")
-            access.addHandler(logging.StreamHandler(devnull))
-            access.setLevel(logging.INFO)
-            access.propagate = False
-            asyncio.run(cpu_table(args.cpu))
+            # The service writes its JSON access log as `kg serve` does (batched, on standard output),
+            # here to /dev/null, as in the subprocesses above.
+            with contextlib.redirect_stdout(devnull):
+                configure_access_log()
+            asyncio.run(cpu_table(args.cpu, args.routes))
 
 
 if __name__ == "__main__":
