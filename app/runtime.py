@@ -14,9 +14,9 @@ from app.config import Settings
 from app.errors import ValidationFailed
 from app.sparql.runner import QueryRunner, query_runner
 from app.store.graph import KnowledgeGraph
+from app.store.heap import collector_paused, freeze_survivors, trim_heap
 from app.store.provenance import Author, now
 from app.store.remote import RemoteStore
-from app.store.sandbox import trim_heap
 from app.store.spec import StoreSpec
 from app.store.writes import Change, commit, prepare
 
@@ -66,22 +66,27 @@ class Runtime:
         # In memory nothing is persisted, so SHACL validation can run while the query workers
         # start; a store on disk or elsewhere is only written after validation (in build).
         in_memory = StoreSpec.parse(settings.store).kind == "memory"
-        graph = await asyncio.to_thread(KnowledgeGraph.build, settings, check=False if in_memory else None)
-        trim_heap()  # the build's scratch memory, before the query workers' zygote and the catalog
-        runner = query_runner(graph)
-        check = in_memory and settings.validate_on_start
-        try:
-            # Aggregates (shared mechanisms, matrix, similarity …) are computed once per graph
-            # version, here rather than on the first request.
-            _, report, _ = await asyncio.gather(
-                runner.start(), asyncio.to_thread(graph.validate) if check else asyncio.sleep(0), catalog_for(graph)
-            )
-            if report is not None and not report.conforms:
-                raise ValidationFailed(report.text)
-            trim_heap()  # the catalog queries' rows, indexed and dropped
-        except BaseException:
-            await runner.close()
-            raise
+        # Millions of small objects are made here and live as long as the version: the collector is
+        # paused while they are made, and they are frozen out of its reach after (app.store.heap).
+        with collector_paused():
+            graph = await asyncio.to_thread(KnowledgeGraph.build, settings, check=False if in_memory else None)
+            trim_heap()  # the build's scratch memory, before the query workers' zygote and the catalog
+            runner = query_runner(graph)
+            check = in_memory and settings.validate_on_start
+            try:
+                # Aggregates (shared mechanisms, matrix, similarity …) are computed once per graph
+                # version, here rather than on the first request.
+                _, report, _ = await asyncio.gather(
+                    runner.start(), asyncio.to_thread(graph.validate) if check else asyncio.sleep(0),
+                    catalog_for(graph)
+                )
+                if report is not None and not report.conforms:
+                    raise ValidationFailed(report.text)
+            except BaseException:
+                await runner.close()
+                raise
+        freeze_survivors()
+        trim_heap()  # the catalog queries' rows, indexed and dropped
         self._graph, self._runner = graph, runner
         logger.info("ready in %.2f s: %d triples, %d query workers", time.perf_counter() - started,
                     graph.triples, runner.size)

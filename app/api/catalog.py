@@ -21,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import anyio.to_thread
 
 from app.store.graph import KnowledgeGraph, Memo
+from app.store.heap import collector_paused
 
 Row = dict[str, Any]
 EXCLUSIONS_FILE = "number-exclusions.tsv"
@@ -274,11 +275,12 @@ def build_catalog(graph: KnowledgeGraph) -> Catalog:
         field_name, index = CATALOG_QUERIES[name]
         return field_name, index(graph.run_kept(name))
 
-    if graph.parallel_reads:
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-catalog") as pool:
-            parts = dict(pool.map(part, CATALOG_QUERIES))
-    else:
-        parts = dict(map(part, CATALOG_QUERIES))
+    with collector_paused():  # millions of acyclic objects at 10M triples (app.store.heap)
+        if graph.parallel_reads:
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-catalog") as pool:
+                parts = dict(pool.map(part, CATALOG_QUERIES))
+        else:
+            parts = dict(map(part, CATALOG_QUERIES))
     return Catalog(version=graph.version, memo=graph.memo,
                    exclusions=read_exclusions(graph.settings.data_dir / EXCLUSIONS_FILE), **parts)
 

@@ -156,16 +156,3 @@ def die_with_parent(parent_pid: int) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # 9: SIGKILL
     if os.getppid() != parent_pid:
         os._exit(1)
-
-
-def trim_heap() -> None:
-    """Give the C heap's free pages back to the OS (glibc ``malloc_trim``). Building a large graph
-    and the /api catalog frees hundreds of MB that glibc otherwise keeps mapped (at 1M triples:
-    RSS 587 -> 493 MB after the build, 1,026 -> 835 MB after the catalog). No-op elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        pass
