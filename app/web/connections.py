@@ -109,6 +109,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_timer: asyncio.TimerHandle | None = None
+        self._head_deadline: float | None = None  # loop time by which the head awaited must be whole
         self._refused = False
         self._in_message = False  # between a whole head and the end of its message
         self._head_bytes = 0  # bytes received towards the head awaited now
@@ -159,7 +160,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_message = True
         self._head_bytes, self._head_tail = 0, b""
-        self._stop_head_timer()
+        self._head_deadline = None  # the timer stays: it sees no deadline when it fires
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -183,19 +184,36 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         return idle and not self._in_message and not self.pipeline and not self.transport.is_closing()
 
     def _watch_head(self) -> None:
-        """Arm the timer when a head is awaited (unless armed: the deadline does not move), else stop it."""
+        """Set the deadline when a head is awaited (unless set: it does not move), else clear it.
+
+        One timer per connection checks the deadline when it fires and re-arms itself for what is
+        left, so a request costs two attribute writes, not a timer made and cancelled."""
         if not self._waiting_for_head():
-            self._stop_head_timer()
-        elif self._head_timer is None:
-            self._head_timer = self.loop.call_later(self.header_timeout_s, self._head_timed_out)
+            self._head_deadline = None
+            return
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.time() + self.header_timeout_s
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_at(self._head_deadline, self._head_timer_fired)
 
     def _stop_head_timer(self) -> None:
+        self._head_deadline = None
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
 
-    def _head_timed_out(self) -> None:
+    def _head_timer_fired(self) -> None:
         self._head_timer = None
+        deadline = self._head_deadline
+        if deadline is None:
+            return  # no head awaited now; the next wait arms the timer again
+        if self.loop.time() < deadline:
+            self._head_timer = self.loop.call_at(deadline, self._head_timer_fired)
+            return
+        self._head_timed_out()
+
+    def _head_timed_out(self) -> None:
+        self._head_deadline = None
         if not self._waiting_for_head():
             return
         if not self._head_bytes:  # nothing of a request yet: close quietly, like the keep-alive timeout
