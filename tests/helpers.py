@@ -1,6 +1,7 @@
 """Test helpers: the live server in a thread, free ports, ad-hoc SPARQL. Fixtures are in conftest.py."""
 
 import math
+import os
 import socket
 import subprocess
 import sys
@@ -88,6 +89,27 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port}")
+
+
+@contextmanager
+def kg_serve(env: dict[str, str] | None = None,
+             stdout: int = subprocess.DEVNULL) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``kg serve`` (``python -m app serve``) as a subprocess on a free loopback port, with ``env``
+    over this environment; yields (process, port) once it listens, and stops it after."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
+                               env={**os.environ, **(env or {})}, stdout=stdout, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process, timeout=120)
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(15)
 
 
 @contextmanager

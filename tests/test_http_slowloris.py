@@ -3,11 +3,8 @@ sockets: a request head must arrive whole within KG_HEADER_TIMEOUT_S (a partial 
 silent connection is closed, trickling does not move the deadline); the request body, the time the
 app takes and keep-alive are not cut; connections beyond KG_MAX_CONNECTIONS get 503 at once."""
 
-import os
 import select
 import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -17,7 +14,7 @@ import pytest
 
 from app.config import Settings
 from app.web.connections import MAX_HEAD_BYTES, server_options
-from tests.helpers import LiveServer, free_port, serve_in_thread, wait_for_port
+from tests.helpers import LiveServer, kg_serve, serve_in_thread
 
 TIMEOUT_S = 1.0
 CAP = 3
@@ -254,12 +251,7 @@ def test_slow_answer_is_not_cut_by_the_head_deadline(guarded: LiveServer) -> Non
 
 @pytest.mark.slow
 def test_kg_serve_answers_a_stalled_head_with_408() -> None:
-    port = free_port()
-    env = {**os.environ, "KG_HEADER_TIMEOUT_S": "2", "KG_QUERY_WORKERS": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process, timeout=120)
+    with kg_serve({"KG_HEADER_TIMEOUT_S": "2", "KG_QUERY_WORKERS": "1"}) as (_, port):
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=30).status_code == 200
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
@@ -267,9 +259,6 @@ def test_kg_serve_answers_a_stalled_head_with_408() -> None:
         assert answer.startswith(b"HTTP/1.1 408 ")
         assert b"within 2 s" in answer
         assert 1 < took < 8
-    finally:
-        process.terminate()
-        process.wait(15)
 
 
 class Recording:

@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -23,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.config import Settings
 from app.main import create_app
 from app.web.access_log import BatchedLineWriter
-from tests.helpers import LiveServer, free_port, serve_in_thread, wait_for_port
+from tests.helpers import LiveServer, kg_serve, serve_in_thread
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
@@ -327,12 +326,7 @@ def test_batched_access_log_writes_at_once_outside_a_loop_and_when_a_batch_is_fu
 def test_kg_serve_prints_each_request_as_a_json_line_soon_and_at_exit() -> None:
     """`kg serve`'s access log on standard output: batched, yet each line is out within a moment,
     and the ones still pending when it stops are written before it exits."""
-    port = free_port()
-    env = {**os.environ, "KG_QUERY_WORKERS": "1", "PYTHONUNBUFFERED": "0"}
-    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process, timeout=120)
+    with kg_serve({"KG_QUERY_WORKERS": "1", "PYTHONUNBUFFERED": "0"}, stdout=subprocess.PIPE) as (process, port):
         first = httpx.get(f"http://127.0.0.1:{port}/health", headers={"X-Request-ID": "line-first"}, timeout=30)
         assert first.status_code == 200
         assert process.stdout is not None
@@ -343,9 +337,5 @@ def test_kg_serve_prints_each_request_as_a_json_line_soon_and_at_exit() -> None:
             httpx.get(f"http://127.0.0.1:{port}/api/districts", headers={"X-Request-ID": request_id}, timeout=30)
         process.send_signal(signal.SIGTERM)
         rest, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(15)
     logged = [json.loads(text) for text in rest.decode().splitlines() if text.startswith("{")]
     assert [entry["request_id"] for entry in logged if entry["request_id"] in ids] == ids
