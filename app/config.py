@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         "process, stopped at the deadline with 503)."
     )
     query_workers: int = Field(0, ge=0, description="Query worker processes; 0 means one per CPU core.")
+    worker_recycle_mb: int = Field(
+        64, ge=0, description="A query worker that has made this many MB its own since it was forked (pages of "
+        "the shared dataset copied by its reads, its own allocations) is replaced by a fresh fork after its "
+        "answer, so that the workers keep sharing one copy of the dataset; 0 never replaces one."
+    )
     query_queue: int = Field(
         -1, ge=-1, description="Queries that may wait for a busy worker before 503; -1 means 4 per worker."
     )

@@ -222,3 +222,26 @@ def test_rdflib_engine_workers_share_the_zygote_and_answer() -> None:
             assert response.status_code == 200
             counts.append(int(response.json()["results"]["bindings"][0]["n"]["value"]))
     assert counts[0] == counts[1] > 1000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recycle_mb", [0, 1])
+def test_worker_that_made_memory_its_own_is_replaced_unless_recycling_is_off(settings: Settings, recycle_mb: int,
+                                                                             tmp_path: Path) -> None:
+    """KG_WORKER_RECYCLE_MB: after an answer that made more than it its own, the worker is replaced by a
+    fresh fork (the answer still arrives whole); 0 keeps every worker."""
+    store = f"disk:{tmp_path / 'store'}" if settings.store.startswith("disk:") else settings.store
+    server_settings = settings.model_copy(update={"query_workers": 1, "worker_recycle_mb": recycle_mb,
+                                                  "store": store, "validate_on_start": False})
+    for server in serve_in_thread(server_settings):
+        pool = pool_of(server)
+        query = "SELECT (COUNT(*) AS ?n) (MAX(CONCAT(STR(?s), STR(?o))) AS ?m) WHERE { ?s ?p ?o }"
+        for _ in range(3):
+            response = httpx.post(server.url + "/sparql", data={"query": query},
+                                  headers={"Accept": "application/sparql-results+json"}, timeout=30)
+            assert response.status_code == 200
+            assert int(response.json()["results"]["bindings"][0]["n"]["value"]) > 1000
+        if recycle_mb:
+            assert pool.recycled >= 1
+        else:
+            assert pool.recycled == 0

@@ -72,10 +72,10 @@ def query_runner(graph: KnowledgeGraph) -> QueryRunner:
     if graph.spec.kind == "disk" and settings.engine != "rdflib":
         config = WorkerConfig(settings.engine, graph.query_base, store_path=graph.spec.path,
                               default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows,
-                              memory_mb=settings.query_memory_mb)
+                              memory_mb=settings.query_memory_mb, recycle_mb=settings.worker_recycle_mb)
         return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)
     config = WorkerConfig(settings.engine, graph.query_base, max_rows=settings.max_result_rows,
-                          memory_mb=settings.query_memory_mb)
+                          memory_mb=settings.query_memory_mb, recycle_mb=settings.worker_recycle_mb)
     return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue,
                         write_dataset=dataset_writer(graph))
 

@@ -27,12 +27,7 @@ class WorkerConfig:
     default_graphs: tuple[str, ...] = ()  # the graphs whose union is the default graph
     max_rows: int = 100_000  # longest answer (rows or triples); longer ones are truncated
     memory_mb: int = 1024  # address space a query may add to the loaded worker (RLIMIT_AS)
-
-
-#: A worker that has made this much memory its own (pages first touched or copied from the zygote's
-#: since the fork: reads of the shared store do write some of its pages) is replaced after its answer
-#: by a fresh fork, so the workers keep sharing the dataset instead of drifting to a copy each.
-RECYCLE_MB = 64
+    recycle_mb: int = 64  # replaced after an answer once it has made this much its own (0: never)
 
 
 def own_mb(faults_at_fork: int) -> float:
@@ -87,8 +82,12 @@ def serve(conn: multiprocessing.connection.Connection, shared: object | None, co
     conn.send(("ready", os.getpid()))
     faults_at_fork = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
-    def replace_me() -> bool:  # the last field of every answer (see RECYCLE_MB)
-        return own_mb(faults_at_fork) > RECYCLE_MB
+    def replace_me() -> bool:
+        """The last field of every answer. A worker that has made ``recycle_mb`` its own since the fork
+        (pages first touched, or copied from the zygote's: reads of the shared store do write some of
+        its pages) is replaced by a fresh fork, so the workers keep sharing the dataset instead of
+        drifting to a copy each (KG_WORKER_RECYCLE_MB)."""
+        return bool(config.recycle_mb) and own_mb(faults_at_fork) > config.recycle_mb
 
     while True:
         try:

@@ -67,7 +67,7 @@ class QueryWorkers:
         self.waiting: deque[asyncio.Future[Worker]] = deque()
         self.all: set[Worker] = set()
         self.timeouts = 0
-        self.recycled = 0  # workers replaced after an answer (see app.sparql.worker.RECYCLE_MB)
+        self.recycled = 0  # workers replaced after an answer (KG_WORKER_RECYCLE_MB)
         self._closing = False
         #: A started worker held back to replace one that dies (see the module docstring).
         self.spare: Worker | None = None
