@@ -359,3 +359,14 @@ def test_sparql_cors_allows_any_origin_without_credentials(client: httpx.Client)
                                                     "Access-Control-Request-Headers": "content-type"})
     assert preflight.status_code == 200
     assert "POST" in preflight.headers["access-control-allow-methods"]
+
+
+def test_sparql_replacement_character_sent_as_such_in_url_is_a_query_not_a_400(client: httpx.Client) -> None:
+    """U+FFFD is also what invalid UTF-8 becomes when parsed leniently: a client's own one is kept."""
+    response = client.get("/sparql?query=ASK%7B%3Fs%20%3Fp%20%22%EF%BF%BD%22%7D",
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200
+    assert response.json()["boolean"] is False
+    invalid = client.get("/sparql?query=ASK%7B%3Fs%20%3Fp%20%22%EF%BF%BD%22%7D&x=%FF")
+    assert invalid.status_code == 400
+    assert "UTF-8" in invalid.text

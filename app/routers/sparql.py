@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.deps import GraphDep, RunnerDep, public_base
+from app.deps import LiveDep, public_base
 from app.errors import BadRequest, NotAcceptable, PayloadTooLarge, QueryRefused, UnsupportedMedia
 from app.ld.service import service_description
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, accept_for
@@ -19,6 +19,8 @@ from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
 from app.sparql.reuse import reuse_answer
 from app.sparql.run import Dataset, prepare
+from app.sparql.runner import QueryRunner
+from app.store.graph import KnowledgeGraph
 
 router = APIRouter(tags=["sparql"])
 
@@ -61,13 +63,23 @@ def _params(raw: bytes, where: str) -> list[tuple[str, str]]:
         raise BadRequest(f"The {where} is not valid UTF-8 once percent-decoded.") from None
 
 
+def _url_params(request: Request) -> list[tuple[str, str]]:
+    """The URL's parameters, in order and repeated ones kept. Starlette has parsed them already for
+    FastAPI (replacing invalid UTF-8 with U+FFFD): those are used, unless a U+FFFD shows, when the
+    strict parse tells a client's own U+FFFD from invalid UTF-8 (400)."""
+    items = request.query_params.multi_items()
+    if any("\ufffd" in k or "\ufffd" in v for k, v in items):
+        return _params(request.scope.get("query_string", b""), "URL query string")
+    return items
+
+
 def _one_query(values: list[str]) -> str | None:
     if len(values) > 1:
         raise BadRequest("The parameter query must be set at most once (it was given more than once).")
     return values[0] if values else None
 
 
-async def _answer(request: Request, graph: GraphDep, runner: RunnerDep, query: str,
+async def _answer(request: Request, graph: KnowledgeGraph, runner: QueryRunner, query: str,
                   params: list[tuple[str, str]]) -> Response:
     limit = graph.settings.max_query_bytes
     if len(query.encode("utf-8")) > limit:
@@ -103,11 +115,12 @@ async def _answer(request: Request, graph: GraphDep, runner: RunnerDep, query: s
 @router.head("/sparql", include_in_schema=False)
 @router.get("/sparql", summary="SPARQL 查询（GET）或服务描述 · SPARQL query (GET) or service description",
             description=DOC, response_class=Response)
-async def sparql_get(request: Request, graph: GraphDep, runner: RunnerDep) -> Response:
+async def sparql_get(request: Request, live: LiveDep) -> Response:
     """以 ?query= 执行 SPARQL 查询；不带 query 时返回服务描述（浏览器转到查询编辑器）。
 
     Run a SPARQL query given as `?query=`; without it, describe the service."""
-    params = _params(request.scope.get("query_string", b""), "URL query string")
+    graph, runner = live
+    params = _url_params(request)
     query = _one_query([v for k, v in params if k == "query"])
     if any(k == "update" for k, _ in params):
         raise QueryRefused("SPARQL Update is not accepted: /sparql is a read-only query endpoint.")
@@ -119,10 +132,11 @@ async def sparql_get(request: Request, graph: GraphDep, runner: RunnerDep) -> Re
 
 
 @router.post("/sparql", summary="SPARQL 查询（POST）· SPARQL query (POST)", description=DOC, response_class=Response)
-async def sparql_post(request: Request, graph: GraphDep, runner: RunnerDep) -> Response:
+async def sparql_post(request: Request, live: LiveDep) -> Response:
     """执行以表单（query=）或直接（application/sparql-query）提交的 SPARQL 查询。
 
     Run a SPARQL query sent as a form (`query=`) or directly (`application/sparql-query`)."""
+    graph, runner = live
     content_type = request.headers.get("content-type")
     if not content_type:
         raise BadRequest(f"A POST to /sparql needs a Content-Type: {FORM} or {DIRECT}.")
@@ -132,7 +146,7 @@ async def sparql_post(request: Request, graph: GraphDep, runner: RunnerDep) -> R
     if length and length.isdigit() and int(length) > limit + 4096:
         raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
     body = await request.body()
-    url_params = _params(request.scope.get("query_string", b""), "URL query string")
+    url_params = _url_params(request)
     if media == FORM:
         params = _params(body, "form body") + url_params
         if any(k == "update" for k, _ in params):
@@ -163,7 +177,7 @@ def _prefers_html(accept: str | None) -> bool:
         return False
 
 
-def _service_description(request: Request, graph: GraphDep) -> Response:
+def _service_description(request: Request, graph: KnowledgeGraph) -> Response:
     fmt = negotiate(request.headers.get("accept"), GRAPH_FORMATS)
     base = public_base(request)  # never the Host header: the description is publicly cacheable
     endpoint, void_url = base + "/sparql", base + "/void"

@@ -34,6 +34,9 @@ def policy_for(html: bytes) -> str:
     return POLICY.format(hashes="".join(sorted(set(hashes))))
 
 
+_OWN = frozenset(name for name, _ in ALWAYS)
+
+
 class SecurityHeaders:
     """ASGI middleware adding the headers above (HTML bodies are buffered to hash their scripts)."""
 
@@ -50,9 +53,9 @@ class SecurityHeaders:
         async def wrapped(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dict(ALWAYS)]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OWN]
                 message = {**message, "headers": headers + ALWAYS}
-                content_type = {k.lower(): v for k, v in headers}.get(b"content-type", b"")
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 if content_type.startswith(b"text/html"):
                     start = message
                     return
