@@ -86,6 +86,9 @@ class CoalescingTransport:
         self._kept.clear()
         self._transport.abort()
 
+    def is_closing(self) -> bool:  # asked on every request: spared the __getattr__ below
+        return self._transport.is_closing()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
 
