@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,3 +185,16 @@ def test_content_hash_sorted_in_runs_equals_the_whole_sort(runs: int) -> None:
     run_lines = len(quads) // runs if runs else len(quads) + 1
     assert content_hash(quads, run_lines=run_lines) == expected
     assert content_hash(reversed(quads), run_lines=run_lines) == expected
+
+
+def test_content_hash_sorts_in_memory_when_no_temporary_file_can_be_written(monkeypatch: pytest.MonkeyPatch,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    quads = list(load(Settings()).quads)
+    expected = content_hash(quads, run_lines=len(quads) + 1)
+
+    def read_only_file_system(*args: object, **kwargs: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only_file_system)
+    assert content_hash(quads, run_lines=len(quads) // 3) == expected
+    assert "cannot spill sorted runs" in caplog.text

@@ -7,7 +7,9 @@ the shapes) and ``{base}/graph/inferred`` (entailments materialised at load time
 
 import hashlib
 import heapq
+import logging
 import re
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -17,6 +19,8 @@ from itertools import islice
 import pyoxigraph as ox
 
 from app.rdf.namespaces import DCTERMS
+
+logger = logging.getLogger(__name__)
 
 #: The predicate of the dataset's version (its content hash) in the meta graph.
 VERSION = ox.NamedNode(DCTERMS + "hasVersion")
@@ -113,8 +117,12 @@ def content_hash(quads: Iterable[ox.Quad], run_lines: int = SORT_RUN_LINES) -> s
         for quad in quads:
             lines.append(_BNODE.sub("_:", str(quad)))
             if len(lines) >= run_lines:
-                runs.append(_spill(spilled, lines))
-                lines = []
+                try:
+                    runs.append(_spill(spilled, lines))
+                    lines = []
+                except OSError as exc:  # no writable temporary directory: the rest is sorted in memory
+                    logger.warning("content hash: cannot spill sorted runs (%s); sorting in memory", exc)
+                    run_lines = sys.maxsize
         lines.sort()
         ordered: Iterable[str] = heapq.merge(*runs, iter(lines)) if runs else lines
         _hash_lines(digest, ordered)
