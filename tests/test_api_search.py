@@ -6,11 +6,16 @@ The expected hits are found independently with SPARQL CONTAINS / REGEX over the 
 query are the Chinese labels of the mechanisms and themes it names, read from the graph.
 """
 
+import functools
 import re
+import threading
+import time
 
 import httpx
 import pytest
 
+from app.api import search as search_module
+from app.routers import api_search
 from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, select
 
@@ -185,3 +190,32 @@ def test_search_bad_parameters_are_422(client: httpx.Client, params: dict, why: 
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert why in (error["msg"] + error["type"])
+
+
+def test_a_slow_first_search_does_not_stop_other_requests(client: httpx.Client,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search not answered before is computed off the event loop (at 10M triples a first search takes
+    seconds): while one is computing, the service answers others at once."""
+    computing = threading.Event()
+    original = search_module.search_page
+
+    @functools.wraps(original)
+    def slow_page(*args: object, **kwargs: object) -> object:
+        computing.set()
+        time.sleep(2.0)  # as a first search over millions of texts
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api_search, "search_page", slow_page)
+    answers: list[httpx.Response] = []
+    searching = threading.Thread(target=lambda: answers.append(
+        client.get("/api/search", params={"q": "月进站", "type": "practice", "limit": 7})))
+    searching.start()
+    assert computing.wait(10)
+    started = time.monotonic()
+    health = client.get("/health")
+    took = time.monotonic() - started
+    searching.join(30)
+    assert health.status_code == 200
+    assert took < 1.0, f"/health waited {took:.2f} s behind a search"
+    assert answers and answers[0].status_code == 200
+    assert all(hit["type"] == "practice" for hit in answers[0].json()["results"])

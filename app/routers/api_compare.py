@@ -13,7 +13,7 @@ from app.api.models import Comparison, Matrix
 from app.deps import GraphDep
 from app.rdf.formats import BY_NAME, Format
 from app.rdf.negotiate import negotiate
-from app.routers.api_common import JSON, documented, render
+from app.routers.api_common import JSON, documented, off_loop, render
 
 router = APIRouter(prefix="/api", tags=["compare"])
 
@@ -60,7 +60,7 @@ async def get_compare(graph: GraphDep, districts: DistrictIds) -> Response:
     more) and say how many they share (`shared_count`). Also `shared` (the same with each district's quotes),
     `only` (what each does that none of the others does), `facts` (each district's numbers) and `counts`. The
     HTML page `/compare?districts=…` shows it side by side (2 to 6 districts)."""
-    body = render(service.compare_districts, await catalog_for(graph), (tuple(districts),), None)
+    body = await render(service.compare_districts, await catalog_for(graph), (tuple(districts),), None)
     return Response(body, media_type=JSON)
 
 
@@ -81,5 +81,7 @@ async def get_matrix(graph: GraphDep, accept: Annotated[str | None, Header()] = 
     catalog = await catalog_for(graph)
     chosen = negotiate(accept, MATRIX_FORMATS)
     if chosen is MATRIX_JSON:
-        return Response(render(service.read_matrix, catalog, (), None), media_type=JSON, headers={"Vary": "Accept"})
-    return Response(service.matrix_csv(catalog), media_type=chosen.content_type, headers={"Vary": "Accept"})
+        body = await render(service.read_matrix, catalog, (), None)
+        return Response(body, media_type=JSON, headers={"Vary": "Accept"})
+    csv = await off_loop(lambda: service.matrix_csv(catalog))
+    return Response(csv, media_type=chosen.content_type, headers={"Vary": "Accept"})

@@ -32,7 +32,7 @@ async def get_districts(graph: GraphDep, page: PageDep) -> Response:
     """16个区及其 GB/T 2260 行政区划代码，按代码排序。
 
     The 16 districts with their GB/T 2260 codes, in code order."""
-    return respond(service.list_districts, await catalog_for(graph), page=page)
+    return await respond(service.list_districts, await catalog_for(graph), page=page)
 
 
 @router.get("/{id}", summary="一个区 · One district", response_model=DistrictDetail,
@@ -49,7 +49,7 @@ async def get_district(request: Request, graph: GraphDep, id: AnyDistrictPath) -
     canonical = service.find_district(catalog, id)
     if canonical is not None and canonical != id:
         return canonical_redirect(request, f"/api/districts/{canonical}")
-    return respond(service.read_district, catalog, id)
+    return await respond(service.read_district, catalog, id)
 
 
 @router.get("/{id}/similar", summary="相似的区 · Similar districts", response_model=list[SimilarDistrict],
@@ -61,4 +61,4 @@ async def get_district_similar(graph: GraphDep, id: DistrictIdPath) -> Response:
     each weighing ln(16 / districts using it), so rare shared mechanisms count more; then how many they share
     (`shared_count`), Jaccard of themes, id. Two districts share a mechanism when each uses it, directly or through
     a narrower mechanism, and it is a named one; umbrella categories come apart (`shared_umbrellas`), uncounted."""
-    return respond(service.list_similar, await catalog_for(graph), id)
+    return await respond(service.list_similar, await catalog_for(graph), id)

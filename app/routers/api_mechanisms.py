@@ -20,7 +20,7 @@ async def get_mechanisms(graph: GraphDep, page: PageDep) -> Response:
     """每个工作机制及使用它的区（直接使用或经由更具体的机制）。
 
     Every mechanism (by id) with the districts that use it, directly or through a narrower mechanism."""
-    return respond(service.list_mechanisms, await catalog_for(graph), page=page)
+    return await respond(service.list_mechanisms, await catalog_for(graph), page=page)
 
 
 # Declared before /{id}: otherwise "shared" would be taken for a mechanism id.
@@ -39,7 +39,7 @@ async def get_mechanisms_shared(
     The named mechanisms used by at least min_districts districts, most shared first (tie: id). Two districts
     share a mechanism when each uses it, directly or through a narrower mechanism, and it is a named one;
     umbrella categories are never counted (ask for them apart with kind=umbrella)."""
-    return respond(service.list_shared_mechanisms, await catalog_for(graph), min_districts, kind, page=page)
+    return await respond(service.list_shared_mechanisms, await catalog_for(graph), min_districts, kind, page=page)
 
 
 @router.get("/{id}", summary="一个工作机制 · One mechanism",
@@ -51,4 +51,4 @@ async def get_mechanism(
     """一个工作机制、使用它的区及逐字引文、相关主题。
 
     One mechanism, the districts that share it with the verbatim quotes as evidence, and its themes."""
-    return respond(service.read_mechanism, await catalog_for(graph), id)
+    return await respond(service.read_mechanism, await catalog_for(graph), id)

@@ -45,5 +45,5 @@ async def get_search(
 
     The HTML page `/search?q=` shows the same hits grouped by type."""
     catalog = await catalog_for(graph)
-    body = render(search_page, catalog, (q, type, page.limit, page.offset), None)
+    body = await render(search_page, catalog, (q, type, page.limit, page.offset), None)
     return Response(body, media_type=JSON, headers={TOTAL_HEADER: str(len(search(catalog, q, type)))})

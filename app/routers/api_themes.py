@@ -20,7 +20,7 @@ async def get_themes(graph: GraphDep, page: PageDep) -> Response:
     """每个主题、有相关做法的区及其使用的工作机制。
 
     Every theme (by id) with the districts that have practices on it and the mechanisms they use."""
-    return respond(service.list_themes, await catalog_for(graph), page=page)
+    return await respond(service.list_themes, await catalog_for(graph), page=page)
 
 
 @router.get("/{id}", summary="一个主题 · One theme",
@@ -32,4 +32,4 @@ async def get_theme(
     """一个主题、相关的区及其做法使用的工作机制。
 
     One theme with its districts and the mechanisms used by its practices."""
-    return respond(service.read_theme, await catalog_for(graph), id)
+    return await respond(service.read_theme, await catalog_for(graph), id)

@@ -21,7 +21,7 @@ async def get_topics(graph: GraphDep, page: PageDep) -> Response:
 
     Every supervision topic (by id) with the districts that supervise it (a practice names it or a narrower
     topic), in GB/T code order."""
-    return respond(service.list_topics, await catalog_for(graph), page=page)
+    return await respond(service.list_topics, await catalog_for(graph), page=page)
 
 
 @router.get("/{id}", summary="一个监督议题 · One supervision topic",
@@ -33,4 +33,4 @@ async def get_topic(
     """一个监督议题、监督它的区及逐字引文。
 
     One supervision topic with the districts that supervise it and their verbatim evidence."""
-    return respond(service.read_topic, await catalog_for(graph), id)
+    return await respond(service.read_topic, await catalog_for(graph), id)

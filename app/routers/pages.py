@@ -20,6 +20,7 @@ from app.deps import GraphDep
 from app.ld.export import release_id
 from app.rdf.formats import EXPORT_FORMATS
 from app.rdf.serialize import entity_prefixes
+from app.routers.api_common import off_loop
 from app.store.graph import KnowledgeGraph
 from app.web.templating import VENDOR_VERSION, pick_lang, templates
 
@@ -162,7 +163,7 @@ async def search_html(request: Request, graph: GraphDep,
     chosen = pick_lang(lang, accept_language)
     q = q.strip()
     catalog = await catalog_for(graph)
-    groups = search_groups(graph, catalog, q, chosen) if q else []
+    groups = await off_loop(lambda: search_groups(graph, catalog, q, chosen)) if q else []
     stems = sorted({stem(w) for w in WORD.findall(q)}) if q else []
     return render(request, "pages/search.html", chosen, q=q, groups=groups, variants=variants_of(catalog, q),
                   stems=stems, total=sum(len(g["hits"]) for g in groups))
@@ -202,7 +203,9 @@ async def compare_html(request: Request, graph: GraphDep,
         # Names people type (海淀, Haidian, 110108): to the URL with the ids.
         return RedirectResponse(f"/compare?districts={','.join(ids)}&lang={chosen}", status_code=301)
     problem = compare_problem(catalog, ids) if districts is not None else None
-    comparison = compare_districts(catalog, tuple(ids)) if districts is not None and problem is None else None
+    comparison = None
+    if districts is not None and problem is None:
+        comparison = await off_loop(lambda: compare_districts(catalog, tuple(ids)))
     response = render(request, "pages/compare.html", chosen, comparison=comparison, ids=ids,
                       problem=problem[1] if problem else None, all_districts=list_districts(catalog),
                       limits=(COMPARE_MIN, COMPARE_MAX))
