@@ -133,6 +133,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per query, server and mode (default 3)")
     parser.add_argument("--web-workers", type=int, default=1, help="front processes of the service (uvicorn --workers)")
+    parser.add_argument("--query-workers", type=int, default=0,
+                        help="KG_QUERY_WORKERS of the service (default 0: the service's own default)")
     parser.add_argument("--only", default="", help="only the queries whose name contains this")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -149,7 +151,7 @@ def main() -> None:
                 # the HTTP protocol `kg serve` runs: httptools with its head deadline and caps
                 "--http", "app.web.connections:GuardedHttpToolsProtocol", "app.main:app"])
     servers = [
-        start(service, env={"KG_QUERY_WORKERS": "2", **NO_CLIENT_LIMITS}),
+        start(service, env={"KG_QUERY_WORKERS": str(args.query_workers), **NO_CLIENT_LIMITS}),
         start([BIN / "oxigraph", "serve", "--bind", f"127.0.0.1:{oxi}", "--union-default-graph"]),
     ]
     try:
@@ -161,7 +163,7 @@ def main() -> None:
         endpoints = {"service": f"http://127.0.0.1:{ours}/sparql", "oxigraph": f"http://127.0.0.1:{oxi}/query"}
         print(f"Machine: {machine()}; load average before: {load()}")
         print(f"wrk -t2 -c8, {args.seconds:g} s per query, server and mode; service: uvicorn --workers "
-              f"{args.web_workers}, 2 query workers\n")
+              f"{args.web_workers}, KG_QUERY_WORKERS={args.query_workers}\n")
         print("| query | rows | class | oxigraph req/s | service req/s | ratio | oxigraph repeated | "
               "service repeated | ratio |")
         print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
