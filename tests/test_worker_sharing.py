@@ -235,12 +235,12 @@ def test_worker_that_made_memory_its_own_is_replaced_unless_recycling_is_off(set
                                                   "store": store, "validate_on_start": False})
     for server in serve_in_thread(server_settings):
         pool = pool_of(server)
-        query = "SELECT (COUNT(*) AS ?n) (MAX(CONCAT(STR(?s), STR(?o))) AS ?m) WHERE { ?s ?p ?o }"
+        query = "SELECT * WHERE { ?s ?p ?o }"  # every triple: an answer of megabytes, made in the worker
         for _ in range(3):
             response = httpx.post(server.url + "/sparql", data={"query": query},
                                   headers={"Accept": "application/sparql-results+json"}, timeout=30)
             assert response.status_code == 200
-            assert int(response.json()["results"]["bindings"][0]["n"]["value"]) > 1000
+            assert len(response.json()["results"]["bindings"]) > 1000
         if recycle_mb:
             assert pool.recycled >= 1
         else:
