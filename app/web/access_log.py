@@ -90,20 +90,23 @@ class BatchedLineWriter(logging.Handler):
             self.timer = None
         lines, self.pending = self.pending, []
         chunk: list[str] = []
-        size = 0
+        size = 0  # bytes of chunk, newlines included
         try:
             for line in lines:
-                if chunk and size + len(line) >= self.MAX_WRITE:
-                    self.stream.write("\n".join(chunk) + "\n")
-                    self.stream.flush()
+                length = len(line.encode("utf-8")) + 1
+                if chunk and size + length > self.MAX_WRITE:
+                    self._write(chunk)
                     chunk, size = [], 0
                 chunk.append(line)
-                size += len(line) + 1
-            if chunk:
-                self.stream.write("\n".join(chunk) + "\n")
-                self.stream.flush()
+                size += length
+            self._write(chunk)
         except (OSError, ValueError):  # a closed or broken stream: the lines are lost, the service goes on
             pass
+
+    def _write(self, lines: list[str]) -> None:
+        if lines:
+            self.stream.write("\n".join(lines) + "\n")
+            self.stream.flush()
 
 
 _WRITER = BatchedLineWriter(sys.stdout)

@@ -8,9 +8,9 @@ the ones that pick their own content-coding (``ENCODED``: the gzipped dumps) onl
 Every other cached path is **stored**: the first ``GET`` of a URL in a graph version runs the
 application, and its ``200`` is kept, encoded once — the body, its ETag and, for a body of
 ``gzip_min`` bytes or more, its br or gzip bytes (made at the first request that accepts them) — in
-that version's memo (bounded in bytes), so a write drops them with the graph. An answer longer than
-``MAX_STORED_BODY`` is not stored, and is sent uncompressed (page such lists with ``limit``). Later requests are
-answered from there without running the application: no routing, no validation, no encoding.
+that version's memo (bounded in bytes), so a write drops them with the graph. Later requests are
+answered from there without running the application: no routing, no validation, no encoding. An
+answer longer than ``MAX_STORED_BODY`` is not stored, and is sent uncompressed (page such lists).
 The ETag names the representation (URL, Accept, Accept-Language and content-coding), so
 ``If-None-Match`` gets 304 before any work.
 """

@@ -20,7 +20,8 @@ construction:
 * **a connection cap**: the connection beyond ``max_connections`` is answered ``503`` at once,
   before anything of it is read, and closed — so at most ``max_connections`` heads are buffered.
 
-Refusals are written, then the write side is shut down and the socket closed a moment later
+Its transport is a :class:`CoalescingTransport`, so a response's head and a small body leave in one
+system call. Refusals are written, then the write side is shut down and the socket closed a moment later
 (a "lingering close": what the client still sends is read and dropped, so it reads the answer
 instead of a reset).
 """
@@ -123,14 +124,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
         if self.max_connections and len(self.connections) > self.max_connections:
-            self._refuse(
-                _answer(
-                    503,
-                    "Service Unavailable",
-                    f"The server holds its maximum of {self.max_connections} connections; retry shortly.\n",
-                    "retry-after: 1\r\n",
-                )
-            )
+            self._refuse(_answer(503, "Service Unavailable", f"The server holds its maximum of "
+                                 f"{self.max_connections} connections; retry shortly.\n", "retry-after: 1\r\n"))
             return
         self._watch_head()
 
@@ -138,11 +133,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused:
             return  # answered already: drained and dropped until the socket closes
         if not self._in_message and self._head_too_long(data):
-            self._refuse(
-                _answer(
-                    431, "Request Header Fields Too Large", f"The request head is longer than {MAX_HEAD_BYTES} bytes.\n"
-                )
-            )
+            self._refuse(_answer(431, "Request Header Fields Too Large",
+                                 f"The request head is longer than {MAX_HEAD_BYTES} bytes.\n"))
             return
         super().data_received(data)
         self._watch_head()
@@ -223,9 +215,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._unset_keepalive_if_required()
             self.transport.close()
             return
-        self._refuse(
-            _answer(408, "Request Timeout", f"The request head did not arrive within {self.header_timeout_s:g} s.\n")
-        )
+        self._refuse(_answer(408, "Request Timeout",
+                             f"The request head did not arrive within {self.header_timeout_s:g} s.\n"))
 
     # ------------------------------------------------------------ refusing
 
