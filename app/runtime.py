@@ -135,14 +135,16 @@ class Runtime:
         async with self.write_lock:
             graph = self.graph
             new = await asyncio.to_thread(prepare, graph, change)
-            disk = graph.spec.kind == "disk"
-            if disk:  # read-only openers of the store must not run while it is written
-                await self.runner.close()
             new_graph = await asyncio.to_thread(commit, graph, new, author)
             runner = query_runner(new_graph)
-            await asyncio.gather(runner.start(), catalog_for(new_graph))  # derived answers refreshed before the swap
+            try:
+                await asyncio.gather(runner.start(), catalog_for(new_graph))  # derived answers, before the swap
+            except BaseException:
+                await runner.close()
+                raise
             old_runner, self._runner, self._graph = self._runner, runner, new_graph
-            if not disk and old_runner is not None:
-                await old_runner.close(graceful=True)  # queries in flight finish on the old version
+            if old_runner is not None:
+                # Queries in flight finish on the old version (on disk: on its snapshot, app.store.snapshots).
+                await old_runner.close(graceful=True)
         logger.info("write (%s) committed: version %s", change.kind, new_graph.version[:12])
         return new_graph

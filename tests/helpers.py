@@ -1,5 +1,6 @@
 """Test helpers: the live server in a thread, free ports, ad-hoc SPARQL. Fixtures are in conftest.py."""
 
+import asyncio
 import math
 import os
 import socket
@@ -32,6 +33,7 @@ SUITE_LIMITS: dict[str, Any] = {"sparql_rate_rps": 1000.0, "sparql_rate_burst": 
 class LiveServer:
     url: str
     app: object
+    loop: asyncio.AbstractEventLoop  # the server thread's event loop (for asyncio.run_coroutine_threadsafe)
 
     @property
     def graph(self) -> KnowledgeGraph:
@@ -66,7 +68,7 @@ def serve_in_thread(settings: Settings, public_here: bool = False,
             if not thread.is_alive():
                 raise RuntimeError("the server failed to start")
             thread.join(0.01)
-        yield LiveServer(f"http://127.0.0.1:{port}", app)
+        yield LiveServer(f"http://127.0.0.1:{port}", app, server.servers[0].get_loop())
     finally:
         server.should_exit = True
         thread.join(10)

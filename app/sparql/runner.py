@@ -18,6 +18,7 @@ from app.sparql.workers import QueryWorkers, WorkerConfig
 from app.store.backends import EmbeddedStore
 from app.store.graph import KnowledgeGraph
 from app.store.remote import RemoteStore
+from app.store.snapshots import take_snapshot
 
 
 class QueryRunner(Protocol):
@@ -77,10 +78,14 @@ def query_runner(graph: KnowledgeGraph) -> QueryRunner:
     if isinstance(graph.store, RemoteStore) and settings.engine != "rdflib":
         return RemoteQueries(graph.store.backend, size, settings.query_timeout_s, queue, settings.max_result_rows)
     if graph.spec.kind == "disk" and settings.engine != "rdflib":
-        config = WorkerConfig(settings.engine, graph.query_base, store_path=graph.spec.path,
+        assert isinstance(graph.store, EmbeddedStore)
+        # The workers open a checkpoint of this version, never the store this process writes.
+        snapshot = take_snapshot(graph.store.store, graph.spec.path)
+        config = WorkerConfig(settings.engine, graph.query_base, store_path=str(snapshot.path),
                               default_graphs=tuple(graph.store.content_graphs()), max_rows=settings.max_result_rows,
                               memory_mb=settings.query_memory_mb, recycle_mb=settings.worker_recycle_mb)
-        return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue)
+        return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue,
+                            on_closed=snapshot.remove)
     config = WorkerConfig(settings.engine, graph.query_base, max_rows=settings.max_result_rows,
                           memory_mb=settings.query_memory_mb, recycle_mb=settings.worker_recycle_mb)
     return QueryWorkers(config, size=size, timeout_s=settings.query_timeout_s, queue=queue,

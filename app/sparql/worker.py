@@ -2,8 +2,9 @@
 
 The dataset is opened once per generation, in the zygote (:mod:`app.sparql.zygote`), and every
 worker is a fork of it: the in-memory store is shared copy-on-write (reads do not write its
-pages). An on-disk store is opened read-only by each worker after the fork (RocksDB is not
-fork-safe); the OS page cache is what they share then.
+pages). A store on disk is opened read-only by each worker after the fork (RocksDB is not
+fork-safe), from the generation's snapshot (:mod:`app.store.snapshots`); the OS page cache is
+what they share then.
 """
 
 import logging
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 class WorkerConfig:
     engine: str
     base_iri: str  # the query base (relative IRIs resolve against it)
-    store_path: str = ""  # the on-disk store, opened read-only; "" = the dataset streamed at start (memory)
+    store_path: str = ""  # the disk store's snapshot, opened read-only; "" = the dataset streamed at start (memory)
     default_graphs: tuple[str, ...] = ()  # the graphs whose union is the default graph
     max_rows: int = 100_000  # longest answer (rows or triples); longer ones are truncated
     memory_mb: int = 1024  # address space a query may add to the loaded worker (RLIMIT_AS)
@@ -77,7 +78,11 @@ def serve(conn: multiprocessing.connection.Connection, shared: object | None, co
     from app.store.backends import Backend
     from app.store.sandbox import confine_worker
 
-    backend: Backend = open_backend(config, shared)  # type: ignore[assignment]
+    try:
+        backend: Backend = open_backend(config, shared)  # type: ignore[assignment]
+    except Exception as exc:  # noqa: BLE001 - said to the main process, which logs it and tries again
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
     confine_worker(config.memory_mb)  # no sockets from here on, and a memory cap
     conn.send(("ready", os.getpid()))
     faults_at_fork = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

@@ -13,7 +13,9 @@ One more worker is kept warm as a spare, never given a query: when a worker dies
 deadline, a segfault, the OOM killer) the spare takes its place at once and a new spare is forked
 in the background, so the pool never has fewer than N ready workers and ``/ready`` does not flap.
 An idle worker found dead is replaced the same way before a query is handed to it; a zygote
-found dead when a worker is needed is started again (it reloads the dataset).
+found dead when a worker is needed is started again (it reloads the dataset). A worker that fails
+to start (its store could not be opened, the zygote is gone for good) is tried again in the
+background with a growing pause, until one starts or the pool closes: never a worker short for good.
 
 When all N workers are busy, up to ``queue`` more queries wait (first come, first served)
 for one, within their own deadline; beyond N + ``queue`` concurrent queries the answer is
@@ -21,12 +23,13 @@ for one, within their own deadline; beyond N + ``queue`` concurrent queries the 
 """
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing.connection
 import os
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -38,6 +41,10 @@ from app.sparql.zygote import ForkedProcess, Zygote
 __all__ = ["QueryWorkers", "WorkerConfig"]
 
 logger = logging.getLogger(__name__)
+
+#: Pauses between attempts to start a worker that failed to start: doubling from the first to the last.
+_FIRST_RETRY_S = 0.1
+_LAST_RETRY_S = 10.0
 
 @dataclass(eq=False)
 class Worker:
@@ -55,8 +62,11 @@ class QueryWorkers:
     """A fixed-size pool of query worker processes."""
 
     def __init__(self, config: WorkerConfig, size: int, timeout_s: float, queue: int = 0,
-                 write_dataset: Callable[[IO[bytes]], None] | None = None) -> None:
+                 write_dataset: Callable[[IO[bytes]], None] | None = None,
+                 on_closed: Callable[[], None] | None = None) -> None:
         self.config = config
+        #: Called once the generation's zygote and workers are gone (removes a disk store's snapshot).
+        self.on_closed = on_closed
         #: The generation's zygote: it holds the loaded dataset and forks the workers.
         self.zygote = Zygote(config, write_dataset)
         self._restarting = asyncio.Lock()
@@ -72,55 +82,76 @@ class QueryWorkers:
         #: A started worker held back to replace one that dies (see the module docstring).
         self.spare: Worker | None = None
         self._spare_pending = False
-        self._spare_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # workers being started in the background
 
     async def start(self) -> None:
         await self.zygote.start()
-        await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        started = await asyncio.gather(*(self._start_worker(spare=False) for _ in range(self.size)))
+        # Workers that failed to start are tried again in the background (/ready is 503 while none is alive).
+        for _ in range(started.count(False)):
+            self._background(self._spawn())
         # The spare loads while the service already answers: start-up is no slower for it.
-        self._spare_task = asyncio.get_running_loop().create_task(self._spawn(spare=True))
+        self._background(self._spawn(spare=True))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task the pool holds until it ends (the event loop keeps only weak references)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _spawn(self, spare: bool = False) -> None:
+        """Start a worker (or the spare) for one missing place, trying again with a growing pause until
+        one starts or the pool closes: a worker that fails to start (a zygote gone, a store that could
+        not be opened) must not leave the pool a worker short for good."""
         if spare:
             if self._spare_pending or self.spare is not None:
                 return
             self._spare_pending = True
         try:
-            await self._start_worker(spare)
+            pause = _FIRST_RETRY_S
+            while not await self._start_worker(spare):
+                await asyncio.sleep(pause)
+                pause = min(2 * pause, _LAST_RETRY_S)
+                if self._closing:
+                    return
         finally:
             if spare:
                 self._spare_pending = False
 
-    async def _start_worker(self, spare: bool) -> None:
+    async def _start_worker(self, spare: bool) -> bool:
+        """Fork one worker and wait until it is ready; False if it could not be started."""
         zygote = self.zygote
         try:
             conn, process = await asyncio.to_thread(zygote.fork)
         except (EOFError, OSError):
             if self._closing:
-                return
+                return True
             try:
                 await self._restart_zygote(zygote)
                 conn, process = await asyncio.to_thread(self.zygote.fork)
             except (EOFError, OSError):
-                logger.exception("no query worker could be started")
-                return
+                logger.exception("no query worker could be started; trying again")
+                return False
         worker = Worker(process, conn)
         self.all.add(worker)
         try:
             message = await self._receive(worker, timeout=120)
         except (TimeoutError, EOFError, OSError):
-            if not self._closing:
-                logger.error("query worker failed to start")
+            message = ("failed", "it did not say it was ready")
+        if message[0] != "ready":
             self._discard(worker)
-            return
-        assert message[0] == "ready", message
+            if self._closing:
+                return True
+            logger.error("a query worker failed to start (%s); trying again", message[1])
+            return False
         if self._closing:
             self._discard(worker)
-            return
+            return True
         if spare and self.spare is None:
             self.spare = worker
-            return
+            return True
         self._release(worker)
+        return True
 
     async def _restart_zygote(self, failed: Zygote) -> None:
         """The zygote died (the OOM killer, a signal): a new one loads the dataset again (once)."""
@@ -164,6 +195,8 @@ class QueryWorkers:
                 self._release(waiter.result())
             else:
                 waiter.cancel()
+                with contextlib.suppress(ValueError):
+                    self.waiting.remove(waiter)  # it no longer counts against the queue
             if isinstance(exc, asyncio.CancelledError):
                 raise
             raise Overloaded(
@@ -193,7 +226,13 @@ class QueryWorkers:
         self.all.discard(worker)
         worker.kill()
         if self._closing and not self.all:  # the generation's last worker: its zygote goes too
-            self.zygote.close()
+            self._close_zygote()
+
+    def _close_zygote(self) -> None:
+        self.zygote.close()
+        on_closed, self.on_closed = self.on_closed, None
+        if on_closed is not None:
+            on_closed()
 
     @property
     def alive(self) -> int:
@@ -273,17 +312,17 @@ class QueryWorkers:
         spare, self.spare = self.spare, None
         if spare is not None and spare.process.is_alive():
             self._release(spare)
-            asyncio.get_running_loop().create_task(self._spawn(spare=True))
+            self._background(self._spawn(spare=True))
         else:
             if spare is not None:
                 self._discard(spare)
-            asyncio.get_running_loop().create_task(self._spawn())
-            asyncio.get_running_loop().create_task(self._spawn(spare=True))  # no-op if one is on its way
+            self._background(self._spawn())
+            self._background(self._spawn(spare=True))  # no-op if one is on its way
 
     async def close(self, graceful: bool = False) -> None:
         """Stop the pool. ``graceful`` (a new graph version took over): idle workers go now, busy
         ones finish their query — and those already waiting for one — then go; else all go now."""
-        self._closing = True
+        self._closing = True  # workers being started see it and go (never cancelled: a fork would be lost)
         if self.spare is not None:
             self._discard(self.spare)
             self.spare = None
@@ -298,7 +337,7 @@ class QueryWorkers:
                 self._discard(worker)
         self.idle.clear()
         if not self.all:
-            self.zygote.close()
+            self._close_zygote()
 
 
 def _error_types() -> dict[str, type[RequestError]]:

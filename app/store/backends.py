@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from app.errors import BadRequest
 from app.rdf.terms import Term
 from app.store.graphs import VERSION, meta_graph
+from app.store.snapshots import clear_snapshots
 from app.store.spec import StoreSpec
 
 if TYPE_CHECKING:
@@ -173,6 +174,8 @@ class EmbeddedStore:
         self.spec = spec
         self.meta = meta_graph(base_iri)
         self.store = store if store is not None else (ox.Store(spec.path) if spec.kind == "disk" else ox.Store())
+        if spec.kind == "disk":  # this process holds the store's lock now: no one else reads a snapshot
+            clear_snapshots(spec.path)
         self.backend = OxigraphBackend(self.store, query_base)
         self.backend.default_graphs = self.content_graphs()
 
