@@ -15,7 +15,7 @@ from app.routers import api, dumps, health, linked_data, pages, sparql, writes
 from app.runtime import Runtime
 from app.web.caching import CachingMiddleware
 from app.web.compression import CompressionMiddleware
-from app.web.cors import AnyOrigin
+from app.web.cors import AnyOrigin, cors_headers
 from app.web.error_pages import html_error_page
 from app.web.headers import SecurityHeaders
 from app.web.limits import install_limits
@@ -78,13 +78,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # encoded once, when stored. Answers already encoded (the dumps' own br or gzip) pass through.
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CompressionMiddleware, minimum_size=GZIP_MIN_BYTES)
+    # Inside the stored answers: the CORS headers are the same for every origin, so they are stored
+    # with each answer (and added to the 304s made there) rather than appended to every response.
+    app.add_middleware(AnyOrigin)
     app.add_middleware(CachingMiddleware, graph=lambda: runtime.snapshot()[0],
                        cached=api.CACHED + linked_data.CACHED + dumps.CACHED + pages.CACHED + sparql.CACHED,
-                       encoded=dumps.CACHED, gzip_min=GZIP_MIN_BYTES, never=health.PROBES)
-    # Outside the stored answers: they are the same for every origin.
-    app.add_middleware(AnyOrigin, expose_headers=[
-        "ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link", "X-Request-ID",
-        "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "X-Release", "Retry-After"])
+                       encoded=dumps.CACHED, gzip_min=GZIP_MIN_BYTES, never=health.PROBES,
+                       headers_304=cors_headers())
     install_limits(app, settings, unlimited=health.PROBES)
     install_sparql_limit(app, settings)
     install_observability(app, runtime.snapshot)

@@ -116,6 +116,8 @@ def test_a_whole_request_is_answered(guarded: LiveServer) -> None:
     response = httpx.get(guarded.url + "/health", timeout=10)
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+    assert "server" not in response.headers  # the software and its version are not announced
+    assert response.headers["date"]  # RFC 9110 6.6.1: a server with a clock sends Date
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(guarded: LiveServer) -> None:

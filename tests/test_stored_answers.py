@@ -41,6 +41,9 @@ def test_each_encoding_has_its_etag_and_304(client: httpx.Client, path: str) -> 
         again = client.get(path, headers={"Accept-Encoding": encoding, "If-None-Match": response.headers["etag"]})
         assert again.status_code == 304
         assert again.headers["etag"] == response.headers["etag"]
+        # Made by the caching middleware, outside the CORS one: it carries the CORS headers itself.
+        for header in ("access-control-allow-origin", "access-control-expose-headers"):
+            assert again.headers[header] == response.headers[header], header
 
 
 def test_unknown_id_is_not_stored_as_an_answer(client: httpx.Client) -> None:
@@ -79,3 +82,11 @@ def test_answer_longer_than_a_stored_one_is_sent_whole_uncompressed_with_etag(
     assert again.status_code == 304
     head = client.head(long_path)
     assert head.status_code == 200 and head.content == b""
+
+
+def test_304_of_an_answer_that_picks_its_own_coding_carries_the_cors_headers(client: httpx.Client) -> None:
+    first = client.get("/export/practices.csv")
+    again = client.get("/export/practices.csv", headers={"If-None-Match": first.headers["etag"]})
+    assert first.status_code == 200 and again.status_code == 304
+    for header in ("access-control-allow-origin", "access-control-expose-headers"):
+        assert again.headers[header] == first.headers[header], header

@@ -146,9 +146,9 @@ async def send_variant(send: Send, variant: Variant, head: bool) -> None:
     await send({"type": "http.response.body", "body": b"" if head else variant.body})
 
 
-async def send_304(send: Send, etag: str) -> None:
+async def send_304(send: Send, etag: str, more: list[tuple[bytes, bytes]]) -> None:
     await send({"type": "http.response.start", "status": 304,
-                "headers": [(b"etag", etag.encode()), (b"cache-control", CACHE_CONTROL), (b"vary", VARY_304)]})
+                "headers": [(b"etag", etag.encode()), (b"cache-control", CACHE_CONTROL), (b"vary", VARY_304), *more]})
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -161,11 +161,15 @@ class CachingMiddleware:
     """``graph()`` is the graph served now (None while starting: nothing cached then); ``cached`` the
     paths answered from the graph alone and ``encoded`` those of them that choose their own
     content-coding: exact paths, or prefixes ending in ``*``; ``never`` the paths that must always
-    be answered afresh (the probes: ``/ready`` starts like ``/read``)."""
+    be answered afresh (the probes: ``/ready`` starts like ``/read``); ``headers_304`` the headers
+    the 304s made here carry besides the ETag's (those the application's own middleware add to every
+    answer: CORS)."""
 
     def __init__(self, app: ASGIApp, graph: Callable[[], KnowledgeGraph | None], cached: tuple[str, ...],
-                 encoded: tuple[str, ...] = (), gzip_min: int = 1024, never: frozenset[str] = frozenset()) -> None:
+                 encoded: tuple[str, ...] = (), gzip_min: int = 1024, never: frozenset[str] = frozenset(),
+                 headers_304: list[tuple[bytes, bytes]] | None = None) -> None:
         self.app = app
+        self.headers_304 = headers_304 or []
         self.never = never
         self.graph = graph
         self.exact, self.prefixes = _prefixed(cached)
@@ -200,7 +204,7 @@ class CachingMiddleware:
         scope["route"] = entry.route
         variant = entry.variant(request.accept_encoding)
         if request.if_none_match and matches(request.if_none_match, variant.etag):
-            await send_304(send, variant.etag)
+            await send_304(send, variant.etag, self.headers_304)
             return
         await send_variant(send, variant, head=scope["method"] == "HEAD")
 
@@ -251,7 +255,7 @@ class CachingMiddleware:
             # is, uncompressed — compressing tens of megabytes for each request would cost a second
             # of CPU each — with the ETag of its URL.
             if request.if_none_match and matches(request.if_none_match, etag.decode()):
-                await send_304(send, etag.decode())
+                await send_304(send, etag.decode(), self.headers_304)
             else:
                 await send(with_etag(start, etag))
                 await send({"type": "http.response.body", "body": b"" if head else body})
@@ -262,7 +266,7 @@ class CachingMiddleware:
         """The ETag of the URL and its content-coding, 304 on a match; the application answers the rest."""
         etag = etag_for(version, *request.key, request.accept_encoding)
         if request.if_none_match and matches(request.if_none_match, etag):
-            await send_304(send, etag)
+            await send_304(send, etag, self.headers_304)
             return
         encoded = etag.encode()
 

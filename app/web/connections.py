@@ -246,9 +246,11 @@ def guarded_protocol(settings: Settings) -> type[GuardedHttpToolsProtocol]:
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for ``kg serve``: httptools with the guards above (a deadline and a 64 KiB
     cap on the request head, a connection cap), a 5 s keep-alive, no plain-text access log (the JSON
-    one, app.access, replaces it)."""
+    one, app.access, replaces it), no ``Server`` header (the software and its version are nobody's
+    business; one header less on every answer)."""
     return {
         "http": guarded_protocol(settings),
         "timeout_keep_alive": 5,
         "access_log": False,
+        "server_header": False,
     }

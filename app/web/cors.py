@@ -11,15 +11,23 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+#: The response headers a cross-origin script may read.
+EXPOSED = ("ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link", "X-Request-ID",
+           "X-Result-Truncated", "X-Total-Count", "X-Graph-Version", "X-Release", "Retry-After")
+
+
+def cors_headers(expose_headers: tuple[str, ...] = EXPOSED) -> list[tuple[bytes, bytes]]:
+    """The headers every answer carries (a 304 made outside this middleware too: app.web.caching)."""
+    return [(b"access-control-allow-origin", b"*"),
+            (b"access-control-expose-headers", ", ".join(expose_headers).encode("latin-1"))]
 
 
 class AnyOrigin:
-    def __init__(self, app: ASGIApp, expose_headers: list[str]) -> None:
+    def __init__(self, app: ASGIApp, expose_headers: tuple[str, ...] = EXPOSED) -> None:
         self.app = app
         self.preflight = CORSMiddleware(app, allow_origins=["*"], allow_credentials=False, allow_methods=METHODS,
                                         allow_headers=["*"], expose_headers=expose_headers)
-        self.headers = [(b"access-control-allow-origin", b"*"),
-                        (b"access-control-expose-headers", ", ".join(expose_headers).encode("latin-1"))]
+        self.headers = cors_headers(expose_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
