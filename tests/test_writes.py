@@ -212,3 +212,16 @@ def test_concurrent_writers_are_serialised(w: httpx.Client, writable: LiveServer
     for i in range(4):
         got = w.get(f"/graph-store?graph=urn:x:concurrent-{i}", headers={"Accept": "application/n-triples"})
         assert got.status_code == 200 and f'"{i}"' in got.text
+
+
+def test_post_merges_a_set_of_triples_once(w: httpx.Client) -> None:
+    """An RDF graph is a set: triples already there, or sent twice, are stored once."""
+    graph = "/graph-store?graph=urn:x:merged"
+    nt = {**AUTH, "Content-Type": "application/n-triples"}
+    assert w.put(graph, content="<urn:x:a> <urn:x:p> \"1\" .", headers=nt).status_code in (201, 204)
+    again = "<urn:x:a> <urn:x:p> \"1\" .\n<urn:x:b> <urn:x:p> \"2\" .\n<urn:x:b> <urn:x:p> \"2\" .\n"
+    assert w.post(graph, content=again, headers=nt).status_code in (200, 201, 204)
+    got = w.get(graph, headers={"Accept": "application/n-triples"})
+    lines = sorted(line for line in got.text.splitlines() if line.strip())
+    assert lines == ['<urn:x:a> <urn:x:p> "1" .', '<urn:x:b> <urn:x:p> "2" .']
+    assert w.delete(graph, headers=AUTH).status_code == 204

@@ -76,7 +76,8 @@ def replace_graph(name: str, triples: list[ox.Triple]) -> Change:
 def merge_into_graph(name: str, triples: list[ox.Triple]) -> Change:
     def apply(graphs: dict[str, list[ox.Triple]]) -> dict[str, list[ox.Triple]]:
         current = graphs.get(name, [])
-        return {**graphs, name: current + [t for t in triples if t not in set(current)]}
+        present = set(current)  # once: not once per triple merged
+        return {**graphs, name: current + [t for t in dict.fromkeys(triples) if t not in present]}
 
     return Change(apply, "post")
 
