@@ -120,6 +120,15 @@ def test_a_whole_request_is_answered(guarded: LiveServer) -> None:
     assert response.headers["date"]  # RFC 9110 6.6.1: a server with a clock sends Date
 
 
+def test_forwarded_for_does_not_make_another_client() -> None:
+    """uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: any local process could then pose as
+    any client and escape the per-client limits. `kg serve` ignores it (README: behind a proxy)."""
+    for server in _serve(Settings(query_workers=1, validate_on_start=False, rate_limit_rps=0.01, rate_limit_burst=2)):
+        statuses = [httpx.get(server.url + "/api/districts", headers={"X-Forwarded-For": f"203.0.113.{i}"},
+                              timeout=10).status_code for i in range(3)]
+        assert statuses == [200, 200, 429]
+
+
 def test_keep_alive_serves_several_requests_on_one_connection(guarded: LiveServer) -> None:
     with _connect(guarded) as sock:
         for _ in range(3):

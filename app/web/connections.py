@@ -247,10 +247,13 @@ def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for ``kg serve``: httptools with the guards above (a deadline and a 64 KiB
     cap on the request head, a connection cap), a 5 s keep-alive, no plain-text access log (the JSON
     one, app.access, replaces it), no ``Server`` header (the software and its version are nobody's
-    business; one header less on every answer)."""
+    business; one header less on every answer), and ``X-Forwarded-*`` ignored: the client is the
+    peer's address (uvicorn trusts those headers from 127.0.0.1 by default, so any local process
+    could pose as any client; behind a proxy, run uvicorn with ``--proxy-headers``: README)."""
     return {
         "http": guarded_protocol(settings),
         "timeout_keep_alive": 5,
         "access_log": False,
         "server_header": False,
+        "proxy_headers": False,
     }
