@@ -46,8 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.config import get_settings
 from app.errors import install_error_handlers
 from app.routers import api
-from app.web.access_log import configure_access_log
 from app.runtime import Runtime
+from app.web.access_log import configure_access_log
 from bench.common import free_port, machine, start, stop, wait_for
 
 BIN = Path(sys.executable).parent

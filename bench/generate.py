@@ -159,7 +159,8 @@ class Mechanisms:
     top: dict[str, str]  # the top concept above each mechanism of the article
     rng: random.Random
     out: IO[str]
-    variants: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # by top concept, one entry per use
+    variants: dict[str, list[str]] = field(
+        default_factory=lambda: defaultdict(list))  # by top concept, one entry per use
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # narrower ones minted, per mechanism
     minted: int = 0
     triples: int = 0
@@ -233,7 +234,8 @@ def lit(text: str, lang: str) -> str:
 def fill(pieces: list[Piece], issue: int, mechanisms: Mechanisms) -> Iterator[str]:
     suffix = f"-s{issue:05d}" if issue else ""
     source = f"src:article{suffix}"
-    label_end = {"zh": f"（第{issue}期）\"@zh" if issue else "\"@zh", "en": f" (issue {issue})\"@en" if issue else "\"@en"}
+    label_end = {"zh": f"（第{issue}期）\"@zh" if issue else "\"@zh",
+                 "en": f" (issue {issue})\"@en" if issue else "\"@en"}
     for piece in pieces:
         if isinstance(piece, str):
             yield piece
@@ -281,7 +283,8 @@ def generate(out: Path, issues: int, seed: int) -> dict[str, int]:
     with open(out / "mechanisms.ttl", "a", encoding="utf-8") as mech_out, \
             open(out / "issues.ttl", "w", encoding="utf-8") as issues_out:
         mech_out.write("\n# Synthetic mechanisms (bench/generate.py): narrower variants minted by later issues.\n\n")
-        issues_out.write(HEADER + "\n# Synthetic issues (bench/generate.py); their quotes point into the article's text.\n\n")
+        issues_out.write(HEADER + "\n# Synthetic issues (bench/generate.py); "
+                         "their quotes point into the article's text.\n\n")
         mechanisms = Mechanisms.read(DATA / "mechanisms.ttl", rng, mech_out)
         with ExitStack() as stack:
             outs = {d: stack.enter_context(open(out / "districts" / f"{d}.ttl", "w", encoding="utf-8"))

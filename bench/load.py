@@ -160,7 +160,8 @@ async def run_load(url: str, requests: list[Request], clients: int, seconds: flo
         await asyncio.gather(*(http.aclose() for http in https))
 
 
-def report(tally: Tally, elapsed: float, before: dict[str, int], after: dict[str, int], args: argparse.Namespace) -> None:
+def report(tally: Tally, elapsed: float, before: dict[str, int], after: dict[str, int],
+           args: argparse.Namespace) -> None:
     total = sum(tally.statuses.values())
     print(f"\nMachine: {machine()}; load average {os.getloadavg()[0]:.2f} at the end (other processes included)")
     print(f"Load: {args.clients} clients for {elapsed:.1f} s, KG_QUERY_TIMEOUT_S={args.query_timeout:g}, "

@@ -549,12 +549,14 @@ def phases(args: argparse.Namespace) -> None:
         fn()
         if profiler:
             profiler.disable()
-        entry = {"step": name, "wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2),
+        entry = {"step": name, "wall_s": round(time.perf_counter() - wall, 2),
+                 "cpu_s": round(time.process_time() - cpu, 2),
                  "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
         if profiler:
             stats = pstats.Stats(profiler)
             rows = sorted(stats.stats.items(), key=lambda kv: kv[1][3], reverse=True)[:25]  # cumulative time
-            entry["top_cumulative"] = [f"{v[3]:8.2f}s {v[1]:>9} calls  {k[0].replace(str(ROOT) + '/', '')}:{k[1]}({k[2]})"
+            entry["top_cumulative"] = [f"{v[3]:8.2f}s {v[1]:>9} calls  "
+                                       f"{k[0].replace(str(ROOT) + '/', '')}:{k[1]}({k[2]})"
                                        for k, v in rows]
         steps.append(entry)
         print(json.dumps({k: v for k, v in entry.items() if k != "top_cumulative"}), flush=True)
@@ -598,7 +600,8 @@ def phases(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- report
 
 TARGETS_MD = ROOT / "bench" / "RESULTS-scale.md"
-PHASES = ["read files", "infer", "content hash", "push into memory store", "count distinct triples", "validate (pySHACL)"]
+PHASES = ["read files", "infer", "content hash", "push into memory store", "count distinct triples",
+          "validate (pySHACL)"]
 PLOT = ROOT / "bench" / "scaling.png"
 ANALYSIS = RESULTS / "analysis.md"  # hand-written findings, included in the report as they are
 
@@ -640,8 +643,9 @@ def report(args: argparse.Namespace) -> None:
               "(data: `bench/generate.py`; method: the docstring of `bench/scale.py`)."), "",
              f"Machine: {info.get('machine', 'unknown')}.", ""]
     lines += ["## Load and memory", "",
-              ("| size | backend | status | triples | load s (CPU s) | peak RSS MB (Σ VmHWM) | `kg load` s (max RSS MB) "
-               "| Oxigraph server VmHWM MB | restart s | first /api request after /health, ms | median route p50 ms | load avg | commit |"),
+              ("| size | backend | status | triples | load s (CPU s) | peak RSS MB (Σ VmHWM) "
+               "| `kg load` s (max RSS MB) | Oxigraph server VmHWM MB | restart s "
+               "| first /api request after /health, ms | median route p50 ms | load avg | commit |"),
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for size in sizes:
         for backend in BACKENDS:
@@ -651,15 +655,18 @@ def report(args: argparse.Namespace) -> None:
             p50s = route_p50s(d)
             kg_load = f"{fmt(d['kg_load_s'])} ({fmt(d['kg_load_maxrss_mb'], 0)})" if d["kg_load_s"] else "–"
             lines.append(
-                f"| {size:,} | {backend} | {d['status'].split(':')[0]} | {fmt(d['triples'], 0) if d['triples'] else '–'} "
-                f"| {fmt(d['load_s'])} ({fmt(d['load_cpu_s'])}) | {fmt(d['peak_rss_mb'], 0)} ({fmt(d['hwm_sum_mb'], 0)}) "
+                f"| {size:,} | {backend} | {d['status'].split(':')[0]} "
+                f"| {fmt(d['triples'], 0) if d['triples'] else '–'} "
+                f"| {fmt(d['load_s'])} ({fmt(d['load_cpu_s'])}) "
+                f"| {fmt(d['peak_rss_mb'], 0)} ({fmt(d['hwm_sum_mb'], 0)}) "
                 f"| {kg_load} | {fmt(d['oxigraph_hwm_mb'], 0)} | {fmt(d['restart_s'])} "
                 f"| {fmt(d.get('bench', {}).get('first_api_ms'), 0)} "
-                f"| {fmt(statistics.median(p50s), 2) if p50s else '–'} | {d['loadavg_before']:.1f}–{d['loadavg_after']:.1f} "
+                f"| {fmt(statistics.median(p50s), 2) if p50s else '–'} "
+                f"| {d['loadavg_before']:.1f}–{d['loadavg_after']:.1f} "
                 f"| {d.get('commit', '')} |")
     lines += ["", ("Load: memory and disk = `kg serve` start to `/health` answering (read, infer, validate, "
-                   "push, query workers); sparql = `kg load` + `kg serve` start. CPU s: user + system of the server and "
-                   "its workers up to then. Peak RSS: largest sampled sum over the server and its children; "
+                   "push, query workers); sparql = `kg load` + `kg serve` start. CPU s: user + system of the server "
+                   "and its workers up to then. Peak RSS: largest sampled sum over the server and its children; "
                    "in brackets the sum of each process's own peak (VmHWM), an upper bound."), ""]
     lines += targets(results)
     for size in sizes:
@@ -667,7 +674,8 @@ def report(args: argparse.Namespace) -> None:
         if not any(d.get("bench") for _, d in configs):
             continue
         lines += [f"## Latency at {size:,} triples (p50 / p99 ms, sequential)", "",
-                  "| route or query | " + " | ".join(f"{b} | bytes" if i == 0 else b for i, (b, _) in enumerate(configs))
+                  "| route or query | "
+                  + " | ".join(f"{b} | bytes" if i == 0 else b for i, (b, _) in enumerate(configs))
                   + " |", "|---|" + "---|" * (len(configs) + 1)]
         labels = [label for label, _ in ROUTES] + [p.stem for p in QUERIES]
         for label in labels:
@@ -676,7 +684,8 @@ def report(args: argparse.Namespace) -> None:
                 bench = d.get("bench", {})
                 t = bench.get("routes", {}).get(label) or bench.get("queries", {}).get(label)
                 cells.append(cell(t) + (f" | {t['bytes']:,}" if i == 0 and t else (" | –" if i == 0 else "")))
-            lines.append(f"| {label if label.startswith('/') else 'sparql: ' + label} | " + " | ".join(cells) + " |")
+            lines.append(f"| {label if label.startswith('/') else 'sparql: ' + label} | "
+                         + " | ".join(cells) + " |")
         lines += ["", "First (cold) request of each route, ms: " + "; ".join(
             f"{b}: " + ", ".join(f"{k.removeprefix('/api')} {fmt(v['first_ms'], 0)}"
                                  for k, v in d.get("bench", {}).get("routes", {}).items())
@@ -770,7 +779,8 @@ def plot(results: dict[tuple[str, int], dict[str, Any]]) -> None:
             left.plot(xs, [max(route_p50s(d)) for _, d in points], color=colours[backend], marker="^",
                       linestyle="--", label=f"{backend}: slowest route p50")
             left.plot(xs, [max(t["first_ms"] for t in d["bench"]["routes"].values()) for _, d in points],
-                      color=colours[backend], marker="s", linestyle=":", label=f"{backend}: slowest first (uncached) request")
+                      color=colours[backend], marker="s", linestyle=":",
+                      label=f"{backend}: slowest first (uncached) request")
             for p in QUERIES:
                 ys = [d["bench"]["queries"].get(p.stem, {}) for _, d in points]
                 ys = [t.get("p50_ms") if t.get("status") == 200 else None for t in ys]
@@ -779,7 +789,8 @@ def plot(results: dict[tuple[str, int], dict[str, Any]]) -> None:
         loads = sorted((d["size"], d) for (b, _), d in results.items() if b == backend)
         done = [(d["triples"], d["load_s"]) for _, d in loads if d["load_s"]]
         if done:
-            right.plot(*zip(*done), color=colours[backend], marker="o", label=f"{backend}: start to /health (s)")
+            right.plot(*zip(*done, strict=True), color=colours[backend], marker="o",
+                       label=f"{backend}: start to /health (s)")
         for size, d in loads:
             if not d["load_s"]:
                 right.scatter([size], [900], color=colours[backend], marker="x", s=80,

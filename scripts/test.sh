@@ -16,7 +16,7 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "we
   fi
 fi
 # Lint (ruff: pyflakes, pycodestyle, isort, bugbear, pyupgrade) and type-check (mypy) before any test.
-.venv/bin/ruff check app tests scripts
+.venv/bin/ruff check app tests scripts bench
 .venv/bin/mypy
 set +e
 # The live-server suite runs once per store backend: embedded in memory, embedded on disk, and a
