@@ -225,3 +225,23 @@ def test_post_merges_a_set_of_triples_once(w: httpx.Client) -> None:
     lines = sorted(line for line in got.text.splitlines() if line.strip())
     assert lines == ['<urn:x:a> <urn:x:p> "1" .', '<urn:x:b> <urn:x:p> "2" .']
     assert w.delete(graph, headers=AUTH).status_code == 204
+
+
+@pytest.mark.slow
+def test_a_write_is_checked_by_the_sparql_checks_as_a_large_graph_is() -> None:
+    """Above KG_SHACL_SPARQL_ABOVE triples a write is validated by the SPARQL checks in a scratch store,
+    as the start-up build is (app.store.build.infer_and_validate): the same rejection, the same report."""
+    settings = Settings(write_token=TOKEN, query_workers=1, query_timeout_s=5, shacl_engine="sparql")
+    for live in serve_in_thread(settings):
+        with httpx.Client(base_url=live.url, timeout=60) as c:
+            version = live.graph.version
+            haidian = f"<{BASE}/id/district/haidian>"
+            update = f"DELETE WHERE {{ {haidian} <https://bjrd-kg.example.org/ontology#divisionCode> ?c }}"
+            r = c.post("/update", data={"update": update}, headers={**AUTH, "Accept": "application/json"})
+            assert r.status_code == 422
+            results = r.json()["results"]
+            assert any("S01" in res["shape"] and "haidian" in res["focus"] for res in results)
+            assert live.graph.version == version
+            label = f'INSERT DATA {{ {haidian} <http://www.w3.org/2004/02/skos/core#altLabel> "海淀"@zh }}'
+            assert c.post("/update", data={"update": label}, headers=AUTH).status_code == 204
+            assert live.graph.version != version

@@ -24,9 +24,9 @@ from app.errors import ReadOnlyGraph, WriteRejected
 from app.rdf.sparql_guard import screen_update
 from app.store import isolate, provenance
 from app.store.backends import EmbeddedStore
-from app.store.graph import KnowledgeGraph, Loaded, content_hash, validate_loaded, with_inferences
+from app.store.build import infer_and_validate
+from app.store.graph import KnowledgeGraph, Loaded, content_hash
 from app.store.graphs import VERSION, meta_graph, ntriples, record_version
-from app.store.infer import read_rules
 from app.store.provenance import Author
 from app.store.remote import RemoteStore
 
@@ -112,11 +112,10 @@ def prepare(graph: KnowledgeGraph, change: Change) -> Loaded:
     graphs = {name: triples for name, triples in graphs.items() if name != graph.names.inferred and triples}
     quads = {name: [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name)) for t in dict.fromkeys(triples)]
              for name, triples in graphs.items()}
-    loaded = with_inferences(graph.names, quads, graph.loaded.shapes, read_rules(settings.queries_dir))
-    report = validate_loaded(loaded)
+    inferred, report = infer_and_validate(graph.names, quads, settings)
     if not report.conforms:
         raise WriteRejected(report)
-    return loaded
+    return Loaded(graph.names, {**quads, graph.names.inferred: inferred}, graph.loaded.shapes)
 
 
 def transaction(old: Loaded, new: Loaded, meta: str, version: str, record: list[ox.Triple] | None = None) -> str:
