@@ -43,8 +43,7 @@ def take_snapshot(store: ox.Store, store_dir: str | Path) -> Snapshot:
     """A checkpoint of ``store`` (opened read-write from ``store_dir``) that its readers can open."""
     parent = Path(store_dir) / DIRECTORY
     parent.mkdir(exist_ok=True)
-    path = parent / f"{os.getpid()}-{next(_numbers)}"
-    shutil.rmtree(path, ignore_errors=True)  # a leftover of an earlier process with this pid
+    path = parent / f"{os.getpid()}-{next(_numbers)}"  # leftovers were cleared when the store was opened
     store.backup(str(path))
     return Snapshot(path)
 
