@@ -214,6 +214,26 @@ def test_concurrent_writers_are_serialised(w: httpx.Client, writable: LiveServer
         assert got.status_code == 200 and f'"{i}"' in got.text
 
 
+def distinct_triples(c: httpx.Client) -> int:
+    query = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+    return int(c.get("/sparql", params={"query": query}).json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_the_triple_count_after_a_write_is_the_graphs_own(w: httpx.Client, writable: LiveServer) -> None:
+    """The count is worked out from the change (app.store.delta.count_after): a triple the data graph
+    already holds, put in a second graph, adds nothing to the distinct triples served."""
+    start = distinct_triples(w)
+    assert writable.graph.triples == start
+    label = f'<{BASE}/id/district/haidian> <http://www.w3.org/2000/01/rdf-schema#label> "海淀区"@zh .'
+    assert label in w.get("/graph-store?default", headers={"Accept": "application/n-triples"}).text
+    body = f'{label}\n<urn:x:counted> <urn:x:p> "1" .\n'
+    graph = "/graph-store?graph=urn:x:counted"
+    assert w.put(graph, content=body, headers={**AUTH, "Content-Type": "application/n-triples"}).status_code == 201
+    assert writable.graph.triples == distinct_triples(w) == start + 1
+    assert w.delete(graph, headers=AUTH).status_code == 204
+    assert writable.graph.triples == distinct_triples(w) == start
+
+
 def test_post_merges_a_set_of_triples_once(w: httpx.Client) -> None:
     """An RDF graph is a set: triples already there, or sent twice, are stored once."""
     graph = "/graph-store?graph=urn:x:merged"
@@ -230,7 +250,7 @@ def test_post_merges_a_set_of_triples_once(w: httpx.Client) -> None:
 @pytest.mark.slow
 def test_a_write_is_checked_by_the_sparql_checks_as_a_large_graph_is() -> None:
     """Above KG_SHACL_SPARQL_ABOVE triples a write is validated by the SPARQL checks in a scratch store,
-    as the start-up build is (app.store.build.infer_and_validate): the same rejection, the same report."""
+    as the start-up build is (app.store.writes.infer_and_validate): the same rejection, the same report."""
     settings = Settings(write_token=TOKEN, query_workers=1, query_timeout_s=5, shacl_engine="sparql")
     for live in serve_in_thread(settings):
         with httpx.Client(base_url=live.url, timeout=60) as c:

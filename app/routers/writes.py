@@ -165,7 +165,7 @@ async def write_body(request: Request, runtime: Runtime, metrics: Metrics,
     name = _graph_param(request, runtime.graph)
     _check_writable(runtime.graph, name)
     triples = await _body_triples(request, runtime.settings, name)
-    created = name not in runtime.graph.loaded.graphs
+    created = name not in runtime.graph.store.content_graphs()
     return await apply(request, runtime, metrics, change_for(name, triples), created=created)
 
 
@@ -196,6 +196,6 @@ async def delete_graph_route(request: Request, runtime: RuntimeDep, metrics: Met
     require_writer(request, runtime.settings)
     name = _graph_param(request, runtime.graph)
     _check_writable(runtime.graph, name)
-    if name not in runtime.graph.loaded.graphs:
+    if name not in runtime.graph.store.content_graphs():
         raise NotFound(f"There is no graph <{name}>.")
     return await apply(request, runtime, metrics, delete_graph(name))

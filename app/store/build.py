@@ -17,7 +17,7 @@ import hashlib
 import logging
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,26 +141,6 @@ def build(store: ox.Store, settings: Settings, *, check: bool) -> tuple[BuildInf
     return BuildInfo(digest, False, triples, time.perf_counter() - started, engine), report
 
 
-def infer_and_validate(names: GraphNames, asserted: Mapping[str, list[ox.Quad]],
-                       settings: Settings) -> tuple[list[ox.Quad], Report]:
-    """The inferred graph of ``asserted`` (name -> quads) and the validation report of the whole, made
-    in a scratch store as :func:`build` makes them at start-up: inference in the store, and the SPARQL
-    checks instead of pySHACL from ``KG_SHACL_SPARQL_ABOVE`` triples. What a write checks before it
-    is committed (app.store.writes); in Python both took 433 s for one triple added at 1M triples."""
-    started = time.perf_counter()
-    store = ox.Store()
-    for quads in asserted.values():
-        store.bulk_extend(quads)
-    plan.materialise(store, list(asserted), names.inferred, reason.read_rules(settings.queries_dir))
-    inferred = list(store.quads_for_pattern(None, None, None, ox.NamedNode(names.inferred)))
-    inferred_at = time.perf_counter()
-    engine = shacl_engine(settings, sum(len(quads) for quads in asserted.values()) + len(inferred))
-    report = validate_store(store, [*asserted, names.inferred], settings, engine)
-    logger.info("write checked: infer %.2f s, validate (%s) %.2f s", inferred_at - started, engine,
-                time.perf_counter() - inferred_at)
-    return inferred, report
-
-
 def record(store: ox.Store, base_iri: str, version: str, digest: str, triples: int) -> None:
     meta = ox.NamedNode(f"{base_iri}/graph/meta")
     if store.contains_named_graph(meta):
@@ -168,6 +148,13 @@ def record(store: ox.Store, base_iri: str, version: str, digest: str, triples: i
     store.extend([ox.Quad(meta, VERSION, ox.Literal(version), meta), ox.Quad(meta, DIGEST, ox.Literal(digest), meta),
                   ox.Quad(meta, TRIPLES, ox.Literal(str(triples), datatype=ox.NamedNode(
                       "http://www.w3.org/2001/XMLSchema#integer")), meta)])
+
+
+def record_count(meta: str, triples: int) -> str:
+    """The SPARQL Update operations that make ``triples`` the recorded triple count (a write keeps it true)."""
+    return (f"DELETE WHERE {{ GRAPH <{meta}> {{ <{meta}> <{TRIPLES.value}> ?n }} }} ;\n"
+            f'INSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <{TRIPLES.value}> '
+            f'"{triples}"^^<http://www.w3.org/2001/XMLSchema#integer> }} }}')
 
 
 def recorded(store: ox.Store, base_iri: str) -> tuple[str | None, int | None]:

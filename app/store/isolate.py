@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 from collections.abc import Callable
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 _CONTEXT = multiprocessing.get_context("spawn")
 
-#: Most quads one write may produce (an update's result, or a body): beyond, 400.
+#: Most quads one write may bring (a body) or change (an update): beyond, 400.
 MAX_WRITE_QUADS = 1_000_000
 
 
@@ -81,11 +82,12 @@ def check_body(body: bytes, fmt_name: str) -> None:
 
 
 def _no_triple_terms(quads: list[ox.Quad]) -> None:
+    """400 for RDF-star triple terms, or for more than MAX_WRITE_QUADS quads."""
     for quad in quads:
         if isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple):
             raise BadRequest("Triple terms (RDF-star) are not accepted in writes.")
     if len(quads) > MAX_WRITE_QUADS:
-        raise BadRequest(f"The write would produce more than {MAX_WRITE_QUADS} triples (the limit).")
+        raise BadRequest(f"One write may add or remove at most {MAX_WRITE_QUADS} triples (the limit).")
 
 
 def parse_body(body: bytes, media_type: str, base_iri: str) -> bytes:
@@ -101,12 +103,18 @@ def parse_body(body: bytes, media_type: str, base_iri: str) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
 
-def run_update(nquads: bytes, update: str, base_iri: str) -> bytes:
-    """A dataset (N-Quads) and a SPARQL Update → the updated dataset (N-Quads)."""
-    scratch = ox.Store()
-    scratch.bulk_extend(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+def update_delta(graphs: list[tuple[str, bytes]], data_graph: str, update: str, base_iri: str) -> tuple[bytes, bytes]:
+    """Graphs (name, N-Triples) and a SPARQL Update, with ``data_graph`` as its default graph → the
+    quads the update adds and the quads it removes (N-Quads, each exact). The dataset is loaded twice,
+    once to update and once to compare with, so only the change travels back."""
+    before, after = ox.Store(), ox.Store()
+    for name, body in graphs:
+        target = ox.DefaultGraph() if name == data_graph else ox.NamedNode(name)
+        for store in (before, after):  # parsed, not bulk-loaded: a bulk load renames the blank nodes
+            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, target)
+                              for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
     try:
-        scratch.update(update, base_iri=base_iri)
+        after.update(update, base_iri=base_iri)
     except SyntaxError as exc:
         raise BadRequest(f"SPARQL Update syntax error: {exc}") from None
     except (ValueError, RuntimeError) as exc:  # pyoxigraph's evaluation errors
@@ -114,12 +122,20 @@ def run_update(nquads: bytes, update: str, base_iri: str) -> bytes:
     except OSError:
         raise BadRequest("The update could not be applied: it asked for a resource (network, file) that "
                          "updates may not use.") from None
-    quads = list(scratch)
-    _no_triple_terms(quads)
-    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    data = ox.NamedNode(data_graph)
+
+    def named(quads: list[ox.Quad]) -> bytes:
+        default = ox.DefaultGraph
+        return ox.serialize([ox.Quad(q.subject, q.predicate, q.object, data) if isinstance(q.graph_name, default)
+                             else q for q in quads], format=ox.RdfFormat.N_QUADS) or b""
+
+    added = [q for q in after if q not in before]
+    removed = [q for q in before if q not in after]
+    _no_triple_terms(added + removed)
+    return named(added), named(removed)
 
 
-_TARGETS: dict[str, Callable[..., bytes]] = {"parse_body": parse_body, "run_update": run_update}
+_TARGETS: dict[str, Callable[..., object]] = {"parse_body": parse_body, "update_delta": update_delta}
 
 
 def _child(conn: multiprocessing.connection.Connection, target: str, args: tuple, memory_mb: int) -> None:
@@ -142,7 +158,7 @@ def _child(conn: multiprocessing.connection.Connection, target: str, args: tuple
 # ---------------------------------------------------------------- the parent side
 
 
-def run(target: str, args: tuple, *, timeout_s: float, memory_mb: int, what: str) -> bytes:
+def run(target: str, args: tuple, *, timeout_s: float, memory_mb: int, what: str) -> Any:
     """Run ``target(*args)`` in a confined child under ``timeout_s``; blocking (call from a thread)."""
     parent, child = _CONTEXT.Pipe(duplex=False)
     process = _CONTEXT.Process(target=_child, args=(child, target, args, memory_mb), daemon=True,

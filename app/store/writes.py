@@ -1,13 +1,20 @@
-"""Writes that cannot break the graph: serialised, applied to a copy, SHACL-gated, atomic.
+"""Writes that cannot break the graph: serialised, staged in a scratch store, SHACL-gated, atomic.
 
-Every write (a SPARQL Update, or a Graph Store Protocol PUT/POST/DELETE) is applied to a copy
-of the asserted graphs; the entailments are recomputed; the whole is validated against the
-shapes. Only if it conforms is it committed — in one transaction on the store (a single
-SPARQL Update on disk or on a remote store; a fresh store swapped in, in memory) — and a new
-:class:`KnowledgeGraph` (new version, new ETags, fresh derived answers) replaces the old one
-(:meth:`app.runtime.Runtime.commit`). Otherwise :class:`app.errors.WriteRejected` carries the
-SHACL report and the store is left untouched.
+Every write (a SPARQL Update, or a Graph Store Protocol PUT/POST/DELETE) is staged in a scratch
+store (app.store.scratch: a checkpoint of the store on disk, a copy in memory), where it is applied
+and says exactly what it changed (a :class:`app.store.delta.Delta`). There the entailments are
+recomputed into a graph of their own and compared with the old ones, and the whole is validated
+against the shapes, as at start-up (app.store.build: inference in the store, the SPARQL checks
+from ``KG_SHACL_SPARQL_ABOVE`` triples). Only if it conforms is the delta committed — in one
+transaction on the store (a single SPARQL Update on disk or on a remote store; the scratch store
+swapped in, in memory) — and a new :class:`KnowledgeGraph` (new version, new ETags, fresh derived
+answers) replaces the old one (:meth:`app.runtime.Runtime.commit`). Otherwise
+:class:`app.errors.WriteRejected` carries the SHACL report and the store is left untouched.
 Writers wait for each other (one lock); readers keep the graph they started with.
+
+Apart from inference and validation, which still read the whole graph (in the store), a write
+costs what it changes: no Python copy of the dataset is made (over a remote store the service's
+read of its content is the copy), and the version, provenance and triple count come from the delta.
 
 In updates the default graph is the article's data graph ``{base}/graph/data``; other named
 graphs (further sources) are addressed with ``GRAPH``. The inferred graph is derived: it is
@@ -15,6 +22,7 @@ never written directly.
 """
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,68 +30,93 @@ import pyoxigraph as ox
 
 from app.errors import ReadOnlyGraph, WriteRejected
 from app.rdf.sparql_guard import screen_update
-from app.store import isolate, provenance
+from app.store import isolate, plan, provenance, reason
 from app.store.backends import EmbeddedStore
-from app.store.build import infer_and_validate
-from app.store.graph import KnowledgeGraph, Loaded, content_hash
-from app.store.graphs import VERSION, meta_graph, ntriples, record_version
+from app.store.build import record_count, shacl_engine, validate_store
+from app.store.delta import Delta, count_after, next_version, transaction
+from app.store.graph import KnowledgeGraph
+from app.store.graphs import meta_graph, record_version
 from app.store.provenance import Author
 from app.store.remote import RemoteStore
+from app.store.scratch import Scratch
+from app.store.validate import Report
 
-logger = logging.getLogger("app.writes")
+logger = logging.getLogger("app.writes")  # one line per commit
+timings = logging.getLogger(__name__)
+
+#: Where a write's entailments are made in the scratch store, to be compared with the old ones.
+STAGED_INFERRED = "urn:bjrd-kg:staged-inferred"
 
 
 @dataclass(frozen=True)
 class Change:
-    """A function from the asserted graphs (name -> triples) to the new asserted graphs."""
+    """Applies itself to a scratch store holding ``graph``'s dataset, and returns what it changed."""
 
-    apply: Callable[[dict[str, list[ox.Triple]]], dict[str, list[ox.Triple]]]
+    stage: Callable[[Scratch, KnowledgeGraph], Delta]
     kind: str  # for logs and metrics: update, put, post, delete
 
 
-def asserted_graphs(graph: KnowledgeGraph) -> dict[str, list[ox.Triple]]:
-    loaded = graph.loaded
-    return {name: [q.triple for q in quads] for name, quads in loaded.graphs.items() if name != graph.names.inferred}
+def asserted_graphs(scratch: Scratch, graph: KnowledgeGraph) -> list[str]:
+    """The graphs a write may read and change: every content graph but the inferred one (and the meta graph)."""
+    skip = {graph.names.inferred, meta_graph(graph.settings.base_iri), STAGED_INFERRED}
+    return sorted(g.value for g in scratch.store.named_graphs() if isinstance(g, ox.NamedNode) and g.value not in skip)
 
 
 def sparql_update(text: str, base_iri: str, data_graph: str, *, timeout_s: float = 30.0,
                   memory_mb: int = 1024) -> Change:
     """A SPARQL 1.1 Update, with ``data_graph`` as its default graph; evaluated in a confined,
-    killable process (app.store.isolate) under ``timeout_s`` and ``memory_mb``."""
+    killable process (app.store.isolate) under ``timeout_s`` and ``memory_mb``, which sends back
+    only what it added and removed."""
     screen_update(text)
 
-    def apply(graphs: dict[str, list[ox.Triple]]) -> dict[str, list[ox.Triple]]:
-        def target(name: str) -> ox.DefaultGraph | ox.NamedNode:
-            return ox.DefaultGraph() if name == data_graph else ox.NamedNode(name)
+    def stage(scratch: Scratch, graph: KnowledgeGraph) -> Delta:
+        graphs = [(name, scratch.ntriples(name)) for name in asserted_graphs(scratch, graph)]
+        added, removed = isolate.run("update_delta", (graphs, data_graph, text, base_iri),
+                                     timeout_s=timeout_s, memory_mb=memory_mb, what="update")
+        delta = Delta()
+        for nquads, part in ((added, delta.added), (removed, delta.removed)):
+            for quad in isolate.quads_of(nquads):
+                assert isinstance(quad.graph_name, ox.NamedNode)  # the default graph came back as data_graph
+                part.setdefault(quad.graph_name.value, set()).add(quad.triple)
+        delta.apply(scratch.store)
+        return delta
 
-        quads = [ox.Quad(t.subject, t.predicate, t.object, target(name))
-                 for name, triples in graphs.items() for t in triples]
-        result = isolate.run("run_update", (ox.serialize(quads, format=ox.RdfFormat.N_QUADS), text, base_iri),
-                             timeout_s=timeout_s, memory_mb=memory_mb, what="update")
-        out: dict[str, list[ox.Triple]] = {data_graph: []}
-        for quad in isolate.quads_of(result):
-            name = data_graph if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
-            out.setdefault(name, []).append(quad.triple)
-        return out
-
-    return Change(apply, "update")
+    return Change(stage, "update")
 
 
 def replace_graph(name: str, triples: list[ox.Triple]) -> Change:
-    return Change(lambda graphs: {**graphs, name: triples}, "put")
+    def stage(scratch: Scratch, graph: KnowledgeGraph) -> Delta:
+        current, new = set(scratch.triples(name)), set(triples)
+        delta = Delta()
+        delta.record(name, added=new - current, removed=current - new)
+        delta.apply(scratch.store)
+        return delta
+
+    return Change(stage, "put")
 
 
 def merge_into_graph(name: str, triples: list[ox.Triple]) -> Change:
-    def apply(graphs: dict[str, list[ox.Triple]]) -> dict[str, list[ox.Triple]]:
-        current = graphs.get(name, [])
-        present = set(current)  # once: not once per triple merged
-        return {**graphs, name: current + [t for t in dict.fromkeys(triples) if t not in present]}
+    def stage(scratch: Scratch, graph: KnowledgeGraph) -> Delta:
+        node = ox.NamedNode(name)
+        delta = Delta()
+        delta.record(name, added={t for t in triples if ox.Quad(t.subject, t.predicate, t.object, node)
+                                  not in scratch.store})
+        delta.apply(scratch.store)
+        return delta
 
-    return Change(apply, "post")
+    return Change(stage, "post")
 
 
 def delete_graph(name: str) -> Change:
-    return Change(lambda graphs: {k: v for k, v in graphs.items() if k != name}, "delete")
+    def stage(scratch: Scratch, graph: KnowledgeGraph) -> Delta:
+        delta = Delta()
+        delta.record(name, removed=scratch.triples(name))
+        node = ox.NamedNode(name)
+        if scratch.store.contains_named_graph(node):
+            scratch.store.remove_graph(node)
+        return delta
+
+    return Change(stage, "delete")
 
 
 def read_only_graphs(graph: KnowledgeGraph) -> dict[str, str]:
@@ -92,74 +125,87 @@ def read_only_graphs(graph: KnowledgeGraph) -> dict[str, str]:
         graph.names.ontology: "the ontology is part of the service's release; change ontology/ and redeploy",
         graph.names.inferred: "the inferred graph is derived from the others on every commit",
         meta_graph(graph.settings.base_iri): "the meta graph records the dataset version; the service writes it",
+        STAGED_INFERRED: "the service uses this graph to stage a write's entailments",
     }
 
 
-def check_writable(graph: KnowledgeGraph, before: dict[str, list[ox.Triple]],
-                   after: dict[str, list[ox.Triple]]) -> None:
-    """ReadOnlyGraph (403) if ``after`` changes a graph of :func:`read_only_graphs`."""
-    for name, reason in read_only_graphs(graph).items():
-        if set(before.get(name, [])) != set(after.get(name, [])):
-            raise ReadOnlyGraph(f"The graph <{name}> is read-only: {reason}. Nothing was written.")
+def check_writable(graph: KnowledgeGraph, delta: Delta) -> None:
+    """ReadOnlyGraph (403) if ``delta`` changes a graph of :func:`read_only_graphs`."""
+    for name, reason_ in read_only_graphs(graph).items():
+        if name in delta.graphs():
+            raise ReadOnlyGraph(f"The graph <{name}> is read-only: {reason_}. Nothing was written.")
 
 
-def prepare(graph: KnowledgeGraph, change: Change) -> Loaded:
-    """The new content (asserted + inferred) after ``change``; raises WriteRejected if it does not conform."""
-    settings = graph.settings
-    before = asserted_graphs(graph)
-    graphs = change.apply(before)
-    check_writable(graph, before, graphs)
-    graphs = {name: triples for name, triples in graphs.items() if name != graph.names.inferred and triples}
-    quads = {name: [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name)) for t in dict.fromkeys(triples)]
-             for name, triples in graphs.items()}
-    inferred, report = infer_and_validate(graph.names, quads, settings)
-    if not report.conforms:
+@dataclass
+class Staged:
+    """A write staged and validated: the scratch store holding the new dataset, and what changed."""
+
+    scratch: Scratch
+    delta: Delta  # the inferred graph's change included
+    report: Report | None  # None when nothing changed (nothing to validate)
+
+
+def _triples(rows: object) -> set[ox.Triple]:
+    assert isinstance(rows, ox.QuerySolutions)
+    return {ox.Triple(row["s"], row["p"], row["o"]) for row in rows}
+
+
+def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) -> Report:
+    """Recompute the entailments of the scratch store's asserted graphs, add the inferred graph's
+    change to ``delta`` (and to the scratch store), and validate the whole as at start-up
+    (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples, else pySHACL)."""
+    started = time.perf_counter()
+    settings, store, inferred = graph.settings, scratch.store, graph.names.inferred
+    asserted = asserted_graphs(scratch, graph)
+    plan.materialise(store, asserted, STAGED_INFERRED, reason.read_rules(settings.queries_dir))
+    inferred_at = time.perf_counter()
+    differ = "SELECT ?s ?p ?o WHERE {{ GRAPH <{0}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{1}> {{ ?s ?p ?o }} }} }}"
+    change = Delta()
+    change.record(inferred, added=_triples(store.query(differ.format(STAGED_INFERRED, inferred))),
+                  removed=_triples(store.query(differ.format(inferred, STAGED_INFERRED))))
+    store.remove_graph(ox.NamedNode(STAGED_INFERRED))
+    change.apply(store)
+    delta.record(inferred, added=change.added[inferred], removed=change.removed[inferred])
+    compared = time.perf_counter()
+    engine = shacl_engine(settings, graph.triples)
+    report = validate_store(store, [*asserted, inferred], settings, engine)
+    timings.info("write checked: infer %.2f s, compare %.2f s, validate (%s) %.2f s", inferred_at - started,
+                 compared - inferred_at, engine, time.perf_counter() - compared)
+    return report
+
+
+def prepare(graph: KnowledgeGraph, change: Change) -> Staged:
+    """Stage ``change`` in a scratch store, with its entailments; raises WriteRejected if the new
+    graph does not conform, ReadOnlyGraph if it changes a read-only graph."""
+    scratch = Scratch(graph)
+    delta = change.stage(scratch, graph)
+    check_writable(graph, delta)
+    report = infer_and_validate(scratch, graph, delta) if delta else None
+    if report is not None and not report.conforms:
         raise WriteRejected(report)
-    return Loaded(graph.names, {**quads, graph.names.inferred: inferred}, graph.loaded.shapes)
+    return Staged(scratch, delta, report)
 
 
-def transaction(old: Loaded, new: Loaded, meta: str, version: str, record: list[ox.Triple] | None = None) -> str:
-    """One SPARQL Update that turns ``old`` into ``new``, records ``version`` and adds ``record``
-    (the commit's provenance) to the meta graph, whose earlier records stay."""
-    operations = []
-    for name in sorted(set(old.graphs) | set(new.graphs)):
-        before = {q.triple for q in old.graphs.get(name, [])}
-        after = {q.triple for q in new.graphs.get(name, [])}
-        if before == after:
-            continue
-        removed, added = before - after, after - before
-        blank = any(isinstance(term, ox.BlankNode) for t in removed for term in (t.subject, t.object))
-        if not after:
-            operations.append(f"DROP SILENT GRAPH <{name}>")
-        elif blank:  # DELETE DATA cannot name blank nodes: rewrite the whole graph
-            operations.append(f"DROP SILENT GRAPH <{name}>")
-            operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{ntriples(sorted(after, key=str))}\n}} }}")
-        else:
-            if removed:
-                operations.append(f"DELETE DATA {{ GRAPH <{name}> {{\n{ntriples(sorted(removed, key=str))}\n}} }}")
-            if added:
-                operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{ntriples(sorted(added, key=str))}\n}} }}")
-    operations.append(record_version(meta, version, record or []))
-    return " ;\n".join(operations)
-
-
-def commit(graph: KnowledgeGraph, new: Loaded, author: Author | None = None) -> KnowledgeGraph:
-    """Write ``new`` to the store atomically, with its provenance (app.store.provenance) in the
+def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) -> KnowledgeGraph:
+    """Write ``staged`` to the store atomically, with its provenance (app.store.provenance) in the
     meta graph, log it, and return the graph that serves it."""
-    version = content_hash(new.quads)
-    store = graph.store
+    scratch, delta, store = staged.scratch, staged.delta, graph.store
+    version = next_version(graph.version, delta)
     author = author or Author("anonymous", "write", provenance.now())
-    changed = provenance.changes(graph.loaded, new)
+    changed = delta.counts()
     record = provenance.activity(store.meta, author, graph.version, version, changed, provenance.now())
     logger.info(provenance.summary(author, graph.version, version, changed))
+    after = [g.value for g in scratch.store.named_graphs() if isinstance(g, ox.NamedNode)]
+    triples = count_after(graph.triples, delta, after,
+                          lambda t, g: ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) in scratch.store)
+    recorded = f"{record_version(store.meta, version, record)} ;\n{record_count(store.meta, triples)}"
     if isinstance(store, EmbeddedStore) and store.spec.kind == "memory":
-        fresh = EmbeddedStore(store.spec, graph.settings.base_iri, graph.query_base)
-        fresh.replace({n: [q.triple for q in quads] for n, quads in new.graphs.items()}, [], version)
-        meta = ox.NamedNode(store.meta)
-        earlier = [q for q in store.store.quads_for_pattern(None, None, None, meta) if q.predicate != VERSION]
-        fresh.store.extend([*earlier, *(ox.Quad(t.subject, t.predicate, t.object, meta) for t in record)])
-        return KnowledgeGraph(graph.settings, fresh, version, loaded=new, report=None)
-    update = transaction(graph.loaded, new, store.meta, version, record)
+        # The scratch store is a copy of this one with the change: with the meta graph, it becomes the store served.
+        scratch.store.extend(store.store.quads_for_pattern(None, None, None, ox.NamedNode(store.meta)))
+        scratch.store.update(recorded)
+        fresh = EmbeddedStore(store.spec, graph.settings.base_iri, graph.query_base, store=scratch.store)
+        return KnowledgeGraph(graph.settings, fresh, version, report=None, triples=triples)
+    update = " ;\n".join([*transaction(delta, scratch.store), recorded])
     if isinstance(store, RemoteStore):
         store.backend.update(update)
         store.refresh_dataset()
@@ -168,4 +214,4 @@ def commit(graph: KnowledgeGraph, new: Loaded, author: Author | None = None) -> 
         store.store.update(update)
         store.store.flush()
         store.backend.default_graphs = store.content_graphs()
-    return KnowledgeGraph(graph.settings, store, version, loaded=new, report=None)
+    return KnowledgeGraph(graph.settings, store, version, report=None, triples=triples)
