@@ -103,18 +103,12 @@ def parse_body(body: bytes, media_type: str, base_iri: str) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
 
-def update_delta(graphs: list[tuple[str, bytes]], data_graph: str, update: str, base_iri: str) -> tuple[bytes, bytes]:
-    """Graphs (name, N-Triples) and a SPARQL Update, with ``data_graph`` as its default graph → the
-    quads the update adds and the quads it removes (N-Quads, each exact). The dataset is loaded twice,
-    once to update and once to compare with, so only the change travels back."""
-    before, after = ox.Store(), ox.Store()
-    for name, body in graphs:
-        target = ox.DefaultGraph() if name == data_graph else ox.NamedNode(name)
-        for store in (before, after):  # parsed, not bulk-loaded: a bulk load renames the blank nodes
-            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, target)
-                              for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
+
+
+def _apply(store: ox.Store, update: str, base_iri: str) -> None:
     try:
-        after.update(update, base_iri=base_iri)
+        store.update(update, base_iri=base_iri)
     except SyntaxError as exc:
         raise BadRequest(f"SPARQL Update syntax error: {exc}") from None
     except (ValueError, RuntimeError) as exc:  # pyoxigraph's evaluation errors
@@ -122,6 +116,65 @@ def update_delta(graphs: list[tuple[str, bytes]], data_graph: str, update: str, 
     except OSError:
         raise BadRequest("The update could not be applied: it asked for a resource (network, file) that "
                          "updates may not use.") from None
+
+
+def _sizes(store: ox.Store) -> dict[GraphName, int]:
+    """Graph -> number of quads, counted inside the store."""
+    sizes: dict[GraphName, int] = {}
+    named = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    default = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert isinstance(named, ox.QuerySolutions) and isinstance(default, ox.QuerySolutions)
+    for row in named:
+        graph, n = row["g"], row["n"]
+        if isinstance(graph, ox.NamedNode) and isinstance(n, ox.Literal):
+            sizes[graph] = int(n.value)
+    n = next(iter(default))["n"]
+    sizes[ox.DefaultGraph()] = int(n.value) if isinstance(n, ox.Literal) else 0
+    return sizes
+
+
+def update_delta(graphs: list[tuple[str, bytes]], data_graph: str, update: str, base_iri: str) -> tuple[bytes, bytes]:
+    """Graphs (name, N-Triples) and a SPARQL Update, with ``data_graph`` as its default graph → the
+    quads the update adds and the quads it removes (N-Quads, each exact), so only the change travels
+    back. The quads are parsed, not bulk-loaded: a bulk load would rename the blank nodes.
+
+    Removed: the quads of the input no longer there. Added: the quads the update puts into an empty
+    store (what ``INSERT DATA`` inserts, whatever the data) that were not there before and are now;
+    they are all that was added exactly when each graph's size after is its size before, less the
+    removed, plus them. Otherwise (an ``INSERT … WHERE``, new blank nodes) the dataset is loaded a
+    second time and compared quad by quad."""
+    targets: list[tuple[GraphName, bytes]] = [
+        (ox.DefaultGraph() if name == data_graph else ox.NamedNode(name), body) for name, body in graphs]
+
+    def load() -> ox.Store:
+        store = ox.Store()
+        for target, body in targets:
+            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, target)
+                              for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        return store
+
+    after = load()
+    empty = ox.Store()
+    try:
+        empty.update(update, base_iri=base_iri)
+    except (SyntaxError, ValueError, RuntimeError, OSError):
+        pass  # the update itself says what is wrong, below
+    was = {q: q in after for q in empty}
+    _apply(after, update, base_iri)
+    removed = [quad for target, body in targets for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
+               if (quad := ox.Quad(t.subject, t.predicate, t.object, target)) not in after]
+    added = [q for q, present in was.items() if not present and q in after]
+    before = {target: body.count(b"\n") for target, body in targets}
+    sizes = _sizes(after)
+    net: dict[GraphName, int] = {}
+    for q in added:
+        net[q.graph_name] = net.get(q.graph_name, 0) + 1
+    for q in removed:
+        net[q.graph_name] = net.get(q.graph_name, 0) - 1
+    if any(sizes.get(g, 0) - before.get(g, 0) != net.get(g, 0) for g in {*sizes, *before, *net}):
+        original = load()
+        added = [q for q in after if q not in original]
+    _no_triple_terms(added + removed)
     data = ox.NamedNode(data_graph)
 
     def named(quads: list[ox.Quad]) -> bytes:
@@ -129,9 +182,6 @@ def update_delta(graphs: list[tuple[str, bytes]], data_graph: str, update: str, 
         return ox.serialize([ox.Quad(q.subject, q.predicate, q.object, data) if isinstance(q.graph_name, default)
                              else q for q in quads], format=ox.RdfFormat.N_QUADS) or b""
 
-    added = [q for q in after if q not in before]
-    removed = [q for q in before if q not in after]
-    _no_triple_terms(added + removed)
     return named(added), named(removed)
 
 

@@ -1,16 +1,16 @@
-"""The scratch store a write is staged in: a writable copy of the dataset the service serves.
+"""The scratch store a write is staged in: a copy, in memory, of the asserted graphs served.
 
-* **disk**: the store's quads, read in order and bulk-inserted into a store in memory, with
-  their blank nodes (about 7.7 s per million triples, most of it reading RocksDB). A checkpoint
-  opened read-write would cost nothing to make, but inference, validation and the comparison of
-  the entailments over RocksDB took 51 s at 1M triples, against 16 s in memory.
-* **memory**: a copy of the store, dumped and bulk-loaded inside Oxigraph in one go (about 4 s per
-  million triples; the blank nodes get new labels, the same in every graph); it becomes the
-  served store if the write commits.
-* **remote** (``sparql:``): the content the service has read of the store.
+The write is applied there, the entailments are made there afresh, and the whole is validated
+there (app.store.writes). It holds neither the meta graph nor the old entailments: SPARQL over a
+store that holds just the graphs of a dataset may use their union, which Oxigraph evaluates
+faster (app.store.checks), and a store that never had a graph removed is faster to scan.
 
-The scratch store holds the content graphs, not the meta graph: SPARQL over a store that holds
-just the graphs of a dataset may use their union, which Oxigraph evaluates faster (app.store.checks).
+The quads are copied with their blank nodes, so that the scratch store and the store served
+name the same nodes alike. From a store on disk the copy takes about 5.5 s per million triples,
+most of it reading RocksDB. A checkpoint opened read-write would cost nothing to make, but
+inference, validation and the comparison of the entailments over RocksDB took 51 s at 1M
+triples, against 16 s in memory. Over a remote store (``sparql:``) the copy is made of the
+content the service has read of it.
 """
 
 import pyoxigraph as ox
@@ -20,23 +20,20 @@ from app.store.graph import KnowledgeGraph
 
 
 class Scratch:
-    """A writable copy of ``graph``'s content graphs, in memory."""
+    """A writable copy, in memory, of ``graph``'s asserted graphs."""
 
     def __init__(self, graph: KnowledgeGraph) -> None:
         source = graph.store
         self.store = ox.Store()
         meta = ox.NamedNode(source.meta)
-        if isinstance(source, EmbeddedStore) and source.spec.kind == "memory":
-            # One load of the whole dataset: the blank nodes get new labels, the same ones in every graph.
-            self.store.bulk_load(source.store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
-            if self.store.contains_named_graph(meta):
-                self.store.remove_graph(meta)
-        elif isinstance(source, EmbeddedStore):
+        skip = {meta, ox.NamedNode(graph.names.inferred)}
+        if isinstance(source, EmbeddedStore):
             for g in source.store.named_graphs():
-                if g != meta:
+                if g not in skip:
                     self.store.bulk_extend(source.store.quads_for_pattern(None, None, None, g))
         else:
-            self.store.bulk_extend(q for quads in graph.loaded.graphs.values() for q in quads)
+            self.store.bulk_extend(q for name, quads in graph.loaded.graphs.items() if ox.NamedNode(name) not in skip
+                                   for q in quads)
 
     def triples(self, graph: str) -> list[ox.Triple]:
         return [q.triple for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))]

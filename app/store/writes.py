@@ -1,11 +1,11 @@
 """Writes that cannot break the graph: serialised, staged in a scratch store, SHACL-gated, atomic.
 
 Every write (a SPARQL Update, or a Graph Store Protocol PUT/POST/DELETE) is staged in a scratch
-store (app.store.scratch: a checkpoint of the store on disk, a copy in memory), where it is applied
-and says exactly what it changed (a :class:`app.store.delta.Delta`). There the entailments are
-recomputed into a graph of their own and compared with the old ones, and the whole is validated
-against the shapes, as at start-up (app.store.build: inference in the store, the SPARQL checks
-from ``KG_SHACL_SPARQL_ABOVE`` triples). Only if it conforms is the delta committed — in one
+store (app.store.scratch: a copy in memory of the asserted graphs), where it is applied and says
+exactly what it changed (a :class:`app.store.delta.Delta`). There the entailments are made afresh
+and the whole is validated against the shapes, as at start-up (app.store.build: inference in the
+store, the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples); the new entailments are then
+compared with those served. Only if it conforms is the delta committed — in one
 transaction on the store (a single SPARQL Update on disk or on a remote store; the scratch store
 swapped in, in memory) — and a new :class:`KnowledgeGraph` (new version, new ETags, fresh derived
 answers) replaces the old one (:meth:`app.runtime.Runtime.commit`). Otherwise
@@ -23,7 +23,7 @@ never written directly.
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -44,10 +44,6 @@ from app.store.validate import Report
 logger = logging.getLogger("app.writes")  # one line per commit
 timings = logging.getLogger(__name__)
 
-#: Where a write's entailments are made in the scratch store, to be compared with the old ones.
-STAGED_INFERRED = "urn:bjrd-kg:staged-inferred"
-
-
 @dataclass(frozen=True)
 class Change:
     """Applies itself to a scratch store holding ``graph``'s dataset, and returns what it changed."""
@@ -58,7 +54,7 @@ class Change:
 
 def asserted_graphs(scratch: Scratch, graph: KnowledgeGraph) -> list[str]:
     """The graphs a write may read and change: every content graph but the inferred one (and the meta graph)."""
-    skip = {graph.names.inferred, meta_graph(graph.settings.base_iri), STAGED_INFERRED}
+    skip = {graph.names.inferred, meta_graph(graph.settings.base_iri)}
     return sorted(g.value for g in scratch.store.named_graphs() if isinstance(g, ox.NamedNode) and g.value not in skip)
 
 
@@ -125,7 +121,6 @@ def read_only_graphs(graph: KnowledgeGraph) -> dict[str, str]:
         graph.names.ontology: "the ontology is part of the service's release; change ontology/ and redeploy",
         graph.names.inferred: "the inferred graph is derived from the others on every commit",
         meta_graph(graph.settings.base_iri): "the meta graph records the dataset version; the service writes it",
-        STAGED_INFERRED: "the service uses this graph to stage a write's entailments",
     }
 
 
@@ -145,32 +140,40 @@ class Staged:
     report: Report | None  # None when nothing changed (nothing to validate)
 
 
-def _triples(rows: object) -> set[ox.Triple]:
-    assert isinstance(rows, ox.QuerySolutions)
-    return {ox.Triple(row["s"], row["p"], row["o"]) for row in rows}
+def inferred_change(scratch: Scratch, graph: KnowledgeGraph) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """(added, removed): the scratch store's inferred graph against the one ``graph`` serves."""
+    name = graph.names.inferred
+    node = ox.NamedNode(name)
+    if isinstance(graph.store, EmbeddedStore):
+        served = graph.store.store
+        old: Iterable[ox.Quad] = served.quads_for_pattern(None, None, None, node)
+        had: Callable[[ox.Quad], bool] = served.__contains__
+    else:
+        old = graph.loaded.graphs.get(name, [])
+        kept = set(old)
+        had = kept.__contains__
+    added = [q.triple for q in scratch.store.quads_for_pattern(None, None, None, node) if not had(q)]
+    removed = [q.triple for q in old if q not in scratch.store]
+    return added, removed
 
 
 def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) -> Report:
-    """Recompute the entailments of the scratch store's asserted graphs, add the inferred graph's
-    change to ``delta`` (and to the scratch store), and validate the whole as at start-up
-    (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples, else pySHACL)."""
+    """Make the entailments of the scratch store's asserted graphs afresh, validate the whole as at
+    start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples, else
+    pySHACL), and if it conforms add the inferred graph's change to ``delta``."""
     started = time.perf_counter()
     settings, store, inferred = graph.settings, scratch.store, graph.names.inferred
     asserted = asserted_graphs(scratch, graph)
-    plan.materialise(store, asserted, STAGED_INFERRED, reason.read_rules(settings.queries_dir))
+    plan.materialise(store, asserted, inferred, reason.read_rules(settings.queries_dir))
     inferred_at = time.perf_counter()
-    differ = "SELECT ?s ?p ?o WHERE {{ GRAPH <{0}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{1}> {{ ?s ?p ?o }} }} }}"
-    change = Delta()
-    change.record(inferred, added=_triples(store.query(differ.format(STAGED_INFERRED, inferred))),
-                  removed=_triples(store.query(differ.format(inferred, STAGED_INFERRED))))
-    store.remove_graph(ox.NamedNode(STAGED_INFERRED))
-    change.apply(store)
-    delta.record(inferred, added=change.added[inferred], removed=change.removed[inferred])
-    compared = time.perf_counter()
     engine = shacl_engine(settings, graph.triples)
     report = validate_store(store, [*asserted, inferred], settings, engine)
-    timings.info("write checked: infer %.2f s, compare %.2f s, validate (%s) %.2f s", inferred_at - started,
-                 compared - inferred_at, engine, time.perf_counter() - compared)
+    validated = time.perf_counter()
+    if report.conforms:
+        added, removed = inferred_change(scratch, graph)
+        delta.record(inferred, added=added, removed=removed)
+    timings.info("write checked: infer %.2f s, validate (%s) %.2f s, compare %.2f s", inferred_at - started, engine,
+                 validated - inferred_at, time.perf_counter() - validated)
     return report
 
 
