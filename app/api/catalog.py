@@ -20,6 +20,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
 
+from app.store.backends import Backend, OxigraphBackend
 from app.store.graph import KnowledgeGraph, Memo
 from app.store.heap import collector_paused
 
@@ -263,20 +264,21 @@ CATALOG_QUERIES: dict[str, tuple[str, Callable[[list[Row]], Any]]] = {
 }
 
 
-def build_catalog(graph: KnowledgeGraph) -> Catalog:
+def build_catalog(graph: KnowledgeGraph, backend: Backend | None = None) -> Catalog:
     """Run the /api named queries unbound and index their rows.
 
     Over an Oxigraph store the queries run on two threads (the engine evaluates without the GIL part
     of the time: at 1M triples 13.4–15.7 s -> 10.7–12.7 s on a busy machine); each thread indexes its
     query's rows at once, so that no more than two answers' rows are held at a time. Other engines
-    run them one after the other."""
+    run them one after the other. ``backend``: where to run them instead of the graph's own backend
+    (a write's scratch store, holding the same dataset in memory)."""
 
     def part(name: str) -> tuple[str, Any]:
         field_name, index = CATALOG_QUERIES[name]
-        return field_name, index(graph.run_kept(name))
+        return field_name, index(graph.run_kept(name, backend))
 
     with collector_paused():  # millions of acyclic objects at 10M triples (app.store.heap)
-        if graph.parallel_reads:
+        if isinstance(backend, OxigraphBackend) or graph.parallel_reads:
             with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-catalog") as pool:
                 parts = dict(pool.map(part, CATALOG_QUERIES))
         else:
@@ -285,11 +287,12 @@ def build_catalog(graph: KnowledgeGraph) -> Catalog:
                    exclusions=read_exclusions(graph.settings.data_dir / EXCLUSIONS_FILE), **parts)
 
 
-async def catalog_for(graph: KnowledgeGraph) -> Catalog:
-    """The catalog of ``graph``: built off the event loop on first use, then kept in its memo."""
+async def catalog_for(graph: KnowledgeGraph, backend: Backend | None = None) -> Catalog:
+    """The catalog of ``graph``: built off the event loop on first use (on ``backend`` if given, see
+    :func:`build_catalog`), then kept in its memo."""
     catalog = graph.memo.peek(("catalog",))
     if catalog is None:
-        catalog = await anyio.to_thread.run_sync(graph.memo.get, ("catalog",), lambda: build_catalog(graph))
+        catalog = await anyio.to_thread.run_sync(graph.memo.get, ("catalog",), lambda: build_catalog(graph, backend))
     assert isinstance(catalog, Catalog)
     return catalog
 

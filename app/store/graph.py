@@ -256,12 +256,17 @@ class KnowledgeGraph:
         thread-safe; not the rdflib engine, whose SPARQL evaluation is not documented as such)."""
         return isinstance(self.backend, OxigraphBackend)
 
-    def run_kept(self, name: str) -> list[dict[str, Any]]:
+    def run_kept(self, name: str, backend: Backend | None = None) -> list[dict[str, Any]]:
         """``run(name)`` unbound; over a store on disk the rows are kept beside it for this version
-        (app/store/kept.py), so a restart over an unchanged store reads them instead of querying."""
+        (app/store/kept.py), so a restart over an unchanged store reads them instead of querying.
+        ``backend``: another backend holding this version's dataset to run it on (a write's scratch store)."""
+        def rows() -> list[dict[str, Any]]:
+            found = (backend or self.backend).select(self.query(name).text)
+            return [{k: to_python(v) for k, v in row.items()} for row in found]
+
         if self.spec.kind != "disk" or self.version == "unversioned":
-            return self.run(name)
-        return kept_rows(Path(self.spec.path), self.version, name, self.query(name).text, lambda: self.run(name))
+            return rows()
+        return kept_rows(Path(self.spec.path), self.version, name, self.query(name).text, rows)
 
     def run_terms(self, name: str, **bindings: Term | str) -> list[dict[str, Term]]:
         terms = {k: (ox.NamedNode(v) if isinstance(v, str) else v) for k, v in bindings.items()}
