@@ -6,8 +6,10 @@ Builds the graph of ``--data`` (``KG_DATA_DIR``; bench/generate.py makes one) in
 (``memory``, or ``disk:DIR``, emptied first), then stages and commits three writes through
 app.store.writes, as the routes do: a Graph Store POST of one triple, a SPARQL ``INSERT DATA``
 of one triple, and a ``DELETE … WHERE`` that removes both. Prints each write's seconds (staging,
-with inference and validation, and commit) and its ratio to the build's, and the peak RSS of the
-process. The triple count after the writes is checked against a count of the store. Run by hand.
+with inference and validation; commit; the new version's /api catalog, read from the scratch store
+as app.runtime does) and its ratio to the build's, and the peak RSS of the process. Not timed: the
+new query workers (started meanwhile by the service). The triple count after the writes is checked
+against a count of the store. Run by hand.
 """
 
 import argparse
@@ -24,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pyoxigraph as ox
 
+from app.api.catalog import build_catalog
 from app.config import Settings
 from app.store import writes
 from app.store.graph import KnowledgeGraph
@@ -62,8 +65,11 @@ def main() -> None:
         staged = writes.prepare(graph, change)
         prepared = time.perf_counter()
         graph = writes.commit(graph, staged)
+        committed = time.perf_counter()
+        build_catalog(graph, staged.scratch.reader(graph.query_base, graph.store.meta))
         done = time.perf_counter()
-        rows.append({"write": name, "stage_s": round(prepared - started, 2), "commit_s": round(done - prepared, 2),
+        rows.append({"write": name, "stage_s": round(prepared - started, 2), "commit_s": round(committed - prepared, 2),
+                     "catalog_s": round(done - committed, 2),
                      "total_s": round(done - started, 2), "vs_build": round((done - started) / build_s, 2),
                      "changed": staged.delta.counts()})
     counted = graph.backend.select("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }")
@@ -72,6 +78,7 @@ def main() -> None:
     print(f"\nbuild of {graph.triples} triples in {args.store}: {build_s:.1f} s; peak RSS {peak_mb:.0f} MB")
     for row in rows:
         print(f"{row['write']:<22} stage {row['stage_s']:6.2f} s  commit {row['commit_s']:5.2f} s  "
+              f"catalog {row['catalog_s']:6.2f} s  "
               f"total {row['total_s']:6.2f} s  = {row['vs_build']:.2f} x the build  {row['changed']}")
     if args.out:
         args.out.write_text(json.dumps({"store": args.store, "triples": graph.triples, "build_s": round(build_s, 2),

@@ -13,10 +13,15 @@ triples, against 16 s in memory. Over a remote store (``sparql:``) the copy is m
 content the service has read of it.
 """
 
+import itertools
+from collections.abc import Iterable
+
 import pyoxigraph as ox
 
 from app.store.backends import EmbeddedStore, OxigraphBackend
 from app.store.graph import KnowledgeGraph
+
+BATCH = 50_000
 
 
 class Scratch:
@@ -30,10 +35,17 @@ class Scratch:
         if isinstance(source, EmbeddedStore):
             for g in source.store.named_graphs():
                 if g not in skip:
-                    self.store.bulk_extend(source.store.quads_for_pattern(None, None, None, g))
+                    self._copy(source.store.quads_for_pattern(None, None, None, g))
         else:
-            self.store.bulk_extend(q for name, quads in graph.loaded.graphs.items() if ox.NamedNode(name) not in skip
-                                   for q in quads)
+            self._copy(q for name, quads in graph.loaded.graphs.items() if ox.NamedNode(name) not in skip
+                       for q in quads)
+
+    def _copy(self, quads: Iterable[ox.Quad]) -> None:
+        """Bulk-insert ``quads`` in batches: one call over a million quads would hold the GIL the whole
+        time (the event loop of the service stood still for 4.6 s at 1M triples)."""
+        remaining = iter(quads)
+        while batch := list(itertools.islice(remaining, BATCH)):
+            self.store.bulk_extend(batch)
 
     def triples(self, graph: str) -> list[ox.Triple]:
         return [q.triple for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
