@@ -3,13 +3,14 @@
     .venv/bin/python bench/write.py --data /tmp/kgscale/data-1000000 [--store disk:/tmp/kgw/store]
 
 Builds the graph of ``--data`` (``KG_DATA_DIR``; bench/generate.py makes one) in ``--store``
-(``memory``, or ``disk:DIR``, emptied first), then stages and commits three writes through
+(``memory``, or ``disk:DIR``, emptied first), then stages and commits five writes through
 app.store.writes, as the routes do: a Graph Store POST of one triple, a SPARQL ``INSERT DATA``
-of one triple, and a ``DELETE … WHERE`` that removes both. Prints each write's seconds (staging,
-with inference and validation; commit; the new version's /api catalog, read from the scratch store
-as app.runtime does) and its ratio to the build's, and the peak RSS of the process. Not timed: the
-new query workers (started meanwhile by the service). The triple count after the writes is checked
-against a count of the store. Run by hand.
+of one triple, a ``DELETE … WHERE`` that removes both, and the most used mechanism put under
+another (``skos:broader``) and taken out again: every practice using it gains a link, then loses
+it. Prints each write's seconds (staging, with inference and validation; commit; the new
+version's /api catalog, read from the scratch store as app.runtime does) and its ratio to the
+build's, and the peak RSS of the process. Not timed: the new query workers (started meanwhile by
+the service). The triple count after the writes is checked against a count of the store. Run by hand.
 """
 
 import argparse
@@ -52,12 +53,19 @@ def main() -> None:
     haidian = f"<{base}/id/district/haidian>"
     triple = ox.Triple(ox.NamedNode(f"{base}/id/district/haidian"), ox.NamedNode(COMMENT),
                        ox.Literal("bench", language="en"))
+    used = graph.backend.select("SELECT ?m (COUNT(?p) AS ?n) WHERE { ?p <https://bjrd-kg.example.org/ontology#"
+                                "usesMechanism> ?m } GROUP BY ?m ORDER BY DESC(?n) LIMIT 2")
+    busiest, other = (row["m"] for row in used)
+    broader = f"<{busiest.value}> <http://www.w3.org/2004/02/skos/core#broader> <{other.value}>"
     changes = {
         "post one triple": writes.merge_into_graph(graph.names.data, [triple]),
         "update: INSERT DATA": writes.sparql_update(f'INSERT DATA {{ {haidian} <{COMMENT}> "bench 2"@en }}', base + "/",
                                                     graph.names.data),
         "update: DELETE WHERE": writes.sparql_update(f"DELETE WHERE {{ {haidian} <{COMMENT}> ?c }}", base + "/",
                                                      graph.names.data),
+        # the most used mechanism put under another: every practice using it gains a link
+        "update: add broader": writes.sparql_update(f"INSERT DATA {{ {broader} }}", base + "/", graph.names.data),
+        "update: remove broader": writes.sparql_update(f"DELETE DATA {{ {broader} }}", base + "/", graph.names.data),
     }
     rows = []
     for name, change in changes.items():

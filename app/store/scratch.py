@@ -1,16 +1,16 @@
-"""The scratch store a write is staged in: a copy, in memory, of the asserted graphs served.
+"""The scratch store a write is staged in: a copy, in memory, of the dataset served.
 
-The write is applied there, the entailments are made there afresh, and the whole is validated
-there (app.store.writes). It holds neither the meta graph nor the old entailments: SPARQL over a
-store that holds just the graphs of a dataset may use their union, which Oxigraph evaluates
-faster (app.store.checks), and a store that never had a graph removed is faster to scan.
+The write is applied there, the entailments are brought up to date there, and the whole is
+validated there (app.store.writes). It holds the content graphs, not the meta graph: SPARQL over a
+store that holds just the graphs of a dataset may use their union, which Oxigraph evaluates faster
+(app.store.checks).
 
-The quads are copied with their blank nodes, so that the scratch store and the store served
-name the same nodes alike. From a store on disk the copy takes about 5.5 s per million triples,
-most of it reading RocksDB. A checkpoint opened read-write would cost nothing to make, but
-inference, validation and the comparison of the entailments over RocksDB took 51 s at 1M
-triples, against 16 s in memory. Over a remote store (``sparql:``) the copy is made of the
-content the service has read of it.
+The quads are copied with their blank nodes, so that the scratch store and the store served name
+the same nodes alike, in batches (one call over a million quads would hold the GIL throughout).
+From a store on disk the copy takes about 7.7 s per million triples, most of it reading RocksDB. A
+checkpoint opened read-write would cost nothing to make, but inference, validation and the
+comparison of the entailments over RocksDB took 51 s at 1M triples, against 16 s in memory. Over
+a remote store (``sparql:``) the copy is made of the content the service has read of it.
 """
 
 import itertools
@@ -25,13 +25,13 @@ BATCH = 50_000
 
 
 class Scratch:
-    """A writable copy, in memory, of ``graph``'s asserted graphs."""
+    """A writable copy, in memory, of ``graph``'s content graphs."""
 
     def __init__(self, graph: KnowledgeGraph) -> None:
         source = graph.store
         self.store = ox.Store()
         meta = ox.NamedNode(source.meta)
-        skip = {meta, ox.NamedNode(graph.names.inferred)}
+        skip = {meta}
         if isinstance(source, EmbeddedStore):
             for g in source.store.named_graphs():
                 if g not in skip:
@@ -41,8 +41,8 @@ class Scratch:
                        for q in quads)
 
     def _copy(self, quads: Iterable[ox.Quad]) -> None:
-        """Bulk-insert ``quads`` in batches: one call over a million quads would hold the GIL the whole
-        time (the event loop of the service stood still for 4.6 s at 1M triples)."""
+        """Bulk-insert ``quads`` in batches: one call over a million quads held the GIL the whole time
+        (the event loop of the service stood still for 4.6 s at 1M triples)."""
         remaining = iter(quads)
         while batch := list(itertools.islice(remaining, BATCH)):
             self.store.bulk_extend(batch)

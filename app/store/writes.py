@@ -1,20 +1,20 @@
 """Writes that cannot break the graph: serialised, staged in a scratch store, SHACL-gated, atomic.
 
 Every write (a SPARQL Update, or a Graph Store Protocol PUT/POST/DELETE) is staged in a scratch
-store (app.store.scratch: a copy in memory of the asserted graphs), where it is applied and says
-exactly what it changed (a :class:`app.store.delta.Delta`). There the entailments are made afresh
-and the whole is validated against the shapes, as at start-up (app.store.build: inference in the
-store, the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples); the new entailments are then
-compared with those served. Only if it conforms is the delta committed — in one
-transaction on the store (a single SPARQL Update on disk or on a remote store; the scratch store
-swapped in, in memory) — and a new :class:`KnowledgeGraph` (new version, new ETags, fresh derived
-answers) replaces the old one (:meth:`app.runtime.Runtime.commit`). Otherwise
-:class:`app.errors.WriteRejected` carries the SHACL report and the store is left untouched.
+store (app.store.scratch: a copy in memory of the dataset), where it is applied and says exactly
+what it changed (a :class:`app.store.delta.Delta`). There the entailments are brought up to date
+for the nodes the change can reach (app.store.increment; afresh, as at start-up, when the change
+touches the schema or reaches too far), and the whole is validated against the shapes, as at
+start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples). Only if it
+conforms is the delta committed — in one transaction on the store (a single SPARQL Update on disk
+or on a remote store; the scratch store swapped in, in memory) — and a new :class:`KnowledgeGraph`
+(new version, new ETags, fresh derived answers, read from the scratch store) replaces the old one
+(:meth:`app.runtime.Runtime.commit`). Otherwise :class:`app.errors.WriteRejected` carries the SHACL
+report and the store is left untouched.
 Writers wait for each other (one lock); readers keep the graph they started with.
 
-Apart from inference and validation, which still read the whole graph (in the store), a write
-costs what it changes: no Python copy of the dataset is made (over a remote store the service's
-read of its content is the copy), and the version, provenance and triple count come from the delta.
+Apart from the copy and validation, which still read the whole graph, a write costs what it
+changes: the version, provenance and triple count come from the delta.
 
 In updates the default graph is the article's data graph ``{base}/graph/data``; other named
 graphs (further sources) are addressed with ``GRAPH``. The inferred graph is derived: it is
@@ -30,7 +30,7 @@ import pyoxigraph as ox
 
 from app.errors import ReadOnlyGraph, WriteRejected
 from app.rdf.sparql_guard import screen_update
-from app.store import isolate, plan, provenance, reason
+from app.store import increment, isolate, plan, provenance, reason
 from app.store.backends import EmbeddedStore
 from app.store.build import record_count, shacl_engine, validate_store
 from app.store.delta import Delta, count_after, next_version, transaction
@@ -140,7 +140,7 @@ class Staged:
     report: Report | None  # None when nothing changed (nothing to validate)
 
 
-def inferred_change(scratch: Scratch, graph: KnowledgeGraph) -> tuple[list[ox.Triple], list[ox.Triple]]:
+def compared_with_served(scratch: Scratch, graph: KnowledgeGraph) -> tuple[list[ox.Triple], list[ox.Triple]]:
     """(added, removed): the scratch store's inferred graph against the one ``graph`` serves."""
     name = graph.names.inferred
     node = ox.NamedNode(name)
@@ -158,21 +158,33 @@ def inferred_change(scratch: Scratch, graph: KnowledgeGraph) -> tuple[list[ox.Tr
 
 
 def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) -> Report:
-    """Make the entailments of the scratch store's asserted graphs afresh, validate the whole as at
-    start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples, else
-    pySHACL), and if it conforms add the inferred graph's change to ``delta``."""
+    """Bring the scratch store's inferred graph up to date — for the nodes the change can reach
+    (app.store.increment), or afresh as at start-up when that cannot be done — and validate the
+    whole as at start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE``
+    triples, else pySHACL). If it conforms, the inferred graph's change is added to ``delta``."""
     started = time.perf_counter()
     settings, store, inferred = graph.settings, scratch.store, graph.names.inferred
     asserted = asserted_graphs(scratch, graph)
-    plan.materialise(store, asserted, inferred, reason.read_rules(settings.queries_dir))
+    rules = reason.read_rules(settings.queries_dir)
+    change = increment.inferred_change(store, asserted, inferred, rules, delta)
+    if change is not None:
+        part = Delta()
+        part.record(inferred, added=change[0], removed=change[1])
+        part.apply(store)
+    else:
+        node = ox.NamedNode(inferred)
+        if store.contains_named_graph(node):
+            store.remove_graph(node)
+        plan.materialise(store, asserted, inferred, rules)
     inferred_at = time.perf_counter()
     engine = shacl_engine(settings, graph.triples)
     report = validate_store(store, [*asserted, inferred], settings, engine)
     validated = time.perf_counter()
     if report.conforms:
-        added, removed = inferred_change(scratch, graph)
+        added, removed = change if change is not None else compared_with_served(scratch, graph)
         delta.record(inferred, added=added, removed=removed)
-    timings.info("write checked: infer %.2f s, validate (%s) %.2f s, compare %.2f s", inferred_at - started, engine,
+    timings.info("write checked: infer (%s) %.2f s, validate (%s) %.2f s, compare %.2f s",
+                 "afresh" if change is None else "incremental", inferred_at - started, engine,
                  validated - inferred_at, time.perf_counter() - validated)
     return report
 
