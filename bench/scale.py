@@ -2,7 +2,7 @@
 
     .venv/bin/pip install -e '.[bench]'                      # oxigraph (server), matplotlib, httpx
     .venv/bin/python bench/scale.py run --sizes 10000,100000 --backends memory,disk,sparql
-    .venv/bin/python bench/scale.py phases --size 1000000    # where the start-up time goes (in-process)
+    .venv/bin/python bench/scale.py phases --size 1000000    # where the start-up build's time goes (in-process)
     .venv/bin/python bench/scale.py report                   # bench/RESULTS-scale.md and bench/scaling.png
 
 ``run`` generates the data directories with bench/generate.py (under ``--work``, default
@@ -526,16 +526,20 @@ def restart(result: Result, env: dict[str, str], log: Path, args: argparse.Names
 
 
 def phases(args: argparse.Namespace) -> None:
-    """Time each start-up step in this process (read, infer, hash, push, validate), with cProfile of the slow ones."""
+    """Time each step of the start-up build in this process, as ``kg serve`` makes it over a memory
+    store (app.store.build.build, then the /api catalog), with cProfile of the slow ones."""
     resource.setrlimit(resource.RLIMIT_AS, (int(args.rss_cap_gb * 2**30), int(args.rss_cap_gb * 2**30)))
+    import pyoxigraph as ox
+
+    from app.api.catalog import build_catalog
     from app.config import Settings
+    from app.store import plan, reason
     from app.store.backends import EmbeddedStore
-    from app.store.graph import content_hash, push, with_inferences
-    from app.store.graphs import GraphNames
-    from app.store.infer import read_rules
-    from app.store.load import SourceFiles, read_asserted, read_shapes
+    from app.store.build import count_triples, load_files, shacl_engine, validate_store
+    from app.store.graph import KnowledgeGraph
+    from app.store.graphs import GraphNames, content_hash
+    from app.store.load import SourceFiles
     from app.store.spec import StoreSpec
-    from app.store.validate import validate
 
     settings = Settings(data_dir=data_dir(args.work, args.size))
     steps: list[dict[str, Any]] = []
@@ -564,8 +568,8 @@ def phases(args: argparse.Namespace) -> None:
 
     def save() -> None:
         # After every step, so that a run stopped by the memory limit still reports the steps it finished.
-        out = {"size": args.size, "triples_loaded": len(state["loaded"].quads) if "loaded" in state else None,
-               "conforms": state.get("conforms"), "loadavg": loadavg(), "steps": steps}
+        out = {"size": args.size, "triples_loaded": state.get("triples"), "conforms": state.get("conforms"),
+               "engine": state.get("engine"), "loadavg": loadavg(), "steps": steps}
         RESULTS.mkdir(parents=True, exist_ok=True)
         # cProfile slows pure-Python steps (pySHACL) about 3x: profiled runs are kept apart from the timings.
         name = f"phases-{args.size}{'-profile' if args.profile else ''}.json"
@@ -573,35 +577,42 @@ def phases(args: argparse.Namespace) -> None:
 
     files = SourceFiles.from_settings(settings)
     names = GraphNames.for_base(settings.base_iri)
+    embedded = EmbeddedStore(StoreSpec("memory"), settings.base_iri, settings.base_iri + "/")
+    store = embedded.store
 
-    def read() -> None:
-        state["ontology"], state["data"] = read_asserted(settings, files)
+    def stream() -> None:
+        load_files(store, files.ontology, names.ontology, settings.base_iri)
+        load_files(store, files.data, names.data, settings.base_iri)
 
     def infer() -> None:
-        state["loaded"] = with_inferences(names, {names.ontology: state["ontology"], names.data: state["data"]},
-                                          read_shapes(files), read_rules(settings.queries_dir))
+        plan.materialise(store, [names.ontology, names.data], names.inferred, reason.read_rules(settings.queries_dir))
 
-    def push_memory() -> None:
-        store = EmbeddedStore(StoreSpec("memory"), settings.base_iri, settings.base_iri + "/")
-        push(state["loaded"], store)
+    def count() -> None:
+        state["triples"] = count_triples(store, names)
 
-    def validate_all() -> None:
-        loaded = state["loaded"]
-        state["conforms"] = validate([q.triple for q in loaded.quads], loaded.shapes).conforms
+    def validate() -> None:
+        state["engine"] = shacl_engine(settings, state["triples"])
+        state["conforms"] = validate_store(store, list(names.all()), settings, state["engine"]).conforms
 
-    step("read files", read)
-    step("infer", infer, profile=args.profile)
-    step("content hash", lambda: content_hash(state["loaded"].quads))
-    step("push into memory store", push_memory)
-    step("count distinct triples", lambda: len({q.triple for q in state["loaded"].quads}))
-    step("validate (pySHACL)", validate_all, profile=args.profile)
+    def version() -> None:
+        content_hash(q for g in names.all() for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+
+    def catalog() -> None:
+        embedded.backend.default_graphs = embedded.content_graphs()
+        build_catalog(KnowledgeGraph(settings, embedded, "phases", triples=state["triples"]))
+
+    step("stream the files in", stream)
+    step("infer (in the store)", infer, profile=args.profile)
+    step("count triples", count)
+    step("validate", validate, profile=args.profile)
+    step("content hash", version)
+    step("/api catalog", catalog, profile=args.profile)
 
 
 # ---------------------------------------------------------------- report
 
 TARGETS_MD = ROOT / "bench" / "RESULTS-scale.md"
-PHASES = ["read files", "infer", "content hash", "push into memory store", "count distinct triples",
-          "validate (pySHACL)"]
+PHASES = ["stream the files in", "infer (in the store)", "count triples", "validate", "content hash", "/api catalog"]
 PLOT = ROOT / "bench" / "scaling.png"
 ANALYSIS = RESULTS / "analysis.md"  # hand-written findings, included in the report as they are
 
@@ -609,7 +620,7 @@ ANALYSIS = RESULTS / "analysis.md"  # hand-written findings, included in the rep
 def load_results() -> dict[tuple[str, int], dict[str, Any]]:
     found = {}
     for path in sorted(RESULTS.glob("*-*.json")):
-        if path.stem.startswith(("phases", "machine")):
+        if path.stem.startswith(("phases", "machine", "write")):  # write-*: bench/write.py
             continue
         d = json.loads(path.read_text())
         if not d.get("variant"):
@@ -851,7 +862,7 @@ def main() -> None:
     r.set_defaults(func=run)
     ph = sub.add_parser("phases")
     ph.add_argument("--size", type=int, required=True)
-    ph.add_argument("--profile", action="store_true", help="cProfile infer and validate")
+    ph.add_argument("--profile", action="store_true", help="cProfile inference, validation and the catalog")
     ph.set_defaults(func=phases)
     rep = sub.add_parser("report")
     rep.set_defaults(func=report)

@@ -44,6 +44,7 @@ from app.store.validate import Report
 logger = logging.getLogger("app.writes")  # one line per commit
 timings = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Change:
     """Applies itself to a scratch store holding ``graph``'s dataset, and returns what it changed."""
