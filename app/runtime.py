@@ -76,17 +76,19 @@ class Runtime:
             try:
                 # Aggregates (shared mechanisms, matrix, similarity …) are computed once per graph
                 # version, here rather than on the first request.
+                # A store on disk just built: its answers are read from the copy in memory it was built in.
                 _, report, _ = await asyncio.gather(
                     runner.start(), asyncio.to_thread(graph.validate) if check else asyncio.sleep(0),
-                    catalog_for(graph)
+                    catalog_for(graph, graph.built_reader() if settings.engine == "oxigraph" else None)
                 )
                 if report is not None and not report.conforms:
                     raise ValidationFailed(report.text)
             except BaseException:
                 await runner.close()
                 raise
+        graph.drop_built()
         freeze_survivors()
-        trim_heap()  # the catalog queries' rows, indexed and dropped
+        trim_heap()  # the catalog queries' rows, indexed and dropped, and the copy built in memory
         self._graph, self._runner = graph, runner
         logger.info("ready in %.2f s: %d triples, %d query workers", time.perf_counter() - started,
                     graph.triples, runner.size)

