@@ -169,6 +169,7 @@ def test_disk_restart_reads_the_api_answers_kept_for_its_version(tmp_path: Path)
     assert not districts_file.exists() and len(list(kept.glob("districts-*.json"))) == 1
 
 
+@pytest.mark.slow
 def test_a_disk_build_reads_its_first_api_answers_from_the_copy_it_was_built_in(tmp_path: Path) -> None:
     """A disk store is built in memory first; the first /api answers are read from that copy (four
     times faster than RocksDB at 1M triples): every catalog query gives the same rows, in the same

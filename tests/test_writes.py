@@ -269,6 +269,7 @@ def test_a_write_is_checked_by_the_sparql_checks_as_a_large_graph_is() -> None:
             assert live.graph.version != version
 
 
+@pytest.mark.slow
 def test_the_new_versions_api_rows_read_from_the_scratch_store_are_the_stores_own(tmp_path: Path) -> None:
     """After a write the /api catalog is read from the scratch store (in memory), not from the store
     on disk: every catalog query gives the same rows, in the same order, over both."""
