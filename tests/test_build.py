@@ -175,14 +175,14 @@ def test_a_disk_build_reads_its_first_api_answers_from_the_copy_it_was_built_in(
     times faster than RocksDB at 1M triples): every catalog query gives the same rows, in the same
     order, over both. A restart over the store has no copy (nothing was built)."""
     from app.api.catalog import CATALOG_QUERIES
-    from app.rdf.terms import to_python
+    from app.store.graph import json_rows
 
     settings = Settings(store=f"disk:{tmp_path / 'store'}")
     graph = KnowledgeGraph.build(settings)
     reader = graph.built_reader()
     assert reader is not None
     for name in CATALOG_QUERIES:
-        rows = [{k: to_python(v) for k, v in row.items()} for row in reader.select(graph.query(name).text)]
+        rows = json_rows(reader.select(graph.query(name).text))
         assert rows == graph.run(name), name
     graph.drop_built()
     assert graph.built_reader() is None

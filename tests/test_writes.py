@@ -274,9 +274,8 @@ def test_the_new_versions_api_rows_read_from_the_scratch_store_are_the_stores_ow
     """After a write the /api catalog is read from the scratch store (in memory), not from the store
     on disk: every catalog query gives the same rows, in the same order, over both."""
     from app.api.catalog import CATALOG_QUERIES
-    from app.rdf.terms import to_python
     from app.store import writes
-    from app.store.graph import KnowledgeGraph
+    from app.store.graph import KnowledgeGraph, json_rows
 
     graph = KnowledgeGraph.build(Settings(store=f"disk:{tmp_path / 'store'}"))
     source = rdflib.Graph().parse(data=SECOND_ARTICLE, format="turtle")
@@ -286,6 +285,6 @@ def test_the_new_versions_api_rows_read_from_the_scratch_store_are_the_stores_ow
     reader = staged.scratch.reader(new.query_base, new.store.meta)
     for name in CATALOG_QUERIES:
         text = new.query(name).text
-        assert [{k: to_python(v) for k, v in row.items()} for row in reader.select(text)] == new.run(name), name
+        assert json_rows(reader.select(text)) == new.run(name), name
     usage = [row for row in new.run("mechanism_practices") if "2023-08" in str(row)]
     assert usage  # the second source is in them

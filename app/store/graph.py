@@ -262,7 +262,7 @@ class KnowledgeGraph:
 
     def run(self, name: str, **bindings: Term | str) -> list[dict[str, Any]]:
         """Run the named SELECT query with variables bound; rows as JSON values."""
-        return [{k: to_python(v) for k, v in row.items()} for row in self.run_terms(name, **bindings)]
+        return json_rows(self.run_terms(name, **bindings))
 
     @property
     def parallel_reads(self) -> bool:
@@ -275,8 +275,7 @@ class KnowledgeGraph:
         (app/store/kept.py), so a restart over an unchanged store reads them instead of querying.
         ``backend``: another backend holding this version's dataset to run it on (a write's scratch store)."""
         def rows() -> list[dict[str, Any]]:
-            found = (backend or self.backend).select(self.query(name).text)
-            return [{k: to_python(v) for k, v in row.items()} for row in found]
+            return json_rows((backend or self.backend).select(self.query(name).text))
 
         if self.spec.kind != "disk" or self.version == "unversioned":
             return rows()
@@ -291,3 +290,6 @@ class KnowledgeGraph:
         return self.backend.construct(self.query(name).text, terms)
 
 
+def json_rows(rows: Sequence[Mapping[str, Term]]) -> list[dict[str, Any]]:
+    """Query rows with their terms as JSON values."""
+    return [{k: to_python(v) for k, v in row.items()} for row in rows]
