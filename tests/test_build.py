@@ -52,6 +52,7 @@ class Start:
     triples: int
     content: dict[str, set[str]]
     conforms: bool | None  # None: not validated
+    known_to_conform: bool  # KnowledgeGraph.conforms: validated now, or when the stored build was made
 
 
 def start(settings: Settings) -> Start:
@@ -59,7 +60,7 @@ def start(settings: Settings) -> Start:
     graph = KnowledgeGraph.build(settings)
     assert graph.build_info is not None
     out = Start(graph.build_info, graph.version, graph.triples, content(graph),
-                graph.report.conforms if graph.report else None)
+                graph.report.conforms if graph.report else None, graph.conforms)
     graph.close()
     del graph
     gc.collect()
@@ -98,6 +99,7 @@ def test_disk_restart_reuses_the_build_until_an_input_changes(tmp_path: Path) ->
     second = start(settings)
     assert second.info.reused
     assert second.conforms is None  # not validated again
+    assert second.known_to_conform  # but it was when built (recorded in the meta graph)
     assert (second.version, second.triples, second.content) == (first.version, first.triples, first.content)
 
     alt = ('<https://bjrd-kg.example.org/id/district/haidian> <http://www.w3.org/2004/02/skos/core#altLabel> '
@@ -112,6 +114,16 @@ def test_disk_restart_reuses_the_build_until_an_input_changes(tmp_path: Path) ->
     assert third.info.digest == input_digest(settings, SourceFiles.from_settings(settings))
     assert third.version == content_hash(load(settings).quads)  # the reference path's version
     assert third.content == reference(settings)
+
+
+def test_a_disk_build_not_validated_is_not_known_to_conform_after_a_restart(tmp_path: Path) -> None:
+    """Writes to a graph known to conform are validated where they reach (app.store.revalidate): a
+    build made without validation must not pass for one."""
+    settings = Settings(store=f"disk:{tmp_path / 'store'}", validate_on_start=False)
+    first = start(settings)
+    assert first.conforms is None and not first.known_to_conform
+    second = start(settings)
+    assert second.info.reused and not second.known_to_conform
 
 
 def test_disk_build_that_does_not_conform_writes_nothing(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 DIGEST = ox.NamedNode("https://bjrd-kg.example.org/ontology#buildDigest")
 TRIPLES = ox.NamedNode("http://rdfs.org/ns/void#triples")
 VERSION = ox.NamedNode("http://purl.org/dc/terms/hasVersion")
+CONFORMS = ox.NamedNode("https://bjrd-kg.example.org/ontology#shapesConform")
+INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class BuildInfo:
     triples: int
     seconds: float
     engine: str = ""  # the validation engine used ("" when not validated)
+    conforms: bool = False  # validated and found to conform (now, or when the reused build was made)
 
 
 def input_files(settings: Settings, files: SourceFiles) -> list[Path]:
@@ -135,35 +139,47 @@ def build(store: ox.Store, settings: Settings, *, check: bool) -> tuple[BuildInf
         report = validate_store(store, list(names.all()), settings, engine)
     # The version is the content hash, as for a graph loaded any other way (it names the release).
     version = content_hash(q for g in names.all() for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
-    record(store, settings.base_iri, version, digest, triples)
+    conforms = report is not None and report.conforms
+    record(store, settings.base_iri, Recorded(digest, triples, conforms), version)
     logger.info("built %d triples: load %.2f s, infer %.2f s, validate (%s) %.2f s", triples, loaded - started,
                 inferred - loaded, engine or "skipped", time.perf_counter() - inferred)
-    return BuildInfo(digest, False, triples, time.perf_counter() - started, engine), report
+    return BuildInfo(digest, False, triples, time.perf_counter() - started, engine, conforms), report
 
 
-def record(store: ox.Store, base_iri: str, version: str, digest: str, triples: int) -> None:
+class Recorded(NamedTuple):
+    """What :func:`build` records in the meta graph besides the version."""
+
+    digest: str | None  # of the inputs built (None: the store was filled otherwise)
+    triples: int | None
+    conforms: bool  # validated and found to conform to the shapes (which the digest covers)
+
+
+def record(store: ox.Store, base_iri: str, recorded: Recorded, version: str) -> None:
     meta = ox.NamedNode(f"{base_iri}/graph/meta")
     if store.contains_named_graph(meta):
         store.remove_graph(meta)
-    store.extend([ox.Quad(meta, VERSION, ox.Literal(version), meta), ox.Quad(meta, DIGEST, ox.Literal(digest), meta),
-                  ox.Quad(meta, TRIPLES, ox.Literal(str(triples), datatype=ox.NamedNode(
-                      "http://www.w3.org/2001/XMLSchema#integer")), meta)])
+    quads = [ox.Quad(meta, VERSION, ox.Literal(version), meta),
+             ox.Quad(meta, DIGEST, ox.Literal(recorded.digest or ""), meta),
+             ox.Quad(meta, TRIPLES, ox.Literal(str(recorded.triples), datatype=INTEGER), meta)]
+    if recorded.conforms:
+        quads.append(ox.Quad(meta, CONFORMS, ox.Literal(True), meta))
+    store.extend(quads)
 
 
 def record_count(meta: str, triples: int) -> str:
     """The SPARQL Update operations that make ``triples`` the recorded triple count (a write keeps it true)."""
     return (f"DELETE WHERE {{ GRAPH <{meta}> {{ <{meta}> <{TRIPLES.value}> ?n }} }} ;\n"
             f'INSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <{TRIPLES.value}> '
-            f'"{triples}"^^<http://www.w3.org/2001/XMLSchema#integer> }} }}')
+            f'"{triples}"^^<{INTEGER.value}> }} }}')
 
 
-def recorded(store: ox.Store, base_iri: str) -> tuple[str | None, int | None]:
-    """(digest, triple count) recorded by :func:`build`; (None, None) for a store built otherwise."""
+def recorded(store: ox.Store, base_iri: str) -> Recorded:
+    """What :func:`build` recorded; (None, None, False) for a store filled otherwise."""
     meta = ox.NamedNode(f"{base_iri}/graph/meta")
     values = {q.predicate: q.object.value for q in store.quads_for_pattern(meta, None, None, meta)
               if isinstance(q.object, ox.Literal)}
     triples = values.get(TRIPLES)
-    return values.get(DIGEST), int(triples) if triples is not None else None
+    return Recorded(values.get(DIGEST), int(triples) if triples is not None else None, values.get(CONFORMS) == "true")
 
 
 def copy_store(source: ox.Store, target: ox.Store) -> None:
@@ -187,14 +203,14 @@ def open_or_build(store: EmbeddedStore, settings: Settings, *,
     started = time.perf_counter()
     target = store.store
     if store.spec.kind == "disk" and store.read_version() is not None:
-        digest, triples = recorded(target, settings.base_iri)
+        digest, triples, conforms = recorded(target, settings.base_iri)
         current = input_digest(settings, SourceFiles.from_settings(settings))
         if digest is None or digest == current:
             if triples is None:
                 triples = count_distinct(target, store.content_graphs())
             logger.info("inputs unchanged (digest %s): serving the stored build, no load, inference or validation",
                         (digest or "none")[:12])
-            return BuildInfo(digest or "", True, triples, time.perf_counter() - started), None, None
+            return BuildInfo(digest or "", True, triples, time.perf_counter() - started, conforms=conforms), None, None
         logger.info("inputs changed (digest %s, stored %s): rebuilding", current[:12], digest[:12])
     work = ox.Store() if store.spec.kind == "disk" else target
     info, report = build(work, settings, check=check)

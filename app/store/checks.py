@@ -7,23 +7,57 @@ tests/test_checks.py runs both on every fixture, on the article and on injected 
 and asserts the same (focus, shape, constraint component) results. The report built here has
 the shape of pySHACL's (``sh:ValidationReport`` with results carrying the shape's zh and en
 ``sh:message``), so callers need not know which engine produced it.
+
+A check may also say, in ``#+ reach:`` headers, which focus nodes a change further away than the
+focus node's own triples can concern (:class:`Reach`): app.store.revalidate validates a write with
+them for just those focus nodes.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
 
+from app.rdf.namespaces import PREFIXES
 from app.rdf.terms import to_rdflib
-from app.store.graphs import Dataset
+from app.store.graphs import Dataset, Substitutions
 from app.store.validate import Report
 
 SH = "http://www.w3.org/ns/shacl#"
 SHAPES_NS = "https://bjrd-kg.example.org/shapes#"
+FOCUS = ox.Variable("focus")
 _HEADER = re.compile(r"^#\+\s*([\w-]+)\s*:\s*(.*?)\s*$", re.M)
+#: The PREFIX declarations a reach's path is read with.
+PROLOGUE = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in PREFIXES.items())
+
+
+@dataclass(frozen=True)
+class Reach:
+    """``#+ reach: <predicate> <subject|object> <path>``: a triple of ``predicate`` added or
+    removed may change the check's result for the nodes its ``end`` (subject or object) reaches
+    by the SPARQL property path ``path`` (prefixed names as in app.rdf.namespaces.PREFIXES)."""
+
+    predicate: ox.NamedNode
+    end: str  # "subject" or "object"
+    path: str
+
+    @classmethod
+    def parse(cls, value: str) -> "Reach":
+        parts = value.split(maxsplit=2)
+        if len(parts) != 3 or parts[1] not in ("subject", "object") or ":" not in parts[0]:
+            raise ValueError(f"reach {value!r}: expected '<prefix:predicate> <subject|object> <property path>'")
+        prefix, local = parts[0].split(":", 1)
+        if prefix not in PREFIXES:
+            raise ValueError(f"reach {value!r}: unknown prefix {prefix!r}")
+        return cls(ox.NamedNode(PREFIXES[prefix] + local), parts[1], parts[2])
+
+    @property
+    def query(self) -> str:
+        """The nodes ``?node`` (the end of a changed triple) reaches: ``?focus``."""
+        return f"{PROLOGUE}SELECT DISTINCT ?node ?focus WHERE {{ ?node {self.path} ?focus }}"
 
 
 @dataclass(frozen=True)
@@ -31,12 +65,15 @@ class Check:
     shape: str  # the id of sh:sourceShape (S01-code; S01 for a SPARQL constraint)
     constraint: str  # the id of the SPARQL constraint (S01-code-unique), else ""
     text: str
+    reach: tuple[Reach, ...] = ()
 
     @classmethod
     def read(cls, path: Path) -> "Check":
         text = path.read_text(encoding="utf-8")
-        meta = dict(_HEADER.findall(text))
-        return cls(meta.get("shape", path.stem), meta.get("constraint", ""), text)
+        headers = _HEADER.findall(text)
+        meta = dict(headers)
+        reach = tuple(Reach.parse(value) for key, value in headers if key == "reach")
+        return cls(meta.get("shape", path.stem), meta.get("constraint", ""), text, reach)
 
 
 def read_checks(queries_dir: Path) -> list[Check]:
@@ -51,23 +88,32 @@ class Violation:
     component: str
 
 
-def find_violations(store: ox.Store, checks: Sequence[Check], graphs: Sequence[str],
-                    query_base: str) -> list[Violation]:
-    """Every violation in the union of ``graphs`` of ``store`` (relative IRIs of the checks, such as
-    the schemes' ``<id/scheme/mechanisms>``, resolve against ``query_base``)."""
+def dataset_of(store: ox.Store, graphs: Sequence[str]) -> Dataset:
+    """The union of ``graphs`` of ``store``, as a query's dataset."""
     nodes = tuple(ox.NamedNode(g) for g in graphs)
     # When the store holds just these graphs their union is the same dataset, and Oxigraph
     # evaluates it faster than an explicit list of graphs.
     union = all(isinstance(g, ox.NamedNode) and g.value in graphs for g in store.named_graphs())
-    dataset = Dataset(True) if union else Dataset(False, nodes, nodes)
-    found = []
-    for check in checks:
-        for row in dataset.select(store, check.text, base_iri=query_base):
-            focus, component = row["focus"], row["component"]
-            if not isinstance(focus, ox.NamedNode | ox.BlankNode) or not isinstance(component, ox.NamedNode):
-                raise ValueError(f"check {check.shape}: ?focus must be a node and ?component an IRI")
-            found.append(Violation(focus, check.shape, check.constraint, component.value))
-    return found
+    return Dataset(True) if union else Dataset(False, nodes, nodes)
+
+
+def find_violations(store: ox.Store, checks: Sequence[Check], graphs: Sequence[str],
+                    query_base: str) -> list[Violation]:
+    """Every violation in the union of ``graphs`` of ``store`` (relative IRIs of the checks, such as
+    the schemes' ``<id/scheme/mechanisms>``, resolve against ``query_base``)."""
+    dataset = dataset_of(store, graphs)
+    return [v for check in checks for v in run_check(store, dataset, check, query_base)]
+
+
+def run_check(store: ox.Store, dataset: Dataset, check: Check, query_base: str,
+              focus: ox.NamedNode | ox.BlankNode | None = None) -> Iterator[Violation]:
+    """The violations ``check`` finds in ``dataset``: of every focus node, or of ``focus`` alone."""
+    substitutions: Substitutions | None = {FOCUS: focus} if focus is not None else None
+    for row in dataset.select(store, check.text, substitutions, base_iri=query_base):
+        node, component = row["focus"], row["component"]
+        if not isinstance(node, ox.NamedNode | ox.BlankNode) or not isinstance(component, ox.NamedNode):
+            raise ValueError(f"check {check.shape}: ?focus must be a node and ?component an IRI")
+        yield Violation(node, check.shape, check.constraint, component.value)
 
 
 def report(violations: Sequence[Violation], shapes: Sequence[ox.Triple]) -> Report:

@@ -147,11 +147,16 @@ class KnowledgeGraph:
     """The graph the service answers from. Read-only once built."""
 
     def __init__(self, settings: Settings, store: GraphStore, version: str, *, loaded: Loaded | None = None,
-                 report: Report | None = None, triples: int | None = None, build: BuildInfo | None = None) -> None:
+                 report: Report | None = None, triples: int | None = None, build: BuildInfo | None = None,
+                 conforms: bool | None = None) -> None:
         self.settings = settings
         self.store = store
         self.version = version
         self.report = report
+        #: Known to conform to the shapes: validated (at start-up, by a write, or when it was built
+        #: into the disk store it is served from). A write to such a graph is validated only where
+        #: it reaches (app.store.revalidate); otherwise the whole graph is.
+        self.conforms = (report is not None and report.conforms) if conforms is None else conforms
         self.names = GraphNames.for_base(settings.base_iri)
         self.queries: dict[str, NamedQuery] = read_queries(settings.queries_dir)
         #: Everything derived from this version, computed once.
@@ -207,7 +212,7 @@ class KnowledgeGraph:
             info, report, built = open_or_build(store, settings,
                                                 check=settings.validate_on_start if check is None else check)
             graph = cls(settings, store, store.read_version() or "unversioned", report=report, triples=info.triples,
-                        build=info)
+                        build=info, conforms=info.conforms)
             graph.built = built
             logger.info("graph %s from %s: %d triples, version %s, in %.2f s",
                         "reused" if info.reused else "built", spec, graph.triples, graph.version[:12],
@@ -241,8 +246,9 @@ class KnowledgeGraph:
         if isinstance(self.store, EmbeddedStore):
             engine = shacl_engine(self.settings, self.triples)
             self.report = validate_store(self.store.store, self.store.content_graphs(), self.settings, engine)
-            return self.report
-        self.report = validate_loaded(self.loaded)
+        else:
+            self.report = validate_loaded(self.loaded)
+        self.conforms = self.report.conforms
         return self.report
 
     def close(self) -> None:

@@ -25,12 +25,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 import pyoxigraph as ox
 
 from app.errors import ReadOnlyGraph, WriteRejected
 from app.rdf.sparql_guard import screen_update
-from app.store import increment, isolate, plan, provenance, reason
+from app.store import increment, isolate, plan, provenance, reason, revalidate
 from app.store.backends import EmbeddedStore
 from app.store.build import record_count, shacl_engine, validate_store
 from app.store.delta import Delta, count_after, next_version, transaction
@@ -179,7 +180,14 @@ def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) ->
         plan.materialise(store, asserted, inferred, rules)
     inferred_at = time.perf_counter()
     engine = shacl_engine(settings, graph.triples)
-    report = validate_store(store, [*asserted, inferred], settings, engine)
+    graphs = [*asserted, inferred]
+    report = None
+    if engine == "sparql" and change is not None and graph.conforms:
+        changed = chain(*delta.added.values(), *delta.removed.values(), *change)
+        report = revalidate.validate_near(store, graphs, settings, changed)
+        engine += ", near the change" if report is not None else ""
+    if report is None:
+        report = validate_store(store, graphs, settings, engine)
     validated = time.perf_counter()
     if report.conforms:
         added, removed = change if change is not None else compared_with_served(scratch, graph)
@@ -220,7 +228,7 @@ def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) 
         scratch.store.extend(store.store.quads_for_pattern(None, None, None, ox.NamedNode(store.meta)))
         scratch.store.update(recorded)
         fresh = EmbeddedStore(store.spec, graph.settings.base_iri, graph.query_base, store=scratch.store)
-        return KnowledgeGraph(graph.settings, fresh, version, report=None, triples=triples)
+        return KnowledgeGraph(graph.settings, fresh, version, triples=triples, conforms=True)
     update = " ;\n".join([*transaction(delta, scratch.store), recorded])
     if isinstance(store, RemoteStore):
         store.backend.update(update)
@@ -230,4 +238,4 @@ def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) 
         store.store.update(update)
         store.store.flush()
         store.backend.default_graphs = store.content_graphs()
-    return KnowledgeGraph(graph.settings, store, version, report=None, triples=triples)
+    return KnowledgeGraph(graph.settings, store, version, triples=triples, conforms=True)
