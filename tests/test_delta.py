@@ -6,7 +6,7 @@ import random
 import pyoxigraph as ox
 import pytest
 
-from app.store.delta import Delta, count_after, next_version, transaction
+from app.store.delta import Delta, count_after, exact_by_update, holds_node, next_version, transaction
 
 G1, G2, G3 = "urn:x:g1", "urn:x:g2", "urn:x:g3"
 
@@ -108,3 +108,43 @@ def test_the_version_follows_the_change_not_the_order_it_was_told_in() -> None:
     other.record(G2, added=[t(1, 1), t(2, 2)], removed=[t(3, 3)])
     assert next_version("v0", other) != next_version("v0", one)  # the graph is part of the change
     assert next_version("v0", Delta()) == "v0"  # no change, no new version
+
+
+def test_a_new_blank_node_is_one_node_in_every_graph_it_is_added_to() -> None:
+    b = ox.BlankNode("new")
+    in_data = ox.Triple(b, ox.NamedNode("urn:x:p"), ox.Literal("1"))
+    in_inferred = ox.Triple(b, ox.NamedNode("urn:x:type"), ox.NamedNode("urn:x:C"))
+    after = {G1: {t(1, 1), in_data}, G2: {in_inferred}}
+    delta = delta_between({G1: {t(1, 1)}}, after)
+    store = fill({G1: {t(1, 1)}})
+    assert exact_by_update(delta, lambda node: holds_node(store, node))
+    store.update(" ;\n".join(transaction(delta, fill(after))))
+    nodes = {q.subject for q in store if isinstance(q.subject, ox.BlankNode)}
+    assert len(nodes) == 1 and len(store) == 3  # fresh, but the same node in both graphs
+
+
+def test_a_blank_node_the_store_holds_cannot_be_named_by_an_update() -> None:
+    b = ox.BlankNode("old")
+    held = ox.Triple(b, ox.NamedNode("urn:x:p"), ox.Literal("1"))
+    store = fill({G1: {held}})
+    about_it = delta_between({G1: {held}}, {G1: {held}, G2: {ox.Triple(b, ox.NamedNode("urn:x:q"), ox.Literal("2"))}})
+    assert not exact_by_update(about_it, lambda node: holds_node(store, node))
+    losing_it = delta_between({G1: {held, t(1, 1)}}, {G1: {t(1, 1)}})
+    assert not exact_by_update(losing_it, lambda node: holds_node(store, node))
+    assert exact_by_update(delta_between({G1: {held}}, {G1: {held, t(2, 2)}}), lambda node: holds_node(store, node))
+
+
+def test_a_graph_sharing_a_blank_node_with_one_written_whole_is_written_whole_too() -> None:
+    b = ox.BlankNode("shared")
+    gone = ox.Triple(b, ox.NamedNode("urn:x:p"), ox.Literal("gone"))
+    kept = ox.Triple(b, ox.NamedNode("urn:x:p"), ox.Literal("kept"))
+    about = ox.Triple(b, ox.NamedNode("urn:x:type"), ox.NamedNode("urn:x:C"))
+    before = {G1: {gone, kept}, G2: {about}, G3: {t(1, 1)}}
+    after = {G1: {kept}, G2: {about}, G3: {t(1, 1)}}
+    operations = transaction(delta_between(before, after), fill(after))
+    assert sorted(o for o in operations if o.startswith("DROP")) == [f"DROP SILENT GRAPH <{G1}>",
+                                                                   f"DROP SILENT GRAPH <{G2}>"]
+    store = fill(before)
+    store.update(" ;\n".join(operations))
+    nodes = {q.subject for q in store if isinstance(q.subject, ox.BlankNode)}
+    assert len(nodes) == 1 and len(store) == 3  # the node kept in G1 is still the one G2 is about

@@ -5,6 +5,7 @@ serialised concurrent writers."""
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -14,10 +15,15 @@ from app.config import Settings
 from app.rdf.terms import triple_from_rdflib
 from tests.helpers import LiveServer, serve_in_thread
 
+if TYPE_CHECKING:
+    from app.store.graph import KnowledgeGraph
+
 TOKEN = "test-write-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BASE = "https://bjrd-kg.example.org"
 SECOND_SOURCE = f"{BASE}/graph/source/bjrd-2023-08-sample"
+BJRD = "https://bjrd-kg.example.org/ontology#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 SECOND_ARTICLE = """
 @prefix bjrd: <https://bjrd-kg.example.org/ontology#> .
@@ -288,3 +294,64 @@ def test_the_new_versions_api_rows_read_from_the_scratch_store_are_the_stores_ow
         assert json_rows(reader.select(text)) == new.run(name), name
     usage = [row for row in new.run("mechanism_practices") if "2023-08" in str(row)]
     assert usage  # the second source is in them
+
+
+def blank_nodes_outside_the_ontology(graph: "KnowledgeGraph") -> dict[str, set[str]]:
+    """Graph name -> the blank nodes its triples name (as the store labels them in one answer)."""
+    rows = graph.backend.select(f"SELECT DISTINCT ?g ?b WHERE {{ GRAPH ?g {{ {{ ?b ?p ?o }} UNION {{ ?s ?p ?b }} }} "
+                                f"FILTER (isBlank(?b) && ?g != <{graph.names.ontology}>) }}")
+    out: dict[str, set[str]] = {}
+    for row in rows:
+        out.setdefault(row["g"].value, set()).add(str(row["b"]))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["memory", "disk", "sparql"])
+def test_a_blank_node_written_and_removed_again_keeps_the_store_consistent(kind: str, tmp_path: Path) -> None:
+    """A quote given as a blank node gets entailments (its classes) in the inferred graph: committed,
+    it is one node in both graphs, on every backend (Oxigraph refuses one blank node label in two
+    INSERT DATA operations, and SPARQL Update cannot name a blank node the store holds). Removed
+    again, nothing is left of it, and the triple count is the store's."""
+    import subprocess
+    import sys
+    from contextlib import ExitStack
+
+    import pyoxigraph as ox
+
+    from app.store import writes
+    from app.store.graph import KnowledgeGraph
+    from tests.helpers import running_oxigraph
+
+    with ExitStack() as stack:
+        store = {"memory": "memory", "disk": f"disk:{tmp_path / 'store'}"}.get(kind, "")
+        if kind == "sparql":
+            store = stack.enter_context(running_oxigraph())
+            subprocess.run([sys.executable, "-m", "app", "load", "--into", store], check=True,
+                           stdout=subprocess.DEVNULL)
+        graph = KnowledgeGraph.build(Settings(store=store))
+        stack.callback(lambda: graph.close())
+        practice = graph.backend.select(f"SELECT ?p WHERE {{ GRAPH ?g {{ ?p a <{BJRD}Practice> }} }} LIMIT 1")[0]["p"]
+        assert isinstance(practice, ox.NamedNode)
+        oa, quote = "http://www.w3.org/ns/oa#", ox.BlankNode()
+        integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+        triples = [ox.Triple(practice, ox.NamedNode(BJRD + "evidence"), quote),
+                   ox.Triple(quote, ox.NamedNode(oa + "exact"), ox.Literal("北京")),
+                   ox.Triple(quote, ox.NamedNode(oa + "start"), ox.Literal("0", datatype=integer)),
+                   ox.Triple(quote, ox.NamedNode(oa + "end"), ox.Literal("2", datatype=integer)),
+                   ox.Triple(quote, ox.NamedNode("http://purl.org/dc/terms/source"),
+                             ox.NamedNode(f"{BASE}/id/source/article"))]
+        graph = writes.commit(graph, writes.prepare(graph, writes.merge_into_graph(graph.names.data, triples)))
+        found = blank_nodes_outside_the_ontology(graph)
+        assert set(found) == {graph.names.data, graph.names.inferred}
+        assert len(found[graph.names.data]) == 1 and found[graph.names.data] == found[graph.names.inferred]
+        assert graph.backend.ask(f"ASK {{ GRAPH <{graph.names.data}> {{ {practice} <{BJRD}evidence> ?q }} "
+                                 f"GRAPH <{graph.names.inferred}> {{ ?q a <{BJRD}Quote> }} }}")
+        update = f'DELETE WHERE {{ {practice} <{BJRD}evidence> ?q . ?q <{oa}exact> "北京" ; ?p ?o . }}'
+        graph = writes.commit(graph, writes.prepare(graph, writes.sparql_update(update, graph.query_base,
+                                                                               graph.names.data)))
+        assert blank_nodes_outside_the_ontology(graph) == {}
+        count = graph.backend.select("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g "
+                                     f"{{ ?s ?p ?o }} FILTER (?g IN (<{graph.names.data}>, <{graph.names.ontology}>, "
+                                     f"<{graph.names.inferred}>)) }} }}")[0]["n"]
+        assert graph.triples == int(count.value)

@@ -62,6 +62,12 @@ def is_empty(store: ox.Store, graph: str) -> bool:
     return next(iter(store.quads_for_pattern(None, None, None, ox.NamedNode(graph))), None) is None
 
 
+def holds_node(store: ox.Store, node: ox.BlankNode) -> bool:
+    """Whether a triple of ``store`` (in any graph) has ``node`` as subject or object."""
+    return any(next(iter(store.quads_for_pattern(*pattern)), None) is not None
+               for pattern in ((node, None, None, None), (None, None, node, None)))
+
+
 def next_version(before: str, delta: Delta) -> str:
     """The version after ``delta``: SHA-256 of the version before and the sorted change, so it costs
     what the change costs. A build names its version by the content (app.store.graphs.content_hash);
@@ -88,23 +94,68 @@ def count_after(before: int, delta: Delta, graphs: Iterable[str], holds: Callabl
     return count
 
 
+def names_blank_node(triples: Iterable[ox.Triple]) -> bool:
+    return any(isinstance(term, ox.BlankNode) for t in triples for term in (t.subject, t.object))
+
+
+def blank_nodes(delta: Delta) -> set[ox.BlankNode]:
+    """The blank nodes ``delta`` names (as subject or object)."""
+    return {term for part in (delta.added, delta.removed) for triples in part.values() for t in triples
+            for term in (t.subject, t.object) if isinstance(term, ox.BlankNode)}
+
+
+def exact_by_update(delta: Delta, before: Callable[[ox.BlankNode], bool]) -> bool:
+    """Whether :func:`transaction` applies ``delta`` exactly to the store it was staged from:
+    SPARQL Update cannot name a blank node the store holds (``INSERT DATA`` makes fresh ones, and
+    ``DELETE DATA`` allows none), so it is exact unless ``delta`` removes a triple with a blank node
+    or adds one about a blank node ``before`` (the store held it before the change)."""
+    if any(names_blank_node(triples) for triples in delta.removed.values()):
+        return False
+    return not any(before(b) for b in blank_nodes(delta))
+
+
 def transaction(delta: Delta, after: ox.Store) -> list[str]:
     """The SPARQL Update operations that apply ``delta`` to a store. ``after`` holds the content
-    after the change (the scratch store of app.store.scratch): a graph it no longer has is dropped,
-    and a graph that loses a blank node is written whole from it (DELETE DATA cannot name blank nodes)."""
-    operations = []
+    after the change (the scratch store of app.store.scratch): a graph it no longer has is dropped.
+    DELETE DATA cannot name blank nodes: a graph that loses a triple with one is written whole from
+    ``after``, and so is every graph that shares a blank node with a graph written whole. Every
+    insertion is one ``INSERT DATA``, so a blank node it names is one fresh node in every graph (in
+    separate operations it would be a different node in each, and Oxigraph refuses that). Exact up
+    to the renaming of blank nodes; app.store.writes applies a change that names blank nodes the
+    store holds to an embedded store by its API instead."""
+    whole = {name for name in delta.graphs()
+             if after.contains_named_graph(ox.NamedNode(name)) and names_blank_node(delta.removed.get(name, ()))}
+    whole = sharing_blank_nodes(after, whole)
+    operations, inserts = [], []
+    for name in sorted(whole):
+        content = sorted((q.triple for q in after.quads_for_pattern(None, None, None, ox.NamedNode(name))), key=str)
+        operations.append(f"DROP SILENT GRAPH <{name}>")
+        inserts.append(f"GRAPH <{name}> {{\n{ntriples(content)}\n}}")
     for name in delta.graphs():
-        node = ox.NamedNode(name)
         removed, added = delta.removed.get(name, set()), delta.added.get(name, set())
-        if not after.contains_named_graph(node):
+        if not after.contains_named_graph(ox.NamedNode(name)):
             operations.append(f"DROP SILENT GRAPH <{name}>")
-        elif any(isinstance(term, ox.BlankNode) for t in removed for term in (t.subject, t.object)):
-            content = sorted((q.triple for q in after.quads_for_pattern(None, None, None, node)), key=str)
-            operations.append(f"DROP SILENT GRAPH <{name}>")
-            operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{ntriples(content)}\n}} }}")
-        else:
+        elif name not in whole:
             if removed:
                 operations.append(f"DELETE DATA {{ GRAPH <{name}> {{\n{ntriples(sorted(removed, key=str))}\n}} }}")
             if added:
-                operations.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{ntriples(sorted(added, key=str))}\n}} }}")
+                inserts.append(f"GRAPH <{name}> {{\n{ntriples(sorted(added, key=str))}\n}}")
+    if inserts:
+        operations.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
     return operations
+
+
+def sharing_blank_nodes(store: ox.Store, graphs: set[str]) -> set[str]:
+    """``graphs`` and every graph of ``store`` that shares a blank node with one of them, transitively."""
+    if not graphs:
+        return graphs
+    nodes: dict[str, set[ox.BlankNode]] = {}
+    for g in store.named_graphs():
+        if isinstance(g, ox.NamedNode):
+            nodes[g.value] = {term for q in store.quads_for_pattern(None, None, None, g)
+                              for term in (q.subject, q.object) if isinstance(term, ox.BlankNode)}
+    found, shared = set(graphs), set().union(*(nodes.get(g, set()) for g in graphs))
+    while more := {g for g, held in nodes.items() if g not in found and held & shared}:
+        found |= more
+        shared = shared.union(*(nodes[g] for g in more))
+    return found

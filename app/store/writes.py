@@ -4,8 +4,10 @@ Every write (a SPARQL Update, or a Graph Store Protocol PUT/POST/DELETE) is stag
 store (app.store.scratch: a copy in memory of the dataset), where it is applied and says exactly
 what it changed (a :class:`app.store.delta.Delta`). There the entailments are brought up to date
 for the nodes the change can reach (app.store.increment; afresh, as at start-up, when the change
-touches the schema or reaches too far), and the whole is validated against the shapes, as at
-start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples). Only if it
+touches the schema or reaches too far), and the result is validated against the shapes, as at
+start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples). With the
+SPARQL checks, a graph known to conform is validated only for the focus nodes the change can
+concern (app.store.revalidate; the whole graph when inference ran afresh). Only if it
 conforms is the delta committed — in one transaction on the store (a single SPARQL Update on disk
 or on a remote store; the scratch store swapped in, in memory) — and a new :class:`KnowledgeGraph`
 (new version, new ETags, fresh derived answers, read from the scratch store) replaces the old one
@@ -13,8 +15,8 @@ or on a remote store; the scratch store swapped in, in memory) — and a new :cl
 report and the store is left untouched.
 Writers wait for each other (one lock); readers keep the graph they started with.
 
-Apart from the copy and validation, which still read the whole graph, a write costs what it
-changes: the version, provenance and triple count come from the delta.
+Apart from the copy, which still reads the whole graph, a write costs what it changes: the
+version, provenance and triple count come from the delta.
 
 In updates the default graph is the article's data graph ``{base}/graph/data``; other named
 graphs (further sources) are addressed with ``GRAPH``. The inferred graph is derived: it is
@@ -34,7 +36,7 @@ from app.rdf.sparql_guard import screen_update
 from app.store import increment, isolate, plan, provenance, reason, revalidate
 from app.store.backends import EmbeddedStore
 from app.store.build import record_count, shacl_engine, validate_store
-from app.store.delta import Delta, count_after, next_version, transaction
+from app.store.delta import Delta, count_after, exact_by_update, holds_node, next_version, transaction
 from app.store.graph import KnowledgeGraph
 from app.store.graphs import meta_graph, record_version
 from app.store.provenance import Author
@@ -163,7 +165,8 @@ def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) ->
     """Bring the scratch store's inferred graph up to date — for the nodes the change can reach
     (app.store.increment), or afresh as at start-up when that cannot be done — and validate the
     whole as at start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE``
-    triples, else pySHACL). If it conforms, the inferred graph's change is added to ``delta``."""
+    triples, else pySHACL; with the checks, only near the change when that is enough:
+    app.store.revalidate). If it conforms, the inferred graph's change is added to ``delta``."""
     started = time.perf_counter()
     settings, store, inferred = graph.settings, scratch.store, graph.names.inferred
     asserted = asserted_graphs(scratch, graph)
@@ -229,13 +232,20 @@ def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) 
         scratch.store.update(recorded)
         fresh = EmbeddedStore(store.spec, graph.settings.base_iri, graph.query_base, store=scratch.store)
         return KnowledgeGraph(graph.settings, fresh, version, triples=triples, conforms=True)
-    update = " ;\n".join([*transaction(delta, scratch.store), recorded])
     if isinstance(store, RemoteStore):
-        store.backend.update(update)
+        store.backend.update(" ;\n".join([*transaction(delta, scratch.store), recorded]))
         store.refresh_dataset()
     else:
         assert isinstance(store, EmbeddedStore)
-        store.store.update(update)
-        store.store.flush()
+        served = store.store
+        if exact_by_update(delta, lambda b: holds_node(served, b)):
+            served.update(" ;\n".join([*transaction(delta, scratch.store), recorded]))
+        else:
+            # Blank nodes the store holds cannot be named in SPARQL Update: the delta is applied
+            # by the store's API, which names them exactly (removals one by one, then the
+            # additions at once), and the record after it.
+            delta.apply(served)
+            served.update(recorded)
+        served.flush()
         store.backend.default_graphs = store.content_graphs()
     return KnowledgeGraph(graph.settings, store, version, triples=triples, conforms=True)
