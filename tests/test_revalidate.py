@@ -294,3 +294,15 @@ def test_a_graph_not_known_to_conform_is_validated_whole(caplog: pytest.LogCaptu
     staged = writes.prepare(graph, writes.sparql_update(label, graph.query_base, graph.names.data))
     assert "validate (sparql) " in caplog.text
     assert writes.commit(graph, staged).conforms  # a committed write was validated
+
+
+def test_a_change_that_reaches_too_far_is_left_to_the_whole_graph(every_case: dict[str, Case]) -> None:
+    case = every_case["the article: a practice's quote re-worded"]
+    near_nodes = revalidate.candidates(case.store, all_checks(), graphs(), case.changed)
+    assert near_nodes is not None
+    runs = sum(len(nodes) for nodes in near_nodes.values())
+    assert revalidate.candidates(case.store, all_checks(), graphs(), case.changed, limit=runs) == near_nodes
+    assert revalidate.candidates(case.store, all_checks(), graphs(), case.changed, limit=runs - 1) is None
+    star = ox.Triple(ox.NamedNode("urn:x:who"), ox.NamedNode("urn:x:said"),
+                     ox.Triple(ox.NamedNode("urn:x:s"), ox.NamedNode("urn:x:p"), ox.NamedNode("urn:x:o")))
+    assert revalidate.violations_near(case.store, all_checks(), graphs(), article().query_base, [star]) is None

@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from app.config import Settings
 from app.store.checks import Check, Violation, dataset_of, read_checks, report, run_check
+from app.store.graphs import Dataset
 from app.store.load import SourceFiles, read_shapes
 from app.store.validate import Report
 
@@ -50,9 +51,9 @@ NODE = ox.Variable("node")
 
 
 def candidates(store: ox.Store, checks: Sequence[Check], graphs: Sequence[str],
-               changed: Sequence[ox.Triple]) -> dict[Check, set[Node]] | None:
+               changed: Sequence[ox.Triple], limit: int = MAX_RUNS) -> dict[Check, set[Node]] | None:
     """Check -> the focus nodes ``changed`` can concern, in ``store`` after the change; None when a
-    changed triple is RDF-star."""
+    changed triple is RDF-star, or when there are more than ``limit`` (summed over the checks)."""
     dataset = dataset_of(store, graphs)
     near: set[Node] = set()
     for t in changed:
@@ -62,18 +63,32 @@ def candidates(store: ox.Store, checks: Sequence[Check], graphs: Sequence[str],
         if isinstance(t.object, ox.NamedNode | ox.BlankNode):
             near.add(t.object)
     found: dict[Check, set[Node]] = {}
+    runs = 0
     for check in checks:
-        nodes = set(near)
-        for reach in check.reach:
-            ends = {t.subject if reach.end == "subject" else t.object
-                    for t in changed if t.predicate == reach.predicate}
-            for end in ends:
-                for row in dataset.select(store, reach.query, {NODE: end}):
-                    focus = row["focus"]
-                    if isinstance(focus, ox.NamedNode | ox.BlankNode):
-                        nodes.add(focus)
+        nodes = _focus_nodes(store, dataset, check, changed, near, limit - runs)
+        if nodes is None:
+            logger.info("more than %d check runs near the change: validating the whole graph", limit)
+            return None
+        runs += len(nodes)
         found[check] = nodes
     return found
+
+
+def _focus_nodes(store: ox.Store, dataset: Dataset, check: Check, changed: Sequence[ox.Triple], near: set[Node],
+                 budget: int) -> set[Node] | None:
+    """``near`` and the nodes ``check``'s reaches find from ``changed``; None past ``budget`` of them
+    (a hub's reach, such as a district re-typed, is not followed to the end)."""
+    nodes = set(near)
+    for reach in check.reach:
+        ends = {t.subject if reach.end == "subject" else t.object for t in changed if t.predicate == reach.predicate}
+        for end in ends:
+            for row in dataset.select(store, reach.query, {NODE: end}):
+                focus = row["focus"]
+                if isinstance(focus, ox.NamedNode | ox.BlankNode):
+                    nodes.add(focus)
+            if len(nodes) > budget:
+                return None
+    return nodes if len(nodes) <= budget else None
 
 
 def violations_near(store: ox.Store, checks: Sequence[Check], graphs: Sequence[str], query_base: str,
@@ -86,10 +101,6 @@ def violations_near(store: ox.Store, checks: Sequence[Check], graphs: Sequence[s
         return None
     near = candidates(store, checks, graphs, triples)
     if near is None:
-        return None
-    runs = sum(len(nodes) for nodes in near.values())
-    if runs > MAX_RUNS:
-        logger.info("%d check runs near the change: validating the whole graph", runs)
         return None
     dataset = dataset_of(store, graphs)
     return [v for check in checks
