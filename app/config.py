@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     shacl_engine: Literal["auto", "pyshacl", "sparql"] = Field(
         "auto", description="How the service validates: pySHACL (the reference), the SPARQL checks of "
         "queries/shapes/ run in the store (same results, far faster), or auto: pySHACL below "
-        "shacl_sparql_above triples.",
+        "shacl_sparql_above triples. With auto or sparql, a write to a graph known to conform is "
+        "validated by the SPARQL checks for the focus nodes it can concern only, at any size.",
     )
     shacl_sparql_above: int = Field(100_000, ge=0, description="With shacl_engine=auto, graphs of at least this many "
                                     "triples are validated by the SPARQL checks.")

@@ -25,6 +25,14 @@ INJECTED = [
     ("district label zh-CN", 'DELETE { id:district\\/haidian rdfs:label ?l } '
                              'INSERT { id:district\\/haidian rdfs:label "海淀"@zh-cn } '
                              "WHERE { id:district\\/haidian rdfs:label ?l FILTER(lang(?l) = 'zh') }", set()),
+    ("district label en", "DELETE { id:district\\/haidian rdfs:label ?l } WHERE { id:district\\/haidian "
+                          "rdfs:label ?l FILTER(lang(?l) = 'en') }", {"S01-label-en"}),
+    ("practice label en", "DELETE { ?p rdfs:label ?l } WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p "
+                          "LIMIT 1 } ?p rdfs:label ?l FILTER(lang(?l) = 'en') }", {"S02-label-en"}),
+    ("practice label zh", "DELETE { ?p rdfs:label ?l } WHERE { { SELECT ?p WHERE { ?p a bjrd:Practice } ORDER BY ?p "
+                          "LIMIT 1 } ?p rdfs:label ?l FILTER(lang(?l) = 'zh') }", {"S02-label-zh"}),
+    ("theme no zh label", "DELETE { ?t skos:prefLabel ?l } WHERE { { SELECT ?t WHERE { ?t a bjrd:Theme } ORDER BY ?t "
+                          "LIMIT 1 } ?t skos:prefLabel ?l FILTER(lang(?l) = 'zh') }", {"S04-label-zh"}),
     ("paragraph not a quote", 'DELETE { ?d bjrd:paragraph ?q } INSERT { ?d bjrd:paragraph "第一段" } '
                               "WHERE { BIND(id:district\\/haidian AS ?d) ?d bjrd:paragraph ?q }", {"S01-paragraph"}),
     ("practice without district", "DELETE { ?p bjrd:district ?d } WHERE { { SELECT ?p WHERE { ?p a "

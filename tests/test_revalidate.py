@@ -193,17 +193,21 @@ def at_random(setup: str, seed: int) -> Delta:
     return delta
 
 
-NAMES = ([f"injected: {c[0]}" for c in INJECTED] + [f"{setup}: {what}" for setup, what, _ in FROM_AFAR]
-         + [f"{setup}: random {seed}" for setup in (ARTICLE, BARE) for seed in SEEDS])
+NAMES = [f"injected: {c[0]}" for c in INJECTED] + [f"{setup}: {what}" for setup, what, _ in FROM_AFAR]
+RANDOM = [(setup, seed) for setup in (ARTICLE, BARE) for seed in SEEDS]
 
 
 @cache
 def cases() -> dict[str, Case]:
+    """The writes made to break the checks (the random ones are :func:`random_cases`)."""
     found = {f"injected: {what}": staged(ARTICLE, by_update(ARTICLE, update)) for what, update, _ in INJECTED}
     found.update({f"{setup}: {what}": staged(setup, by_update(setup, update)) for setup, what, update in FROM_AFAR})
-    found.update({f"{setup}: random {seed}": staged(setup, at_random(setup, seed))
-                  for setup in (ARTICLE, BARE) for seed in SEEDS})
     return found
+
+
+@cache
+def random_cases() -> dict[str, Case]:
+    return {f"{setup}: random {seed}": staged(setup, at_random(setup, seed)) for setup, seed in RANDOM}
 
 
 def near(case: Case, with_checks: tuple[checks.Check, ...]) -> set[checks.Violation]:
@@ -223,9 +227,17 @@ def test_the_graphs_written_to_conform(setup: str) -> None:
     assert checks.find_violations(before(setup), all_checks(), graphs(), article().query_base) == []
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if "untyped" in n else n for n in NAMES])
 def test_near_the_change_finds_what_the_whole_graph_has(every_case: dict[str, Case], name: str) -> None:
     case = every_case[name]
+    assert case.changed, "the write changes something"
+    assert near(case, all_checks()) == case.whole
+
+
+@pytest.mark.slow  # 80 more stagings and validations of the whole graph
+@pytest.mark.parametrize(("setup", "seed"), RANDOM)
+def test_near_the_change_finds_what_the_whole_graph_has_after_random_writes(setup: str, seed: int) -> None:
+    case = random_cases()[f"{setup}: random {seed}"]
     assert case.changed, "the write changes something"
     assert near(case, all_checks()) == case.whole
 
@@ -253,7 +265,7 @@ REACHES = [(check, i) for check in checks.read_checks(Settings().queries_dir) fo
                                                         f":{c.reach[i].path}" for c, i in REACHES])
 def test_each_reach_is_needed(every_case: dict[str, Case], check: checks.Check, i: int) -> None:
     weakened = dataclasses.replace(check, reach=check.reach[:i] + check.reach[i + 1:])
-    missed = [name for name, case in every_case.items()
+    missed = [name for name, case in {**every_case, **random_cases()}.items()
               if near(case, (weakened,)) != {v for v in case.whole if (v.shape, v.constraint) == (check.shape,
                                                                                                    check.constraint)}]
     assert missed, f"no write needs {check.reach[i]} of {check.constraint or check.shape}"

@@ -5,9 +5,10 @@ store (app.store.scratch: a copy in memory of the dataset), where it is applied 
 what it changed (a :class:`app.store.delta.Delta`). There the entailments are brought up to date
 for the nodes the change can reach (app.store.increment; afresh, as at start-up, when the change
 touches the schema or reaches too far), and the result is validated against the shapes, as at
-start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples). With the
-SPARQL checks, a graph known to conform is validated only for the focus nodes the change can
-concern (app.store.revalidate; the whole graph when inference ran afresh). Only if it
+start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples). A graph
+known to conform is validated only for the focus nodes the change can concern, by the SPARQL
+checks at any size unless ``KG_SHACL_ENGINE=pyshacl`` (app.store.revalidate; the whole graph
+when inference ran afresh or the change reaches too far). Only if it
 conforms is the delta committed — in one transaction on the store (a single SPARQL Update on disk
 or on a remote store; the scratch store swapped in, in memory) — and a new :class:`KnowledgeGraph`
 (new version, new ETags, fresh derived answers, read from the scratch store) replaces the old one
@@ -165,8 +166,8 @@ def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) ->
     """Bring the scratch store's inferred graph up to date — for the nodes the change can reach
     (app.store.increment), or afresh as at start-up when that cannot be done — and validate the
     whole as at start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE``
-    triples, else pySHACL; with the checks, only near the change when that is enough:
-    app.store.revalidate). If it conforms, the inferred graph's change is added to ``delta``."""
+    triples, else pySHACL), or, for a graph known to conform, only near the change, by the checks
+    (app.store.revalidate). If it conforms, the inferred graph's change is added to ``delta``."""
     started = time.perf_counter()
     settings, store, inferred = graph.settings, scratch.store, graph.names.inferred
     asserted = asserted_graphs(scratch, graph)
@@ -185,10 +186,12 @@ def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) ->
     engine = shacl_engine(settings, graph.triples)
     graphs = [*asserted, inferred]
     report = None
-    if engine == "sparql" and change is not None and graph.conforms:
+    # Near the change: by the SPARQL checks (proven equal to pySHACL: tests/test_checks.py) at any
+    # size, unless pySHACL is asked for by name.
+    if settings.shacl_engine != "pyshacl" and change is not None and graph.conforms:
         changed = chain(*delta.added.values(), *delta.removed.values(), *change)
         report = revalidate.validate_near(store, graphs, settings, changed)
-        engine += ", near the change" if report is not None else ""
+        engine = "sparql, near the change" if report is not None else engine
     if report is None:
         report = validate_store(store, graphs, settings, engine)
     validated = time.perf_counter()
