@@ -10,7 +10,8 @@ known to conform is validated only for the focus nodes the change can concern, b
 checks at any size unless ``KG_SHACL_ENGINE=pyshacl`` (app.store.revalidate; the whole graph
 when inference ran afresh or the change reaches too far). Only if it
 conforms is the delta committed — in one transaction on the store (a single SPARQL Update on disk
-or on a remote store; the scratch store swapped in, in memory) — and a new :class:`KnowledgeGraph`
+or on a remote store; the scratch store swapped in, in memory; a change to blank nodes a disk store
+already holds goes through its API, see :func:`commit`) — and a new :class:`KnowledgeGraph`
 (new version, new ETags, fresh derived answers, read from the scratch store) replaces the old one
 (:meth:`app.runtime.Runtime.commit`). Otherwise :class:`app.errors.WriteRejected` carries the SHACL
 report and the store is left untouched.
