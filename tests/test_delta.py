@@ -148,3 +148,17 @@ def test_a_graph_sharing_a_blank_node_with_one_written_whole_is_written_whole_to
     store.update(" ;\n".join(operations))
     nodes = {q.subject for q in store if isinstance(q.subject, ox.BlankNode)}
     assert len(nodes) == 1 and len(store) == 3  # the node kept in G1 is still the one G2 is about
+
+
+def test_a_triple_added_about_a_blank_node_held_before_keeps_it_one_node() -> None:
+    """Over SPARQL Update (a remote store) the graphs that name it are written whole, in one INSERT DATA."""
+    b = ox.BlankNode("held")
+    there = ox.Triple(b, ox.NamedNode("urn:x:p"), ox.Literal("1"))
+    about = ox.Triple(b, ox.NamedNode("urn:x:type"), ox.NamedNode("urn:x:C"))
+    before = {G1: {there, t(1, 1)}}
+    after = {G1: {there, t(1, 1)}, G2: {about}}
+    operations = transaction(delta_between(before, after), fill(after))
+    store = fill(before)
+    store.update(" ;\n".join(operations))
+    nodes = {q.subject for q in store if isinstance(q.subject, ox.BlankNode)}
+    assert len(nodes) == 1 and len(store) == 3  # G2 is about the node G1 holds, not a fresh one

@@ -9,6 +9,7 @@ triple count (:func:`count_after`), each in time proportional to the change, not
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 import pyoxigraph as ox
 
@@ -117,14 +118,17 @@ def exact_by_update(delta: Delta, before: Callable[[ox.BlankNode], bool]) -> boo
 def transaction(delta: Delta, after: ox.Store) -> list[str]:
     """The SPARQL Update operations that apply ``delta`` to a store. ``after`` holds the content
     after the change (the scratch store of app.store.scratch): a graph it no longer has is dropped.
-    DELETE DATA cannot name blank nodes: a graph that loses a triple with one is written whole from
-    ``after``, and so is every graph that shares a blank node with a graph written whole. Every
-    insertion is one ``INSERT DATA``, so a blank node it names is one fresh node in every graph (in
-    separate operations it would be a different node in each, and Oxigraph refuses that). Exact up
-    to the renaming of blank nodes; app.store.writes applies a change that names blank nodes the
-    store holds to an embedded store by its API instead."""
-    whole = {name for name in delta.graphs()
-             if after.contains_named_graph(ox.NamedNode(name)) and names_blank_node(delta.removed.get(name, ()))}
+    SPARQL Update cannot name a blank node the store holds (DELETE DATA allows none, INSERT DATA
+    makes fresh ones): a graph that loses a triple with a blank node, or gains one about a blank node
+    that was there before, is written whole from ``after``, and so is every graph that shares a
+    blank node with a graph written whole. Every insertion is one ``INSERT DATA``, so a blank node
+    it names is one fresh node in every graph (in separate operations it would be a different node
+    in each, and Oxigraph refuses that). Exact up to the renaming of blank nodes; app.store.writes
+    applies a change that names blank nodes the store holds to an embedded store by its API instead."""
+    held = held_before(delta, after)
+    whole = {name for name in delta.graphs() if after.contains_named_graph(ox.NamedNode(name))
+             and (names_blank_node(delta.removed.get(name, ()))
+                  or any(term in held for t in delta.added.get(name, ()) for term in (t.subject, t.object)))}
     whole = sharing_blank_nodes(after, whole)
     operations, inserts = [], []
     for name in sorted(whole):
@@ -143,6 +147,19 @@ def transaction(delta: Delta, after: ox.Store) -> list[str]:
     if inserts:
         operations.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
     return operations
+
+
+def held_before(delta: Delta, after: ox.Store) -> set[ox.BlankNode]:
+    """The blank nodes ``delta`` names that were there before it: in a triple it removes, or in a
+    triple of ``after`` it did not add."""
+    added = {(g, t) for g, triples in delta.added.items() for t in triples}
+    held = {term for triples in delta.removed.values() for t in triples
+            for term in (t.subject, t.object) if isinstance(term, ox.BlankNode)}
+    for node in blank_nodes(delta) - held:
+        quads = chain(after.quads_for_pattern(node, None, None, None), after.quads_for_pattern(None, None, node, None))
+        if any(isinstance(q.graph_name, ox.NamedNode) and (q.graph_name.value, q.triple) not in added for q in quads):
+            held.add(node)
+    return held
 
 
 def sharing_blank_nodes(store: ox.Store, graphs: set[str]) -> set[str]:
