@@ -11,10 +11,10 @@ answer took 0.3–0.6 s while it ran (the event loop waited for the GIL at each 
 with a blank node is copied quad by quad instead (in batches), because a load names blank nodes
 afresh, and the scratch store and the store served must name the same nodes alike. The copy of
 the 1M-triple generated graph (1.2 million triples with its entailments) takes 7.5 s from a store
-on disk (9 s quad by quad) and 3.2 s from one in memory (4.2–4.5 s). A checkpoint opened read-write
-would cost nothing to make, but inference, validation and the comparison of the entailments over RocksDB took 51 s
-at 1M triples, against 16 s in memory. Over a remote store (``sparql:``) the copy is made of the
-content the service has read of it.
+on disk (9 s quad by quad) and 3.2 s from one in memory (4.2–4.5 s). A checkpoint opened
+read-write would cost nothing to make, but inference, validation and the comparison of the
+entailments over RocksDB took 51 s at 1M triples, against 16 s in memory. Over a remote store
+(``sparql:``) the copy is made of the content the service has read of it.
 """
 
 import itertools
