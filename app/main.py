@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
-    # Innermost: security headers (a page's CSP names the hashes of its own inline scripts), then
+    # Innermost: security headers (one CSP for every page: no inline script is trusted), then
     # compression (br or gzip by Accept-Encoding) of what the stored answers do not cover: they are
     # encoded once, when stored. Answers already encoded (the dumps' own br or gzip) pass through.
     app.add_middleware(SecurityHeaders)

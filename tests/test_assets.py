@@ -198,7 +198,8 @@ def read_docs_page() -> str:
 def test_docs_route_serves_the_vendored_swagger_ui(client: httpx.Client) -> None:
     refs = Refs(read_docs_page())
     assert {asset.split("?")[0] for asset in refs.assets} == {"/static/vendor/swagger-ui/swagger-ui-bundle.js",
-                                                             "/static/vendor/swagger-ui/swagger-ui.css"}
+                                                             "/static/vendor/swagger-ui/swagger-ui.css",
+                                                             "/static/js/docs.js"}
     assert all(not urlsplit(url).netloc for url in refs.urls)
     assert '"validatorUrl": null' in read_docs_page()
     scan_assets(client, set(refs.assets))

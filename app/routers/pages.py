@@ -9,7 +9,6 @@ Every script and stylesheet is served from ``app/static`` (vendored builds in ``
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.answers import find_district, list_districts
@@ -269,12 +268,12 @@ def favicon() -> Response:
 
 @router.get("/docs", include_in_schema=False)
 def api_docs(request: Request) -> HTMLResponse:
-    """Swagger UI for the OpenAPI document, from the vendored build (no CDN, no validator badge)."""
-    return get_swagger_ui_html(
-        openapi_url=request.app.openapi_url or "/openapi.json",
-        title=f"{request.app.title} — API",
-        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js?v={VENDOR_VERSION}",
-        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css?v={VENDOR_VERSION}",
-        swagger_favicon_url="/favicon.ico",
-        swagger_ui_parameters={"validatorUrl": None},
-    )
+    """Swagger UI for the OpenAPI document, from the vendored build (no CDN, no validator badge).
+
+    Its settings travel as a JSON data block read by /static/js/docs.js: the page runs no inline script."""
+    config = {"url": request.app.openapi_url or "/openapi.json", "layout": "BaseLayout", "deepLinking": True,
+              "showExtensions": True, "showCommonExtensions": True, "validatorUrl": None}
+    return templates.TemplateResponse(request, "pages/docs.html", {
+        "title": f"{request.app.title} — API", "config": config,
+        "js_url": f"{SWAGGER_UI}/swagger-ui-bundle.js?v={VENDOR_VERSION}",
+        "css_url": f"{SWAGGER_UI}/swagger-ui.css?v={VENDOR_VERSION}"})
