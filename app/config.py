@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         4, ge=0, description="Queries one client may run on /sparql at once (429 above); 0 turns the limit off."
     )
     sparql_rate_rps: float = Field(
+    answer_store_mb: int = Field(
+        64, ge=0, description="MB of stored answers kept per graph version (app/web/caching.py); 0 turns stored "
+        "answers off: every read runs the route, with the same ETags, Vary and 304s.",
+    )
         20.0, ge=0, description="Queries per second one client may send to /sparql (429 above); 0 turns it off."
     )
     sparql_rate_burst: int = Field(40, gt=0, description="Queries a client may send to /sparql at once above the rate.")

@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CachingMiddleware, graph=lambda: runtime.snapshot()[0],
                        cached=api.CACHED + linked_data.CACHED + dumps.CACHED + pages.CACHED + sparql.CACHED,
                        encoded=dumps.CACHED, gzip_min=GZIP_MIN_BYTES, never=health.PROBES,
-                       headers_304=cors_headers())
+                       headers_304=cors_headers(), budget=settings.answer_store_mb * 1024 * 1024)
     install_limits(app, settings, unlimited=health.PROBES)
     install_sparql_limit(app, settings)
     install_observability(app, runtime.snapshot)

@@ -51,7 +51,7 @@ def matches(if_none_match: str, etag: str) -> bool:
 class Request:
     """What a stored answer depends on, read from the headers once."""
 
-    key: tuple[str, ...]  # scheme, host, path, query, Accept, Accept-Language
+    key: tuple[str, ...]  # scheme, path, query, Accept, Accept-Language (never Host: no answer reads it)
     accept_encoding: str
     if_none_match: str
 
@@ -62,8 +62,7 @@ class Request:
             if name in found:
                 found[name] = value.decode("latin-1")
         query = scope.get("query_string", b"").decode("latin-1")
-        key = (scope.get("scheme", "http"), found[b"host"], scope["path"], query, found[b"accept"],
-               found[b"accept-language"])
+        key = (scope.get("scheme", "http"), scope["path"], query, found[b"accept"], found[b"accept-language"])
         return cls(key, found[b"accept-encoding"], found[b"if-none-match"])
 
 
@@ -167,8 +166,9 @@ class CachingMiddleware:
 
     def __init__(self, app: ASGIApp, graph: Callable[[], KnowledgeGraph | None], cached: tuple[str, ...],
                  encoded: tuple[str, ...] = (), gzip_min: int = 1024, never: frozenset[str] = frozenset(),
-                 headers_304: list[tuple[bytes, bytes]] | None = None) -> None:
+                 headers_304: list[tuple[bytes, bytes]] | None = None, budget: int = STORE_BYTES) -> None:
         self.app = app
+        self.budget = budget
         self.headers_304 = headers_304 or []
         self.never = never
         self.graph = graph
@@ -194,7 +194,7 @@ class CachingMiddleware:
         if self.is_encoded(scope["path"]):
             await self.etag_only(graph.version, request, scope, receive, send)
             return
-        answers: StoredAnswers = graph.memo.get(("stored-answers",), StoredAnswers)
+        answers: StoredAnswers = graph.memo.get(("stored-answers",), lambda: StoredAnswers(self.budget))
         entry = answers.get(request.key)
         if entry is None:
             entry = await self.fill(graph.version, request, scope, receive, send)
