@@ -18,7 +18,7 @@ from app.errors import KGError
 from app.ld.export import export_bytes
 from app.rdf.formats import BY_NAME, EXPORT_FORMATS, RESULT_FORMATS
 from app.sparql.run import prepare, run_query
-from app.store import provenance
+from app.store import lint, provenance
 from app.store.graph import KnowledgeGraph, load, open_store, push, validate_loaded
 from app.store.spec import StoreSpec
 
@@ -32,13 +32,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    loaded = load(settings_from(args))
+    settings = settings_from(args)
+    loaded = load(settings)
     report = validate_loaded(loaded)
+    # The data lint (app/store/lint.py) reads the asserted graphs and the article: a problem is exit 1 too.
+    problems = lint.lint_files(loaded.ontology + loaded.data, settings.data_dir)
     if args.json:
-        print(json.dumps({"conforms": report.conforms, "results": report.results()}, ensure_ascii=False, indent=2))
+        print(json.dumps({"conforms": report.conforms, "results": report.results(),
+                          "lint": [{"rule": p.rule, "focus": p.subject, "detail": p.detail} for p in problems]},
+                         ensure_ascii=False, indent=2))
     else:
         print(report.text.strip())
-    return EXIT_OK if report.conforms else EXIT_INVALID
+        print(f"lint: {len(problems)} problem(s)" + "".join(f"\n  {p}" for p in problems))
+    return EXIT_OK if report.conforms and not problems else EXIT_INVALID
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
