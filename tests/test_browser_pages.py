@@ -7,7 +7,6 @@ Same pattern as tests/test_browser.py (its fixtures and traffic record); slow-ma
 import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -15,8 +14,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route
 from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
+from app.store.graph import KnowledgeGraph
 from app.web.headers import SecurityHeaders
-from tests.helpers import LiveServer
+from tests.helpers import PREFIXES, LiveServer, select
 from tests.test_browser import CHROMIUM, TIMEOUT_MS, Traffic, browser, page, screenshot
 
 __all__ = ["browser", "page"]  # fixtures, imported to be found here
@@ -85,3 +85,49 @@ def test_a_script_injected_into_a_page_does_not_run(page: tuple[Page, Traffic], 
     tab.goto(f"{server.url}/injected")
     assert tab.title() == "before"
     assert any("Content Security Policy" in text for text in blocked)
+
+
+# ------------------------------------------------------------------ phones
+
+
+def one_of(graph: KnowledgeGraph, cls: str) -> str:
+    """The path of the first entity of class ``cls`` (a prefixed name)."""
+    iri = select(graph, PREFIXES + f"SELECT ?e WHERE {{ ?e a {cls} }} ORDER BY ?e LIMIT 1")[0]["e"]
+    return "/id/" + iri.split("/id/", 1)[1]
+
+
+def every_page_kind(graph: KnowledgeGraph) -> dict[str, str]:
+    """One URL of every kind of HTML page the service has."""
+    kinds = {"home": "/", "district": "/id/district/haidian", "compare": "/compare?districts=daxing,pinggu,yanqing",
+             "compare-error": "/compare?districts=daxing", "search": "/search?q=代表", "read": "/read",
+             "query": "/query", "explore": "/explore", "ontology": "/ontology?format=html",
+             "void": "/void?format=html", "entity-404": "/id/district/nowhere", "404": "/nothing-here"}
+    for kind in ("district", "mechanism", "topic", "theme", "fact", "practice", "quote", "source"):
+        kinds[f"index-{kind}"] = f"/id/{kind}/"
+    for name, cls in (("mechanism", "bjrd:Mechanism"), ("topic", "bjrd:SupervisionTopic"), ("theme", "bjrd:Theme"),
+                      ("practice", "bjrd:Practice"), ("fact", "bjrd:Fact"), ("quote", "bjrd:Quote"),
+                      ("article", "schema:Article"), ("congress", "bjrd:DistrictCongress")):
+        kinds[name] = one_of(graph, cls)
+    return kinds
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_page_is_wider_than_a_phone(phone: BrowserContext, server: LiveServer, graph: KnowledgeGraph,
+                                       lang: str) -> None:
+    tab = phone.new_page()
+    traffic = watch(tab, server.url)
+    wide = {}
+    for kind, path in every_page_kind(graph).items():
+        tab.goto(f"{server.url}{path}{'&' if '?' in path else '?'}lang={lang}")
+        if kind == "explore":
+            tab.wait_for_selector("#network[data-state=ready]")
+        if kind == "query":
+            tab.wait_for_function("() => window.kgYasgui")
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wide[kind] = width
+        if lang == "en" and kind in ("district", "void", "query", "index-fact"):
+            screenshot(tab, f"phone-{kind}.png", full_page=False)
+    assert wide == {}, f"pages wider than {PHONE['width']} px"
+    # The error pages' own statuses (400, 404) are logged as failed loads; nothing else may be.
+    assert [e for e in traffic.errors if not e.startswith("Failed to load resource")] == []
