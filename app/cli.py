@@ -1,4 +1,4 @@
-"""The ``kg`` command (also ``python -m app``): serve, validate, stats, export, query, coverage.
+"""The ``kg`` command (also ``python -m app``): serve, validate, stats, export, query, coverage, draft.
 
 Exit codes follow pySHACL: 0 success (``validate``: conforms), 1 does not conform,
 2 error (unreadable files, bad arguments, a bad query).
@@ -139,6 +139,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_draft(args: argparse.Namespace) -> int:
+    from app.draft import command
+
+    return command.run(args, settings_from(args))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -186,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cover = sub.add_parser("coverage", help="account for every clause of the article (exit 0 all, 1 some not)")
     cover.set_defaults(func=cmd_coverage)
+
+    draft = sub.add_parser("draft", help="propose an encoding of a new article for review (writes nothing)")
+    from app.draft.command import add_arguments
+    add_arguments(draft)
+    draft.set_defaults(func=cmd_draft)
 
     query = sub.add_parser("query", help="run a SPARQL query from a file (or - for standard input)")
     query.add_argument("file")

@@ -15,7 +15,7 @@ from app.config import ROOT
 APP = ROOT / "app"
 #: Lowest floor first: packages, and the modules of app/ between them (runtime and deps are what the
 #: routers stand on; main and the command line are the roof). errors and config are under every floor.
-FLOORS = ["rdf", "store", "sparql", "ld", "api", "web", "runtime", "routers", "main"]
+FLOORS = ["rdf", "store", "draft", "sparql", "ld", "api", "web", "runtime", "routers", "main"]
 GROUND = {"app", "app.errors", "app.config"}
 ROOF = {"app.main", "app.cli", "app.__main__"}
 MAX_TOP_MODULES = 8

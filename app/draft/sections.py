@@ -1,0 +1,45 @@
+"""District sections: a paragraph that opens with a district's name (any alias the graph knows,
+after an optional heading number such as “一、” or “（二）”) starts that district's section; the
+section runs to the end of its paragraph."""
+
+import re
+from dataclasses import dataclass
+
+from app.draft.clauses import trimmed
+from app.draft.known import District
+
+HEADING_NUMBER = re.compile(r"[ \t\u3000]*(?:[（(]?[一二三四五六七八九十百\d]{1,3}[)）、.．]\s*)?")
+
+
+@dataclass(frozen=True)
+class Section:
+    district: str
+    start: int
+    end: int
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        span = trimmed(text, pos, pos + len(line))
+        if span:
+            spans.append((span.start, span.end))
+        pos += len(line)
+    return spans
+
+
+def find_sections(text: str, districts: dict[str, District]) -> list[Section]:
+    """One section per paragraph that opens with a district's name, in the order of the text.
+
+    The longest alias wins (东城区人大常委会 before 东城), and a name must open the paragraph:
+    a district merely mentioned inside another paragraph does not start a section."""
+    aliases = sorted(((a, d.id) for d in districts.values() for a in d.aliases), key=lambda x: -len(x[0]))
+    sections = []
+    for start, end in paragraphs(text):
+        lead = HEADING_NUMBER.match(text, start)
+        at = lead.end() if lead else start
+        for alias, district in aliases:
+            if text.startswith(alias, at) and len(alias) >= 2:
+                sections.append(Section(district, at, end))
+                break
+    return sections
