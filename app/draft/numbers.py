@@ -21,8 +21,8 @@ MEASURES = sorted(["个月", "个方面", "个组", "个", "项", "名", "位", 
                    "座", "处", "期", "轮", "届", "元", "万元", "亿元", "公里", "亩", "季度", "小时", "期次", "本",
                    "幅", "张", "套", "起", "床", "辆", "台", "块", "根", "棵", "株", "步", "岁", "倍"], key=len,
                   reverse=True)
-#: A 个 before these nouns is the classifier of a noun that is itself the unit (7个方面, 七个组).
-UNIT_NOUNS = {"个方面": "方面", "个组": "组"}
+#: Measure words written otherwise as units: 七个组 counts groups (组); 三大 (three major …) counts items (个).
+UNIT_NOUNS = {"个组": "组", "大": "个"}
 NUMBER = re.compile(
     r"(?P<pre>至少|不少于|不低于|超过|逾|近|约)?"
     r"(?P<num>\d+(?:\.\d+)?(?:万|亿)?|[" + CN_DIGITS + r"]+)"
@@ -31,7 +31,6 @@ NUMBER = re.compile(
     r"(?P<post>以上|及以上|以内|左右)?")
 #: A Chinese numeral right after one of these is part of a word, not a count (进一步, 统一, 第一).
 WORD_BEFORE = set("第进统单唯之同逐初万某惟周新")
-PERIODS = {"月": "月", "周": "周", "年": "年", "季度": "季度", "天": "天", "日": "天"}
 COUNTS_STOP = set("的进参全将共和及等在中为对采是有由已就向把被从")
 PUNCT = set("，,。；;：:、“”《》()（）！？!?+ \u3000\n")
 
@@ -98,8 +97,7 @@ def find_facts(text: str, clause: Span) -> list[FactProposal]:
         unit_text = UNIT_NOUNS.get(unit, "％" == unit and "%" or unit)
         confidence = 0.9 if arabic else 0.75
         every = re.search(r"每(个)?(月|周|年|季度|天|日)(至少)?$", text[max(clause.start, start - 6):m.start()])
-        if unit == "次" and every:
-            unit_text = "次/" + PERIODS[every.group(2)]
+        every = every if unit == "次" else None  # 每月一次: the quote keeps the period
         minimum = bool(m["approx"] or m["post"] in ("以上", "及以上") or m["pre"] in ("至少", "不少于", "不低于",
                                                                                      "超过", "逾"))
         after = counted_after(text, m.end(), clause.end)
