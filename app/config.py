@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         0.0, ge=0, description="Requests per second per client address; 0 turns the limit off."
     )
     rate_limit_burst: int = Field(100, gt=0, description="Requests a client may send at once above the steady rate.")
+    answer_store_mb: int = Field(
+        64, ge=0, description="MB of stored answers kept per graph version (app/web/caching.py); 0 turns stored "
+        "answers off: every read runs the route, with the same ETags, Vary and 304s.",
+    )
     store_version_check_s: float = Field(
         5.0, ge=0, description="With KG_STORE=sparql:…, how often (at most, seconds) /ready asks the store for its "
         "recorded version; a new one (the store was reloaded) is then served, so caches refresh.",
@@ -75,10 +79,6 @@ class Settings(BaseSettings):
         4, ge=0, description="Queries one client may run on /sparql at once (429 above); 0 turns the limit off."
     )
     sparql_rate_rps: float = Field(
-    answer_store_mb: int = Field(
-        64, ge=0, description="MB of stored answers kept per graph version (app/web/caching.py); 0 turns stored "
-        "answers off: every read runs the route, with the same ETags, Vary and 304s.",
-    )
         20.0, ge=0, description="Queries per second one client may send to /sparql (429 above); 0 turns it off."
     )
     sparql_rate_burst: int = Field(40, gt=0, description="Queries a client may send to /sparql at once above the rate.")
