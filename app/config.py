@@ -76,7 +76,12 @@ class Settings(BaseSettings):
         "recorded version; a new one (the store was reloaded) is then served, so caches refresh.",
     )
     sparql_concurrency: int = Field(
-        4, ge=0, description="Queries one client may run on /sparql at once (429 above); 0 turns the limit off."
+        4, ge=0, description="SPARQL queries one client may have running or waiting for a worker at once (429 "
+        "above); 0 turns the limit off."
+    )
+    sparql_query_seconds: float = Field(
+        60.0, ge=0, description="Seconds of query-worker time one client may use a minute (a balance refilled "
+        "continuously; 429 with Retry-After while it is spent); stored and reused answers cost nothing; 0: off."
     )
     sparql_rate_rps: float = Field(
         20.0, ge=0, description="Queries per second one client may send to /sparql (429 above); 0 turns it off."

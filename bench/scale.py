@@ -419,7 +419,8 @@ def run_config(size: int, backend: str, args: argparse.Namespace) -> Result:
     # One client (this script) sends every request: the per-client limits on /sparql and on all routes
     # are lifted, as for any load test, or it measures the 429s.
     env = {"KG_DATA_DIR": str(data), "KG_QUERY_TIMEOUT_S": str(args.query_timeout_s),
-           "KG_SPARQL_RATE_RPS": "0", "KG_SPARQL_CONCURRENCY": "0", "KG_RATE_LIMIT_RPS": "0"}
+           "KG_SPARQL_QUERY_SECONDS": "0", "KG_SPARQL_CLIENT_WORKERS": "0",
+           "KG_SPARQL_CONCURRENCY": "0", "KG_RATE_LIMIT_RPS": "0"}
     if args.code:
         # Another checkout of the service (e.g. the baseline commit) shadows the installed package.
         env["PYTHONPATH"] = str(args.code)

@@ -22,7 +22,7 @@ METRICS_TOKEN = "metrics-test-token"
 
 @pytest.fixture(scope="module")
 def front() -> Iterator[LiveServer]:
-    # The default /sparql limits (4 at once, 20/s in bursts of 40), a public URL and a metrics token.
+    # The default /sparql limits (4 in flight, 60 query-seconds a minute), a public URL and a metrics token.
     yield from serve_in_thread(Settings(query_workers=2, query_timeout_s=5, public_url=PUBLIC + "/",
                                         metrics_token=METRICS_TOKEN))
 
@@ -65,18 +65,16 @@ def test_jsonld_context_is_public_url(front: LiveServer) -> None:
     assert response.json()["@context"] == PUBLIC + "/context.jsonld" or PUBLIC in str(response.json()["@context"])
 
 
-def test_sparql_rate_limit_on_by_default_is_429_with_retry_after(front: LiveServer) -> None:
+def test_sparql_cheap_queries_in_a_loop_are_not_refused_by_default(front: LiveServer) -> None:
+    # The default limit counts query-seconds (KG_SPARQL_QUERY_SECONDS), not requests: a scripted loop
+    # of cheap queries, each a new one (not a stored answer), is never refused. The old rule (20 a
+    # second in bursts of 40) refused this loop from its 41st query.
     statuses = []
     with httpx.Client(base_url=front.url, timeout=30) as client:
-        for _ in range(400):  # bounded: a burst of 40, then 20 a second come back
-            response = client.get("/sparql", params={"query": "ASK {}"})
+        for n in range(300):
+            response = client.get("/sparql", params={"query": f"ASK {{ FILTER({n} >= 0) }}"})
             statuses.append(response.status_code)
-            if response.status_code == 429:
-                assert int(response.headers["retry-after"]) >= 1
-                assert "KG_SPARQL_RATE_RPS" in response.text
-                break
-    assert statuses[-1] == 429
-    assert statuses.index(429) >= 40 and set(statuses[:-1]) == {200}
+    assert set(statuses) == {200}, statuses.index(429) if 429 in statuses else statuses
     # other routes and probes are not limited by it
     assert httpx.get(front.url + "/api/districts").status_code == 200
     assert httpx.get(front.url + "/ready").status_code == 200
@@ -87,16 +85,17 @@ def test_sparql_concurrency_limit_per_client_is_429(plain: LiveServer) -> None:
     slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
     results: list[int] = []
 
-    def one() -> None:
-        response = httpx.get(plain.url + "/sparql", params={"query": slow}, timeout=30)
+    def one(n: int) -> None:
+        # Each a different query: identical ones wait for the first one's answer and take no worker.
+        response = httpx.get(plain.url + "/sparql", params={"query": f"{slow} LIMIT {n + 1}"}, timeout=30)
         results.append(response.status_code)
 
-    threads = [threading.Thread(target=one) for _ in range(8)]
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert results.count(429) >= 4, results  # at most 4 of one client at once
+    assert results.count(429) >= 4, results  # at most 4 of one client in flight
     assert set(results) <= {200, 503, 429}
 
 

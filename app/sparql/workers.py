@@ -17,9 +17,15 @@ found dead when a worker is needed is started again (it reloads the dataset). A 
 to start (its store could not be opened, the zygote is gone for good) is tried again in the
 background with a growing pause, until one starts or the pool closes: never a worker short for good.
 
-When all N workers are busy, up to ``queue`` more queries wait (first come, first served)
-for one, within their own deadline; beyond N + ``queue`` concurrent queries the answer is
-503 with ``Retry-After`` (``KG_QUERY_QUEUE=0`` refuses as soon as all workers are busy).
+When all N workers are busy, up to ``queue`` more queries wait for one, within their own
+deadline; beyond N + ``queue`` concurrent queries the answer is 503 with ``Retry-After``
+(``KG_QUERY_QUEUE=0`` refuses as soon as all workers are busy).
+
+Fair share (:mod:`app.web.sparql_limit`): the queries of one client hold at most
+``KG_SPARQL_CLIENT_WORKERS`` workers at once (by default N − 1), its further ones wait even when a
+worker is idle; a freed worker goes to the waiting query whose client holds the fewest workers,
+first come first served among equals. Each query is admitted by its client's ledger (queries in
+flight, query-seconds left: 429) and charged the time it held its worker.
 """
 
 import asyncio
@@ -28,13 +34,13 @@ import logging
 import multiprocessing.connection
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from app.errors import BadRequest, MemoryLimit, Overloaded, QueryTimeout, RequestError
+from app.errors import BadRequest, MemoryLimit, Overloaded, QueryTimeout, RequestError, TooManyRequests
 from app.sparql.run import Answer, PreparedQuery
+from app.sparql.share import CALLER, FairQueue, Waiter, charged
 from app.sparql.worker import WorkerConfig
 from app.sparql.zygote import ForkedProcess, Zygote
 
@@ -74,7 +80,8 @@ class QueryWorkers:
         self.timeout_s = timeout_s
         self.queue = queue
         self.idle: list[Worker] = []
-        self.waiting: deque[asyncio.Future[Worker]] = deque()
+        #: Queries waiting for a worker, and the workers each client holds (fair share: the module docstring).
+        self.waiting: FairQueue[Worker] = FairQueue()
         self.all: set[Worker] = set()
         self.timeouts = 0
         self.recycled = 0  # workers replaced after an answer (KG_WORKER_RECYCLE_MB)
@@ -163,38 +170,60 @@ class QueryWorkers:
             self.zygote = Zygote(self.config, failed.write_dataset)
             await self.zygote.start()
 
+    def _hand(self, waiter: Waiter[Worker], worker: Worker) -> None:
+        self.waiting.hold(waiter.client, 1)
+        waiter.future.set_result(worker)
+
     def _release(self, worker: Worker) -> None:
-        """Hand a free worker to the longest-waiting query, or put it back in the idle list."""
-        while self.waiting:
-            waiter = self.waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(worker)
-                return
+        """Hand a free worker to the waiting query next in turn, or put it back in the idle list."""
+        waiter = self.waiting.next()
+        if waiter is not None:
+            self._hand(waiter, worker)
+            return
         if self._closing:  # a retired generation: its last queries are done
             self._discard(worker)
             return
         self.idle.append(worker)
 
-    async def _acquire(self) -> Worker:
-        while self.idle:
+    def _dispatch(self) -> None:
+        """Give idle workers to waiting queries that may now have one (their client let one go)."""
+        while self.idle and self.waiting:
+            waiter = self.waiting.next()
+            if waiter is None:
+                return
             worker = self.idle.pop()
             if worker.process.is_alive():
+                self._hand(waiter, worker)
+            else:
+                self.waiting.appendleft(waiter)
+                self._replace(worker)
+
+    async def _acquire(self, client: str | None) -> Worker:
+        while self.idle and self.waiting.may_hold(client):
+            worker = self.idle.pop()
+            if worker.process.is_alive():
+                self.waiting.hold(client, 1)
                 return worker
             self._replace(worker)  # died while idle (killed from outside): the spare steps in
         if len(self.waiting) >= self.queue:
+            if not self.waiting.may_hold(client):
+                raise TooManyRequests(
+                    f"This client's queries hold {self.waiting.share} of the {self.size} query workers, its most at "
+                    "once (KG_SPARQL_CLIENT_WORKERS); wait for one to finish.", headers={"Retry-After": "1"})
             raise Overloaded(
                 f"All {self.size} query workers are busy and {self.queue} queries are waiting; retry shortly.",
                 headers={"Retry-After": "1"},
             )
-        waiter: asyncio.Future[Worker] = asyncio.get_running_loop().create_future()
+        waiter: Waiter[Worker] = Waiter(asyncio.get_running_loop().create_future(), client)
         self.waiting.append(waiter)
         try:
-            return await asyncio.wait_for(asyncio.shield(waiter), self.timeout_s)
+            return await asyncio.wait_for(asyncio.shield(waiter.future), self.timeout_s)
         except (TimeoutError, asyncio.CancelledError) as exc:
-            if waiter.done() and not waiter.cancelled():  # a worker arrived as the wait ended: pass it on
-                self._release(waiter.result())
+            if waiter.future.done() and not waiter.future.cancelled():  # a worker arrived as the wait ended
+                self.waiting.hold(client, -1)
+                self._release(waiter.future.result())
             else:
-                waiter.cancel()
+                waiter.future.cancel()
                 with contextlib.suppress(ValueError):
                     self.waiting.remove(waiter)  # it no longer counts against the queue
             if isinstance(exc, asyncio.CancelledError):
@@ -252,38 +281,57 @@ class QueryWorkers:
         return self._closing
 
     async def run(self, query: PreparedQuery) -> Answer:
-        """Run one query in an idle worker under the deadline.
+        """Run one query in an idle worker under the deadline, within its client's share.
 
         A worker found dead when the query is handed to it (killed from outside, out of memory)
         is replaced and the query goes to another one; a worker that dies while running it
         gives 503."""
-        for attempt in range(2):
-            worker = await self._acquire()
-            try:
-                worker.conn.send((query.text, query.form, query.format.name, query.dataset.default_graphs,
-                                  query.dataset.named_graphs))
-            except OSError:
-                self._replace(worker)
-                if attempt == 0:
-                    continue
-                raise Overloaded("The query worker was not available; retry.", headers={"Retry-After": "1"}) from None
-            return await self._await_answer(worker)
+        with charged(CALLER.get()) as charge:
+            client = charge.client
+            if charge.caller is not None:
+                self.waiting.share = charge.caller.ledger.workers_per_client(self.size)
+            for attempt in range(2):
+                worker = await self._acquire(client)
+                started = time.monotonic()
+                try:
+                    worker.conn.send((query.text, query.form, query.format.name, query.dataset.default_graphs,
+                                      query.dataset.named_graphs))
+                except OSError:
+                    self._done(worker, client, replace=True)
+                    if attempt == 0:
+                        continue
+                    raise Overloaded("The query worker was not available; retry.",
+                                     headers={"Retry-After": "1"}) from None
+                try:
+                    return await self._await_answer(worker, client)
+                finally:
+                    charge.held += time.monotonic() - started
         raise AssertionError("unreachable")
 
-    async def _await_answer(self, worker: Worker) -> Answer:
+    def _done(self, worker: Worker, client: str | None, replace: bool) -> None:
+        """``client``'s query let ``worker`` go: replaced, or handed on; a waiting query of a client
+        that was at its share may now have an idle worker."""
+        self.waiting.hold(client, -1)
+        if replace:
+            self._replace(worker)
+        else:
+            self._release(worker)
+        self._dispatch()
+
+    async def _await_answer(self, worker: Worker, client: str | None) -> Answer:
         started = time.monotonic()
         try:
             message = await self._receive(worker, timeout=self.timeout_s)
             body = worker.conn.recv_bytes() if message[0] == "ok" else b""
         except TimeoutError:
             self.timeouts += 1
-            self._replace(worker)
+            self._done(worker, client, replace=True)
             raise QueryTimeout(
                 f"Query timed out: it was stopped after {self.timeout_s:g} s (the limit of this endpoint). "
                 "Simplify the query or add a LIMIT."
             ) from None
         except (EOFError, OSError):
-            self._replace(worker)
+            self._done(worker, client, replace=True)
             # The Rust engine aborts the process when an allocation fails (the memory cap) or
             # its stack overflows: only this query fails, a fresh worker takes the next ones.
             raise MemoryLimit(f"The query stopped its worker process: it needed more memory than the limit of "
@@ -291,13 +339,11 @@ class QueryWorkers:
                               "query failed; the worker was replaced.", headers={"Retry-After": "1"}) from None
         except asyncio.CancelledError:
             # The client went away: stop the query with the worker, never hand it out again.
-            self._replace(worker)
+            self._done(worker, client, replace=True)
             raise
         if message[-1]:  # it made too much of the shared dataset its own: a fresh fork takes its place
             self.recycled += 1
-            self._replace(worker)
-        else:
-            self._release(worker)
+        self._done(worker, client, replace=bool(message[-1]))
         logger.debug("query answered in %.1f ms", (time.monotonic() - started) * 1000)
         if message[0] == "ok":
             return Answer(body, message[1], message[2], message[3])
@@ -329,8 +375,8 @@ class QueryWorkers:
         busy = [w for w in self.all if w not in self.idle]
         if not (graceful and busy):
             for waiter in self.waiting:
-                if not waiter.done():
-                    waiter.set_exception(Overloaded("The query workers are restarting on a new graph version; "
+                if not waiter.future.done():
+                    waiter.future.set_exception(Overloaded("The query workers are restarting on a new graph version; "
                                                     "retry.", headers={"Retry-After": "1"}))
         for worker in list(self.all):
             if not (graceful and worker in busy):

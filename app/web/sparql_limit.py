@@ -1,65 +1,60 @@
-"""Per-client limits on ``/sparql``, on by default: concurrent queries and a request rate.
+"""Per-client limits on the SPARQL queries a client runs, on by default: by what they cost.
 
-A query costs a worker process for up to its deadline, so one client must not hold them all:
+A query costs a worker process for up to its deadline, so one client must neither hold every worker
+nor use more than its share of their time. The limits are applied where that cost arises — where a
+query takes a worker (:meth:`app.sparql.workers.QueryWorkers.run`) — not on a request path: whatever
+route, spelling or encoding led there, the query is counted, and an answer that takes no worker (a
+stored or reused one, a refused query, a 406) is never counted nor refused.
 
-* at most ``KG_SPARQL_CONCURRENCY`` queries of one client run at once (default 4);
-* at most ``KG_SPARQL_RATE_RPS`` queries a second in bursts of ``KG_SPARQL_RATE_BURST``
-  (default 20 and 40), a token bucket per client.
+* **Workers held** (``KG_SPARQL_CLIENT_WORKERS``, default ``-1``: the pool's size − 1, at least 1):
+  one client's queries run on at most that many workers at once; its further queries wait in the
+  pool's queue, and a freed worker goes to the waiting query whose client holds the fewest workers
+  (first come, first served among equals). So another client always finds a worker one client
+  cannot take.
+* **Queries in flight** (``KG_SPARQL_CONCURRENCY``, default 4): running or waiting for a worker, per
+  client; 429 with ``Retry-After: 1`` above it.
+* **Query-seconds per minute** (``KG_SPARQL_QUERY_SECONDS``, default 60, as Wikidata's query service
+  counts): each client has a balance of that many seconds of worker time, refilled continuously at
+  that many per minute; a query is charged the time it held its worker when it ends. While the
+  balance is not positive the client's queries are refused with 429 and a ``Retry-After`` saying when
+  it is again. Cheap queries cost milliseconds: a scripted loop of hundreds of them, or a protocol
+  conformance run, is never refused; runaway queries (stopped at the deadline) soon are.
 
-Over either: 429 with ``Retry-After``. The client is the ASGI ``client`` address (IPv6 by its /64,
-as in :mod:`app.web.limits`); behind a reverse proxy, have the proxy pass the real address (uvicorn
-``--proxy-headers`` with ``--forwarded-allow-ips`` set to the proxy only) or every client shares one
-limit. 0 turns a limit off.
+The client is the ASGI ``client`` address (IPv6 by its /64, as in :mod:`app.web.limits`), read once
+per request by :class:`ClientMiddleware` into a context variable the pool reads
+(:mod:`app.sparql.share`). Behind a reverse
+proxy, have the proxy pass the real address (uvicorn ``--proxy-headers`` with
+``--forwarded-allow-ips`` set to the proxy only) or every client shares one limit. Queries the
+service runs for itself (no request) are not limited. 0 turns a limit off.
 """
-
-import math
-from collections import Counter
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
-from app.errors import TooManyRequests
-from app.web.limits import TokenBuckets, client_key, reject
-
-PATHS = frozenset({"/sparql"})
+from app.sparql.share import CALLER, Caller, QueryLedger
+from app.web.limits import client_key
 
 
-class SparqlLimitMiddleware:
-    def __init__(self, app: ASGIApp, concurrency: int, rate_rps: float, burst: int) -> None:
+class ClientMiddleware:
+    """Reads the client of every HTTP request once, for the query limits (see the module)."""
+
+    def __init__(self, app: ASGIApp, ledger: QueryLedger) -> None:
         self.app = app
-        self.concurrency = concurrency
-        self.buckets = TokenBuckets(rate_rps, burst) if rate_rps > 0 else None
-        self.running: Counter[str] = Counter()
+        self.ledger = ledger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in PATHS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        client = client_key(scope)
-        if self.concurrency and self.running[client] >= self.concurrency:
-            await reject(scope, receive, send, TooManyRequests(
-                f"Too many queries at once: at most {self.concurrency} of one client run concurrently "
-                "(KG_SPARQL_CONCURRENCY); wait for one to finish.", headers={"Retry-After": "1"}))
-            return
-        if self.buckets is not None:
-            wait = self.buckets.take(client)
-            if wait:
-                retry = max(1, math.ceil(wait))
-                await reject(scope, receive, send, TooManyRequests(
-                    f"Too many queries: the limit is {self.buckets.rate:g} per second per client in bursts of "
-                    f"{self.buckets.burst:g} (KG_SPARQL_RATE_RPS, KG_SPARQL_RATE_BURST); retry after {retry} s.",
-                    headers={"Retry-After": str(retry)}))
-                return
-        self.running[client] += 1
+        token = CALLER.set(Caller(client_key(scope), self.ledger))
         try:
             await self.app(scope, receive, send)
         finally:
-            self.running[client] -= 1
-            if self.running[client] <= 0:
-                del self.running[client]
+            CALLER.reset(token)
 
 
 def install_sparql_limit(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(SparqlLimitMiddleware, concurrency=settings.sparql_concurrency,
-                       rate_rps=settings.sparql_rate_rps, burst=settings.sparql_rate_burst)
+    ledger = QueryLedger(settings.sparql_concurrency, settings.sparql_query_seconds, settings.sparql_client_workers)
+    app.state.query_ledger = ledger
+    app.add_middleware(ClientMiddleware, ledger=ledger)
