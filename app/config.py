@@ -83,10 +83,10 @@ class Settings(BaseSettings):
         60.0, ge=0, description="Seconds of query-worker time one client may use a minute (a balance refilled "
         "continuously; 429 with Retry-After while it is spent); stored and reused answers cost nothing; 0: off."
     )
-    sparql_rate_rps: float = Field(
-        20.0, ge=0, description="Queries per second one client may send to /sparql (429 above); 0 turns it off."
+    sparql_client_workers: int = Field(
+        -1, ge=-1, description="Query workers one client's queries may hold at once (more wait their turn); -1 means "
+        "the number of workers less one (at least 1), so another client always finds one; 0: no cap."
     )
-    sparql_rate_burst: int = Field(40, gt=0, description="Queries a client may send to /sparql at once above the rate.")
     public_url: str | None = Field(
         None, description="The service's public base URL, for absolute URLs in answers (service description, VoID, "
         "JSON-LD contexts, links); default: the base IRI. The Host header is never used.",
