@@ -21,6 +21,7 @@ from app.web.error_pages import html_error_page
 from app.web.headers import SecurityHeaders
 from app.web.limits import install_limits
 from app.web.observability import install_observability
+from app.web.request_view import install_request_front
 from app.web.sparql_limit import install_sparql_limit
 from app.web.templating import STATIC_DIR, StaticAssets
 
@@ -50,7 +51,7 @@ class Service(FastAPI):
     """FastAPI, less two layers it wraps around every request that this service has no use for:
     ``ExceptionTelemetryMiddleware`` (FastAPI's OpenTelemetry hooks, turned off in :func:`create_app`)
     and ``AppBodyLimitMiddleware`` when FastAPI's ``max_body_size`` is unset (the body limit is
-    :mod:`app.web.limits`'). Each cost an await and a try per request (about 2 % of a stored answer's
+    :mod:`app.web.bodies`'). Each cost an await and a try per request (about 2 % of a stored answer's
     CPU). Found by class name, so a FastAPI without them is served as it is."""
 
     SPLICED = frozenset({"ExceptionTelemetryMiddleware", "AppBodyLimitMiddleware"})
@@ -107,6 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        headers_304=cors_headers(), budget=settings.answer_store_mb * 1024 * 1024)
     install_limits(app, settings, unlimited=health.PROBES)
     install_sparql_limit(app, settings)
+    # Outside the limits and the stored answers: each request's headers read once, its parameters and
+    # body bounded (app/web/request_view.py, app/web/bodies.py).
+    install_request_front(app, settings)
     install_observability(app, runtime.snapshot)
     install_error_handlers(app, html_error_page)
     app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")

@@ -8,7 +8,7 @@ import gzip
 import importlib
 from types import ModuleType
 
-from app.rdf.negotiate import quality
+from app.rdf.negotiate import MAX_RANGE_PARAMS, MAX_RANGES, bounded_split, quality
 
 
 def _load_brotli() -> ModuleType | None:
@@ -27,8 +27,8 @@ AVAILABLE: tuple[str, ...] = ("br", "gzip") if brotli is not None else ("gzip",)
 def accepted_codings(header: str | None) -> dict[str, float]:
     """Accept-Encoding as {coding: q} (names lower-cased; ``x-gzip`` counts as ``gzip``)."""
     codings: dict[str, float] = {}
-    for part in (header or "").split(","):
-        fields = [f.strip() for f in part.split(";")]
+    for part in bounded_split(header or "", ",", MAX_RANGES):  # bounded work, as negotiation
+        fields = [f.strip() for f in bounded_split(part, ";", MAX_RANGE_PARAMS + 1)]
         if fields[0]:
             name = fields[0].lower()
             codings["gzip" if name == "x-gzip" else name] = quality(fields[1:])

@@ -3,6 +3,11 @@
 The first format of ``offered`` is the default for an empty Accept or ``*/*``. Ties in q
 are broken by specificity (``text/turtle`` over ``text/*`` over ``*/*``), then by the order
 the client listed them, then by our order.
+
+Bounded work whatever the header: the first :data:`MAX_RANGES` media ranges are read (the rest
+ignored: no client lists that many), and of each range its first :data:`MAX_RANGE_PARAMS`
+parameters. The header itself is the request's one view of it (app/web/request_view.py: repeated
+lines joined in order), never a line picked by the caller.
 """
 
 from collections.abc import Sequence
@@ -10,6 +15,11 @@ from dataclasses import dataclass
 
 from app.errors import NotAcceptable
 from app.rdf.formats import Format
+
+#: Media ranges read of one Accept header (or Accept-Encoding); the rest is ignored.
+MAX_RANGES = 64
+#: Parameters read of one media range (``q`` among them).
+MAX_RANGE_PARAMS = 8
 
 
 @dataclass(frozen=True)
@@ -43,10 +53,15 @@ def quality(params: list[str]) -> float:
     return 1.0
 
 
+def bounded_split(text: str, separator: str, most: int) -> list[str]:
+    """The first ``most`` pieces of ``text`` split at ``separator`` (the rest is not even split)."""
+    return text.split(separator, most)[:most]
+
+
 def parse_accept(header: str | None) -> list[MediaRange]:
     ranges = []
-    for order, part in enumerate((header or "").split(",")):
-        fields = [f.strip() for f in part.split(";")]
+    for order, part in enumerate(bounded_split(header or "", ",", MAX_RANGES)):
+        fields = [f.strip() for f in bounded_split(part, ";", MAX_RANGE_PARAMS + 1)]
         media = fields[0].lower()
         if not media:
             continue

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from app.deps import GraphDep, MetricsDep, RuntimeDep, SettingsDep
 from app.errors import Forbidden, StoreUnavailable, Unauthorized
 from app.store.remote import RemoteStore
+from app.web.request_view import view_of
 
 router = APIRouter(tags=["service"])
 
@@ -90,9 +91,9 @@ async def read_metrics(metrics: MetricsDep, settings: SettingsDep, request: Requ
     `KG_METRICS_TOKEN` set: only for `Authorization: Bearer <token>`)."""
     token = settings.metrics_token
     if token:
-        given = request.headers.get("authorization", "")
-        if not given.startswith("Bearer "):
+        given = view_of(request).bearer  # the scheme in any case (RFC 9110 §11.1)
+        if given is None:
             raise Unauthorized("/metrics needs Authorization: Bearer <KG_METRICS_TOKEN>.")
-        if not hmac.compare_digest(given[7:].strip().encode(), token.encode()):
+        if not hmac.compare_digest(given.encode(), token.encode()):
             raise Forbidden("The metrics token is wrong.")
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

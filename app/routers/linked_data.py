@@ -31,6 +31,7 @@ from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
 from app.routers.pages import read_source
 from app.store.graph import KnowledgeGraph
+from app.web.request_view import view_of
 from app.web.templating import pick_lang, templates
 
 router = APIRouter(tags=["linked data"])
@@ -84,7 +85,7 @@ def choose(request: Request, offered: list[Format], format_name: str | None) -> 
             valid = ", ".join(f.name for f in offered)
             raise BadRequest(f"Unknown or unavailable format {format_name!r}; use one of: {valid}.")
         return fmt, False
-    return negotiate(request.headers.get("accept"), offered), True
+    return negotiate(view_of(request).accept, offered), True
 
 
 def rdf_body(request: Request, graph: KnowledgeGraph, triples: list[ox.Triple], fmt: Format) -> bytes:
@@ -105,7 +106,7 @@ def page(request: Request, template: str, lang: str, context: dict[str, object],
 
 
 def page_lang(request: Request, lang: str | None) -> str:
-    return pick_lang(lang, request.headers.get("accept-language"))
+    return pick_lang(lang, view_of(request).accept_language)
 
 
 def alternates(path: str) -> list[dict[str, str]]:
@@ -176,6 +177,26 @@ def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = N
     }, headers=headers)
 
 
+def index_table(request: Request, graph: KnowledgeGraph, kind: str, lang: str, fmt: str | None,
+                headers: dict[str, str] | None = None) -> Response:
+    """The table of ``kind`` as the query string asks: HTML, or the rows shown as CSV or JSON."""
+    view = read_view(kind, request.query_params.multi_items())
+    table = read_table(graph, read_catalog(graph), kind, view, lang)
+    if fmt == "json":
+        body = json.dumps(table.records(), ensure_ascii=False).encode("utf-8")
+        return Response(body, media_type="application/json")
+    if fmt == "csv":
+        keys = ["id", "iri", *(c.key for c in table.columns)]
+        return Response(write_csv(keys, ([r[k] for k in keys] for r in table.records())),
+                        media_type=CSV_MEDIA_TYPE, headers={"Content-Disposition": f'inline; filename="{kind}.csv"'})
+    return page(request, "ld/table.html", lang, {
+        "kind": kind, "table": table, "kinds": ENTITY_KINDS, "sort_href": sort_href, "format_href": format_href,
+        "api": API_LISTS.get(kind),
+        "alternates": [{"name": f.name, "href": f"/id/{kind}/?format={f.name}", "type": f.media_type}
+                       for f in RDF_FORMATS],
+    }, headers=headers)
+
+
 @read_route("/id/{kind}/{name}", "解析实体 IRI · An entity IRI, dereferenced by content negotiation")
 def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: LangQuery = None) -> Response:
     """{base}/id/{kind}/{slug} 的描述：按 Accept 或后缀返回 Turtle、JSON-LD、N-Triples、RDF/XML 或 HTML。
@@ -183,7 +204,7 @@ def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: L
     The description of {base}/id/{kind}/{slug}: Turtle, JSON-LD, N-Triples, RDF/XML or HTML by Accept,
     or fixed by a suffix (.ttl .jsonld .nt .rdf .html)."""
     slug, fixed = split_suffix(name)
-    fmt = fixed or negotiate(request.headers.get("accept"), PAGE_FORMATS)
+    fmt = fixed or negotiate(view_of(request).accept, PAGE_FORMATS)
     language = page_lang(request, lang)
     iri = graph.iri(kind, slug)
     triples = describe(graph, iri) if kind in ENTITY_KINDS and valid_iri(iri) else []

@@ -6,7 +6,6 @@ the raw body in two content types, strict UTF-8.
 """
 
 import asyncio
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -15,12 +14,13 @@ from app.deps import LiveDep, public_base
 from app.errors import BadRequest, NotAcceptable, PayloadTooLarge, QueryRefused, UnsupportedMedia
 from app.ld.service import service_description
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, accept_for
-from app.rdf.negotiate import negotiate
+from app.rdf.negotiate import MAX_RANGES, bounded_split, negotiate
 from app.rdf.serialize import serialize_triples
 from app.sparql.reuse import reuse_answer
 from app.sparql.run import Dataset, prepare
 from app.sparql.runner import QueryRunner
 from app.store.graph import KnowledgeGraph
+from app.web.request_view import parse_params, view_of
 
 router = APIRouter(tags=["sparql"])
 
@@ -56,20 +56,13 @@ SPARQL 1.1 Protocol query endpoint (read-only).
 """
 
 
-def _params(raw: bytes, where: str) -> list[tuple[str, str]]:
-    try:
-        return parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict")
-    except UnicodeDecodeError:
-        raise BadRequest(f"The {where} is not valid UTF-8 once percent-decoded.") from None
-
-
 def _url_params(request: Request) -> list[tuple[str, str]]:
     """The URL's parameters, in order and repeated ones kept. Starlette has parsed them already for
     FastAPI (replacing invalid UTF-8 with U+FFFD): those are used, unless a U+FFFD shows, when the
     strict parse tells a client's own U+FFFD from invalid UTF-8 (400)."""
     items = request.query_params.multi_items()
     if any("\ufffd" in k or "\ufffd" in v for k, v in items):
-        return _params(request.scope.get("query_string", b""), "URL query string")
+        return parse_params(request.scope.get("query_string", b""), "URL query string")
     return items
 
 
@@ -84,18 +77,10 @@ async def _answer(request: Request, graph: KnowledgeGraph, runner: QueryRunner, 
     limit = graph.settings.max_query_bytes
     if len(query.encode("utf-8")) > limit:
         raise PayloadTooLarge(f"The query is larger than the limit of {limit} bytes.")
-    accept = request.headers.get("accept")
-    # Clients may repeat format= with alternatives of one format, or give a list of media types
-    # (SPARQLWrapper: format=json-ld&format=application/ld+json,application/x-json+ld, and an empty
-    # value when it has none): any known one will do.
+    accept = view_of(request).accept
     formats = [v for k, v in params if k == "format" and v.strip()]
     if formats:
-        parts = [part.split(";")[0].strip() for value in formats for part in value.split(",") if part.strip()]
-        accepts = [media for media in map(accept_for, parts) if media]
-        if not accepts:
-            valid = ", ".join(f.name for f in BY_NAME.values() if f.kind != "html")
-            raise BadRequest(f"Unknown format {formats[-1]!r}; use one of: {valid} (or a media type).")
-        accept = ", ".join(accepts)
+        accept = _format_accept(formats)
     dataset = Dataset(tuple(v for k, v in params if k == "default-graph-uri"),
                       tuple(v for k, v in params if k == "named-graph-uri"))
     # Screened (the tokenizer guard) and negotiated here, once, before any engine sees it: a 406 or a
@@ -112,6 +97,27 @@ async def _answer(request: Request, graph: KnowledgeGraph, runner: QueryRunner, 
     return Response(answer.body, media_type=fmt.content_type, headers=headers)
 
 
+def _format_accept(formats: list[str]) -> str:
+    """The Accept that ``format=`` values stand for. Clients may repeat format= with alternatives of one
+    format, or give a list of media types (SPARQLWrapper: format=json-ld&format=application/ld+json,
+    application/x-json+ld, and an empty value when it has none): any known one will do, in the order
+    given. At most MAX_RANGES alternatives are read (400 above), each known one once: the Accept made
+    is a few media types long, whatever the request."""
+    parts: list[str] = []
+    for value in formats:
+        for part in bounded_split(value, ",", MAX_RANGES + 1):
+            name = part.split(";", 1)[0].strip()
+            if name:
+                parts.append(name)
+        if len(parts) > MAX_RANGES:
+            raise BadRequest(f"format= names more than {MAX_RANGES} formats (the limit); name one.")
+    accepts = list(dict.fromkeys(media for media in map(accept_for, parts) if media))
+    if not accepts:
+        valid = ", ".join(f.name for f in BY_NAME.values() if f.kind != "html")
+        raise BadRequest(f"Unknown format {formats[-1][:100]!r}; use one of: {valid} (or a media type).")
+    return ", ".join(accepts)
+
+
 @router.head("/sparql", include_in_schema=False)
 @router.get("/sparql", summary="SPARQL 查询（GET）或服务描述 · SPARQL query (GET) or service description",
             description=DOC, response_class=Response)
@@ -125,7 +131,7 @@ async def sparql_get(request: Request, live: LiveDep) -> Response:
     if any(k == "update" for k, _ in params):
         raise QueryRefused("SPARQL Update is not accepted: /sparql is a read-only query endpoint.")
     if query is None:
-        if _prefers_html(request.headers.get("accept")):
+        if _prefers_html(view_of(request).accept):
             return RedirectResponse("/query", status_code=303, headers={"Vary": "Accept"})
         return _service_description(request, graph)
     return await _answer(request, graph, runner, query, params)
@@ -137,18 +143,14 @@ async def sparql_post(request: Request, live: LiveDep) -> Response:
 
     Run a SPARQL query sent as a form (`query=`) or directly (`application/sparql-query`)."""
     graph, runner = live
-    content_type = request.headers.get("content-type")
-    if not content_type:
+    media = view_of(request).media_type
+    if not media:
         raise BadRequest(f"A POST to /sparql needs a Content-Type: {FORM} or {DIRECT}.")
-    media = content_type.split(";")[0].strip().lower()
-    length = request.headers.get("content-length")
-    limit = graph.settings.max_query_bytes
-    if length and length.isdigit() and int(length) > limit + 4096:
-        raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+    # Counted as it arrives against the query's cap (app/web/bodies.py): 413 as soon as it passes.
     body = await request.body()
     url_params = _url_params(request)
     if media == FORM:
-        params = _params(body, "form body") + url_params
+        params = parse_params(body, "form body") + url_params
         if any(k == "update" for k, _ in params):
             raise QueryRefused("SPARQL Update is not accepted: /sparql is a read-only query endpoint.")
         query = _one_query([v for k, v in params if k == "query"])
@@ -178,7 +180,7 @@ def _prefers_html(accept: str | None) -> bool:
 
 
 def _service_description(request: Request, graph: KnowledgeGraph) -> Response:
-    fmt = negotiate(request.headers.get("accept"), GRAPH_FORMATS)
+    fmt = negotiate(view_of(request).accept, GRAPH_FORMATS)
     base = public_base(request)  # never the Host header: the description is publicly cacheable
     endpoint, void_url = base + "/sparql", base + "/void"
     body = serialize_triples(service_description(graph, endpoint, void_url), fmt, graph.settings.base_iri)

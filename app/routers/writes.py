@@ -40,6 +40,7 @@ from app.store.isolate import check_body
 from app.store.provenance import token_id
 from app.store.writes import Change, delete_graph, merge_into_graph, read_only_graphs, replace_graph, sparql_update
 from app.web.observability import Metrics
+from app.web.request_view import view_of
 
 router = APIRouter(tags=["writes"])
 
@@ -52,16 +53,15 @@ def require_writer(request: Request, settings: Settings) -> None:
     token = settings.write_token
     if not token:
         raise Forbidden("Writes are disabled on this service (set KG_WRITE_TOKEN to enable them).")
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given:
+    given = view_of(request).bearer  # the scheme in any case: the same token apply() names as the writer
+    if given is None:
         raise Unauthorized("This write needs an Authorization: Bearer <token> header.")
-    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+    if not hmac.compare_digest(given.encode(), token.encode()):
         raise Forbidden("The bearer token is not valid for writes.")
 
 
 def rejection(request: Request, exc: WriteRejected, base_iri: str) -> Response:
-    fmt = negotiate(request.headers.get("accept"), [BY_NAME["json"], *GRAPH_FORMATS])
+    fmt = negotiate(view_of(request).accept, [BY_NAME["json"], *GRAPH_FORMATS])
     if fmt.name == "json":
         body = json.dumps({"detail": str(exc), "conforms": False, "results": exc.report.results()},
                           ensure_ascii=False, indent=1).encode("utf-8")
@@ -74,8 +74,7 @@ async def apply(request: Request, runtime: Runtime, metrics: Metrics, change: Ch
                 created: bool = False) -> Response:
     """Validate and commit ``change`` (the runtime swaps in the new graph): 204/201, or 422 with the report."""
     try:
-        bearer = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
-        new_graph = await runtime.commit(change, token_id(bearer))
+        new_graph = await runtime.commit(change, token_id(view_of(request).bearer or ""))
     except WriteRejected as exc:
         metrics.reject_write("shacl")
         return rejection(request, exc, runtime.settings.base_iri)
@@ -97,7 +96,7 @@ def _graph_param(request: Request, graph: KnowledgeGraph) -> str:
 
 
 async def _body_triples(request: Request, settings: Settings, graph_iri: str) -> list[ox.Triple]:
-    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    content_type = view_of(request).media_type
     fmt = lookup(content_type) if content_type else None
     if fmt is None or fmt.kind != "graph" or fmt.rdf is None:
         supported = ", ".join(f.media_type for f in GRAPH_FORMATS if f.kind == "graph")
@@ -123,7 +122,7 @@ async def post_update(request: Request, runtime: RuntimeDep, metrics: MetricsDep
 
     Apply a SPARQL Update (form `update=` or `application/sparql-update`), SHACL-gated and atomic."""
     require_writer(request, runtime.settings)
-    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    content_type = view_of(request).media_type
     body = await request.body()
     try:
         text = body.decode("utf-8")
@@ -153,7 +152,7 @@ async def read_graph(request: Request, graph: GraphDep) -> Response:
     quads = graph.loaded.graphs.get(name)
     if quads is None:
         raise NotFound(f"There is no graph <{name}>; graphs: {', '.join(sorted(graph.loaded.graphs))}.")
-    fmt = negotiate(request.headers.get("accept"), [f for f in GRAPH_FORMATS if f.kind == "graph"])
+    fmt = negotiate(view_of(request).accept, [f for f in GRAPH_FORMATS if f.kind == "graph"])
     body = serialize_triples([q.triple for q in quads], fmt, graph.settings.base_iri)
     return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 

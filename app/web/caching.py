@@ -12,7 +12,10 @@ that version's memo (bounded in bytes), so a write drops them with the graph. La
 answered from there without running the application: no routing, no validation, no encoding. An
 answer longer than ``MAX_STORED_BODY`` is not stored, and is sent uncompressed (page such lists).
 The ETag names the representation (URL, Accept, Accept-Language and content-coding), so
-``If-None-Match`` gets 304 before any work.
+``If-None-Match`` gets 304 before any work. Those fields are read from the request's one view
+(app/web/request_view.py): repeated lines combined as the route reads them, so a request cannot
+be stored under a key that another request, negotiated differently, then finds. With
+``KG_ANSWER_STORE_MB=0`` nothing is kept: every answer is made as above, and dropped.
 """
 
 import hashlib
@@ -25,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.rdf.codings import encode, pick_coding
 from app.store.graph import KnowledgeGraph
+from app.web.request_view import scope_without, view_of
 
 CACHE_CONTROL = b"public, max-age=300"
 VARY_304 = b"Accept, Accept-Language, Accept-Encoding"
@@ -57,13 +61,11 @@ class Request:
 
     @classmethod
     def of(cls, scope: Scope) -> "Request":
-        found = {b"host": "", b"accept": "", b"accept-language": "", b"accept-encoding": "", b"if-none-match": ""}
-        for name, value in scope["headers"]:
-            if name in found:
-                found[name] = value.decode("latin-1")
+        """From the request's one view (app/web/request_view.py): the fields the route negotiates on."""
+        view = view_of(scope)
         query = scope.get("query_string", b"").decode("latin-1")
-        key = (scope.get("scheme", "http"), scope["path"], query, found[b"accept"], found[b"accept-language"])
-        return cls(key, found[b"accept-encoding"], found[b"if-none-match"])
+        key = (scope.get("scheme", "http"), scope["path"], query, view.accept or "", view.accept_language or "")
+        return cls(key, view.accept_encoding or "", view.if_none_match or "")
 
 
 @dataclass(frozen=True)
@@ -213,8 +215,7 @@ class CachingMiddleware:
 
         The application sees a GET without Accept-Encoding: the gzipped variant is made here, once."""
         head = scope["method"] == "HEAD"
-        inner = {**scope, "method": "GET",
-                 "headers": [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]}
+        inner = {**scope_without(scope, "accept-encoding"), "method": "GET"}
         start: Message | None = None
         chunks: list[bytes] = []
         size = 0

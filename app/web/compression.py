@@ -8,11 +8,11 @@ Starlette's GZipMiddleware with the coding chosen by Accept-Encoding q-values
 
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.rdf.codings import brotli, pick_coding
+from app.web.request_view import view_of
 
 
 class BrotliResponder(IdentityResponder):
@@ -46,7 +46,7 @@ class CompressionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        coding = pick_coding(Headers(scope=scope).get("accept-encoding"))
+        coding = pick_coding(view_of(scope).accept_encoding)  # the request's one reading of it
         responder: ASGIApp
         if coding == "br":
             responder = BrotliResponder(self.app, self.minimum_size)

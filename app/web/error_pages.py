@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app.errors import NotAcceptable
 from app.rdf.formats import BY_NAME, Format
 from app.rdf.negotiate import negotiate
+from app.web.request_view import view_of
 from app.web.templating import pick_lang, templates
 
 #: Paths whose clients are programs, never browsers: they keep their JSON or text errors.
@@ -23,7 +24,7 @@ def wants_html(request: Request) -> bool:
     if path.startswith(MACHINE_PATHS):
         return False
     try:
-        return negotiate(request.headers.get("accept"), _OFFERED) is _OFFERED[1]
+        return negotiate(view_of(request).accept, _OFFERED) is _OFFERED[1]
     except NotAcceptable:
         return False
 
@@ -33,7 +34,7 @@ def html_error_page(request: Request, status_code: int, detail: str,
     """The error page, or None when the client does not want HTML."""
     if not wants_html(request):
         return None
-    lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+    lang = pick_lang(request.query_params.get("lang"), view_of(request).accept_language)
     guess = request.url.path.rstrip("/").rsplit("/", 1)[-1]
     return templates.TemplateResponse(
         request, "pages/error.html",

@@ -1,11 +1,8 @@
-"""Request limits: the size of a request body (413) and a per-client rate limit (429).
+"""Request limits: a per-client rate limit (429). (The size of a request body: app/web/bodies.py.)
 
-One pure ASGI middleware, in front of everything but the observability middleware (so that
-rejections are still counted, logged and carry a request id):
+One pure ASGI middleware, in front of everything but the observability middleware and the request
+front (so that rejections are still counted, logged and carry a request id):
 
-* **Body size** (``KG_MAX_BODY_BYTES``): a declared ``Content-Length`` over the limit is refused
-  before the application runs; a body without one (chunked) is counted as it streams in, and
-  reading stops with 413 as soon as it passes the limit — it is never buffered whole.
 * **Rate** (``KG_RATE_LIMIT_RPS`` requests per second, bursts of ``KG_RATE_LIMIT_BURST``; 0 turns
   it off): a token bucket per client address (the ASGI ``client``; IPv6 clients by their /64).
   Over the limit: 429 with ``Retry-After``. Probes (``/health``, ``/ready``, ``/metrics``: the
@@ -24,30 +21,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
-from app.errors import PayloadTooLarge, RequestError, TooManyRequests, handle_request_error
+from app.errors import RequestError, TooManyRequests, handle_request_error
 
 #: Most client buckets kept at once; beyond it the least recently seen client is forgotten.
 MAX_CLIENTS = 100_000
-
-
-class BodyTooLarge(HTTPException):
-    """Raised from ``receive`` when a streamed body passes the limit.
-
-    An ``HTTPException`` because FastAPI re-raises those from body parsing unchanged (any other
-    exception there becomes a 400); ``install_limits`` maps it onto the usual 413 response.
-    """
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, body_message(limit))
-
-
-def body_message(limit: int) -> str:
-    return f"The request body is larger than the limit of {limit} bytes (KG_MAX_BODY_BYTES); send less."
 
 
 class TokenBuckets:
@@ -102,22 +82,10 @@ def client_key(scope: Scope) -> str:
     return host
 
 
-def body_framing(scope: Scope) -> tuple[int | None, bool]:
-    """(declared Content-Length, whether the body is chunked) of an HTTP/1.1 request."""
-    length, chunked = None, False
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            length = int(value) if value.isdigit() else None
-        elif name == b"transfer-encoding":
-            chunked = True
-    return length, chunked
-
-
 class LimitsMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, rate_limit_rps: float, rate_limit_burst: int,
+    def __init__(self, app: ASGIApp, rate_limit_rps: float, rate_limit_burst: int,
                  unlimited: frozenset[str] = frozenset()) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
         self.unlimited = unlimited
         self.buckets = TokenBuckets(rate_limit_rps, rate_limit_burst) if rate_limit_rps > 0 else None
 
@@ -134,40 +102,7 @@ class LimitsMiddleware:
                     f"Too many requests: the limit is {rate:g} per second per client, in bursts of at most "
                     f"{self.buckets.burst:g}; retry after {retry} s.", headers={"Retry-After": str(retry)}))
                 return
-        limit = self.max_body_bytes
-        length, chunked = body_framing(scope)
-        if not chunked:
-            if length is not None and length > limit:
-                await reject(scope, receive, send, PayloadTooLarge(body_message(limit)))
-                return
-            # No body, or the server delivers no more than the declared length: nothing to count.
-            await self.app(scope, receive, send)
-            return
-
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            # Raised where no exception handler saw it (e.g. in another middleware).
-            if started:
-                raise
-            await reject(scope, receive, send, PayloadTooLarge(body_message(limit)))
+        await self.app(scope, receive, send)
 
 
 async def reject(scope: Scope, receive: Receive, send: Send, error: RequestError) -> None:
@@ -176,14 +111,7 @@ async def reject(scope: Scope, receive: Receive, send: Send, error: RequestError
     await response(scope, receive, send)
 
 
-async def handle_body_too_large(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, BodyTooLarge)
-    return await handle_request_error(request, PayloadTooLarge(exc.detail))
-
-
 def install_limits(app: FastAPI, settings: Settings, unlimited: frozenset[str]) -> None:
     """Add the limit middleware to ``app``; the ``unlimited`` paths (probes) are never rate-limited."""
-    app.add_middleware(LimitsMiddleware, max_body_bytes=settings.max_body_bytes,
-                       rate_limit_rps=settings.rate_limit_rps, rate_limit_burst=settings.rate_limit_burst,
-                       unlimited=unlimited)
-    app.add_exception_handler(BodyTooLarge, handle_body_too_large)
+    app.add_middleware(LimitsMiddleware, rate_limit_rps=settings.rate_limit_rps,
+                       rate_limit_burst=settings.rate_limit_burst, unlimited=unlimited)
