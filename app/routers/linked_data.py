@@ -177,26 +177,6 @@ def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = N
     }, headers=headers)
 
 
-def index_table(request: Request, graph: KnowledgeGraph, kind: str, lang: str, fmt: str | None,
-                headers: dict[str, str] | None = None) -> Response:
-    """The table of ``kind`` as the query string asks: HTML, or the rows shown as CSV or JSON."""
-    view = read_view(kind, request.query_params.multi_items())
-    table = read_table(graph, read_catalog(graph), kind, view, lang)
-    if fmt == "json":
-        body = json.dumps(table.records(), ensure_ascii=False).encode("utf-8")
-        return Response(body, media_type="application/json")
-    if fmt == "csv":
-        keys = ["id", "iri", *(c.key for c in table.columns)]
-        return Response(write_csv(keys, ([r[k] for k in keys] for r in table.records())),
-                        media_type=CSV_MEDIA_TYPE, headers={"Content-Disposition": f'inline; filename="{kind}.csv"'})
-    return page(request, "ld/table.html", lang, {
-        "kind": kind, "table": table, "kinds": ENTITY_KINDS, "sort_href": sort_href, "format_href": format_href,
-        "api": API_LISTS.get(kind),
-        "alternates": [{"name": f.name, "href": f"/id/{kind}/?format={f.name}", "type": f.media_type}
-                       for f in RDF_FORMATS],
-    }, headers=headers)
-
-
 @read_route("/id/{kind}/{name}", "解析实体 IRI · An entity IRI, dereferenced by content negotiation")
 def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: LangQuery = None) -> Response:
     """{base}/id/{kind}/{slug} 的描述：按 Accept 或后缀返回 Turtle、JSON-LD、N-Triples、RDF/XML 或 HTML。
