@@ -7,6 +7,8 @@ This is the first line; underneath it the processes that evaluate SPARQL cannot 
 all (:mod:`app.store.sandbox`).
 """
 
+from dataclasses import dataclass, field
+
 from app.errors import BadRequest, QueryRefused
 from app.rdf.sparql_lexer import (
     MAX_CHAIN,
@@ -17,12 +19,13 @@ from app.rdf.sparql_lexer import (
     Forbidden,
     Lexer,
     LexicalError,
+    Spanned,
     State,
     TooDeep,
     readings,
 )
 
-__all__ = ["MAX_CHAIN", "MAX_DEPTH", "line_col", "scan", "screen_query", "screen_update"]
+__all__ = ["MAX_CHAIN", "MAX_DEPTH", "ReadQuery", "line_col", "read_query", "scan", "screen_query", "screen_update"]
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:
@@ -32,16 +35,17 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     return line, len(before) - (before.rfind("\n") + 1) + 1
 
 
-def scan(text: str, words: tuple[str, ...], why: str) -> list[str]:
+def scan(text: str, words: tuple[str, ...], why: str, read: "_Read | None" = None) -> list[str]:
     """Tokenize ``text`` every way an engine may read it (see the module docstring); the first
-    keyword after the prologue of each reading.
+    keyword after the prologue of each reading. ``read``: a list that gets the tokens of the
+    first reading that tokenizes (escapes applied as Oxigraph does), with their spans.
 
     Raises QueryRefused for a word of ``words`` (bare, or the prefix of a prefixed name), for
     nesting beyond MAX_DEPTH, chains beyond MAX_CHAIN or too many ambiguous readings, and
     BadRequest if no reading tokenizes."""
     firsts: list[str] = []
     first_error: LexicalError | None = None
-    for reading, offsets in readings(text):
+    for index, (reading, offsets) in enumerate(readings(text)):
         lexer = Lexer(reading, offsets, words)
         pending: list[tuple[State, bool]] = [(State(0, (), False), False)]
         seen: set[State] = set()
@@ -53,8 +57,13 @@ def scan(text: str, words: tuple[str, ...], why: str) -> list[str]:
                                    "space after '<' where it compares values.")
             seen.add(state)
             lexer.forks = []
+            spans: list[Spanned] | None = None
+            if read is not None and not read.tokens and index == 0:
+                spans = list(lexer.fork_spans.get(state, []))
             try:
-                firsts.append(lexer.run(state, forced))
+                firsts.append(lexer.run(state, forced, spans))
+                if read is not None and spans:
+                    read.text, read.tokens = reading, spans
             except LexicalError as exc:
                 first_error = first_error or exc
             except Forbidden as exc:
@@ -76,21 +85,98 @@ def scan(text: str, words: tuple[str, ...], why: str) -> list[str]:
     return firsts
 
 
+@dataclass
+class _Read:
+    text: str = ""
+    tokens: list[Spanned] = field(default_factory=list)
+
+
 _NO_NETWORK = "this service never contacts other services or fetches documents."
+
+
+@dataclass(frozen=True)
+class ReadQuery:
+    """A query as the guard read it: its form, and the one reading the service passes on.
+
+    ``text`` is the tokens of that reading (escapes applied as Oxigraph applies them, the first
+    way of reading an ambiguous ``<`` that tokenizes) joined as they stood, with each run of
+    blanks and comments between two tokens as one space: what a remote store is sent, so that
+    nothing hides in a comment or a spelling the guard read otherwise (it is screened again).
+    ``prologue`` is its BASE and PREFIX declarations; ``from_default`` and ``from_named`` the IRIs
+    or prefixed names of its FROM and FROM NAMED clauses, as written (resolved against the
+    prologue by :func:`app.sparql.dataset.resolve`)."""
+
+    form: str
+    text: str
+    prologue: str
+    from_default: tuple[str, ...] = ()
+    from_named: tuple[str, ...] = ()
+
+    @property
+    def names_dataset(self) -> bool:
+        return bool(self.from_default or self.from_named)
 
 
 def screen_query(text: str) -> str:
     """The query form (SELECT, ASK, CONSTRUCT, DESCRIBE, or '' if unknown) of a text sent for
     reading; raises QueryRefused for SERVICE, for updates and for deep nesting."""
+    return _screen(text, None)
+
+
+def _screen(text: str, read: _Read | None) -> str:
     form = ""
-    for keyword in scan(text, ("SERVICE",), "federated query (SERVICE) is refused; " + _NO_NETWORK):
+    for keyword in scan(text, ("SERVICE",), "federated query (SERVICE) is refused; " + _NO_NETWORK, read):
         if keyword in UPDATE_KEYWORDS:
             raise QueryRefused(
                 f"SPARQL Update ({keyword}) is not accepted: /sparql is a read-only query endpoint. "
                 "Send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only."
             )
-        form = form or (keyword if keyword in QUERY_FORMS else "")
+        if keyword and keyword not in QUERY_FORMS:
+            # A store's own extension before the query (DEFINE …, a pragma): not SPARQL 1.1, never passed on.
+            raise BadRequest(f"SPARQL syntax error: a query is SELECT, CONSTRUCT, DESCRIBE or ASK after its "
+                             f"BASE and PREFIX declarations, not {keyword[:40]}.")
+        form = form or keyword
     return form
+
+
+def read_query(text: str) -> ReadQuery:
+    """:func:`screen_query`, and the query as read (see :class:`ReadQuery`); the text passed on is
+    screened too."""
+    read = _Read()
+    form = _screen(text, read)
+    tokens, reading = read.tokens, read.text
+    parts: list[str] = []
+    prologue_end = 0
+    skip, in_prologue = 0, True
+    from_default: list[str] = []
+    from_named: list[str] = []
+    previous_end = -1
+    for index, spanned in enumerate(tokens):
+        token = spanned.token
+        if previous_end >= 0 and spanned.start > previous_end:
+            parts.append(" ")
+        parts.append(reading[spanned.start:spanned.end])
+        previous_end = spanned.end
+        upper = token.text.upper() if token.kind == "word" else ""
+        if in_prologue:
+            if skip:
+                skip -= 1
+            elif upper in ("BASE", "PREFIX"):
+                skip = 1 if upper == "BASE" else 2
+            else:
+                in_prologue, prologue_end = False, len(parts) - 1
+        if upper == "FROM" and spanned.depth == 0:
+            named = index + 1 < len(tokens) and tokens[index + 1].token.text.upper() == "NAMED"
+            at = index + 2 if named else index + 1
+            if at < len(tokens) and tokens[at].token.kind in ("iri", "pname"):
+                clause = reading[tokens[at].start:tokens[at].end]
+                (from_named if named else from_default).append(clause)
+    if in_prologue:
+        prologue_end = len(parts)
+    passed = "".join(parts)
+    if passed != text:
+        _screen(passed, None)
+    return ReadQuery(form, passed, "".join(parts[:prologue_end]).strip(), tuple(from_default), tuple(from_named))
 
 
 def screen_update(text: str) -> None:

@@ -58,12 +58,23 @@ UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY"
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")": "(", "]": "[", "}": "{"}
 _HEX = set("0123456789abcdefABCDEF")
+#: What may name the service of a SERVICE pattern (VarOrIri), as token kinds.
+_TERM = (["iri"], ["pname"], ["var"])
 
 
 class Token(NamedTuple):
     kind: str  # word, pname, var, bnode, iri, string, number, lang, punct
     text: str  # for pname: the prefix (without ':'); otherwise the token's text
     start: int  # offset in the raw text
+
+
+class Spanned(NamedTuple):
+    """A token with its span in the reading it was read from, and the brackets around it."""
+
+    token: Token
+    start: int
+    end: int
+    depth: int
 
 
 class TooDeep(Exception):
@@ -165,13 +176,26 @@ class Forbidden(Exception):
 
 class _Recent:
     """The last tokens (all the tokenizer looks back at), the first keyword after the prologue
-    (BASE <iri>, PREFIX p: <iri>), and the check of every word against the forbidden ones."""
+    (BASE <iri>, PREFIX p: <iri>), the check of every word against the forbidden ones, and (when
+    ``spans`` is a list) the span of every token in the reading, for :func:`tokens_of`.
 
-    def __init__(self, words: tuple[str, ...]) -> None:
+    A forbidden word is one in the *position* of that keyword, as the grammar places it, not any
+    token that contains it: SERVICE is a word or prefix containing it followed by ``{``, by one
+    term (IRI, prefixed name, variable) and ``{``, or by SILENT, a term and ``{`` (a SERVICE
+    pattern, however glued: ``SERVICE:x {``, ``SERVICESILENT<x>{``, ``trueSERVICE:x {``); LOAD is
+    a word or prefix containing it that starts an update operation (at the start, after the
+    prologue, or after ``;`` outside brackets). So ``PREFIX service: <…>``, ``service:x ?p ?o`` or
+    ``INSERT DATA { load:x … }`` are what they are: a prefix and prefixed names."""
+
+    def __init__(self, words: tuple[str, ...], spans: "list[Spanned] | None" = None) -> None:
         self.words = words
         self.last: deque[Token] = deque(maxlen=3)
         self.first: str | None = None
         self._skip = 0
+        self._operation_skip = 0
+        self._operation_start = True
+        self._service: list[Token] = []  # a SERVICE-like token and the tokens after it, until decided
+        self.spans = spans
 
     def __getitem__(self, index: int) -> Token:
         return self.last[index]
@@ -179,12 +203,15 @@ class _Recent:
     def __len__(self) -> int:
         return len(self.last)
 
-    def append(self, token: Token) -> None:
+    def append(self, token: Token, start: int = 0, end: int = 0, depth: int = 0) -> None:
         self.last.append(token)
+        if self.spans is not None:
+            self.spans.append(Spanned(token, start, end, depth))
         upper = token.text.upper() if token.kind in ("word", "pname") else ""
-        for word in self.words:
-            if word in upper:
-                raise Forbidden(word, token.start)
+        if "SERVICE" in self.words:
+            self._check_service(token, upper)
+        if "LOAD" in self.words:
+            self._check_load(token, upper, depth)
         if self.first is None:
             if self._skip:
                 self._skip -= 1
@@ -192,6 +219,34 @@ class _Recent:
                 self._skip = 1 if upper == "BASE" else 2
             else:
                 self.first = upper if token.kind == "word" else ""
+
+    def _check_service(self, token: Token, upper: str) -> None:
+        if self._service:
+            self._service.append(token)
+            after = [t.text.upper() if t.kind == "word" else t.text if t.kind == "punct" else t.kind
+                     for t in self._service[1:]]
+            if after[-1] == "{" and (after[:-1] in ([], ["SILENT"]) or after[:-1][-1:] in _TERM
+                                     and after[:-2] in ([], ["SILENT"])):
+                raise Forbidden("SERVICE", self._service[0].start)
+            if not (after in (["SILENT"], *_TERM) or after[:1] == ["SILENT"] and after[1:] in _TERM):
+                self._service = []
+        if "SERVICE" in upper:
+            self._service = [token]
+
+    def _check_load(self, token: Token, upper: str, depth: int) -> None:
+        if token.kind == "punct" and token.text == ";" and depth == 0:
+            self._operation_start, self._operation_skip = True, 0
+            return
+        if not self._operation_start:
+            return
+        if self._operation_skip:
+            self._operation_skip -= 1
+        elif token.kind == "word" and upper in ("BASE", "PREFIX"):
+            self._operation_skip = 1 if upper == "BASE" else 2
+        else:
+            self._operation_start = False
+            if "LOAD" in upper:
+                raise Forbidden("LOAD", token.start)
 
 
 class Lexer:
@@ -202,17 +257,19 @@ class Lexer:
         self.offsets = offsets
         self.words = words
         self.forks: list[State] = []
+        self.fork_spans: dict[State, list[Spanned]] = {}
 
     def raw(self, pos: int) -> int:
         return self.offsets.raw(pos)
 
-    def run(self, state: State, forced_operator: bool = False) -> str:
+    def run(self, state: State, forced_operator: bool = False, spans: "list[Spanned] | None" = None) -> str:
         """Tokenize from ``state`` to the end; the first keyword after the prologue ('' if none).
+        ``spans``: a list that gets the (start, end) of every token in the reading.
 
         Raises Forbidden for a word of ``self.words``, LexicalError, TooDeep."""
         text, n = self.text, len(self.text)
         pos, stack, after_operand = state.pos, list(state.stack), state.after_operand
-        tokens = _Recent(self.words)
+        tokens = _Recent(self.words, spans)
         last_popped = ""
         # Per open bracket level: [operators in it, deepest chain of a bracket closed inside it].
         # Their sum bounds the depth of the tree an engine builds for that bracket.
@@ -233,11 +290,13 @@ class Lexer:
                 if end is not None and not (forced_operator and pos == state.pos):
                     if ambiguous:
                         self.forks.append(State(pos, tuple(stack), after_operand))
-                    tokens.append(Token("iri", text[pos:end + 1], self.raw(pos)))
+                        if spans is not None:  # the tokens before the fork, for the run that takes it
+                            self.fork_spans[self.forks[-1]] = list(spans)
+                    tokens.append(Token("iri", text[pos:end + 1], self.raw(pos)), pos, end + 1, len(stack))
                     pos, after_operand = end + 1, True
                     continue
                 pos += 2 if text.startswith("<=", pos) else 1
-                tokens.append(Token("punct", text[start:pos], self.raw(start)))
+                tokens.append(Token("punct", text[start:pos], self.raw(start)), start, pos, len(stack))
                 after_operand = False
                 chains[-1][0] += 1
                 if sum(chains[-1]) > MAX_CHAIN:
@@ -245,24 +304,24 @@ class Lexer:
                 continue
             if c in "\"'":
                 pos = self._string_end(pos)
-                tokens.append(Token("string", text[start:pos], self.raw(start)))
+                tokens.append(Token("string", text[start:pos], self.raw(start)), start, pos, len(stack))
                 after_operand = True
                 continue
             if c in "?$" and pos + 1 < n and pn_chars(text[pos + 1]) and text[pos + 1] != "-":
                 pos = _end(VARNAME_RUN, text, pos + 1)
-                tokens.append(Token("var", text[start:pos], self.raw(start)))
+                tokens.append(Token("var", text[start:pos], self.raw(start)), start, pos, len(stack))
                 after_operand = True
                 continue
             if c == "_" and text.startswith("_:", pos):
                 pos = self._local_end(pos + 2)
-                tokens.append(Token("bnode", text[start:pos], self.raw(start)))
+                tokens.append(Token("bnode", text[start:pos], self.raw(start)), start, pos, len(stack))
                 after_operand = True
                 continue
             if c == "@" and pos + 1 < n and text[pos + 1].isascii() and text[pos + 1].isalpha():
                 pos += 1
                 while pos < n and text[pos].isascii() and (text[pos].isalnum() or text[pos] == "-"):
                     pos += 1
-                tokens.append(Token("lang", text[start:pos], self.raw(start)))
+                tokens.append(Token("lang", text[start:pos], self.raw(start)), start, pos, len(stack))
                 after_operand = True
                 continue
             if c.isdigit() or (c == "." and pos + 1 < n and text[pos + 1].isdigit()):
@@ -278,17 +337,17 @@ class Lexer:
                         pos = k
                         while pos < n and text[pos].isdigit():
                             pos += 1
-                tokens.append(Token("number", text[start:pos], self.raw(start)))
+                tokens.append(Token("number", text[start:pos], self.raw(start)), start, pos, len(stack))
                 after_operand = True
                 continue
             if pn_chars_base(c) or c == ":":
                 run_end = _end(PN_CHARS_DOT_RUN, text, pos)
                 if run_end < n and text[run_end] == ":" and (run_end == pos or text[run_end - 1] != "."):
                     pos = self._local_end(run_end + 1)
-                    tokens.append(Token("pname", text[start:run_end], self.raw(start)))
+                    tokens.append(Token("pname", text[start:run_end], self.raw(start)), start, pos, len(stack))
                 else:  # a bare word (keyword, function name, a, true …) stops at the first dot
                     pos = _end(PN_CHARS_RUN, text, pos)
-                    tokens.append(Token("word", text[start:pos], self.raw(start)))
+                    tokens.append(Token("word", text[start:pos], self.raw(start)), start, pos, len(stack))
                     if text[start:pos].upper() in _CHAIN_WORDS:
                         chains[-1][0] += 1
                         if sum(chains[-1]) > MAX_CHAIN:
@@ -296,7 +355,7 @@ class Lexer:
                 after_operand = True
                 continue
             pos += 1
-            tokens.append(Token("punct", c, self.raw(start)))
+            tokens.append(Token("punct", c, self.raw(start)), start, pos, len(stack))
             if c in _OPEN:
                 stack.append(self._frame(c, stack, tokens, last_popped))
                 chains.append([0, 0])

@@ -16,6 +16,7 @@ from app.ld.service import service_description
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, accept_for
 from app.rdf.negotiate import MAX_RANGES, bounded_split, negotiate
 from app.rdf.serialize import serialize_triples
+from app.sparql.dataset import with_dataset
 from app.sparql.reuse import reuse_answer
 from app.sparql.run import Dataset, prepare
 from app.sparql.runner import QueryRunner
@@ -39,8 +40,10 @@ SPARQL 1.1 Protocol query endpoint (read-only).
 
 * `GET /sparql?query=…`, `POST` with `application/x-www-form-urlencoded` (`query=…`) or
   `application/sparql-query` (the query as the body).
-* `default-graph-uri` / `named-graph-uri` (repeatable) choose the dataset; by default the default
-  graph is the union of the data, ontology and inferred graphs, and all three are named graphs.
+* `default-graph-uri` / `named-graph-uri` (repeatable) choose the dataset, and override the query's
+  `FROM` / `FROM NAMED`, which are honoured otherwise; with neither, the default graph is the union
+  of the data, ontology and inferred graphs, and all three are named graphs. A dataset may only name
+  the service's own graphs (400 otherwise).
 * Results by `Accept` (q-values honoured) or `format=` (json, xml, csv, tsv, turtle, ntriples,
   jsonld, rdfxml, trig, nquads; also the names clients send: json-ld, n3, rdf+xml, and full media
   types). `json` and `xml` follow the query form: SPARQL results for SELECT and ASK, JSON-LD and
@@ -89,6 +92,7 @@ async def _answer(request: Request, graph: KnowledgeGraph, runner: QueryRunner, 
         prepared = prepare(query, accept, dataset)
     else:
         prepared = await asyncio.to_thread(prepare, query, accept, dataset)
+    prepared = await with_dataset(graph, prepared)  # the protocol's, the query's FROM, or the default
     answer = await reuse_answer(graph, prepared, runner.run)
     fmt = BY_NAME[answer.format_name]
     headers = {"Vary": "Accept"}

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import httpx
 
 from app.errors import BadRequest, NotAcceptable, Overloaded, QueryTimeout, StoreUnavailable
+from app.sparql.dataset import check_owned
 from app.sparql.run import Answer, PreparedQuery
 from app.sparql.upstream import plan_for, read_answer
 from app.store.remote import FORM, SparqlBackend
@@ -84,21 +85,21 @@ class RemoteQueries:
             raise QueryTimeout(f"Query timed out: the store did not answer within {self.timeout_s:g} s.") from None
 
     async def _dataset(self, prepared: PreparedQuery) -> tuple[list[str], list[str]]:
-        """The protocol dataset to send: the service's own graphs, or a subset of them (else 400)."""
+        """The protocol dataset to send, always (so the store never applies a FROM of its own): the
+        one the query names, all of it the service's own graphs (else 400), or the service's graphs."""
         if not self.backend.default_graphs:
             await asyncio.to_thread(self.backend.post_query, "ASK {}", "application/sparql-results+json")
         own = self.backend.default_graphs
-        asked = [*prepared.dataset.default_graphs, *prepared.dataset.named_graphs]
-        foreign = sorted({g for g in asked if g not in own})
-        if foreign:
-            raise BadRequest(f"default-graph-uri / named-graph-uri may only name this service's graphs "
-                             f"({', '.join(own)}); not {', '.join(foreign[:5])}.")
-        default_graphs = list(prepared.dataset.default_graphs) or own
-        return default_graphs, list(prepared.dataset.named_graphs) or default_graphs
+        dataset = prepared.dataset
+        if not dataset.named:
+            return own, own
+        check_owned(dataset.default_graphs, dataset.named_graphs, own, "default-graph-uri / named-graph-uri")
+        return list(dataset.default_graphs), list(dataset.named_graphs)
 
     async def _exchange(self, prepared: PreparedQuery) -> Answer:
         default_graphs, named_graphs = await self._dataset(prepared)
-        query = self.backend.with_base(prepared.text)
+        # The text as the guard read it (one reading, no comments), never the client's own spelling.
+        query = self.backend.with_base(prepared.sent)
         data = [("query", query)] + [("default-graph-uri", g) for g in default_graphs]
         data += [("named-graph-uri", g) for g in named_graphs]
         url = self.backend.spec.query_url

@@ -20,9 +20,9 @@ from app.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 from app.rdf.namespaces import XSD
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
+from app.rdf.sparql_guard import ReadQuery, read_query
 from app.sparql.capped import CappedWriter, OverCap
 from app.store.backends import Backend, OxigraphBackend, RdflibBackend
-from app.store.screen import screen
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,15 @@ def results_bytes(results: ox.QuerySolutions | ox.QueryBoolean, fmt: Format) -> 
 
 @dataclass(frozen=True)
 class Dataset:
-    """The protocol's default-graph-uri / named-graph-uri (empty: the service's default dataset)."""
+    """The dataset of a query (:mod:`app.sparql.dataset`): exactly these default and named graphs
+    when it names any (either may then be empty); empty: the service's default dataset."""
 
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+
+    @property
+    def named(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
 
 
 def offered_for(form: str) -> Sequence[Format]:
@@ -110,6 +115,12 @@ class PreparedQuery:
     form: str  # SELECT, ASK, CONSTRUCT, DESCRIBE, or "" when the screen cannot tell
     format: Format
     dataset: Dataset = Dataset()
+    read: ReadQuery | None = None  # the query as the guard read it (what a remote store is sent)
+
+    @property
+    def sent(self) -> str:
+        """The text passed on to a store: as read, not as written."""
+        return self.read.text if self.read is not None else self.text
 
 
 def format_for(form: str, accept: str | None) -> Format:
@@ -129,8 +140,8 @@ def format_for(form: str, accept: str | None) -> Format:
 
 def prepare(text: str, accept: str | None, dataset: Dataset = Dataset()) -> PreparedQuery:
     """Screen ``text`` (QueryRefused) and negotiate its answer's format (NotAcceptable), without running it."""
-    form = screen(text)
-    return PreparedQuery(text, form, format_for(form, accept), dataset)
+    read = read_query(text)
+    return PreparedQuery(text, read.form, format_for(read.form, accept), dataset, read)
 
 
 def _fitting(fmt: Format, offered: Sequence[Format]) -> Format:
@@ -145,10 +156,9 @@ def _syntax_error(exc: Exception) -> BadRequest:
 def _oxigraph(backend: OxigraphBackend, prepared: PreparedQuery, max_rows: int) -> QueryResult:
     query, dataset = prepared.text, prepared.dataset
     kwargs: dict[str, Any] = {"base_iri": backend.base_iri, **backend.dataset_kwargs()}
-    if dataset.default_graphs:
+    if dataset.named:  # exactly this dataset (the query's FROM already resolved into it)
         kwargs.pop("use_default_graph_as_union", None)
         kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
-    if dataset.named_graphs:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
     try:
         result = backend.store.query(query, **kwargs)

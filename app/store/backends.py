@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from app.errors import BadRequest
 from app.rdf.terms import Term
-from app.store.graphs import VERSION, meta_graph
+from app.store.graphs import VERSION, meta_graph, owned_quads
 from app.store.snapshots import clear_snapshots
 from app.store.spec import StoreSpec
 
@@ -191,6 +191,9 @@ class EmbeddedStore:
         self.backend.default_graphs = self.content_graphs()
 
     def content_graphs(self) -> list[str]:
+        """Every named graph but the meta graph: an embedded store is the service's alone (a memory
+        store lives in its process, a disk store is locked by it). Builds and loads record them as
+        owned all the same (:data:`app.store.graphs.OWNS`), for a store copied elsewhere."""
         return sorted(g.value for g in self.store.named_graphs()
                       if isinstance(g, ox.NamedNode) and g.value != self.meta)
 
@@ -231,7 +234,7 @@ class EmbeddedStore:
             self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in triples)
             if progress:
                 progress(len(triples))
-        self.store.extend([ox.Quad(meta, VERSION, ox.Literal(version), meta),
+        self.store.extend([ox.Quad(meta, VERSION, ox.Literal(version), meta), *owned_quads(self.meta, graphs),
                            *(ox.Quad(t.subject, t.predicate, t.object, meta) for t in (record() if record else ()))])
         if self.spec.kind == "disk":
             self.store.flush()

@@ -29,7 +29,7 @@ from app.config import Settings
 from app.errors import DataError, ValidationFailed
 from app.store import checks, plan, reason
 from app.store.backends import EmbeddedStore
-from app.store.graphs import GraphNames, content_hash
+from app.store.graphs import GraphNames, content_hash, owned_quads
 from app.store.load import Rebaser, SourceFiles, read_shapes
 from app.store.validate import Report, validate
 
@@ -163,6 +163,8 @@ def record(store: ox.Store, base_iri: str, recorded: Recorded, version: str) -> 
              ox.Quad(meta, TRIPLES, ox.Literal(str(recorded.triples), datatype=INTEGER), meta)]
     if recorded.conforms:
         quads.append(ox.Quad(meta, CONFORMS, ox.Literal(True), meta))
+    # The store was emptied before the build: every graph in it is the service's.
+    quads += owned_quads(meta.value, (g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)))
     store.extend(quads)
 
 

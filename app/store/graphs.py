@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 #: The predicate of the dataset's version (its content hash) in the meta graph.
 VERSION = ox.NamedNode(DCTERMS + "hasVersion")
+#: ``<meta> OWNS <graph>``: a graph of the service's dataset. A store may hold other graphs (a
+#: remote store shared with others): the service reads, dumps, serves and replaces only these.
+OWNS = ox.NamedNode("https://bjrd-kg.example.org/ontology#ownsGraph")
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,26 @@ def record_version(meta: str, version: str, record: Iterable[ox.Triple] = ()) ->
     write's or a load's provenance) to the meta graph; every earlier record stays."""
     return (f"DELETE WHERE {{ GRAPH <{meta}> {{ <{meta}> <{VERSION.value}> ?version }} }} ;\n"
             f'INSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <{VERSION.value}> "{version}" .\n{ntriples(record)}\n}} }}')
+
+
+def owned_quads(meta: str, graphs: Iterable[str]) -> list[ox.Quad]:
+    """The meta graph's record of the graphs the service owns."""
+    node = ox.NamedNode(meta)
+    return [ox.Quad(node, OWNS, ox.NamedNode(g), node) for g in sorted(set(graphs)) if g != meta]
+
+
+def record_owned(meta: str, graphs: Iterable[str]) -> str:
+    """The SPARQL Update operations that make ``graphs`` the recorded graphs of the service."""
+    listed = " ".join(f"<{g}>" for g in sorted(set(graphs)) if g != meta)
+    insert = f" ;\nINSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <{OWNS.value}> {', '.join(listed.split())} }} }}"
+    return f"DELETE WHERE {{ GRAPH <{meta}> {{ <{meta}> <{OWNS.value}> ?graph }} }}" + (insert if listed else "")
+
+
+def legacy_owned(meta: str, graphs: Iterable[str]) -> list[str]:
+    """The graphs a store written before ownership was recorded is taken to own: those named under
+    the service's own ``{base}/graph/`` (never a co-tenant's graph elsewhere), the meta graph aside."""
+    prefix = meta.rsplit("/", 1)[0] + "/"
+    return sorted(g for g in graphs if g.startswith(prefix) and g != meta)
 
 
 Bound = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple

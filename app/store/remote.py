@@ -17,7 +17,16 @@ import pyoxigraph as ox
 from app.errors import BadRequest, StoreUnavailable
 from app.rdf.terms import Term
 from app.store.backends import Row
-from app.store.graphs import VERSION, meta_graph, ntriples, record_version
+from app.store.graphs import (
+    OWNS,
+    VERSION,
+    legacy_owned,
+    meta_graph,
+    ntriples,
+    owned_quads,
+    record_owned,
+    record_version,
+)
 from app.store.screen import blank_out
 from app.store.spec import StoreSpec
 
@@ -55,6 +64,8 @@ class SparqlBackend:
         self.timeout_s = timeout_s
         self.default_graphs: list[str] = []
         self.exclude_graphs: set[str] = set()
+        #: The graphs the service owns in the store (its default dataset); None: all but excluded ones.
+        self.owned: Callable[[], list[str]] | None = None
         self.client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)))
 
     def close(self) -> None:
@@ -85,7 +96,8 @@ class SparqlBackend:
                    named_graphs: Iterable[str] = ()) -> httpx.Response:
         if default_graphs is None:
             if not self.default_graphs:  # not known yet (the store was down at start-up): ask now
-                self.default_graphs = [g for g in self.named_graphs() if g not in self.exclude_graphs]
+                self.default_graphs = (self.owned() if self.owned else
+                                       [g for g in self.named_graphs() if g not in self.exclude_graphs])
             graphs = self.default_graphs
             # A protocol dataset with default graphs but no named graphs has none: name them too.
             named_graphs = list(named_graphs) or graphs
@@ -164,9 +176,18 @@ class RemoteStore:
         # store, e.g. the aggregates computed at start-up; user queries keep their deadline (proxy.py).
         self.backend = SparqlBackend(spec, query_base, max(60.0, 6 * timeout_s))
         self.backend.exclude_graphs = {self.meta}
+        self.backend.owned = self.content_graphs
 
     def content_graphs(self) -> list[str]:
-        return [g for g in self.backend.named_graphs() if g != self.meta]
+        """The graphs the service owns, as its meta graph records them (:data:`OWNS`): the store may
+        hold other graphs (a co-tenant's), which the service never reads, serves, dumps or drops.
+        A store loaded before ownership was recorded owns the graphs named under ``{base}/graph/``."""
+        query = f"SELECT ?g WHERE {{ <{self.meta}> <{OWNS.value}> ?g }}"
+        body = self.backend.post_query(query, RESULTS_JSON, default_graphs=[self.meta]).content
+        solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        assert isinstance(solutions, ox.QuerySolutions)
+        owned = sorted({g.value for s in solutions if isinstance(g := s["g"], ox.NamedNode) and g.value != self.meta})
+        return owned or legacy_owned(self.meta, self.backend.named_graphs())
 
     def read_graphs(self) -> dict[str, list[ox.Quad]]:
         return {name: self.backend.quads(name) for name in self.content_graphs()}
@@ -177,8 +198,9 @@ class RemoteStore:
         body = self.backend.post_query(query, RESULTS_JSON, default_graphs=[]).content
         solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         assert isinstance(solutions, ox.QuerySolutions)
+        owned = set(self.content_graphs())
         return {g.value: int(n.value) for s in solutions if isinstance(g := s["g"], ox.NamedNode)
-                and isinstance(n := s["n"], ox.Literal) and g.value != self.meta}
+                and isinstance(n := s["n"], ox.Literal) and g.value in owned}
 
     def read_version(self) -> str | None:
         """The version ``kg load`` (or the last commit) recorded in the meta graph; None if none.
@@ -213,17 +235,19 @@ class RemoteStore:
                 progress: Callable[[int], None] | None = None,
                 record: Callable[[], Sequence[ox.Triple]] | None = None) -> None:
         """Make the content graphs hold exactly ``graphs``, drop ``drop``; then, in one update, record
-        ``version`` and add ``record()`` (the load's provenance, asked for once the graphs are written)
-        to the meta graph. Its earlier records (commits, loads) are kept: only the version is replaced."""
+        ``version`` and the graphs owned (``graphs``: no other graph of the store is touched), and add
+        ``record()`` (the load's provenance, asked for once the graphs are written) to the meta graph.
+        Its earlier records (commits, loads) are kept: only the version and the owned graphs are replaced."""
         for name in drop:
             self.backend.update(f"DROP SILENT GRAPH <{name}>")
         self.backend.replace_graphs(graphs, progress)
         recorded = record() if record else ()
         if self.spec.update_url:
-            self.backend.update(record_version(self.meta, version, recorded))
+            self.backend.update(f"{record_version(self.meta, version, recorded)} ;\n{record_owned(self.meta, graphs)}")
         else:  # Graph Store Protocol only: the meta graph is read, and put back with the new version
             meta = ox.NamedNode(self.meta)
-            earlier = [q.triple for q in self.backend.quads(self.meta) if q.predicate != VERSION]
+            earlier = [q.triple for q in self.backend.quads(self.meta) if q.predicate not in (VERSION, OWNS)]
             current = ox.Triple(meta, VERSION, ox.Literal(version))
-            self.backend.replace_graphs({self.meta: [*earlier, current, *recorded]})
+            owned = [q.triple for q in owned_quads(self.meta, graphs)]
+            self.backend.replace_graphs({self.meta: [*earlier, current, *owned, *recorded]})
         self.refresh_dataset()

@@ -1,0 +1,121 @@
+"""The dataset of a /sparql query, on every backend: FROM / FROM NAMED honoured, the protocol's
+default-graph-uri / named-graph-uri overriding them, the union only when nothing is named, and
+never a graph that is not the service's (issue 23, item 6). Also the guard's reading of words
+named like keywords (``PREFIX service:``, ``?select``) and of store-specific prologues (DEFINE)."""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.errors import BadRequest, QueryRefused
+from app.rdf.sparql_guard import read_query, screen_update
+from app.store.graph import KnowledgeGraph
+from tests.helpers import LiveServer, serve_in_thread
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings) -> Iterator[LiveServer]:
+    """The service on the suite's backend (memory, disk or a real Oxigraph server), not validated
+    again: these tests are about the dataset a query reads, not the article."""
+    yield from serve_in_thread(settings.model_copy(update={"validate_on_start": False}))
+
+
+@pytest.fixture(scope="module")
+def graph(server: LiveServer) -> KnowledgeGraph:
+    return server.graph
+
+COUNT = "SELECT (COUNT(*) AS ?n) {clause} WHERE {{ ?s ?p ?o }}"
+
+
+def _count(client: httpx.Client, query: str, **params: str) -> int:
+    response = client.get("/sparql", params={"query": query, **params})
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def _distinct(graph: KnowledgeGraph, *names: str) -> int:
+    return len({q.triple for name in names for q in graph.loaded.graphs.get(name, [])})
+
+
+def test_sparql_from_selects_the_default_graph(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    for name in graph.names.all():
+        assert _count(client, COUNT.format(clause=f"FROM <{name}>")) == _distinct(graph, name)
+    both = f"FROM <{graph.names.ontology}> FROM <{graph.names.inferred}>"
+    assert _count(client, COUNT.format(clause=both)) == _distinct(graph, graph.names.ontology, graph.names.inferred)
+    assert _count(client, COUNT.format(clause="")) == _distinct(graph, *graph.names.all())  # no dataset: the union
+
+
+def test_sparql_from_prefixed_and_relative_names_resolve(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    base = graph.settings.base_iri
+    expected = _distinct(graph, graph.names.ontology)
+    prefixed = f"PREFIX g: <{base}/graph/> " + COUNT.format(clause="FROM g:ontology")
+    relative = COUNT.format(clause="FROM <graph/ontology>")  # relative IRIs resolve against {base}/
+    assert _count(client, prefixed) == _count(client, relative) == expected
+
+
+def test_sparql_from_named_only_leaves_the_default_graph_empty(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    named = f"FROM NAMED <{graph.names.ontology}>"
+    assert _count(client, COUNT.format(clause=named)) == 0
+    query = f"SELECT DISTINCT ?g {named} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    response = client.get("/sparql", params={"query": query})
+    assert [b["g"]["value"] for b in response.json()["results"]["bindings"]] == [graph.names.ontology]
+
+
+def test_sparql_protocol_dataset_overrides_from(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    query = COUNT.format(clause=f"FROM <{graph.names.data}>")
+    ontology = _distinct(graph, graph.names.ontology)
+    assert _count(client, query, **{"default-graph-uri": graph.names.ontology}) == ontology
+    # named-graph-uri alone: the default graph is empty (the protocol's dataset is exactly what it names)
+    assert _count(client, query, **{"named-graph-uri": graph.names.ontology}) == 0
+
+
+@pytest.mark.parametrize("target", ["meta", "http://127.0.0.1:1/elsewhere", "urn:x-local:secret"])
+def test_sparql_from_a_graph_not_the_services_is_400(client: httpx.Client, graph: KnowledgeGraph, target: str) -> None:
+    name = graph.store.meta if target == "meta" else target
+    for clause in (f"FROM <{name}>", f"FROM NAMED <{name}>"):
+        response = client.get("/sparql", params={"query": COUNT.format(clause=clause)})
+        assert response.status_code == 400, response.text
+        assert name in response.text and "FROM" in response.text
+
+
+def test_sparql_prefix_named_service_is_a_prefix(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    query = ("PREFIX service: <https://bjrd-kg.example.org/ontology#> PREFIX select: <http://www.w3.org/2000/01/rdf-schema#>"
+             " SELECT ?select (COUNT(*) AS ?n) WHERE { ?select a service:Practice } GROUP BY ?select LIMIT 1")
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 200, response.text
+    assert response.json()["head"]["vars"] == ["select", "n"]
+    assert len(response.json()["results"]["bindings"]) == 1
+
+
+@pytest.mark.parametrize("query", [
+    "PREFIX service: <http://127.0.0.1:9/> SELECT * WHERE { service:x { ?s ?p ?o } }",
+    "PREFIX service: <http://127.0.0.1:9/> SELECT * WHERE { SERVICE service:x { ?s ?p ?o } }",
+    "PREFIX service: <http://127.0.0.1:9/> SELECT * WHERE { service:x ?p ?o . service SILENT ?p { } }",
+])
+def test_guard_service_pattern_after_a_service_prefix_is_refused(query: str) -> None:
+    with pytest.raises(QueryRefused, match="^SERVICE at line"):
+        read_query(query)
+
+
+def test_guard_load_prefix_in_update_is_a_prefix() -> None:
+    screen_update("PREFIX load: <http://127.0.0.1:9/> INSERT DATA { load:x load:y load:z } ;\n"
+                  "DELETE WHERE { load:a ?p ?o }")
+    with pytest.raises(QueryRefused, match="^LOAD at line 2"):
+        screen_update("PREFIX load: <http://127.0.0.1:9/> INSERT DATA { load:x load:y load:z } ;\n"
+                      "PREFIX l: <x:> load:x")
+
+
+def test_sparql_define_prologue_is_400(client: httpx.Client) -> None:
+    response = client.get("/sparql", params={"query": 'DEFINE input:inference "x" SELECT * WHERE { ?s ?p ?o } LIMIT 1'})
+    assert response.status_code == 400
+    assert "DEFINE" in response.text
+    with pytest.raises(BadRequest):
+        read_query("define sql:select-option 'order' SELECT * {}")
+
+
+def test_guard_reading_drops_comments_and_keeps_tokens() -> None:
+    read = read_query("PREFIX ex: <http://ex/>  # a comment\nSELECT ?x # another\n WHERE {?x ex:p\t'a # b'}")
+    assert read.text == "PREFIX ex: <http://ex/> SELECT ?x WHERE {?x ex:p 'a # b'}"
+    assert read.prologue == "PREFIX ex: <http://ex/>" and read.form == "SELECT"
