@@ -1,0 +1,226 @@
+"""``kg draft``: a new article -> proposals for review (app/draft/), read against the graph it knows.
+
+The short article below is MADE UP by this test (it is no report of anything): two districts, a
+mechanism the graph knows (its label read from the graph), a new “…”工作机制, Arabic and Chinese
+numbers and 今年. The real article is drafted too, to hold every quote to its slice.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rdflib
+
+from app.cli import main
+from app.config import Settings
+from app.draft.drafter import draft_text
+from app.draft.known import Known, read_known
+from app.draft.model import Draft, SourceInfo
+from app.draft.writer import to_json, to_turtle
+from app.rdf.namespaces import BJRD, SKOS, XSD
+
+ARTICLE = Path(__file__).resolve().parent.parent / "data" / "source" / "beijing-district-congresses-2023-07.txt"
+BJRD_NS, SKOS_NS = rdflib.Namespace(BJRD), rdflib.Namespace(SKOS)
+
+
+@pytest.fixture(scope="module")
+def known() -> Known:
+    return read_known(Settings())
+
+
+@pytest.fixture(scope="module")
+def known_label(known: Known) -> tuple[str, str]:
+    """A named mechanism's preferred label as the graph writes it (no quote marks), and its id."""
+    c = next(c for c in sorted(known.mechanisms.values(), key=lambda c: c.id)
+             if c.kind == "named" and len(c.label) >= 4 and "“" not in c.label)
+    return c.label, c.id
+
+
+def made_up(label: str) -> str:
+    return ("（本文为测试编造的文章，并非真实报道。）\n\n"
+            f"  东城区人大常委会今年建立“街巷议事厅”工作机制，制定修订工作制度12项。坚持{label}。"
+            "5月份分三个组开展调研。\n\n"
+            "  海淀区人大组建由45名成员组成的专家库，覆盖两个街道，早上7点出发。\n")
+
+
+@pytest.fixture(scope="module")
+def small(known: Known, known_label: tuple[str, str]) -> tuple[str, Draft]:
+    text = made_up(known_label[0])
+    return text, draft_text(text, known, SourceInfo("made-up", "made up", "2021-01"))
+
+
+@pytest.fixture(scope="module")
+def whole(known: Known) -> tuple[str, Draft]:
+    text = ARTICLE.read_text(encoding="utf-8")
+    return text, draft_text(text, known, SourceInfo("article", "article", "2023-07"))
+
+
+def every_quote(data: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for d in data["districts"]:
+        for p in d["practices"]:
+            found.append(p)
+            for key in ("mechanisms", "topics", "facts", "dates"):
+                found += p[key]
+    return found
+
+
+def test_draft_made_up_article_finds_both_districts_in_order(small: tuple[str, Draft]) -> None:
+    text, draft = small
+    assert [d.id for d in draft.districts] == ["dongcheng", "haidian"]
+    dongcheng = draft.districts[0]
+    assert text[dongcheng.start:dongcheng.end].startswith("东城区人大常委会")
+    assert text[dongcheng.end:].lstrip().startswith("海淀区人大")
+
+
+def test_draft_known_mechanism_is_linked_by_its_label(small: tuple[str, Draft], known_label: tuple[str, str]) -> None:
+    _, draft = small
+    links = [m for p in draft.districts[0].practices for m in p.mechanisms]
+    hit = [m for m in links if m.id == known_label[1]]
+    assert hit and not hit[0].new and hit[0].span.quote == known_label[0]
+    assert hit[0].rule == "known-preferred-label" and 0 < hit[0].confidence <= 1
+
+
+def test_draft_new_mechanism_is_proposed_from_its_name(small: tuple[str, Draft]) -> None:
+    _, draft = small
+    new = [m for p in draft.districts[0].practices for m in p.mechanisms if m.new]
+    assert [(m.id, m.label) for m in new] == [(None, "“街巷议事厅”工作机制")]
+    assert new[0].rule.startswith("name-ending-in-")
+
+
+def test_draft_numbers_arabic_and_chinese_with_units(small: tuple[str, Draft]) -> None:
+    _, draft = small
+    facts = {d.id: {(f.value, f.unit) for p in d.practices for f in p.facts} for d in draft.districts}
+    assert facts["dongcheng"] == {(12, "项"), (3, "组")}
+    assert facts["haidian"] == {(45, "名"), (2, "个")}
+    quotes = [f.span.quote for d in draft.districts for p in d.practices for f in p.facts]
+    assert all(any(n in q for n in ("12", "三", "45", "两")) for q in quotes)
+
+
+def test_draft_this_year_and_months_are_the_issued_year(small: tuple[str, Draft]) -> None:
+    _, draft = small
+    dates = {(d.value, d.datatype, d.span.quote) for p in draft.districts[0].practices for d in p.dates}
+    assert ("2021", XSD + "gYear", "今年") in dates
+    assert ("2021-05", XSD + "gYearMonth", "5月份") in dates
+    times = [(d.value, d.span.quote) for p in draft.districts[1].practices for d in p.dates]
+    assert times == [("07:00", "早上7点")]
+
+
+@pytest.mark.parametrize("which", ["small", "whole"])
+def test_draft_every_quote_is_its_slice(which: str, request: pytest.FixtureRequest) -> None:
+    text, draft = request.getfixturevalue(which)
+    quotes = every_quote(to_json(draft))
+    assert len(quotes) > 10
+    for q in quotes:
+        assert text[q["start"]:q["end"]] == q["quote"], q
+
+
+CONCEPT_KEYS = {"id", "label", "new", "quote", "start", "end", "rule", "confidence"}
+
+
+def check_contract_shape(data: dict[str, Any]) -> None:
+    """The JSON shape of CONTRACT.md ("Sources and drafts"), key for key."""
+    assert set(data) == {"source", "districts"}
+    assert set(data["source"]) == {"id", "title", "issued"}
+    for d in data["districts"]:
+        assert set(d) == {"id", "start", "end", "practices"}
+        assert isinstance(d["id"], str) and isinstance(d["start"], int) and isinstance(d["end"], int)
+        for p in d["practices"]:
+            assert set(p) == {"quote", "start", "end", "mechanisms", "topics", "facts", "dates"}
+            for c in p["mechanisms"] + p["topics"]:
+                assert set(c) == CONCEPT_KEYS
+                assert (c["id"] is None) == c["new"] and isinstance(c["label"], str)
+                assert isinstance(c["confidence"], float) and isinstance(c["rule"], str)
+            for f in p["facts"]:
+                assert set(f) == {"value", "unit", "counts", "quote", "start", "end", "rule", "confidence"}
+                assert isinstance(f["value"], int | float) and not isinstance(f["value"], bool)
+            for x in p["dates"]:
+                assert set(x) == {"value", "datatype", "quote", "start", "end"}
+
+
+@pytest.mark.parametrize("which", ["small", "whole"])
+def test_draft_json_has_the_contract_shape(which: str, request: pytest.FixtureRequest) -> None:
+    _, draft = request.getfixturevalue(which)
+    data = json.loads(json.dumps(to_json(draft), ensure_ascii=False))
+    check_contract_shape(data)
+
+
+def test_draft_turtle_parses_with_the_ontology_terms(small: tuple[str, Draft], known_label: tuple[str, str]) -> None:
+    _, draft = small
+    base = "https://bjrd-kg.example.org"
+    g = rdflib.Graph().parse(data=to_turtle(draft, base).decode("utf-8"), format="turtle")
+    practices = set(g.subjects(rdflib.RDF.type, BJRD_NS.Practice))
+    assert len(practices) == sum(len(d.practices) for d in draft.districts)
+    used = set(g.objects(None, BJRD_NS.usesMechanism))
+    assert rdflib.URIRef(f"{base}/id/mechanism/{known_label[1]}") in used
+    new = [m for m in used if (m, rdflib.RDF.type, BJRD_NS.Mechanism) in g]
+    assert [str(g.value(m, SKOS_NS.prefLabel)) for m in new] == ["“街巷议事厅”工作机制"]
+    schema = rdflib.Namespace("https://schema.org/")
+    facts = {(int(str(g.value(f, schema.value))), str(g.value(f, schema.unitText)))
+             for f in g.subjects(rdflib.RDF.type, BJRD_NS.Fact)}
+    assert facts == {(12, "项"), (3, "组"), (45, "名"), (2, "个")}
+    for q in g.subjects(rdflib.RDF.type, BJRD_NS.Quote):
+        assert g.value(q, rdflib.URIRef("http://www.w3.org/ns/oa#exact")) is not None
+
+
+def direct_users(district_files: list[Path]) -> dict[str, set[str]]:
+    """mechanism id -> the districts whose own file has a practice using it (read here with rdflib)."""
+    users: dict[str, set[str]] = {}
+    for path in district_files:
+        g = rdflib.Graph().parse(path, format="turtle")
+        for m in g.objects(None, BJRD_NS.usesMechanism):
+            users.setdefault(str(m).rsplit("/", 1)[-1], set()).add(path.stem)
+    return users
+
+
+def test_exclude_district_removes_its_unique_mechanisms(known: Known, whole: tuple[str, Draft]) -> None:
+    users = direct_users(sorted(Settings().data_dir.glob("districts/*.ttl")))
+    for district in ("pinggu", "chaoyang"):
+        only = {m for m, ds in users.items() if ds == {district}}
+        assert only, district
+        without = known.without(district)
+        assert only.isdisjoint(without.mechanisms)
+        removed = set(known.mechanisms) - set(without.mechanisms)
+        assert all(users.get(m, {district}) <= {district} for m in removed)
+        text, full_draft = whole
+        section = next(d for d in full_draft.districts if d.id == district)
+        linked = {m.id for p in section.practices for m in p.mechanisms}
+        assert linked & only  # the whole graph's draft links them …
+        excluded = draft_text(text, without, SourceInfo("article", "article", "2023-07"))
+        section = next(d for d in excluded.districts if d.id == district)
+        assert not {m.id for p in section.practices for m in p.mechanisms} & only  # … the excluded one cannot
+        assert any(m.new for p in section.practices for m in p.mechanisms)
+
+
+def test_cli_draft_json_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                   known_label: tuple[str, str]) -> None:
+    article = tmp_path / "made-up.txt"
+    article.write_text(made_up(known_label[0]), encoding="utf-8")
+    assert main(["draft", str(article), "--source", "made-up", "--issued", "2021-01", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    check_contract_shape(data)
+    assert data["source"] == {"id": "made-up", "title": "made-up", "issued": "2021-01"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["missing.txt", "--source", "x", "--issued", "2023-07"], "no such file"),
+    ([str(ARTICLE), "--source", "x", "--issued", "2023-7"], "--issued"),
+    ([str(ARTICLE), "--source", "x"], "--issued YYYY-MM is needed"),
+    ([str(ARTICLE), "--source", "x", "--issued", "2023-07", "--exclude-district", "atlantis"], "--exclude-district"),
+    ([str(ARTICLE), "--source", "Not A Slug", "--issued", "2023-07"], "--source"),
+    ([str(ARTICLE), "--issued", "2023-07"], "--source"),
+])
+def test_cli_draft_bad_arguments_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["draft", *args]) == 2
+    out, err = capsys.readouterr()
+    assert message in err and out == ""
+
+
+def test_cli_draft_missing_file_exits_2_as_a_process() -> None:
+    result = subprocess.run([sys.executable, "-m", "app", "draft", "missing.txt", "--source", "x"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "ARTICLE.txt: no such file: missing.txt" in result.stderr and result.stdout == ""
