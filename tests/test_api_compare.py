@@ -156,10 +156,10 @@ def test_matrix_csv_has_the_same_cells(client: httpx.Client) -> None:
     matrix = client.get("/api/matrix").json()
     response = client.get("/api/matrix", headers={"Accept": "text/csv"})
     assert response.status_code == 200
-    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-type"].startswith("text/csv; charset=utf-8")
     lines = response.text.splitlines()
-    assert lines[0] == ",".join(["district", *(m["id"] for m in matrix["mechanisms"])])
-    assert lines[1:] == [",".join([d["id"], *map(str, row)])
+    assert lines[0] == ",".join(["district", "district_zh", "district_en", *(m["id"] for m in matrix["mechanisms"])])
+    assert lines[1:] == [",".join([d["id"], d["label"]["zh"], d["label"]["en"], *map(str, row)])
                          for d, row in zip(matrix["districts"], matrix["matrix"], strict=True)]
 
 

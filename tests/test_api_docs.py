@@ -18,9 +18,11 @@ from app.api.models import (
     SearchResults,
     SimilarDistrict,
     ThemeDetail,
+    ThemeWithPractices,
     TopicDetail,
     TopicSummary,
 )
+from app.routers.api_themes import THEME_EXAMPLE
 from tests.helpers import LiveServer
 
 ROUTES = {
@@ -32,7 +34,7 @@ ROUTES = {
     "/api/mechanisms/shared": (example("shared"), list[MechanismSummary], "/api/mechanisms/shared"),
     "/api/mechanisms/{id}": (example("mechanism"), MechanismDetail, "/api/mechanisms/monthly-station-visit"),
     "/api/themes": ([example("theme")], list[ThemeDetail], "/api/themes"),
-    "/api/themes/{id}": (example("theme"), ThemeDetail, "/api/themes/station-building"),
+    "/api/themes/{id}": (THEME_EXAMPLE, ThemeWithPractices, "/api/themes/station-building"),
     "/api/compare": (example("comparison"), Comparison, "/api/compare?districts=haidian,chaoyang"),
     "/api/matrix": (example("matrix"), Matrix, "/api/matrix"),
     "/api/search": (example("search"), SearchResults, "/api/search?q=月进站"),

@@ -34,6 +34,8 @@ from app.api.models import (
     PracticeSummary,
     SimilarDistrict,
     ThemeDetail,
+    ThemePractice,
+    ThemeWithPractices,
 )
 from app.errors import NotFound
 
@@ -258,9 +260,14 @@ def list_themes(catalog: Catalog) -> list[ThemeDetail]:
 
 
 @memoized(64)
-def read_theme(catalog: Catalog, theme_id: str) -> ThemeDetail:
+def read_theme(catalog: Catalog, theme_id: str) -> ThemeWithPractices:
+    """One theme with its practices (those naming it or a narrower theme), in article order."""
     require("theme", catalog.themes, theme_id)
-    return theme_detail(catalog, catalog.themes[theme_id])
+    on_theme = {u.practice for u in catalog.theme_usage if u.concept == theme_id}
+    practices = [ThemePractice(id=p.id, iri=p.iri, label=label(p.label), district=p.district)
+                 for p in catalog.practices.values() if p.id in on_theme]
+    detail = theme_detail(catalog, catalog.themes[theme_id])
+    return ThemeWithPractices(**dict(detail), practices=practices)
 
 
 def concept_kind(concept: Concept) -> str:

@@ -226,6 +226,23 @@ class ThemeDetail(ApiModel):
     )
 
 
+class ThemePractice(ApiModel):
+    """A practice on a theme."""
+
+    id: str = Field(description="Practice id (slug)")
+    iri: str
+    label: Label
+    district: DistrictId
+
+
+class ThemeWithPractices(ThemeDetail):
+    """One theme: as listed, plus its practices."""
+
+    practices: list[ThemePractice] = Field(
+        description="The practices on the theme or a narrower one, in article order"
+    )
+
+
 # ---------------------------------------------------------------- compare, matrix, search
 
 

@@ -134,3 +134,31 @@ def void_triples(stats: VoidStats) -> list[ox.Triple]:
                   ox.Triple(part, v("distinctSubjects"), _int(subjects)),
                   ox.Triple(part, v("distinctObjects"), _int(objects))]
     return out + parts
+
+
+@dataclass(frozen=True)
+class Citation:
+    """How to cite one release of the dataset: a line of text and a BibTeX entry (also CITATION.cff)."""
+
+    release: str
+    url: str
+    text: str
+    bibtex: str
+    license: str
+
+
+def citation(graph: KnowledgeGraph, service_base: str) -> Citation:
+    """The citation of the release served now; ``service_base``: the service's public URL."""
+    release = release_id(graph)
+    url = f"{service_base}/export/{release}/"
+    text = (f"bjrd-kg contributors. {TITLE['zh']} ({TITLE['en']}), release {release}. "
+            f"Dataset, CC BY 4.0. {url} . Source: 《北京人大》2023年第7期.")
+    bibtex = (f"@misc{{bjrd-kg-{release},\n"
+              f"  author = {{{{bjrd-kg contributors}}}},\n"
+              f"  title = {{{{{TITLE['en']}}} ({TITLE['zh']})}},\n"
+              f"  howpublished = {{Dataset}},\n"
+              f"  version = {{{release}}},\n"
+              f"  url = {{{url}}},\n"
+              f"  note = {{{DESCRIPTION['en']} License: CC BY 4.0}}\n"
+              f"}}\n")
+    return Citation(release, url, text, bibtex, LICENSE)

@@ -7,13 +7,14 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BeforeValidator
 
 from app.api import compare as service
-from app.api.catalog import catalog_for
+from app.api.catalog import Catalog, catalog_for
 from app.api.examples import example
 from app.api.models import Comparison, Matrix
 from app.deps import GraphDep
+from app.ld.tables import write_csv
 from app.rdf.formats import BY_NAME, Format
 from app.rdf.negotiate import negotiate
-from app.routers.api_common import JSON, documented, off_loop, render
+from app.routers.api_common import CSV, JSON, TABLE_FORMATS, documented, get_table_format, off_loop, render
 
 router = APIRouter(prefix="/api", tags=["compare"])
 
@@ -73,15 +74,31 @@ async def get_compare(graph: GraphDep, districts: DistrictIds) -> Response:
         406: {"description": "Neither JSON nor CSV is acceptable"},
     },
 )
-async def get_matrix(graph: GraphDep, accept: Annotated[str | None, Header()] = None) -> Response:
-    """区 × 工作机制 0/1 矩阵，JSON 或 CSV（Accept: text/csv）。
+async def get_matrix(graph: GraphDep, accept: Annotated[str | None, Header()] = None, format: Annotated[
+        str | None, Query(description="json or csv (overrides Accept; default: by Accept, JSON)")] = None) -> Response:
+    """区 × 工作机制 0/1 矩阵，JSON 或 CSV（format=csv 或 Accept: text/csv）。
 
     The district × named mechanism 0/1 matrix as JSON (with the umbrella categories in `umbrella_matrix`,
-    apart), or as CSV for Accept: text/csv (named mechanisms only)."""
+    apart), or as CSV for `format=csv` or Accept: text/csv (named mechanisms only: a header
+    `district,district_zh,district_en,<mechanism ids…>`, one row per district). The same matrix in long form,
+    with every label and the umbrella categories too: `/export/matrix.csv`."""
     catalog = await catalog_for(graph)
-    chosen = negotiate(accept, MATRIX_FORMATS)
+    if format is not None:
+        chosen = MATRIX_FORMATS[TABLE_FORMATS.index(await get_table_format(format))]
+        headers = {}
+    else:
+        chosen = negotiate(accept, MATRIX_FORMATS)
+        headers = {"Vary": "Accept"}
     if chosen is MATRIX_JSON:
         body = await render(service.read_matrix, catalog, (), None)
-        return Response(body, media_type=JSON, headers={"Vary": "Accept"})
-    csv = await off_loop(lambda: service.matrix_csv(catalog))
-    return Response(csv, media_type=chosen.content_type, headers={"Vary": "Accept"})
+        return Response(body, media_type=JSON, headers=headers)
+    csv = await off_loop(lambda: catalog.memo.get(("matrix-csv",), lambda: matrix_table(catalog), size=1))
+    return Response(csv, media_type=CSV, headers=headers)
+
+
+def matrix_table(catalog: Catalog) -> bytes:
+    """The named-mechanism matrix as CSV, one row per district (its id and labels, then 0/1 per mechanism id)."""
+    matrix = service.read_matrix(catalog)
+    columns = ["district", "district_zh", "district_en", *(m.id for m in matrix.mechanisms)]
+    rows = [[d.id, d.label.zh, d.label.en, *row] for d, row in zip(matrix.districts, matrix.matrix, strict=True)]
+    return write_csv(columns, rows, bom=False)

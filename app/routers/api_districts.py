@@ -10,7 +10,7 @@ from app.api.catalog import catalog_for
 from app.api.examples import example
 from app.api.models import DistrictDetail, DistrictSummary, SimilarDistrict
 from app.deps import GraphDep
-from app.routers.api_common import PageDep, documented, respond
+from app.routers.api_common import PageDep, TableFormatDep, documented, respond
 
 router = APIRouter(prefix="/api/districts", tags=["districts"])
 
@@ -27,12 +27,12 @@ def canonical_redirect(request: Request, path: str) -> RedirectResponse:
 
 
 @router.get("", summary="区列表 · List of districts",
-            response_model=list[DistrictSummary], responses=documented(example("districts"), paged=True))
-async def get_districts(graph: GraphDep, page: PageDep) -> Response:
+            response_model=list[DistrictSummary], responses=documented(example("districts"), paged=True, table=True))
+async def get_districts(graph: GraphDep, page: PageDep, format: TableFormatDep) -> Response:
     """16个区及其 GB/T 2260 行政区划代码，按代码排序。
 
     The 16 districts with their GB/T 2260 codes, in code order."""
-    return await respond(service.list_districts, await catalog_for(graph), page=page)
+    return await respond(service.list_districts, await catalog_for(graph), page=page, fmt=format, row=DistrictSummary)
 
 
 @router.get("/{id}", summary="一个区 · One district", response_model=DistrictDetail,
@@ -53,12 +53,12 @@ async def get_district(request: Request, graph: GraphDep, id: AnyDistrictPath) -
 
 
 @router.get("/{id}/similar", summary="相似的区 · Similar districts", response_model=list[SimilarDistrict],
-            responses=documented(example("similar"), not_found="district"))
-async def get_district_similar(graph: GraphDep, id: DistrictIdPath) -> Response:
+            responses=documented(example("similar"), not_found="district", table=True))
+async def get_district_similar(graph: GraphDep, id: DistrictIdPath, format: TableFormatDep) -> Response:
     """其余15个区，按相似度排序（先比工作机制，再比主题）。
 
     The other 15 districts, most similar first by `similarity`: the weighted Jaccard of their named mechanisms,
     each weighing ln(16 / districts using it), so rare shared mechanisms count more; then how many they share
     (`shared_count`), Jaccard of themes, id. Two districts share a mechanism when each uses it, directly or through
     a narrower mechanism, and it is a named one; umbrella categories come apart (`shared_umbrellas`), uncounted."""
-    return await respond(service.list_similar, await catalog_for(graph), id)
+    return await respond(service.list_similar, await catalog_for(graph), id, fmt=format, row=SimilarDistrict)

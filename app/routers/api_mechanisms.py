@@ -9,26 +9,28 @@ from app.api.catalog import catalog_for
 from app.api.examples import example
 from app.api.models import MechanismDetail, MechanismSummary
 from app.deps import GraphDep
-from app.routers.api_common import PageDep, documented, respond
+from app.routers.api_common import PageDep, TableFormatDep, documented, respond
 
 router = APIRouter(prefix="/api/mechanisms", tags=["mechanisms"])
 
 
 @router.get("", summary="工作机制列表 · List of mechanisms",
-            response_model=list[MechanismSummary], responses=documented(example("mechanisms"), paged=True))
-async def get_mechanisms(graph: GraphDep, page: PageDep) -> Response:
+            response_model=list[MechanismSummary], responses=documented(example("mechanisms"), paged=True, table=True))
+async def get_mechanisms(graph: GraphDep, page: PageDep, format: TableFormatDep) -> Response:
     """每个工作机制及使用它的区（直接使用或经由更具体的机制）。
 
     Every mechanism (by id) with the districts that use it, directly or through a narrower mechanism."""
-    return await respond(service.list_mechanisms, await catalog_for(graph), page=page)
+    return await respond(service.list_mechanisms, await catalog_for(graph), page=page, fmt=format,
+                         row=MechanismSummary)
 
 
 # Declared before /{id}: otherwise "shared" would be taken for a mechanism id.
 @router.get("/shared", summary="多区共用的机制 · Mechanisms shared by several districts",
-            response_model=list[MechanismSummary], responses=documented(example("shared"), paged=True))
+            response_model=list[MechanismSummary], responses=documented(example("shared"), paged=True, table=True))
 async def get_mechanisms_shared(
     graph: GraphDep,
     page: PageDep,
+    format: TableFormatDep,
     min_districts: Annotated[int, Query(ge=1, description="Only mechanisms used by at least this many districts")] = 2,
     kind: Annotated[Literal["named", "umbrella"], Query(
         description="named (default): the mechanisms districts share; umbrella: the analyst's categories, "
@@ -39,7 +41,8 @@ async def get_mechanisms_shared(
     The named mechanisms used by at least min_districts districts, most shared first (tie: id). Two districts
     share a mechanism when each uses it, directly or through a narrower mechanism, and it is a named one;
     umbrella categories are never counted (ask for them apart with kind=umbrella)."""
-    return await respond(service.list_shared_mechanisms, await catalog_for(graph), min_districts, kind, page=page)
+    return await respond(service.list_shared_mechanisms, await catalog_for(graph), min_districts, kind, page=page,
+                         fmt=format, row=MechanismSummary)
 
 
 @router.get("/{id}", summary="一个工作机制 · One mechanism",

@@ -7,10 +7,10 @@ from pydantic import AfterValidator
 
 from app.api.catalog import catalog_for
 from app.api.examples import example
-from app.api.models import SearchResults, SearchType
+from app.api.models import SearchHit, SearchResults, SearchType
 from app.api.search import search, search_page
 from app.deps import GraphDep
-from app.routers.api_common import JSON, TOTAL_HEADER, PageDep, documented, render
+from app.routers.api_common import CSV, JSON, TOTAL_HEADER, PageDep, TableFormatDep, documented, render, render_csv
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -32,18 +32,23 @@ SearchText = Annotated[
 
 
 @router.get("/search", summary="搜索 · Search",
-            response_model=SearchResults, responses=documented(example("search"), paged=True))
+            response_model=SearchResults, responses=documented(example("search"), paged=True, table=True))
 async def get_search(
     graph: GraphDep,
     q: SearchText,
     page: PageDep,
+    format: TableFormatDep,
     type: Annotated[SearchType | None, Query(description="Only hits of this type")] = None,
 ) -> Response:
     """按名称（或同义词）、定义或原文引文查找实体，中文或英文。
 
     Find entities by label (or synonym), definition or quote, Chinese or English; exact label matches first.
 
-    The HTML page `/search?q=` shows the same hits grouped by type."""
+    The HTML page `/search?q=` shows the same hits grouped by type; `format=csv` gives the hits as a table."""
     catalog = await catalog_for(graph)
+    total = {TOTAL_HEADER: str(len(search(catalog, q, type)))}
+    if format == "csv":
+        body = await render_csv(search, catalog, (q, type), page, SearchHit)
+        return Response(body, media_type=CSV, headers=total)
     body = await render(search_page, catalog, (q, type, page.limit, page.offset), None)
-    return Response(body, media_type=JSON, headers={TOTAL_HEADER: str(len(search(catalog, q, type)))})
+    return Response(body, media_type=JSON, headers=total)

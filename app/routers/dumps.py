@@ -1,27 +1,33 @@
 """Dumps of the dataset: ``/export?format=`` (the graph served now, by format or Accept), and the
 same bytes published as a release whose URLs never change: ``/export/{release}/{file}``, with
-``/export/SHA256SUMS`` and ``/export/latest/{file}``; the spreadsheet tables ``/export/practices.csv``
-and ``/export/facts.csv``.
+``/export/SHA256SUMS``, ``/export/latest/{file}`` and an index page per release (``/export/{release}/``); the
+spreadsheet tables ``/export/{practices,facts,mechanisms,topics,matrix}.csv``; how to cite the dataset
+(``/export/citation``).
 """
 
+import json
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.deps import GraphDep
-from app.errors import NotFound
+from app.errors import BadRequest, NotFound
 from app.ld.export import FILES, RELEASE_DIGITS, Dump, build_dump, build_table, release_id, sha256sums
+from app.ld.tables import TABLES
+from app.ld.void import citation
 from app.rdf.codings import pick_coding
 from app.rdf.formats import GRAPH_FORMATS
-from app.routers.linked_data import choose, read_route
+from app.routers.linked_data import choose, read_route, service_base
+from app.web.templating import pick_lang, templates
 
 router = APIRouter(tags=["linked data"])
 
 #: Answered from the graph alone: ETags and 304 (app/web/caching.py). The files under
 #: /export/{release}/ are not listed: they carry their own ETag (their SHA-256) and a year's
 #: immutable Cache-Control.
-CACHED = ("/export", "/export/SHA256SUMS", "/export/practices.csv", "/export/facts.csv")
+CACHED = ("/export", "/export/SHA256SUMS", "/export/citation", *(f"/export/{table}.csv" for table in TABLES))
 DUMP_FORMATS = list(GRAPH_FORMATS)
 
 
@@ -101,20 +107,61 @@ def read_sha256sums(request: Request, graph: GraphDep) -> Response:
     })
 
 
-@read_route("/export/practices.csv", "做法表格（CSV）· Practices as CSV", on=router)
-def read_practices_csv(request: Request, graph: GraphDep) -> Response:
-    """全部做法，按在文中的顺序每项一行（UTF-8 带 BOM，便于电子表格打开）。
+TABLE_DOCS = {
+    "practices": ("做法表格（CSV）· Practices as CSV",
+                  "全部做法，按在文中的顺序每项一行（UTF-8 带 BOM，便于电子表格打开）。\n\n"
+                  "Every practice, one row each in article order, with the ids and the zh/en labels of the "
+                  "mechanisms it names (UTF-8 with BOM)."),
+    "facts": ("数据事实表格（CSV）· Facts as CSV",
+              "文章所述的全部数字，按在文中的顺序每项一行（UTF-8 带 BOM）。\n\n"
+              "Every number the article states, one row each in article order: value, unit, what it counts, "
+              "district, quote and offsets (UTF-8 with BOM)."),
+    "mechanisms": ("工作机制表格（CSV）· Mechanisms as CSV",
+                   "每个工作机制一行：中英文名称、类别、上下位、使用它的区。\n\n"
+                   "Every mechanism, one row each by id: zh/en labels, kind (named or umbrella), broader and "
+                   "narrower ids, the districts using it and their count."),
+    "topics": ("监督议题表格（CSV）· Supervision topics as CSV",
+               "每个监督议题一行。\n\n"
+               "Every supervision topic, one row each by id, with the same columns as mechanisms.csv."),
+    "matrix": ("区—机制矩阵（CSV，长表）· District × mechanism matrix as CSV (long form)",
+               "每个区与每个工作机制一行，uses 为 1 或 0。\n\n"
+               "One row per district and mechanism (GB/T code order, then mechanism id) with both zh/en labels, "
+               "the mechanism's kind and `uses` (1: the district uses it, directly or through a narrower one; "
+               "0: not)."),
+}
 
-    Every practice, one row each in article order (UTF-8 with BOM, for spreadsheets)."""
-    return dump_response(request, build_table(graph, "practices"), "practices.csv", {"Vary": "Accept-Encoding"})
+
+def table_route(table: str) -> None:
+    summary, doc = TABLE_DOCS[table]
+
+    def read_table(request: Request, graph: GraphDep) -> Response:
+        return dump_response(request, build_table(graph, table), f"{table}.csv", {"Vary": "Accept-Encoding"})
+
+    read_table.__name__ = f"read_{table}_csv"
+    read_route(f"/export/{table}.csv", summary, doc, on=router)(read_table)
 
 
-@read_route("/export/facts.csv", "数据事实表格（CSV）· Facts as CSV", on=router)
-def read_facts_csv(request: Request, graph: GraphDep) -> Response:
-    """文章所述的全部数字，按在文中的顺序每项一行（UTF-8 带 BOM）。
+for _table in TABLES:
+    table_route(_table)
 
-    Every number the article states, one row each in article order (UTF-8 with BOM, for spreadsheets)."""
-    return dump_response(request, build_table(graph, "facts"), "facts.csv", {"Vary": "Accept-Encoding"})
+
+@read_route("/export/citation", "引用本数据集 · Cite this dataset", on=router)
+def read_citation(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
+        description="json (default), text or bibtex")] = None) -> Response:
+    """本数据集当前版本的引用格式：一行文字与 BibTeX（仓库根目录另有 CITATION.cff）。
+
+    How to cite the release served now: a line of text and a BibTeX entry (JSON by default; `format=text` or
+    `format=bibtex` for the one alone). The repository's CITATION.cff says the same for GitHub and Zenodo."""
+    cite = citation(graph, service_base(request))
+    chosen = (format or "json").strip().lower()
+    if chosen == "text":
+        return Response(cite.text + "\n", media_type="text/plain; charset=utf-8")
+    if chosen == "bibtex":
+        return Response(cite.bibtex, media_type="application/x-bibtex; charset=utf-8",
+                        headers={"Content-Disposition": f"inline; filename=bjrd-kg-{cite.release}.bib"})
+    if chosen != "json":
+        raise BadRequest(f"Unknown format {format!r}; use one of: json, text, bibtex.")
+    return Response(json.dumps(asdict(cite), ensure_ascii=False).encode("utf-8"), media_type="application/json")
 
 
 @read_route("/export/latest/{name}", "最新版本文件 · The current release of a dump file", on=router)
@@ -126,6 +173,29 @@ def read_latest(name: str, request: Request, graph: GraphDep) -> Response:
         raise NotFound(f"No dump file {name!r}; the files are: {', '.join(FILES)}, SHA256SUMS.")
     return RedirectResponse(f"/export/{release_id(graph)}/{name}", status_code=307,
                             headers={"Cache-Control": "no-cache"})
+
+
+@read_route("/export/{release}/", "版本目录 · The files of one release", on=router)
+def read_release_index(release: str, request: Request, graph: GraphDep, lang: Annotated[str | None, Query(
+        description="zh or en (default: Accept-Language, then zh)")] = None) -> Response:
+    """某一版本的全部文件：名称、大小、SHA-256，以及引用方式。
+
+    The files of a release as an HTML page: each with its size in bytes and SHA-256 (as SHA256SUMS lists them),
+    and how to cite the release (text and BibTeX). `latest` redirects (307) to the current release."""
+    current = release_id(graph)
+    if release == "latest":
+        return RedirectResponse(f"/export/{current}/", status_code=307, headers={"Cache-Control": "no-cache"})
+    if release != current:
+        raise NotFound(f"Release {release!r} is not served; the current release is {current} "
+                       f"(files listed in /export/{current}/).")
+    files = [{"name": name, "size": len(f.build(graph).body), "sha256": f.build(graph).sha256}
+             for name, f in FILES.items()]
+    sums = sha256sums(graph)
+    files.append({"name": "SHA256SUMS", "size": len(sums.body), "sha256": sums.sha256})
+    language = pick_lang(lang, request.headers.get("accept-language"))
+    return templates.TemplateResponse(request, "ld/release.html", {
+        "lang": language, "release": current, "files": files, "cite": citation(graph, service_base(request)),
+    }, media_type="text/html; charset=utf-8", headers={"Vary": "Accept-Language"})
 
 
 @read_route("/export/{release}/{name}", "版本化数据文件 · A dump file of one release (immutable)", RELEASE_DOC,
