@@ -1,0 +1,114 @@
+"""A remote store shared with others (issue 23, item 5): the service reads, serves, dumps and
+replaces only the graphs its meta graph records as its own. Against a real Oxigraph server that
+also holds a co-tenant's graph: the co-tenant's triples never appear in an answer or a dump, and
+survive ``kg load --into``."""
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from app.config import Settings
+from app.store.graphs import OWNS, meta_graph
+from tests.helpers import SUITE_LIMITS, LiveServer, running_oxigraph, serve_in_thread
+
+#: Starts a real Oxigraph server and runs `kg load` twice (about 40 s).
+pytestmark = pytest.mark.slow
+
+COTENANT = "http://cotenant.example/graph/private"
+SECRET = "http://cotenant.example/id/secret"
+TRIPLES = f'<{SECRET}> <http://cotenant.example/p> "the co-tenant\'s own" .'
+
+
+def _url(store: str, part: str) -> str:
+    return next(p.split("=", 1)[1] for p in store.split(";") if p.startswith(f"{part}="))
+
+
+def _query_url(store: str) -> str:
+    return store.split(";")[0].removeprefix("sparql:")
+
+
+def _cotenant_triples(store: str) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{COTENANT}> {{ ?s ?p ?o }} }}"
+    response = httpx.post(_query_url(store), data={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def _load(store: str) -> None:
+    subprocess.run([sys.executable, "-m", "app", "load", "--into", store], check=True, stdout=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[str]:
+    """A real Oxigraph server holding a co-tenant's graph (and a triple in its default graph), then the article."""
+    with running_oxigraph() as store:
+        update = f"INSERT DATA {{ GRAPH <{COTENANT}> {{ {TRIPLES} }} {TRIPLES} }}"
+        httpx.post(_url(store, "update"), content=update, headers={"Content-Type": "application/sparql-update"},
+                   timeout=10).raise_for_status()
+        _load(store)
+        yield store
+
+
+@pytest.fixture(scope="module")
+def remote(shared: str) -> Iterator[LiveServer]:
+    yield from serve_in_thread(Settings(store=shared, query_timeout_s=5.0, validate_on_start=False, **SUITE_LIMITS))
+
+
+def test_shared_store_load_keeps_the_cotenant_graph(shared: str) -> None:
+    assert _cotenant_triples(shared) == 1
+    _load(shared)  # a second load replaces the service's graphs: not the co-tenant's
+    assert _cotenant_triples(shared) == 1
+
+
+def test_shared_store_meta_graph_records_the_owned_graphs(remote: LiveServer) -> None:
+    graph = remote.graph
+    owned = graph.store.content_graphs()
+    assert set(owned) == set(graph.names.all())
+    assert COTENANT not in owned and meta_graph(graph.settings.base_iri) not in owned
+    assert OWNS.value.startswith("https://bjrd-kg.example.org/")
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+    f"SELECT * WHERE {{ <{SECRET}> ?p ?o }}",
+    f"SELECT * WHERE {{ GRAPH ?g {{ <{SECRET}> ?p ?o }} }}",
+    "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), 'http://cotenant')) }",
+])
+def test_shared_store_sparql_never_answers_cotenant_triples(remote: LiveServer, query: str) -> None:
+    response = httpx.get(remote.url + "/sparql", params={"query": query}, headers={"Accept": "text/csv, text/turtle"},
+                         timeout=30)
+    assert response.status_code == 200, response.text
+    assert "cotenant" not in response.text
+
+
+@pytest.mark.parametrize("clause", [f"FROM <{COTENANT}>", f"FROM NAMED <{COTENANT}>"])
+def test_shared_store_from_a_cotenant_graph_is_400(remote: LiveServer, clause: str) -> None:
+    query = f"SELECT * {clause} WHERE {{ {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} }} }}"
+    for params in ({"query": query}, {"query": "SELECT * { ?s ?p ?o }", "default-graph-uri": COTENANT}):
+        response = httpx.get(remote.url + "/sparql", params=params, timeout=30)
+        assert response.status_code == 400, response.text
+        assert "the co-tenant" not in response.text
+
+
+def test_shared_store_graph_store_and_dump_leave_the_cotenant_out(remote: LiveServer) -> None:
+    response = httpx.get(remote.url + "/graph-store", params={"graph": COTENANT}, timeout=30)
+    assert response.status_code == 404
+    dump = httpx.get(remote.url + "/export", params={"format": "nquads"}, timeout=60)
+    assert dump.status_code == 200
+    graphs = {q.graph_name.value for q in ox.parse(dump.content, format=ox.RdfFormat.N_QUADS)
+              if isinstance(q.graph_name, ox.NamedNode)}
+    assert graphs == set(remote.graph.names.all())
+    assert "cotenant" not in dump.text
+
+
+def test_shared_store_query_sent_as_read(remote: LiveServer) -> None:
+    """A comment cannot carry anything to the store, and a store-specific prologue is refused."""
+    hidden = "SELECT (COUNT(*) AS ?n) # DEFINE input:same-as 'yes'\nWHERE { ?s ?p ?o }"
+    assert httpx.get(remote.url + "/sparql", params={"query": hidden}, timeout=30).status_code == 200
+    define = 'DEFINE input:inference "x" SELECT * WHERE { ?s ?p ?o } LIMIT 1'
+    response = httpx.get(remote.url + "/sparql", params={"query": define}, timeout=30)
+    assert response.status_code == 400 and "DEFINE" in response.text
