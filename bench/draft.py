@@ -16,7 +16,8 @@ district's section and score it against the encoded graph (data/districts/<id>.t
 - facts: a gold fact is found when a drafted fact has its value and a quote overlapping the gold
   quote; its unit is right when the drafted unit is the gold unit;
 - dates: the gold typed values of the district's practices and facts (dcterms:date,
-  schema:startDate/endDate/startTime), matched by value;
+  schema:startDate/endDate/startTime): found when a drafted date of that value lies inside the
+  quote of the practice or fact that holds it;
 - quotes: every drafted quote equals its slice of the article.
 
 The baseline, computed in the same process on the same sections and with the same district
@@ -28,7 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,7 @@ class Gold:
     mechanisms: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     topics: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     facts: dict[str, list[tuple[float, str, int, int]]] = field(default_factory=lambda: defaultdict(list))
-    dates: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    dates: dict[str, list[tuple[str, int, int]]] = field(default_factory=lambda: defaultdict(list))
 
 
 def read_gold(settings: Settings, known: Known) -> Gold:
@@ -84,11 +85,13 @@ def read_gold(settings: Settings, known: Known) -> Gold:
             schema:unitText ?u ; bjrd:evidence [ oa:start ?s ; oa:end ?e ] FILTER(lang(?u) = "zh") }"""):
         gold.facts[tail(row["d"].value)].append((float(row["v"].value), row["u"].value, int(row["s"].value),
                                                  int(row["e"].value)))
-    for row in select("""SELECT ?d ?v WHERE {
+    for row in select("""SELECT ?d ?v ?s ?e WHERE {
             { ?x a bjrd:Practice ; bjrd:district ?d } UNION { ?x a bjrd:Fact ; bjrd:district ?d }
-            VALUES ?p { dcterms:date schema:startDate schema:endDate schema:startTime } ?x ?p ?v }"""):
+            VALUES ?p { dcterms:date schema:startDate schema:endDate schema:startTime } ?x ?p ?v ;
+            bjrd:evidence [ oa:start ?s ; oa:end ?e ] }"""):
         value = row["v"].value
-        gold.dates[tail(row["d"].value)].append(value[:5] if value.count(":") == 2 else value)
+        gold.dates[tail(row["d"].value)].append((value[:5] if value.count(":") == 2 else value,
+                                                 int(row["s"].value), int(row["e"].value)))
     return gold
 
 
@@ -165,9 +168,11 @@ def score_facts(drafted: list[tuple[float, str, int, int]], gold: list[tuple[flo
     return score
 
 
-def score_dates(drafted: list[str], gold: list[str]) -> Score:
-    found = sum((Counter(drafted) & Counter(gold)).values())
-    return Score(gold=len(gold), found=found, predicted=len(drafted), right=found)
+def score_dates(drafted: list[tuple[str, int, int]], gold: list[tuple[str, int, int]]) -> Score:
+    """A gold date (on a practice or fact) is found when a drafted date of that value lies in its quote."""
+    found = sum(any(v == value and start <= s and e <= end for v, s, e in drafted) for value, start, end in gold)
+    right = sum(any(v == value and start <= s and e <= end for value, start, end in gold) for v, s, e in drafted)
+    return Score(gold=len(gold), found=found, predicted=len(drafted), right=right)
 
 
 def section_of(draft: Draft, district: str) -> DistrictDraft | None:
@@ -230,7 +235,7 @@ def main() -> int:
         unknown_m = gold.mechanisms[district] - set(known.mechanisms)
         unknown_t = gold.topics[district] - set(known.topics)
         facts = [(float(f.value), f.unit, f.span.start, f.span.end) for p in section.practices for f in p.facts]
-        dates = [d.value for p in section.practices for d in p.dates]
+        dates = [(d.value, d.span.start, d.span.end) for p in section.practices for d in p.dates]
         b_mech, b_top, b_facts = baseline(text, section, LabelIndex.of(known.mechanisms), LabelIndex.of(known.topics))
         scores = {
             "mech": score_links(k_mech, n_mech, gold.mechanisms[district], full.mechanisms, unknown_m, named),
@@ -268,6 +273,7 @@ def main() -> int:
     for name, ours, base in lines:
         print(f"  {name:<44} {ours:>5.2f}   {base:>8.2f}   {ours / base if base else float('inf'):>5.2f}")
     print(f"  {'dates recall':<44} {t['dates'].recall:>5.2f}        —")
+    print(f"  {'dates precision':<44} {t['dates'].precision:>5.2f}        —")
     print(f"  {'quotes verbatim at their offsets':<44} {verbatim[0]}/{verbatim[1]}")
     print(f"  counts: mechanisms gold {t['mech'].gold}, found {t['mech'].found}, drafted {t['mech'].predicted}, "
           f"right {t['mech'].right}; facts gold {t['facts'].gold}, found {t['facts'].found}, "

@@ -224,3 +224,15 @@ def test_cli_draft_missing_file_exits_2_as_a_process() -> None:
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert "ARTICLE.txt: no such file: missing.txt" in result.stderr and result.stdout == ""
+
+
+def test_draft_heading_sections_run_on_to_the_next_district(known: Known) -> None:
+    """A made-up article whose districts are headings (一、…) over paragraphs of their own."""
+    text = ("（测试编造）\n\n一、东城区人大常委会：制度建设\n\n  东城区人大常委会制定修订工作制度20项。\n\n"
+            "  百余名代表参加活动。\n\n二、西城区人大常委会\n\n  建立“代表接待日”制度。\n\n责任编辑：某某\n")
+    draft = draft_text(text, known, SourceInfo("made-up", "made up", "2021-01"))
+    assert [d.id for d in draft.districts] == ["dongcheng", "xicheng"]
+    dongcheng, xicheng = draft.districts
+    assert text[dongcheng.start:dongcheng.end].endswith("百余名代表参加活动。")
+    assert text[xicheng.start:xicheng.end].endswith("建立“代表接待日”制度。")  # the closing line is left out
+    assert [(f.value, f.unit) for p in dongcheng.practices for f in p.facts] == [(20, "项"), (100, "名")]

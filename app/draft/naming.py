@@ -106,7 +106,7 @@ TOPIC_RULES = (
     ("law-enforcement-inspection-of", re.compile(r"(?:开展|对|就|围绕)?(?P<x>[^，,。；;、]{2,20}?(?:条例|法|规定|办法))"
                                                  r"(?:等)?执法检查")),
     ("research-around", re.compile(r"(?:围绕|聚焦)(?P<x>[^，,。；;]{2,40}?)(?:等)?(?:开展|组织开展|进行)(?:了)?"
-                                   r"(?:专题)?调研")),
+                                   r"(?:专题|专项)?(?:调研|监督|视察)")),
     ("special-inquiry-on", re.compile(r"(?:就|对|在|围绕)(?P<x>[^，,。；;]{2,30}?)(?:\d+项)?专题询问")),
     ("listed-supervision-topics", re.compile(r"(?:聚焦|围绕|对|就|将)(?P<x>[^。；;]{2,80}?)等(?:安排|作为)?"
                                              r"(?:重点)?监督议题")),
@@ -122,10 +122,10 @@ def new_topics(text: str, clause: Span, index: LabelIndex) -> list[ConceptPropos
         for m in pattern.finditer(piece):
             x_start = clause.start + m.start("x")
             for item in re.finditer(r"[^、，,]+", m.group("x")):
-                raw = item.group(0)
+                raw = item.group(0).rsplit("关于", 1)[-1]  # 区政府关于…的报告: what the report is about
                 trimmed = TOPIC_TRIM.sub("", raw)
                 if len(trimmed) < 3 or index.longest_inside(trimmed) is not None:
                     continue  # a known topic is linked by spotting
-                s = x_start + item.start() + raw.index(trimmed)
+                s = x_start + item.start() + item.group(0).rindex(trimmed)
                 found.append(proposal(text, s, s + len(trimmed), trimmed, "topic-" + rule, 0.5, index))
     return found

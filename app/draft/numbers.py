@@ -41,6 +41,8 @@ def to_number(raw: str) -> int | float | None:
     if raw[-1] in "万亿" and raw[0].isdigit():
         scale = 10_000 if raw[-1] == "万" else 100_000_000
         raw = raw[:-1]
+    if raw[0] in "十百千万亿":
+        raw = "一" + raw  # 百余名: a hundred-odd
     try:
         value = float(raw) if raw[0].isdigit() else float(cn2an.cn2an(raw, "smart"))
     except (ValueError, KeyError, IndexError):

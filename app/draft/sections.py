@@ -1,6 +1,8 @@
 """District sections: a paragraph that opens with a district's name (any alias the graph knows,
-after an optional heading number such as “一、” or “（二）”) starts that district's section; the
-section runs to the end of its paragraph."""
+after an optional heading number such as “一、” or “（二）”) starts that district's section. The
+section is that paragraph; when the paragraph is only a heading (short, no full stop), the
+section runs on through the paragraphs after it up to the next district, or a short closing line
+(责任编辑 …)."""
 
 import re
 from dataclasses import dataclass
@@ -8,6 +10,7 @@ from dataclasses import dataclass
 from app.draft.clauses import trimmed
 from app.draft.known import District
 
+HEADING_MAX = 40
 HEADING_NUMBER = re.compile(r"[ \t\u3000]*(?:[（(]?[一二三四五六七八九十百\d]{1,3}[)）、.．]\s*)?")
 
 
@@ -34,12 +37,23 @@ def find_sections(text: str, districts: dict[str, District]) -> list[Section]:
     The longest alias wins (东城区人大常委会 before 东城), and a name must open the paragraph:
     a district merely mentioned inside another paragraph does not start a section."""
     aliases = sorted(((a, d.id) for d in districts.values() for a in d.aliases), key=lambda x: -len(x[0]))
-    sections = []
+    sections: list[Section] = []
+    heading_open = False
     for start, end in paragraphs(text):
         lead = HEADING_NUMBER.match(text, start)
         at = lead.end() if lead else start
-        for alias, district in aliases:
-            if text.startswith(alias, at) and len(alias) >= 2:
-                sections.append(Section(district, at, end))
-                break
+        district = next((d for alias, d in aliases if len(alias) >= 2 and text.startswith(alias, at)), None)
+        if district is not None and heading_open and sections[-1].district == district:
+            sections[-1] = Section(district, sections[-1].start, end)  # the heading's own paragraph
+        elif district is not None:
+            sections.append(Section(district, at, end))
+            heading_open = is_heading(text[at:end])
+        elif heading_open and sections and not is_heading(text[start:end]):
+            sections[-1] = Section(sections[-1].district, sections[-1].start, end)
+        else:
+            heading_open = False
     return sections
+
+
+def is_heading(paragraph: str) -> bool:
+    return len(paragraph) <= HEADING_MAX and not any(ch in paragraph for ch in "。；;！？!?")
