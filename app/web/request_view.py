@@ -16,7 +16,10 @@ How the header lines become fields (RFC 9110 §5.2, §5.3):
   ``"; "`` (RFC 6265 §5.4);
 * a field that is not a list (:data:`SINGLETONS`: ``Host``, ``Content-Length``, ``Content-Type``,
   ``Authorization``, …) given twice is refused with 400 naming it: two readings of it could differ;
-* more than :data:`MAX_HEADER_LINES` lines: 431 naming the cap.
+* more than :data:`MAX_HEADER_LINES` lines, or :data:`MAX_HEADER_BYTES` bytes: 431 naming the cap;
+* ``Host`` is never read: :class:`RequestFront` replaces it by ``KG_PUBLIC_URL``'s authority, or drops
+  it when that is unset (then the framework names the address it listens on), so that a redirect's
+  ``Location`` (the trailing-slash 307) is built from the public URL, never from the client's word.
 
 The parameters of the URL are bounded here too, before anything parses them: more than
 :data:`MAX_PARAMS` is 400, a query string longer than :func:`max_query_string` bytes is 414, each
@@ -38,8 +41,9 @@ from app.web import bodies
 
 #: The scope key the view is kept under.
 VIEW = "kg.request_view"
-#: Header lines one request may carry (browsers send about 15; 431 above).
+#: Header lines one request may carry (browsers send about 15; 431 above), and their bytes (h11's limit).
 MAX_HEADER_LINES = 100
+MAX_HEADER_BYTES = 64 * 1024
 #: Parameters one query string or form body may carry (400 above).
 MAX_PARAMS = 1000
 #: Fields that are not lists: given twice, the request is refused (400).
@@ -68,6 +72,10 @@ class RequestView:
         """The view of the header lines ``raw`` (the ASGI ``headers``); raises 400 or 431 as above."""
         if len(raw) > MAX_HEADER_LINES:
             raise HeaderFieldsTooLarge(f"The request has {len(raw)} header lines; the limit is {MAX_HEADER_LINES}.")
+        size = sum(len(name) + len(value) for name, value in raw)
+        if size > MAX_HEADER_BYTES:
+            raise HeaderFieldsTooLarge(
+                f"The request's header fields are {size} bytes; the limit is {MAX_HEADER_BYTES}.")
         fields: dict[str, str] = {}
         for name_bytes, value_bytes in raw:
             name = name_bytes.decode("latin-1").lower()
@@ -137,9 +145,20 @@ class RequestView:
         return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.fields.items()]
 
 
-def normalise(scope: Scope) -> RequestView:
-    """Read the scope's headers once: the view, kept in the scope, and ``scope["headers"]`` rewritten to it."""
+def normalise(scope: Scope, public_url: str | None | bool = False) -> RequestView:
+    """Read the scope's headers once: the view, kept in the scope, and ``scope["headers"]`` rewritten to it.
+
+    With ``public_url`` (``KG_PUBLIC_URL``, or None when unset), the Host header is replaced by the
+    public URL's authority (and the scheme by its scheme), or dropped, so that every URL the framework
+    builds from the request (the trailing-slash redirect's ``Location``) is the public URL, or the
+    address the service listens on (the ASGI ``server``) — never what the client wrote."""
     view = RequestView.read(scope["headers"])
+    if public_url is not False:
+        view.fields.pop("host", None)
+        if isinstance(public_url, str):
+            scheme, _, rest = public_url.partition("://")
+            view.fields["host"] = rest.split("/", 1)[0]
+            scope["scheme"] = scheme
     scope[VIEW] = view
     scope["headers"] = view.raw()
     return view
@@ -201,7 +220,7 @@ class RequestFront:
             await self.app(scope, receive, send)
             return
         try:
-            view = normalise(scope)
+            view = normalise(scope, self.settings.public_url)
             check_query_string(scope, self.settings)
             length = view.content_length
             if length is not None and view.chunked:
