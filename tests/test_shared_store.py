@@ -18,6 +18,7 @@ from tests.helpers import SUITE_LIMITS, LiveServer, running_oxigraph, serve_in_t
 #: Starts a real Oxigraph server and runs `kg load` twice (about 40 s).
 pytestmark = pytest.mark.slow
 
+TOKEN = "shared-store-writer"
 COTENANT = "http://cotenant.example/graph/private"
 SECRET = "http://cotenant.example/id/secret"
 TRIPLES = f'<{SECRET}> <http://cotenant.example/p> "the co-tenant\'s own" .'
@@ -55,7 +56,8 @@ def shared() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def remote(shared: str) -> Iterator[LiveServer]:
-    yield from serve_in_thread(Settings(store=shared, query_timeout_s=5.0, validate_on_start=False, **SUITE_LIMITS))
+    yield from serve_in_thread(Settings(store=shared, query_timeout_s=5.0, validate_on_start=False, write_token=TOKEN,
+                                        **SUITE_LIMITS))
 
 
 def test_shared_store_load_keeps_the_cotenant_graph(shared: str) -> None:
@@ -112,3 +114,25 @@ def test_shared_store_query_sent_as_read(remote: LiveServer) -> None:
     define = 'DEFINE input:inference "x" SELECT * WHERE { ?s ?p ?o } LIMIT 1'
     response = httpx.get(remote.url + "/sparql", params={"query": define}, timeout=30)
     assert response.status_code == 400 and "DEFINE" in response.text
+
+
+def test_shared_store_write_that_creates_or_drops_a_graph_records_it(remote: LiveServer, shared: str) -> None:
+    """A graph a write creates is the service's from then on (and one it drops is not); the co-tenant's stays."""
+    created = "urn:x-test:written-by-the-service"
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/n-triples"}
+    listed = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+    def graphs() -> set[str]:
+        response = httpx.get(remote.url + "/sparql", params={"query": listed}, timeout=30)
+        return {b["g"]["value"] for b in response.json()["results"]["bindings"]}
+
+    with httpx.Client(base_url=remote.url, timeout=60) as client:
+        put = client.put("/graph-store", params={"graph": created}, content='<urn:x:s> <urn:x:p> "1" .', headers=auth)
+        assert put.status_code == 201, put.text
+        assert created in remote.graph.store.content_graphs() and created in graphs()
+        again = client.put("/graph-store", params={"graph": created}, content='<urn:x:s> <urn:x:p> "2" .', headers=auth)
+        assert again.status_code == 204, again.text  # the service knows it as its own now
+        assert client.get("/graph-store", params={"graph": created}).status_code == 200
+        assert client.delete("/graph-store", params={"graph": created}, headers=auth).status_code == 204
+        assert created not in remote.graph.store.content_graphs() and created not in graphs()
+    assert _cotenant_triples(shared) == 1

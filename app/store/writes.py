@@ -40,7 +40,7 @@ from app.store.backends import EmbeddedStore
 from app.store.build import record_count, shacl_engine, validate_store
 from app.store.delta import Delta, count_after, exact_by_update, holds_node, next_version, transaction
 from app.store.graph import KnowledgeGraph
-from app.store.graphs import meta_graph, record_version
+from app.store.graphs import meta_graph, record_owned, record_version
 from app.store.provenance import Author
 from app.store.remote import RemoteStore
 from app.store.scratch import Scratch
@@ -230,6 +230,9 @@ def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) 
     triples = count_after(graph.triples, delta, after,
                           lambda t, g: ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) in scratch.store)
     recorded = f"{record_version(store.meta, version, record)} ;\n{record_count(store.meta, triples)}"
+    # The graphs the service owns after the write (a graph created or dropped by it included).
+    owned = [g.value for g in scratch.store.named_graphs() if isinstance(g, ox.NamedNode)]
+    recorded += f" ;\n{record_owned(store.meta, owned)}"
     if isinstance(store, EmbeddedStore) and store.spec.kind == "memory":
         # The scratch store is a copy of this one with the change: with the meta graph, it becomes the store served.
         scratch.store.extend(store.store.quads_for_pattern(None, None, None, ox.NamedNode(store.meta)))
