@@ -184,7 +184,7 @@ def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: L
     The description of {base}/id/{kind}/{slug}: Turtle, JSON-LD, N-Triples, RDF/XML or HTML by Accept,
     or fixed by a suffix (.ttl .jsonld .nt .rdf .html)."""
     slug, fixed = split_suffix(name)
-    fmt = fixed or negotiate(view_of(request).accept, ENTITY_FORMATS)
+    fmt = fixed or negotiate(view_of(request).accept, PAGE_FORMATS)
     language = page_lang(request, lang)
     iri = graph.iri(kind, slug)
     triples = describe(graph, iri) if kind in ENTITY_KINDS and valid_iri(iri) else []
