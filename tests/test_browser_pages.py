@@ -7,6 +7,7 @@ Same pattern as tests/test_browser.py (its fixtures and traffic record); slow-ma
 import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -131,3 +132,42 @@ def test_no_page_is_wider_than_a_phone(phone: BrowserContext, server: LiveServer
     assert wide == {}, f"pages wider than {PHONE['width']} px"
     # The error pages' own statuses (400, 404) are logged as failed loads; nothing else may be.
     assert [e for e in traffic.errors if not e.startswith("Failed to load resource")] == []
+
+
+# ------------------------------------------------------------------ index tables
+
+
+def test_fact_table_sorts_and_filters_in_the_address_and_survives_a_reload(page: tuple[Page, Traffic],
+                                                                           server: LiveServer,
+                                                                           graph: KnowledgeGraph) -> None:
+    tab, traffic = page
+    values = sorted(float(r["v"]) for r in select(graph, PREFIXES + "SELECT ?v { ?f a bjrd:Fact ; schema:value ?v }"))
+    tab.goto(f"{server.url}/id/fact/?lang=zh")
+    cells = tab.locator("#index-table tbody td.col-value")
+    assert cells.count() == len(values)
+    assert sorted(float(t.lstrip("≥ ")) for t in cells.all_inner_texts()) == values, "every fact shows its value"
+    # Sort by value, twice: descending; the address says so.
+    with tab.expect_navigation():
+        tab.locator("th[data-key=value] a").click()
+    with tab.expect_navigation():
+        tab.locator("th[data-key=value] a").click()
+    assert parse_qs(urlsplit(tab.url).query)["sort"] == ["-value"]
+    shown = [float(t.lstrip("≥ ")) for t in cells.all_inner_texts()]
+    assert shown == sorted(values, reverse=True)
+    # A district facet, then words typed in the filter box: rows and address follow.
+    with tab.expect_navigation():
+        tab.locator(".facet[data-facet=district] a[data-value=dongcheng]").click()
+    quote = tab.locator("#index-table tbody tr:not([hidden]) td.col-quote").first.inner_text()
+    tab.fill("#table-q", quote[:4])
+    tab.wait_for_function("(q) => new URL(location.href).searchParams.get('q') === q", arg=quote[:4])
+    visible = tab.locator("#index-table tbody tr:not([hidden])")
+    kept = visible.count()
+    assert 1 <= kept < len(values)
+    query = parse_qs(urlsplit(tab.url).query)
+    assert query["district"] == ["dongcheng"] and query["sort"] == ["-value"]
+    assert "q=" in tab.locator("#rows-csv").get_attribute("href")  # type: ignore[operator]
+    tab.reload()
+    assert tab.input_value("#table-q") == quote[:4]
+    assert tab.locator("#index-table tbody tr").count() == kept, "the server shows the same rows after a reload"
+    screenshot(tab, "facts-table.png")
+    traffic.assert_clean()

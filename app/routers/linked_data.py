@@ -21,10 +21,13 @@ from app.deps import GraphDep, public_base
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, describe
 from app.ld.entity import EntityView
-from app.ld.export import release_id
+from app.ld.export import CSV_MEDIA_TYPE, release_id
+from app.ld.index import TABLE_FORMATS as INDEX_FORMATS
+from app.ld.index import TABLE_KINDS, format_href, read_table, read_view, sort_href
 from app.ld.jsonld import CONTEXT_PATH, compact, context_document
 from app.ld.links import Linker, curie
 from app.ld.ontology import OntologyDoc, ontology_versions
+from app.ld.tables import write_csv
 from app.ld.void import void_stats, void_triples
 from app.rdf.formats import BY_NAME, Format, lookup
 from app.rdf.negotiate import negotiate
@@ -45,13 +48,17 @@ RDF_FORMATS = [BY_NAME[n] for n in ("turtle", "jsonld", "ntriples", "rdfxml")]
 PAGE_FORMATS = [*RDF_FORMATS, HTML]
 SUFFIXES = {f.extension: f for f in PAGE_FORMATS}
 RICH_PAGES = ("district", "mechanism", "theme", "topic", "practice", "fact", "quote", "source")
+#: The /api list behind each index table (the whole list, as JSON or with ?format=csv).
+API_LISTS = {"district": "/api/districts", "mechanism": "/api/mechanisms", "theme": "/api/themes",
+             "topic": "/api/topics", "fact": "/export/facts.csv", "practice": "/export/practices.csv"}
 #: How many "most similar districts" a district page lists (each linked to /compare).
 SIMILAR_SHOWN = 5
 
 LangQuery = Annotated[str | None, Query(
     description="Language of the HTML page: zh or en (default: Accept-Language, then zh).")]
 FormatQuery = Annotated[str | None, Query(
-    description="A format name (turtle, jsonld, ntriples, rdfxml, html); overrides Accept.")]
+    description="A format name (turtle, jsonld, ntriples, rdfxml, html); overrides Accept. The index tables "
+    "(/id/{kind}/ of districts, mechanisms, topics, themes, facts, practices) also take csv and json: the rows shown.")]
 
 def read_route(path: str, summary: str, description: str | None = None, *,
                on: APIRouter | None = None) -> Callable[[Handler], Handler]:
@@ -148,7 +155,12 @@ def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = N
                format: FormatQuery = None) -> Response:
     """某一类型（区、机制、主题……）的全部实体，HTML 列表或按 Accept 返回 RDF。
 
-    Every entity of one type (district, mechanism, theme, …), as an HTML list or as RDF by Accept."""
+    Every entity of one type (district, mechanism, theme, …), as an HTML list or as RDF by Accept.
+    Districts, mechanisms, topics, themes, facts and practices are a table (app/ld/index.py): `q`
+    filters (every word, any order), `sort` orders (`-` to reverse), `district`, `kind`, `shared`,
+    `theme`, `topic` and `year` are facets, and `format=csv` or `format=json` answers the rows shown."""
+    if kind in TABLE_KINDS and format in INDEX_FORMATS:
+        return index_table(request, graph, kind, page_lang(request, lang), format)
     fmt, negotiated = choose(request, PAGE_FORMATS, format)
     language = page_lang(request, lang)
     if kind not in ENTITY_KINDS:
@@ -158,6 +170,8 @@ def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = N
     headers = {"Vary": "Accept, Accept-Language"} if negotiated else {}
     if fmt is not HTML:
         return rdf_response(request, graph, graph.construct("ld_index_graph", prefix=prefix), fmt, headers)
+    if kind in TABLE_KINDS:
+        return index_table(request, graph, kind, language, None, headers)
     usage = {row["entity"]: row for row in graph.run("ld_index_usage")}
     linker = Linker(graph, language)
     rows = []
@@ -172,6 +186,26 @@ def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = N
         rows.sort(key=lambda r: (-r["districts"], -r["practices"], r["slug"]))
     return page(request, "ld/index.html", language, {
         "kind": kind, "rows": rows, "kinds": ENTITY_KINDS,
+        "alternates": [{"name": f.name, "href": f"/id/{kind}/?format={f.name}", "type": f.media_type}
+                       for f in RDF_FORMATS],
+    }, headers=headers)
+
+
+def index_table(request: Request, graph: KnowledgeGraph, kind: str, lang: str, fmt: str | None,
+                headers: dict[str, str] | None = None) -> Response:
+    """The table of ``kind`` as the query string asks: HTML, or the rows shown as CSV or JSON."""
+    view = read_view(kind, request.query_params.multi_items())
+    table = read_table(graph, read_catalog(graph), kind, view, lang)
+    if fmt == "json":
+        body = json.dumps(table.records(), ensure_ascii=False).encode("utf-8")
+        return Response(body, media_type="application/json")
+    if fmt == "csv":
+        keys = ["id", "iri", *(c.key for c in table.columns)]
+        return Response(write_csv(keys, ([r[k] for k in keys] for r in table.records())),
+                        media_type=CSV_MEDIA_TYPE, headers={"Content-Disposition": f'inline; filename="{kind}.csv"'})
+    return page(request, "ld/table.html", lang, {
+        "kind": kind, "table": table, "kinds": ENTITY_KINDS, "sort_href": sort_href, "format_href": format_href,
+        "api": API_LISTS.get(kind),
         "alternates": [{"name": f.name, "href": f"/id/{kind}/?format={f.name}", "type": f.media_type}
                        for f in RDF_FORMATS],
     }, headers=headers)
