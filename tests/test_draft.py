@@ -19,6 +19,7 @@ from app.config import Settings
 from app.draft.drafter import draft_text
 from app.draft.known import Known, read_known
 from app.draft.model import Draft, SourceInfo
+from app.draft.spotting import LabelIndex
 from app.draft.writer import to_json, to_turtle
 from app.rdf.namespaces import BJRD, SKOS, XSD
 
@@ -236,3 +237,17 @@ def test_draft_heading_sections_run_on_to_the_next_district(known: Known) -> Non
     assert text[dongcheng.start:dongcheng.end].endswith("百余名代表参加活动。")
     assert text[xicheng.start:xicheng.end].endswith("建立“代表接待日”制度。")  # the closing line is left out
     assert [(f.value, f.unit) for p in dongcheng.practices for f in p.facts] == [(20, "项"), (100, "名")]
+
+
+def test_draft_new_topics_from_reports_inspections_and_lists(known: Known) -> None:
+    """Made-up sentences: what a report, an inspection and a list of topics are about."""
+    text = ("（测试编造）\n\n  海淀区人大常委会听取和审议区政府关于街巷照明改造工作情况的报告。开展电梯安全条例执法检查。"
+            "今年聚焦夜间经济繁荣、街巷照明改造等安排监督议题。\n")
+    draft = draft_text(text, known, SourceInfo("made-up", "made up", "2021-01"))
+    topics = [(t.label, t.rule) for p in draft.districts[0].practices for t in p.topics if t.new]
+    assert ("街巷照明改造", "topic-heard-and-deliberated-report") in topics
+    assert ("电梯安全条例", "topic-law-enforcement-inspection-of") in topics
+    assert ("夜间经济繁荣", "topic-listed-supervision-topics") in topics
+    mechanisms = {m.id for p in draft.districts[0].practices for m in p.mechanisms}
+    by_label = LabelIndex.of(known.mechanisms).by_label  # the ids the graph gives these words
+    assert {by_label["执法检查"][0].id, by_label["听取和审议"][0].id} <= mechanisms

@@ -4,10 +4,11 @@ from app.draft.clauses import split_clauses
 from app.draft.dates import find_dates
 from app.draft.known import Known
 from app.draft.model import ConceptProposal, DistrictDraft, Draft, PracticeDraft, SourceInfo
-from app.draft.naming import new_mechanisms, new_topics
+from app.draft.naming import new_mechanisms
 from app.draft.numbers import find_facts
 from app.draft.sections import find_sections
 from app.draft.spotting import LabelIndex, spot_known
+from app.draft.topics import new_topics
 
 
 def unique(proposals: list[ConceptProposal]) -> list[ConceptProposal]:

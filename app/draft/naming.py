@@ -1,13 +1,12 @@
-"""New mechanisms and topics proposed from the article's own naming.
+"""New mechanisms proposed from the article's own naming.
 
-Mechanisms: a name ending in a head word (…机制, …制度, …工作法, …模式, …品牌, …平台, …体系,
-…格局), read back to the verb or punctuation before it; a quoted name “…” after a verb of setting
-up or keeping (建立“网上家站”, 坚持“每月一题”) or before 活动/行动/设施; an “A+B” formula. A
-name that ends in a known label is that known mechanism (``spotting`` links it); a known label
-inside a new name is suggested as its broader concept.
-
-Topics: 听取和审议…报告, 开展…执法检查 / …条例执法检查, 围绕…开展调研, …专题询问, and the list
-before 等…监督议题, each item of a list (、) one topic.
+A name ending in a head word (…机制, …制度, …工作法, …模式, …品牌, …平台, …体系, …格局, …程序,
+…制), read back to the verb or punctuation before it; a quoted name “…” after a verb of setting up
+or keeping (建立“网上家站”, 坚持“每月一题”) or before 活动/行动/设施/机制 …; an “A+B” formula.
+A name that is a known label with its head word (代表述职机制) or that ends in a known label
+(区人大常委会组成人员联系代表制度) is that known mechanism, which ``spotting`` links; a quoted
+name is new unless it is a known label. A known label inside a new name is suggested as its
+broader concept.
 """
 
 import re
@@ -16,7 +15,10 @@ from app.draft.clauses import CLOSE_QUOTES, OPEN_QUOTES, quoted_regions
 from app.draft.model import ConceptProposal, Span
 from app.draft.spotting import LabelIndex
 
-HEADS = ("工作机制", "机制", "工作制度", "制度", "工作法", "模式", "品牌", "平台", "体系", "格局")
+HEADS = ("工作机制", "机制", "工作制度", "制度", "工作法", "模式", "品牌", "平台", "体系", "格局", "程序", "制")
+#: Words ending in 制 that name no arrangement (体制 is a system of government, 控制 control …).
+NOT_HEAD_WORDS = ("体制", "控制", "限制", "编制", "法制", "抵制", "管制", "强制", "复制", "研制", "定制", "印制",
+                  "建制", "专制", "压制", "节制", "牵制", "遏制")
 ACTIVITY_HEADS = ("活动品牌", "活动", "行动", "设施", "工作法")
 #: Verbs that set up, keep or run an arrangement: a name starts after them.
 VERBS = tuple("""
@@ -68,64 +70,45 @@ def clean(label: str) -> str:
     return label
 
 
+def known_with_head(label: str, head: str, index: LabelIndex) -> bool:
+    """代表述职机制 = 代表述职 + 机制; 家站工作体系 = 家站 + 工作 + 体系: the known mechanism itself."""
+    stem = bare(label)[: -len(head)]
+    return any(s in index.by_label for s in (stem, stem.removesuffix("工作"), stem.removesuffix("的")))
+
+
 def new_mechanisms(text: str, clause: Span, index: LabelIndex) -> list[ConceptProposal]:
     found: list[ConceptProposal] = []
     covered: list[tuple[int, int]] = []
+    quotes = quoted_regions(text, clause.start, clause.end)
     heads = "|".join(sorted(HEADS, key=len, reverse=True))
-    for m in re.finditer(rf"(?:{heads})(?=$|[，,。；;：、)）\d和及与等的]|$)", text[clause.start:clause.end]):
+    for m in re.finditer(rf"(?:{heads})(?=[，,。；;：、)）\d和及与等的]|$)", text[clause.start:clause.end]):
         head_start, head_end = clause.start + m.start(), clause.start + m.end()
-        if any(a <= head_start < b for a, b in quoted_regions(text, clause.start, clause.end)):
+        head = m.group(0)
+        not_a_head = head == "制" and text[head_end - 2:head_end] in NOT_HEAD_WORDS
+        if not_a_head or any(a <= head_start < b for a, b in quotes):
             continue
         start = name_start(text, head_start, clause.start)
         label = clean(text[start:head_end])
-        if len(bare(label)) - len(m.group(0)) < 2 or index.ending(label) is not None:
+        if len(bare(label)) - len(head) < 2 or index.ending(label) is not None \
+                or known_with_head(label, head, index):
             continue
-        found.append(proposal(text, start, head_end, label, "name-ending-in-" + m.group(0), 0.6, index))
+        found.append(proposal(text, start, head_end, label, "name-ending-in-" + head, 0.6, index))
         covered.append((start, head_end))
-    for a, b in quoted_regions(text, clause.start, clause.end):
+    for a, b in quotes:
         inner = text[a + 1:b - 1]
-        if any(x <= a and b <= y for x, y in covered) or not 2 <= len(inner) <= 24:
+        if any(x <= a and b <= y for x, y in covered) or not 2 <= len(inner) <= 30:
             continue
-        after = text[b:clause.end]
-        if after.lstrip("的").startswith(NOT_NAMES) or index.ending(inner) is not None:
+        after = text[b:clause.end].removeprefix("的")
+        if after.startswith(NOT_NAMES) or bare(inner) in index.by_label:
             continue
-        activity = next((h for h in ACTIVITY_HEADS if after.lstrip("等").startswith(h)), None)
+        rest = after.removeprefix("等")
+        named = next((h for h in ACTIVITY_HEADS + HEADS if rest.startswith(h)), None)
         before = text[max(clause.start, a - 4):a].removesuffix("了")
-        if activity:
-            end = b + after.index(activity) + len(activity)
-            found.append(proposal(text, a, end, text[a:b] + activity, "quoted-name+" + activity, 0.6, index))
+        if named:
+            end = b + (len(after) - len(rest)) + (text[b:b + 1] == "的") + len(named)
+            found.append(proposal(text, a, end, text[a:b] + named, "quoted-name+" + named, 0.6, index))
         elif "+" in inner:
             found.append(proposal(text, a, b, text[a:b], "formula-a+b", 0.6, index))
         elif before.endswith(QUOTE_VERBS) and len(inner) <= 12 and not re.search(r"[,，]", inner):
             found.append(proposal(text, a, b, text[a:b], "quoted-name-after-verb", 0.5, index))
-    return found
-
-
-TOPIC_RULES = (
-    ("heard-and-deliberated-report", re.compile(r"听取和审议(?P<x>[^，,。；;]{2,30}?)(?:的)?(?:专项工作|工作)?报告")),
-    ("law-enforcement-inspection-of", re.compile(r"(?:开展|对|就|围绕)?(?P<x>[^，,。；;、]{2,20}?(?:条例|法|规定|办法))"
-                                                 r"(?:等)?执法检查")),
-    ("research-around", re.compile(r"(?:围绕|聚焦)(?P<x>[^，,。；;]{2,40}?)(?:等)?(?:开展|组织开展|进行)(?:了)?"
-                                   r"(?:专题|专项)?(?:调研|监督|视察)")),
-    ("special-inquiry-on", re.compile(r"(?:就|对|在|围绕)(?P<x>[^，,。；;]{2,30}?)(?:\d+项)?专题询问")),
-    ("listed-supervision-topics", re.compile(r"(?:聚焦|围绕|对|就|将)(?P<x>[^。；;]{2,80}?)等(?:安排|作为)?"
-                                             r"(?:重点)?监督议题")),
-)
-TOPIC_TRIM = re.compile(r"^(?:区|市|在|就|对|围绕|聚焦|相关|关于|有关|重点|今年|持续|积极)+"
-                        r"|(?:完成情况|情况|工作|议题|方面|等|的)+$")
-
-
-def new_topics(text: str, clause: Span, index: LabelIndex) -> list[ConceptProposal]:
-    found: list[ConceptProposal] = []
-    piece = text[clause.start:clause.end]
-    for rule, pattern in TOPIC_RULES:
-        for m in pattern.finditer(piece):
-            x_start = clause.start + m.start("x")
-            for item in re.finditer(r"[^、，,]+", m.group("x")):
-                raw = item.group(0).rsplit("关于", 1)[-1]  # 区政府关于…的报告: what the report is about
-                trimmed = TOPIC_TRIM.sub("", raw)
-                if len(trimmed) < 3 or index.longest_inside(trimmed) is not None:
-                    continue  # a known topic is linked by spotting
-                s = x_start + item.start() + item.group(0).rindex(trimmed)
-                found.append(proposal(text, s, s + len(trimmed), trimmed, "topic-" + rule, 0.5, index))
     return found

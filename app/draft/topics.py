@@ -1,0 +1,60 @@
+"""New supervision topics proposed from the article's own naming.
+
+What a report, an inspection, a piece of research, an inquiry or a motion is about: 听取和审议…报告
+(after 关于 when the report says so), …条例执法检查, 围绕…开展调研/监督/视察, …专题询问, 督办“…”议案,
+作出《关于…的决议》; and the items of a list closed by 等…监督议题/监督事项/重点任务. Each item
+of a list (、, 以及) is one topic; a verb or preposition leading an item (加强, 推进, 聚焦 …) is left
+out. An item that writes a known topic's label is that topic, which ``spotting`` links.
+"""
+
+import re
+
+from app.draft.model import ConceptProposal, Span
+from app.draft.naming import proposal
+from app.draft.spotting import LabelIndex
+
+RULES = (
+    ("heard-and-deliberated-report", re.compile(r"听取和审议(?P<x>[^，,。；;]{2,30}?)(?:的)?(?:专项工作|工作)?报告")),
+    ("law-enforcement-inspection-of", re.compile(r"(?P<x>[^，,。；;、]{2,20}?(?:条例|法|规定|办法))(?:等)?执法检查")),
+    ("research-around", re.compile(r"(?:围绕|聚焦)(?P<x>[^，,。；;]{2,40}?)(?:等)?(?:开展|组织开展|进行)(?:了)?"
+                                   r"(?:专题|专项)?(?:调研|监督|视察|问政|检查)")),
+    ("special-inquiry-on", re.compile(r"(?:就|对|在|围绕)(?P<x>[^，,。；;]{2,30}?)(?:\d+项)?专题询问")),
+    ("motion-on", re.compile(r"(?:督办|围绕|办理)“?(?P<x>[^，,。；;、“”]{2,30}?)”?(?:的)?议案")),
+    ("resolution-on", re.compile(r"作出[《“]关于(?P<x>[^》”]{2,60}?)的(?:决议|决定)[》”]")),
+)
+#: A list closed by 等…监督议题 (…事项, …任务): its items, back to the clause or to a comma that
+#: does not close a list itself.
+LIST_END = re.compile(r"等[^，,。；;]{0,12}?(?:监督议题|监督事项|重点任务|重点工作|议题)")
+LEAD = re.compile("^(?:" + "|".join("""
+    在 就 对 将 并 围绕 聚焦 相关 关于 有关 重点 今年 持续 积极 系统 依法 统筹安排 安排 加强 推进 推动 实施 创建
+    落实 确定 开展 监督 建立健全 建立 深化 提升 强化 做好""".split()) + ")+")
+TAIL = re.compile(r"(?:完成情况|落实情况|实施情况|情况|工作|议题|方面|等|的)+$")
+ITEM = re.compile(r"(?:(?!以及)[^、，,])+")
+
+
+def list_items(text: str, clause: Span) -> list[tuple[int, int, str]]:
+    found = []
+    piece = text[clause.start:clause.end]
+    for m in LIST_END.finditer(piece):
+        begin = max(piece.rfind(c, 0, m.start()) for c in "，,") + 1
+        while begin > 1 and "、" in piece[max(piece.rfind(c, 0, begin - 1) for c in "，,") + 1:begin - 1]:
+            begin = max(piece.rfind(c, 0, begin - 1) for c in "，,") + 1  # the list goes on before a comma
+        found.append((clause.start + begin, clause.start + m.start(), "listed-supervision-topics"))
+    return found
+
+
+def new_topics(text: str, clause: Span, index: LabelIndex) -> list[ConceptProposal]:
+    spans = list_items(text, clause)
+    for rule, pattern in RULES:
+        spans += [(m.start("x"), m.end("x"), rule) for m in pattern.finditer(text, clause.start, clause.end)]
+    found: list[ConceptProposal] = []
+    for start, end, rule in spans:
+        for item in ITEM.finditer(text, start, end):
+            written = item.group(0)
+            about = written.rsplit("关于", 1)[-1]  # 区政府关于…的报告: what the report is about
+            label = TAIL.sub("", LEAD.sub("", about))
+            if len(label) < 3 or index.longest_inside(label) is not None:
+                continue
+            s = item.start() + written.rindex(label)
+            found.append(proposal(text, s, s + len(label), label, "topic-" + rule, 0.5, index))
+    return found
