@@ -116,6 +116,11 @@ class Settings(BaseSettings):
 
     @field_validator("base_iri")
     @classmethod
+    send_timeout_s: float = Field(
+        30.0, gt=0, description="`kg serve`: while an answer waits for its client, seconds the client has to read some "
+        "of it (about 1 MiB); later the connection is aborted and the answer dropped (a stalled reader holds no "
+        "memory past it).",
+    )
     def _strip_trailing_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("base_iri must be an absolute http(s) IRI")

@@ -290,6 +290,9 @@ class Recording:
     def is_closing(self) -> bool:
         return False
 
+    def get_write_buffer_size(self) -> int:
+        return 0
+
 
 def test_small_writes_of_one_loop_turn_leave_together_and_in_order() -> None:
     import asyncio

@@ -19,6 +19,17 @@ construction:
   parsed; past ``MAX_HEAD_BYTES`` (64 KiB, what h11 allows) the client gets ``431`` and is closed.
 * **a connection cap**: the connection beyond ``max_connections`` is answered ``503`` at once,
   before anything of it is read, and closed — so at most ``max_connections`` heads are buffered.
+* **a cap on the bytes buffered to send**: an answer written at once (a /sparql answer is one
+  body) is handed to the socket's transport ``SEND_BUFFER_BYTES`` at a time, the rest kept where
+  it is (a view, not a copy) until the client has read what was handed over; the application's next
+  write waits until then (uvicorn's flow control).
+* **a send deadline**: while the connection has bytes the client has not read (the transport's
+  buffer over its high-water mark, or bytes kept back), the client must read some within
+  ``send_timeout_s`` (``KG_SEND_TIMEOUT_S``) — every time the buffer drains the clock starts again,
+  so a reader must take about ``SEND_BUFFER_BYTES`` per deadline. If it does not, the connection is
+  aborted: the answer is abandoned, what was buffered for it released, and an application still
+  writing sees a disconnected client. (A query's worker is free already: the answer was handed to
+  this process whole.)
 
 Its transport is a :class:`CoalescingTransport`, so a response's head and a small body leave in one
 system call. Refusals are written, then the write side is shut down and the socket closed a moment later
@@ -27,16 +38,23 @@ instead of a reset).
 """
 
 import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.config import Settings
 
+logger = logging.getLogger("app")
+
 #: How long a refused connection is kept open to drain what the client still sends.
 LINGER_S = 1.0
 #: The longest request head (request line and headers) read.
 MAX_HEAD_BYTES = 64 * 1024
+#: Most bytes of an answer handed to a connection's transport before the client has read them.
+SEND_BUFFER_BYTES = 1024 * 1024
 
 
 class CoalescingTransport:
@@ -51,41 +69,99 @@ class CoalescingTransport:
 
     SMALL = 16 * 1024
 
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop,
+                 on_backlog: Callable[[bool], None] | None = None) -> None:
         self._transport = transport
         self._loop = loop
         self._kept: list[bytes] = []
         self._scheduled = False
+        #: Bytes written but not yet handed to the transport (past SEND_BUFFER_BYTES), oldest first.
+        self._backlog: deque[memoryview] = deque()
+        self._backlog_bytes = 0
+        self._after_backlog: str | None = None  # "close" or "write_eof", once the backlog is out
+        self._on_backlog = on_backlog  # told True when bytes are kept back, False when all are out
 
     def write(self, data: bytes) -> None:
         if len(data) >= self.SMALL:
             self.flush()
-            self._transport.write(data)
+            self._keep_back(data)
+            self.feed()
             return
         self._kept.append(data)
         if not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self.flush)
 
+    def feed(self) -> None:
+        """Hand kept-back bytes to the transport while it holds less than ``SEND_BUFFER_BYTES``
+        (called again when it drains: the protocol's ``resume_writing``)."""
+        transport = self._transport
+        while self._backlog and not transport.is_closing():
+            room = SEND_BUFFER_BYTES - transport.get_write_buffer_size()
+            if room <= 0:
+                break
+            view = self._backlog[0]
+            part = view[:room]
+            if len(part) == len(view):
+                self._backlog.popleft()
+            else:
+                self._backlog[0] = view[room:]
+            self._backlog_bytes -= len(part)
+            transport.write(part)
+        if self._backlog and not transport.is_closing():
+            if self._on_backlog is not None:
+                self._on_backlog(True)
+            return
+        if self._on_backlog is not None:
+            self._on_backlog(False)
+        after, self._after_backlog = self._after_backlog, None
+        if after == "close":
+            transport.close()
+        elif after == "write_eof":
+            transport.write_eof()
+
+    @property
+    def backlog_bytes(self) -> int:
+        return self._backlog_bytes
+
     def flush(self) -> None:
         self._scheduled = False
         if self._kept:
             data = self._kept[0] if len(self._kept) == 1 else b"".join(self._kept)
             self._kept.clear()
-            if not self._transport.is_closing():
+            if self._backlog:
+                self._keep_back(data)  # after what is kept back already
+            elif not self._transport.is_closing():
                 self._transport.write(data)
+
+    def _keep_back(self, data: bytes) -> None:
+        view = memoryview(data)
+        self._backlog.append(view if view.format == "B" else view.cast("B"))
+        self._backlog_bytes += view.nbytes
 
     def write_eof(self) -> None:
         self.flush()
+        if self._backlog:
+            self._after_backlog = "write_eof"
+            return
         self._transport.write_eof()
 
     def close(self) -> None:
         self.flush()
+        if self._backlog and not self._transport.is_closing():
+            self._after_backlog = "close"  # after what is kept back (an answer's end), as a transport does
+            return
         self._transport.close()
 
     def abort(self) -> None:
         self._kept.clear()
+        self.drop_backlog()
         self._transport.abort()
+
+    def drop_backlog(self) -> None:
+        self._backlog.clear()
+        self._backlog_bytes = 0
+        self._after_backlog = None
 
     def is_closing(self) -> bool:  # asked on every request: spared the __getattr__ below
         return self._transport.is_closing()
@@ -109,6 +185,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     header_timeout_s: float = float(Settings.model_fields["header_timeout_s"].default)
     max_connections: int = int(Settings.model_fields["max_connections"].default)
+    send_timeout_s: float = float(Settings.model_fields["send_timeout_s"].default)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -118,11 +195,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_message = False  # between a whole head and the end of its message
         self._head_bytes = 0  # bytes received towards the head awaited now
         self._head_tail = b""  # its last 3 bytes, to find a CRLF CRLF split across reads
+        self._send_timer: asyncio.TimerHandle | None = None
+        self._send_deadline: float | None = None  # loop time by which the client must have read some
+        self._transport_paused = False  # the transport's buffer is over its high-water mark
+        self._kept_back = False  # bytes are kept back (CoalescingTransport's backlog)
 
     # ------------------------------------------------------------ uvicorn's hooks
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        super().connection_made(CoalescingTransport(transport, self.loop, self._backlog_changed))  # type: ignore[arg-type]
         if self.max_connections and len(self.connections) > self.max_connections:
             self._refuse(_answer(503, "Service Unavailable", f"The server holds its maximum of "
                                  f"{self.max_connections} connections; retry shortly.\n", "retry-after: 1\r\n"))
@@ -169,7 +250,65 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
+        self._send_deadline = None
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
+        if isinstance(self.transport, CoalescingTransport):
+            self.transport.drop_backlog()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._transport_paused = True
+        super().pause_writing()
+        self._watch_send()
+
+    def resume_writing(self) -> None:
+        self._transport_paused = False
+        self._send_deadline = None  # the client read: the clock starts again if it stalls again
+        if isinstance(self.transport, CoalescingTransport):
+            self.transport.feed()  # tells _backlog_changed, which resumes the application if all is out
+        else:
+            super().resume_writing()
+        self._watch_send()
+
+    # ------------------------------------------------------------ the send deadline
+
+    def _backlog_changed(self, kept: bool) -> None:
+        self._kept_back = kept
+        if kept:
+            self.flow.pause_writing()  # the application's next write waits until the backlog is out
+        elif not self._transport_paused:
+            self.flow.resume_writing()
+        self._watch_send()
+
+    def _stalled(self) -> bool:
+        return (self._transport_paused or self._kept_back) and not self.transport.is_closing()
+
+    def _watch_send(self) -> None:
+        """While bytes wait for the client, a deadline by which it must read some (it does not move
+        until it does); one timer per connection, re-armed for what is left when it fires."""
+        if not self._stalled():
+            self._send_deadline = None
+            return
+        if self._send_deadline is None:
+            self._send_deadline = self.loop.time() + self.send_timeout_s
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_at(self._send_deadline, self._send_timer_fired)
+
+    def _send_timer_fired(self) -> None:
+        self._send_timer = None
+        deadline = self._send_deadline
+        if deadline is None or not self._stalled():
+            return
+        if self.loop.time() < deadline:
+            self._send_timer = self.loop.call_at(deadline, self._send_timer_fired)
+            return
+        logger.warning("a client read nothing of its answer for %g s (KG_SEND_TIMEOUT_S): connection aborted, "
+                       "%d bytes dropped", self.send_timeout_s, self.transport.get_write_buffer_size()
+                       + getattr(self.transport, "backlog_bytes", 0))
+        self._send_deadline = None
+        self.transport.abort()
 
     # ------------------------------------------------------------ the head deadline
 
@@ -239,7 +378,8 @@ def guarded_protocol(settings: Settings) -> type[GuardedHttpToolsProtocol]:
     return type(
         "GuardedHttpToolsProtocol",
         (GuardedHttpToolsProtocol,),
-        {"header_timeout_s": settings.header_timeout_s, "max_connections": settings.max_connections},
+        {"header_timeout_s": settings.header_timeout_s, "max_connections": settings.max_connections,
+         "send_timeout_s": settings.send_timeout_s},
     )
 
 
