@@ -241,8 +241,8 @@ def test_draft_heading_sections_run_on_to_the_next_district(known: Known) -> Non
 
 def test_draft_new_topics_from_reports_inspections_and_lists(known: Known) -> None:
     """Made-up sentences: what a report, an inspection and a list of topics are about."""
-    text = ("（测试编造）\n\n  海淀区人大常委会听取和审议区政府关于街巷照明改造工作情况的报告。开展电梯安全条例执法检查。"
-            "今年聚焦夜间经济繁荣、街巷照明改造等安排监督议题。\n")
+    text = ("（测试编造）\n\n  海淀区人大常委会听取和审议区政府关于街巷照明改造工作情况的报告。"
+            "开展电梯安全条例执法检查。今年聚焦夜间经济繁荣、街巷照明改造等安排监督议题。\n")
     draft = draft_text(text, known, SourceInfo("made-up", "made up", "2021-01"))
     topics = [(t.label, t.rule) for p in draft.districts[0].practices for t in p.topics if t.new]
     assert ("街巷照明改造", "topic-heard-and-deliberated-report") in topics
