@@ -251,3 +251,20 @@ def test_draft_new_topics_from_reports_inspections_and_lists(known: Known) -> No
     mechanisms = {m.id for p in draft.districts[0].practices for m in p.mechanisms}
     by_label = LabelIndex.of(known.mechanisms).by_label  # the ids the graph gives these words
     assert {by_label["执法检查"][0].id, by_label["听取和审议"][0].id} <= mechanisms
+
+
+def test_leave_one_out_pinggu_finds_its_own_mechanisms_by_naming(known: Known, whole: tuple[str, Draft]) -> None:
+    """Pinggu excluded: the mechanisms only it uses (read from the district files) must come back as
+    new names that contain one of their labels, and the others it uses as known ids."""
+    text, _ = whole
+    users = direct_users(sorted(Settings().data_dir.glob("districts/*.ttl")))
+    own = {m for m, ds in users.items() if "pinggu" in ds}
+    only = {m for m in own if users[m] == {"pinggu"}}
+    draft = draft_text(text, known.without("pinggu"), SourceInfo("article", "article", "2023-07"))
+    section = next(d for d in draft.districts if d.id == "pinggu")
+    proposals = [m for p in section.practices for m in p.mechanisms]
+    new_labels = [m.label.replace("“", "").replace("”", "") for m in proposals if m.new]
+    named = {m for m in only if any(any(label.replace("“", "").replace("”", "") in new for new in new_labels)
+                                    for label in known.mechanisms[m].labels if len(label) >= 3)}
+    assert len(named) >= 0.8 * len(only), sorted(only - named)
+    assert own - only <= {m.id for m in proposals}
