@@ -17,13 +17,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.api.answers import close_ids, find_district, list_similar, read_district
 from app.api.catalog import read_catalog
+from app.api.lists import TABLE_FORMATS as INDEX_FORMATS
+from app.api.lists import TABLE_KINDS, format_href, read_table, read_view, sort_href
 from app.deps import GraphDep, public_base
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, describe
 from app.ld.entity import EntityView
 from app.ld.export import CSV_MEDIA_TYPE, release_id
-from app.ld.index import TABLE_FORMATS as INDEX_FORMATS
-from app.ld.index import TABLE_KINDS, format_href, read_table, read_view, sort_href
 from app.ld.jsonld import CONTEXT_PATH, compact, context_document
 from app.ld.links import Linker, curie
 from app.ld.ontology import OntologyDoc, ontology_versions
@@ -156,7 +156,7 @@ def read_index(kind: str, request: Request, graph: GraphDep, lang: LangQuery = N
     """某一类型（区、机制、主题……）的全部实体，HTML 列表或按 Accept 返回 RDF。
 
     Every entity of one type (district, mechanism, theme, …), as an HTML list or as RDF by Accept.
-    Districts, mechanisms, topics, themes, facts and practices are a table (app/ld/index.py): `q`
+    Districts, mechanisms, topics, themes, facts and practices are a table (app/api/lists.py): `q`
     filters (every word, any order), `sort` orders (`-` to reverse), `district`, `kind`, `shared`,
     `theme`, `topic` and `year` are facets, and `format=csv` or `format=json` answers the rows shown."""
     if kind in TABLE_KINDS and format in INDEX_FORMATS:
