@@ -154,6 +154,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     host = settings.host if args.host is None else args.host
     port = settings.port if args.port is None else args.port
+    settings = settings.model_copy(update={"host": host, "port": port})  # absolute URLs follow where it listens
     uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, **server_options(settings))
     return EXIT_OK
 

@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(
         None, description="The service's public base URL, for absolute URLs in answers (service description, VoID, "
-        "JSON-LD contexts, links); default: the base IRI. The Host header is never used.",
+        "JSON-LD contexts, links); default: the address `kg serve` listens on (http://KG_HOST:KG_PORT; a wildcard "
+        "host as the loopback address). The Host header is never used.",
     )
     metrics_token: str | None = Field(
         None, description="Bearer token /metrics requires; unset: /metrics is open (keep it on a private network)."
@@ -137,8 +138,13 @@ class Settings(BaseSettings):
 
     @property
     def public_base(self) -> str:
-        """The base of absolute URLs in answers: ``public_url``, else ``base_iri`` (never the Host header)."""
-        return self.public_url or self.base_iri
+        """The base of absolute URLs in answers: ``public_url``, else the address ``kg serve`` listens on
+        (``http://{host}:{port}``; a wildcard host, 0.0.0.0 or ::, as the loopback address); never the Host
+        header, and never the base IRI (a name, not necessarily served here)."""
+        if self.public_url:
+            return self.public_url
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
 
 @lru_cache

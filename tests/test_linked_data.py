@@ -495,7 +495,7 @@ def test_context_has_language_maps_and_short_keys(client: httpx.Client) -> None:
     assert context["exact"] == "oa:exact"
 
 
-@pytest.mark.parametrize("path", ["/id/district/haidian", "/ontology", "/void", "/shapes"])
+@pytest.mark.parametrize("path", ["/ontology", "/void", "/shapes"])
 def test_jsonld_answers_reference_the_published_context(path: str, client: httpx.Client, server: LiveServer) -> None:
     response = client.get(path, headers={"Accept": "application/ld+json"})
     assert response.headers["content-type"].startswith("application/ld+json")

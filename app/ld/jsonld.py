@@ -2,10 +2,12 @@
 
 Every ``application/ld+json`` response of the linked-data routes (entity descriptions,
 ``/export?format=jsonld``, ``/ontology``, ``/shapes``, ``/void``, the indexes) is compacted with
-:data:`CONTEXT` by rdflib's JSON-LD serializer and then refers to the published context by URL
-(``"@context": "{request base}/context.jsonld"``) instead of repeating it; except the dump
-``/export?format=jsonld``, which carries the context inline so that a downloaded copy expands
-without the service.
+:data:`CONTEXT` by rdflib's JSON-LD serializer. An entity description and the dump
+``/export?format=jsonld`` carry the context inline, so that any JSON-LD processor reads them with
+no network (and a downloaded copy expands without the service); the others refer to the published
+context by URL (``"@context": "{public base}/context.jsonld"``, the public base being
+``KG_PUBLIC_URL``, else the address ``kg serve`` listens on). CONTEXT has a term for every
+property and class the data and the ontology use, so that no key is left as a full IRI or CURIE.
 
 The context is independent of ``KG_BASE_IRI``: entity IRIs stay absolute in compacted output
 (short keys such as ``district`` are property names, so they cannot double as IRI prefixes).
@@ -44,6 +46,12 @@ CONTEXT: dict[str, Any] = {
     "Theme": "bjrd:Theme",
     "Fact": "bjrd:Fact",
     "Quote": "bjrd:Quote",
+    "SupervisionTopic": "bjrd:SupervisionTopic",
+    "Unit": "bjrd:Unit",
+    "MechanismKind": "bjrd:MechanismKind",
+    "ConceptKind": "bjrd:ConceptKind",
+    "Named": "bjrd:Named",
+    "Umbrella": "bjrd:Umbrella",
     "Concept": "skos:Concept",
     "ConceptScheme": "skos:ConceptScheme",
     # bjrd properties
@@ -55,6 +63,10 @@ CONTEXT: dict[str, Any] = {
     "theme": _ref("bjrd:theme"),
     "evidence": _ref("bjrd:evidence"),
     "ofPractice": _ref("bjrd:ofPractice"),
+    "mechanismKind": _ref("bjrd:mechanismKind"),
+    "topicKind": _ref("bjrd:topicKind"),
+    "supervisesTopic": _ref("bjrd:supervisesTopic"),
+    "unit": _ref("bjrd:unit"),
     # labels and documentation: language maps ({"zh": "...", "en": "..."})
     "label": _lang("rdfs:label"),
     "comment": _lang("rdfs:comment"),
@@ -64,9 +76,14 @@ CONTEXT: dict[str, Any] = {
     "title": _lang("dcterms:title"),
     "description": _lang("dcterms:description"),
     "unitText": _lang("schema:unitText"),
+    "name": _lang("schema:name"),
+    "articleSection": _lang("schema:articleSection"),
+    "publisher": _lang("dcterms:publisher"),
+    "foafName": _lang("foaf:name"),
     # SKOS structure
     "broader": _ref("skos:broader"),
     "narrower": _ref("skos:narrower"),
+    "notation": "skos:notation",
     "broaderTransitive": _ref("skos:broaderTransitive"),
     "narrowerTransitive": _ref("skos:narrowerTransitive"),
     "inScheme": _ref("skos:inScheme"),
@@ -83,11 +100,39 @@ CONTEXT: dict[str, Any] = {
     "subject": _ref("dcterms:subject"),
     "license": _ref("dcterms:license"),
     "wasDerivedFrom": _ref("prov:wasDerivedFrom"),
+    # sources and their files (dcterms:creator is a name or an IRI: not coerced)
+    "created": "dcterms:created",
+    "creator": "dcterms:creator",
+    "date": "dcterms:date",
+    "issued": "dcterms:issued",
+    "identifier": "dcterms:identifier",
+    "format": "dcterms:format",
+    "language": "dcterms:language",
+    "author": _ref("schema:author"),
+    "encoding": _ref("schema:encoding"),
+    "contentSize": "schema:contentSize",
+    "contentUrl": "schema:contentUrl",
+    "sha256": "schema:sha256",
+    "issueNumber": "schema:issueNumber",
+    "startDate": "schema:startDate",
+    "endDate": "schema:endDate",
+    "startTime": "schema:startTime",
     # ontology structure
     "subClassOf": _ref("rdfs:subClassOf"),
     "subPropertyOf": _ref("rdfs:subPropertyOf"),
     "domain": _ref("rdfs:domain"),
     "range": _ref("rdfs:range"),
+    "inverseOf": _ref("owl:inverseOf"),
+    "unionOf": "owl:unionOf",
+    "propertyChainAxiom": "owl:propertyChainAxiom",
+    "imports": _ref("owl:imports"),
+    "versionIRI": _ref("owl:versionIRI"),
+    "priorVersion": _ref("owl:priorVersion"),
+    "versionInfo": "owl:versionInfo",
+    "first": "rdf:first",
+    "rest": "rdf:rest",
+    "preferredNamespacePrefix": "vann:preferredNamespacePrefix",
+    "preferredNamespaceUri": "vann:preferredNamespaceUri",
 }
 
 

@@ -9,6 +9,7 @@ representation chosen (``/id/district/haidian.ttl``) and ``Vary: Accept``.
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any
 
 import pyoxigraph as ox
@@ -47,6 +48,10 @@ HTML = BY_NAME["html"]
 RDF_FORMATS = [BY_NAME[n] for n in ("turtle", "jsonld", "ntriples", "rdfxml")]
 PAGE_FORMATS = [*RDF_FORMATS, HTML]
 SUFFIXES = {f.extension: f for f in PAGE_FORMATS}
+#: An entity asked for as plain JSON (Accept: application/json) is answered its JSON-LD, which is JSON
+#: (its context inline), with the media type asked for; offered last, so that JSON-LD wins a tie.
+JSON_AS_JSONLD = replace(BY_NAME["jsonld"], media_type="application/json", aliases=())
+ENTITY_FORMATS = [*PAGE_FORMATS, JSON_AS_JSONLD]
 RICH_PAGES = ("district", "mechanism", "theme", "topic", "practice", "fact", "quote", "source")
 #: The /api list behind each index table (the whole list, as JSON or with ?format=csv).
 API_LISTS = {"district": "/api/districts", "mechanism": "/api/mechanisms", "theme": "/api/themes",
@@ -218,7 +223,7 @@ def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: L
     The description of {base}/id/{kind}/{slug}: Turtle, JSON-LD, N-Triples, RDF/XML or HTML by Accept,
     or fixed by a suffix (.ttl .jsonld .nt .rdf .html)."""
     slug, fixed = split_suffix(name)
-    fmt = fixed or negotiate(view_of(request).accept, PAGE_FORMATS)
+    fmt = fixed or negotiate(view_of(request).accept, ENTITY_FORMATS)
     language = page_lang(request, lang)
     iri = graph.iri(kind, slug)
     triples = describe(graph, iri) if kind in ENTITY_KINDS and valid_iri(iri) else []
@@ -254,6 +259,8 @@ def read_entity(kind: str, name: str, request: Request, graph: GraphDep, lang: L
 def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str, triples: list[ox.Triple],
                   fmt: Format, lang: str) -> bytes:
     """One representation of an entity description: RDF, or its HTML page."""
+    if fmt.name == "jsonld":
+        return compact(triples, None)  # the context inline: any JSON-LD processor reads it offline
     if fmt is not HTML:
         return rdf_body(request, graph, triples, fmt)
     iri = graph.iri(kind, path.rsplit("/", 1)[-1])
