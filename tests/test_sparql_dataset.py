@@ -119,3 +119,66 @@ def test_guard_reading_drops_comments_and_keeps_tokens() -> None:
     read = read_query("PREFIX ex: <http://ex/>  # a comment\nSELECT ?x # another\n WHERE {?x ex:p\t'a # b'}")
     assert read.text == "PREFIX ex: <http://ex/> SELECT ?x WHERE {?x ex:p 'a # b'}"
     assert read.prologue == "PREFIX ex: <http://ex/>" and read.form == "SELECT"
+
+
+# ------------------------------------------------------------------ the update protocol's dataset
+
+TOKEN = "dataset-writer"
+USING_1, USING_2 = "urn:x-test:using-1", "urn:x-test:using-2"
+
+
+@pytest.fixture(scope="module")
+def writable() -> Iterator[httpx.Client]:
+    settings = Settings(write_token=TOKEN, query_workers=1, query_timeout_s=5, validate_on_start=False)
+    for live in serve_in_thread(settings):
+        with httpx.Client(base_url=live.url, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            body = "".join(f'<urn:x:s{i}> <urn:x:p> "{i}" .\n' for i in range(3))
+            for name in (USING_1, USING_2):
+                put = client.put("/graph-store", params={"graph": name}, content=body,
+                                 headers={"Content-Type": "application/n-triples"})
+                assert put.status_code == 201, put.text
+            yield client
+
+
+def _update(client: httpx.Client, text: str, **params: str | list[str]) -> httpx.Response:
+    return client.post("/update", params=params, content=text, headers={"Content-Type": "application/sparql-update"})
+
+
+def _rows(client: httpx.Client, query: str) -> set[tuple[str, ...]]:
+    answer = client.get("/sparql", params={"query": query}).json()
+    return {tuple(b[v]["value"] for v in answer["head"]["vars"]) for b in answer["results"]["bindings"]}
+
+
+@pytest.mark.slow
+def test_update_using_graph_uri_is_the_where_dataset(writable: httpx.Client) -> None:
+    target = "urn:x-test:using-seen"
+    update = f"INSERT {{ GRAPH <{target}> {{ ?s <urn:x:seen> ?o }} }} WHERE {{ ?s <urn:x:p> ?o }}"
+    assert _update(writable, update).status_code == 204  # the default graph (the article's data) has none
+    assert _rows(writable, f"SELECT ?s WHERE {{ GRAPH <{target}> {{ ?s ?p ?o }} }}") == set()
+    assert _update(writable, update, **{"using-graph-uri": USING_1}).status_code == 204
+    seen = _rows(writable, f"SELECT ?s ?o WHERE {{ GRAPH <{target}> {{ ?s <urn:x:seen> ?o }} }}")
+    assert seen == _rows(writable, f"SELECT ?s ?o WHERE {{ GRAPH <{USING_1}> {{ ?s <urn:x:p> ?o }} }}")
+    assert len(seen) == 3
+
+
+@pytest.mark.slow
+def test_update_using_named_graph_uri_limits_graph(writable: httpx.Client) -> None:
+    target = "urn:x-test:using-named-seen"
+    update = f"INSERT {{ GRAPH <{target}> {{ ?s <urn:x:in> ?g }} }} WHERE {{ GRAPH ?g {{ ?s <urn:x:p> ?o }} }}"
+    assert _update(writable, update, **{"using-named-graph-uri": USING_2}).status_code == 204
+    assert {g for (g,) in _rows(writable, f"SELECT DISTINCT ?g WHERE {{ GRAPH <{target}> {{ ?s ?p ?g }} }}")} == {
+        USING_2}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("update", [
+    f"WITH <{USING_1}> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}",
+    f"DELETE {{ GRAPH <{USING_1}> {{ ?s ?p ?o }} }} USING <{USING_1}> WHERE {{ ?s ?p ?o }}",
+    f"DELETE {{ GRAPH <{USING_1}> {{ ?s ?p ?o }} }} using named <{USING_1}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+])
+def test_update_dataset_conflict_is_400(writable: httpx.Client, update: str) -> None:
+    before = _rows(writable, f"SELECT ?s ?o WHERE {{ GRAPH <{USING_1}> {{ ?s ?p ?o }} }}")
+    response = _update(writable, update, **{"using-graph-uri": USING_2})
+    assert response.status_code == 400, response.text
+    assert "using-graph-uri" in response.text
+    assert _rows(writable, f"SELECT ?s ?o WHERE {{ GRAPH <{USING_1}> {{ ?s ?p ?o }} }}") == before

@@ -25,7 +25,8 @@ from app.rdf.sparql_lexer import (
     readings,
 )
 
-__all__ = ["MAX_CHAIN", "MAX_DEPTH", "ReadQuery", "line_col", "read_query", "scan", "screen_query", "screen_update"]
+__all__ = ["MAX_CHAIN", "MAX_DEPTH", "ReadQuery", "line_col", "read_query", "scan", "screen_query", "screen_update",
+           "with_using"]
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:
@@ -58,12 +59,12 @@ def scan(text: str, words: tuple[str, ...], why: str, read: "_Read | None" = Non
             seen.add(state)
             lexer.forks = []
             spans: list[Spanned] | None = None
-            if read is not None and not read.tokens and index == 0:
+            if read is not None and not read.done and index == 0:
                 spans = list(lexer.fork_spans.get(state, []))
             try:
                 firsts.append(lexer.run(state, forced, spans))
-                if read is not None and spans:
-                    read.text, read.tokens = reading, spans
+                if read is not None and spans is not None:
+                    read.text, read.tokens, read.done = reading, spans, True
             except LexicalError as exc:
                 first_error = first_error or exc
             except Forbidden as exc:
@@ -89,6 +90,7 @@ def scan(text: str, words: tuple[str, ...], why: str, read: "_Read | None" = Non
 class _Read:
     text: str = ""
     tokens: list[Spanned] = field(default_factory=list)
+    done: bool = False  # a run of the first reading tokenized (its tokens may be none: only comments)
 
 
 _NO_NETWORK = "this service never contacts other services or fetches documents."
@@ -144,6 +146,7 @@ def read_query(text: str) -> ReadQuery:
     screened too."""
     read = _Read()
     form = _screen(text, read)
+    _check_read(text, read)
     tokens, reading = read.tokens, read.text
     parts: list[str] = []
     prologue_end = 0
@@ -182,3 +185,45 @@ def read_query(text: str) -> ReadQuery:
 def screen_update(text: str) -> None:
     """Raises QueryRefused if a SPARQL Update holds LOAD or SERVICE, or nests too deeply."""
     scan(text, ("LOAD", "SERVICE"), "updates may not LOAD documents or use SERVICE; " + _NO_NETWORK)
+
+
+def with_using(text: str, default: list[str], named: list[str]) -> str:
+    """The update ``text`` with the SPARQL 1.1 Protocol's ``using-graph-uri`` (``default``) and
+    ``using-named-graph-uri`` (``named``) as the dataset of each of its operations that has one
+    (DELETE/INSERT … WHERE): written as ``USING <g>`` / ``USING NAMED <g>`` before that operation's
+    WHERE, on the tokens as the guard read them (comments gone, one reading). An update that names
+    its own dataset (USING, USING NAMED or WITH) with these is refused, as the protocol says (400)."""
+    read = _Read()
+    scan(text, ("LOAD", "SERVICE"), "updates may not LOAD documents or use SERVICE; " + _NO_NETWORK, read)
+    _check_read(text, read)
+    using = " ".join([*(f"USING <{_iri(g)}>" for g in default), *(f"USING NAMED <{_iri(g)}>" for g in named)])
+    parts: list[str] = []
+    previous_end, previous_word = -1, ""
+    for spanned in read.tokens:
+        token = spanned.token
+        upper = token.text.upper() if token.kind == "word" else ""
+        if spanned.depth == 0 and upper in ("USING", "WITH"):
+            line, col = line_col(text, token.start)
+            raise BadRequest(f"The update names its own dataset ({upper} at line {line}, column {col}) and the "
+                             "request names one too (using-graph-uri / using-named-graph-uri): send one of them.")
+        if previous_end >= 0 and spanned.start > previous_end:
+            parts.append(" ")
+        if spanned.depth == 0 and upper == "WHERE" and previous_word != "DELETE":
+            parts.append(using + " ")
+        parts.append(read.text[spanned.start:spanned.end])
+        previous_end = spanned.end
+        previous_word = upper if token.kind == "word" else ""
+    return "".join(parts)
+
+
+def _check_read(text: str, read: _Read) -> None:
+    """400 when the reading passed on is empty but the text is not (only another reading tokenized)."""
+    if not read.done:
+        raise BadRequest("SPARQL syntax error: the text does not tokenize with its \\u escapes applied.")
+
+
+def _iri(value: str) -> str:
+    """``value`` as an IRI reference (400 if it cannot be one: no spaces, quotes or angle brackets)."""
+    if not value or any(c in value for c in '<>"{}|^`\\') or any(ord(c) <= 0x20 for c in value):
+        raise BadRequest(f"Not an IRI: {value[:100]!r}.")
+    return value

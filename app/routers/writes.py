@@ -32,6 +32,7 @@ from app.errors import (
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, lookup
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
+from app.rdf.sparql_guard import with_using
 from app.rdf.terms import triple_from_rdflib
 from app.runtime import Runtime
 from app.store import isolate
@@ -120,7 +121,10 @@ def _check_writable(graph: KnowledgeGraph, name: str) -> None:
 async def post_update(request: Request, runtime: RuntimeDep, metrics: MetricsDep) -> Response:
     """执行 SPARQL Update：先经 SHACL 校验，整体生效或不生效。
 
-    Apply a SPARQL Update (form `update=` or `application/sparql-update`), SHACL-gated and atomic."""
+    Apply a SPARQL Update (form `update=` or `application/sparql-update`), SHACL-gated and atomic.
+    `using-graph-uri` / `using-named-graph-uri` (URL or form, repeatable) are the dataset of its
+    `DELETE`/`INSERT … WHERE` operations, as `USING` / `USING NAMED`; with `USING` or `WITH` in the
+    update as well: 400."""
     require_writer(request, runtime.settings)
     content_type = view_of(request).media_type
     body = await request.body()
@@ -128,14 +132,22 @@ async def post_update(request: Request, runtime: RuntimeDep, metrics: MetricsDep
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("The update is not valid UTF-8.") from None
+    params = request.query_params.multi_items()
     if content_type == FORM:
-        updates = [v for k, v in parse_qsl(text, keep_blank_values=True) if k == "update"]
+        form = parse_qsl(text, keep_blank_values=True)
+        params = [*form, *params]
+        updates = [v for k, v in form if k == "update"]
         if len(updates) != 1:
             raise BadRequest("The form must carry exactly one update parameter.")
         text = updates[0]
     elif content_type != UPDATE:
         raise UnsupportedMedia(f"Send the update as {UPDATE} or as a form ({FORM}).")
     graph, settings = runtime.graph, runtime.settings
+    # The protocol's dataset for the operations' WHERE (USING / USING NAMED; 400 with the update's own).
+    using = [v for k, v in params if k == "using-graph-uri"]
+    using_named = [v for k, v in params if k == "using-named-graph-uri"]
+    if using or using_named:
+        text = await asyncio.to_thread(with_using, text, using, using_named)
     # Tokenizing an update of up to KG_MAX_BODY_BYTES takes a while: not on the event loop.
     change = await asyncio.to_thread(sparql_update, text, graph.query_base, graph.names.data,
                                      timeout_s=settings.update_timeout_s, memory_mb=settings.query_memory_mb)
