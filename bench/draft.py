@@ -139,6 +139,10 @@ class Score:
         return self.right / self.predicted if self.predicted else 1.0
 
 
+def unit_share(s: Score) -> str:
+    return f"{s.unit_right / s.gold:.2f}" if s.gold else "—"
+
+
 def score_links(predicted_known: set[str], predicted_new: set[str], gold: set[str], concepts: dict,
                 unknown: set[str], named: set[str]) -> Score:
     """``unknown``: the gold concepts the drafter could not know; ``named``: the concepts that count."""
@@ -255,7 +259,7 @@ def main() -> int:
     for district, unique, r in rows:
         print(f"{district:<12} {unique:>6} {r['mech'].recall:>7.2f} {r['mech'].precision:>7.2f} "
               f"{r['topic'].recall:>7.2f} {r['topic'].precision:>7.2f} {r['facts'].recall:>7.2f} "
-              f"{r['facts'].unit_right / max(1, r['facts'].gold):>5.2f} {r['dates'].recall:>7.2f} | "
+              f"{unit_share(r['facts']):>5} {r['dates'].recall:>7.2f} | "
               f"{r['base-mech'].recall:>7.2f} {r['base-mech'].precision:>7.2f} {r['base-facts'].recall:>8.2f}")
     t = totals
     print()
