@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Deadline of one write's update or body parse, seconds (it runs in a separate "
         "process, stopped at the deadline with 503)."
     )
+    max_literal_bytes: int = Field(
+        64 * 1024, gt=0, description="Longest literal (UTF-8 bytes) a write may put into the graph; a longer one is "
+        "refused with 413 naming the triple, and nothing is written."
+    )
+    max_write_entailments: int = Field(
+        100_000, gt=0, description="Most entailed triples one write may add or remove (worked out in a separate "
+        "process under KG_UPDATE_TIMEOUT_S and KG_QUERY_MEMORY_MB); above: 422, and nothing is written."
+    )
     query_workers: int = Field(
         0, ge=0, description="Query worker processes; 0 means one per CPU core, plus one (a worker waits while "
         "its answer is handed over: the extra one adds about 30 % to query throughput on 2 cores)."
@@ -108,6 +116,11 @@ class Settings(BaseSettings):
         10.0, gt=0, description="`kg serve`: seconds a client has to send a whole request head, from the moment the "
         "connection opens or its previous answer ends; later: 408 (or, if nothing was sent, the connection closed).",
     )
+    send_timeout_s: float = Field(
+        30.0, gt=0, description="`kg serve`: while an answer waits for its client, seconds the client has to read some "
+        "of it (about 1 MiB); later the connection is aborted and the answer dropped (a stalled reader holds no "
+        "memory past it).",
+    )
     max_connections: int = Field(
         512, ge=0, description="`kg serve`: open connections at most; the next is answered 503 at once and closed "
         "(0: no cap; keep it below the open-file limit, ulimit -n).",
@@ -117,11 +130,6 @@ class Settings(BaseSettings):
 
     @field_validator("base_iri")
     @classmethod
-    send_timeout_s: float = Field(
-        30.0, gt=0, description="`kg serve`: while an answer waits for its client, seconds the client has to read some "
-        "of it (about 1 MiB); later the connection is aborted and the answer dropped (a stalled reader holds no "
-        "memory past it).",
-    )
     def _strip_trailing_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("base_iri must be an absolute http(s) IRI")

@@ -12,13 +12,14 @@ import time
 from app.api.catalog import catalog_for
 from app.config import Settings
 from app.errors import ValidationFailed
+from app.ld.staged import build_derived
 from app.sparql.runner import QueryRunner, query_runner
 from app.store.graph import KnowledgeGraph
 from app.store.heap import collector_paused, freeze_survivors, trim_heap
 from app.store.provenance import Author, now
 from app.store.remote import RemoteStore
 from app.store.spec import StoreSpec
-from app.store.writes import Change, commit, prepare
+from app.store.writes import Change, failure, meta_quads, prepare, reached, successor, undo, write
 
 logger = logging.getLogger("app")
 
@@ -131,24 +132,52 @@ class Runtime:
     async def commit(self, change: Change, token_id: str = "anonymous") -> KnowledgeGraph:
         """Validate and commit ``change``; swap in the new graph and a fresh query runner.
 
-        Raises WriteRejected (the change does not conform) or a RequestError (it cannot be
-        applied); then nothing changed."""
+        Whole or not at all: the change is staged, inferred and validated in a scratch store
+        (app.store.writes.prepare), then everything the new version derives (its /api catalog and
+        search index, tables, the dumps' serializers over what it adds, the rdflib view) is built
+        from that staged copy; only then is it written to the store, and the new graph put in
+        service. A failure before the write leaves the store untouched; one after it (the new
+        query runner does not start) undoes the write. Raises WriteRejected (the change does not
+        conform) or a RequestError saying what failed; then nothing changed."""
         author = Author(token_id, change.kind, now())
         async with self.write_lock:
             graph = self.graph
             staged = await asyncio.to_thread(prepare, graph, change)
-            new_graph = await asyncio.to_thread(commit, graph, staged, author)
-            runner = query_runner(new_graph)
-            # The derived answers, before the swap: read from the scratch store, which holds the new
-            # version in memory (four times faster than over a store on disk, at 1M triples), unless
-            # the rdflib engine is asked for.
-            reader = (staged.scratch.reader(new_graph.query_base, new_graph.store.meta)
-                      if self.settings.engine == "oxigraph" else None)
+            stage = "catalog"
             try:
-                await asyncio.gather(runner.start(), catalog_for(new_graph, reader))
-            except BaseException:
-                await runner.close()
-                raise
+                new_graph = await asyncio.to_thread(successor, graph, staged)
+                # The derived answers, before the commit: read from the scratch store, which holds the new
+                # version in memory (four times faster than over a store on disk, at 1M triples), unless
+                # the rdflib engine is asked for.
+                reader = (staged.scratch.reader(new_graph.query_base, graph.store.meta)
+                          if self.settings.engine == "oxigraph" else None)
+                await catalog_for(new_graph, reader)
+                reached("catalog")
+                stage = "exports"
+                await asyncio.to_thread(build_derived, new_graph, staged.delta)
+                reached("exports")
+                stage = "commit"
+                meta = await asyncio.to_thread(meta_quads, graph)
+            except Exception as exc:
+                raise failure(stage, exc) from exc
+            runner = None
+            try:
+                await asyncio.to_thread(write, graph, staged, new_graph, author)
+                stage = "record"
+                runner = query_runner(new_graph)
+                await runner.start()
+                reached("record")
+            except BaseException as exc:
+                if runner is not None:
+                    await runner.close()
+                try:
+                    await asyncio.to_thread(undo, graph, staged, meta)
+                except Exception:
+                    logger.exception("a write failed at its %s stage and could not be undone", stage)
+                    raise failure(stage, exc, undone=False) from exc
+                if not isinstance(exc, Exception):
+                    raise
+                raise failure(stage, exc) from exc
             old_runner, self._runner, self._graph = self._runner, runner, new_graph
             if old_runner is not None:
                 # Queries in flight finish on the old version (on disk: on its snapshot, app.store.snapshots).

@@ -17,6 +17,7 @@ too deep or declares a DTD; :class:`WriteTimeout` (503) at the deadline;
 :class:`MemoryLimit` (503) when the process dies (the memory cap, or a crash).
 """
 
+import importlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -100,7 +101,27 @@ def parse_body(body: bytes, media_type: str, base_iri: str) -> bytes:
     except (SyntaxError, ValueError) as exc:
         raise BadRequest(f"The body does not parse: {exc}") from None
     _no_triple_terms(quads)
+    _nothing_dropped(body, fmt, base_iri, quads)
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+
+
+def _nothing_dropped(body: bytes, fmt: ox.RdfFormat, base_iri: str, quads: list[ox.Quad]) -> None:
+    """422 when the parser left out part of the body instead of failing (the JSON-LD parser drops a
+    value with an ill-formed language tag or IRI): the body read leniently, with nothing dropped,
+    must give as many quads as the strict reading; the message names a triple left out."""
+    try:
+        lenient = list(ox.parse(body, format=fmt, base_iri=base_iri, lenient=True))
+    except (SyntaxError, ValueError):
+        return
+    if len(lenient) <= len(quads):
+        return
+    from app.store.terms import IllFormedTerm, check_triples, shown
+
+    kept = {q.triple for q in quads}
+    left_out = [q.triple for q in lenient if q.triple not in kept]
+    check_triples(left_out, 1 << 62)  # names the term's fault when it is one the checks know
+    raise IllFormedTerm(f"The body cannot be read as written: the parser leaves out {len(left_out)} triple(s), "
+                        f"e.g. {shown(left_out[0])} (an ill-formed IRI or language tag). Nothing was written.")
 
 
 GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
@@ -188,14 +209,25 @@ def update_delta(graphs: list[tuple[str, bytes]], data_graph: str, update: str, 
 _TARGETS: dict[str, Callable[..., object]] = {"parse_body": parse_body, "update_delta": update_delta}
 
 
+def _target(name: str) -> Callable[..., object]:
+    """One of :data:`_TARGETS`, or ``module:function`` (a module of this package that runs in a child)."""
+    if ":" not in name:
+        return _TARGETS[name]
+    module, function = name.split(":", 1)
+    if not module.startswith("app."):
+        raise ValueError(f"no isolated target {name!r}")
+    target: Callable[..., object] = getattr(importlib.import_module(module), function)
+    return target
+
+
 def _child(conn: multiprocessing.connection.Connection, target: str, args: tuple, memory_mb: int) -> None:
     from app.store.sandbox import confine_worker
 
     confine_worker(memory_mb)
     try:
-        conn.send(("ok", _TARGETS[target](*args)))
+        conn.send(("ok", _target(target)(*args)))
     except RequestError as exc:
-        conn.send(("error", exc.detail))
+        conn.send(("error", exc.detail, type(exc)))
     except MemoryError:
         conn.send(("memory", ""))
     except RecursionError:
@@ -234,7 +266,8 @@ def run(target: str, args: tuple, *, timeout_s: float, memory_mb: int, what: str
     if message[0] == "memory":
         raise MemoryLimit(f"The {what} needed more memory than the limit of {memory_mb} MB (KG_QUERY_MEMORY_MB); "
                           "nothing was written.")
-    raise BadRequest(message[1])
+    kind = message[2] if len(message) > 2 else BadRequest
+    raise kind(message[1])
 
 
 def quads_of(nquads: bytes) -> list[ox.Quad]:

@@ -27,27 +27,74 @@ never written directly.
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
 
 import pyoxigraph as ox
 
-from app.errors import ReadOnlyGraph, WriteRejected
+from app.errors import ReadOnlyGraph, RequestError, WriteRejected
 from app.rdf.sparql_guard import screen_update
-from app.store import increment, isolate, plan, provenance, reason, revalidate
+from app.store import isolate, provenance, revalidate
 from app.store.backends import EmbeddedStore
 from app.store.build import record_count, shacl_engine, validate_store
 from app.store.delta import Delta, count_after, exact_by_update, holds_node, next_version, transaction
-from app.store.graph import KnowledgeGraph
-from app.store.graphs import meta_graph, record_owned, record_version
+from app.store.entail import bounded_change
+from app.store.graph import KnowledgeGraph, Loaded
+from app.store.graphs import meta_graph, ntriples, record_owned, record_version
+from app.store.load import SourceFiles, read_shapes
 from app.store.provenance import Author
 from app.store.remote import RemoteStore
 from app.store.scratch import Scratch
+from app.store.terms import check_triples
 from app.store.validate import Report
 
 logger = logging.getLogger("app.writes")  # one line per commit
 timings = logging.getLogger(__name__)
+
+#: The points of a write, in order: staged (and its terms checked), inferred, validated, the new
+#: version's /api catalog built, its exports checked (app.runtime), written to the store, and put
+#: in service (app.runtime). A failure at any point leaves the store as it was.
+STAGES = ("stage", "infer", "validate", "catalog", "exports", "commit", "record")
+#: Called with each point's name as the write reaches it: the seam tests/test_write_faults.py
+#: fails each point through (a hook that raises there fails the write there, in the real path).
+FAULT_HOOKS: list[Callable[[str], None]] = []
+
+
+def reached(stage: str) -> None:
+    """The write has reached ``stage`` (one of :data:`STAGES`)."""
+    for hook in tuple(FAULT_HOOKS):
+        hook(stage)
+
+
+class WriteFailed(RequestError):
+    """A write failed for a reason of the service's own, and was not written (500, saying where)."""
+
+    status_code = 500
+
+
+class NotReadable(RequestError):
+    """The new version cannot be read by what derives from it (the catalog, the exports): the
+    write's content is at fault (422), and it was not written."""
+
+    status_code = 422
+
+
+def failure(stage: str, exc: BaseException, *, undone: bool = True) -> RequestError:
+    """What to answer when a write fails at ``stage`` with ``exc``: the error itself when it already
+    says what (a RequestError), 422 when the new version's content could not be read (catalog,
+    exports), else 500 — each saying that nothing was written (or, if ``undone`` is False, that it
+    may have been)."""
+    if isinstance(exc, RequestError):
+        return exc
+    what = f"{type(exc).__name__}: {str(exc)[:300]}"
+    tail = ("Nothing was written." if undone else
+            "It was written and could not be undone: the store may hold the change; the service still "
+            "serves the version before it.")
+    if stage in ("catalog", "exports") and isinstance(exc, (ValueError, TypeError, KeyError, IndexError)):
+        return NotReadable(f"The new version cannot be read by its {stage} ({what}): a value written is not "
+                           f"what it should be. {tail}")
+    return WriteFailed(f"The write failed at its {stage} stage ({what}). {tail}")
 
 
 @dataclass(frozen=True)
@@ -144,23 +191,7 @@ class Staged:
     scratch: Scratch
     delta: Delta  # the inferred graph's change included
     report: Report | None  # None when nothing changed (nothing to validate)
-
-
-def compared_with_served(scratch: Scratch, graph: KnowledgeGraph) -> tuple[list[ox.Triple], list[ox.Triple]]:
-    """(added, removed): the scratch store's inferred graph against the one ``graph`` serves."""
-    name = graph.names.inferred
-    node = ox.NamedNode(name)
-    if isinstance(graph.store, EmbeddedStore):
-        served = graph.store.store
-        old: Iterable[ox.Quad] = served.quads_for_pattern(None, None, None, node)
-        had: Callable[[ox.Quad], bool] = served.__contains__
-    else:
-        old = graph.loaded.graphs.get(name, [])
-        kept = set(old)
-        had = kept.__contains__
-    added = [q.triple for q in scratch.store.quads_for_pattern(None, None, None, node) if not had(q)]
-    removed = [q.triple for q in old if q not in scratch.store]
-    return added, removed
+    by_update: bool = False  # committed to a disk store by SPARQL Update (not by its API)
 
 
 def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) -> Report:
@@ -172,36 +203,32 @@ def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) ->
     started = time.perf_counter()
     settings, store, inferred = graph.settings, scratch.store, graph.names.inferred
     asserted = asserted_graphs(scratch, graph)
-    rules = reason.read_rules(settings.queries_dir)
-    change = increment.inferred_change(store, asserted, inferred, rules, delta)
-    if change is not None:
-        part = Delta()
-        part.record(inferred, added=change[0], removed=change[1])
-        part.apply(store)
-    else:
-        node = ox.NamedNode(inferred)
-        if store.contains_named_graph(node):
-            store.remove_graph(node)
-        plan.materialise(store, asserted, inferred, rules)
+    more, fewer, afresh = bounded_change(store, asserted, inferred, delta, queries_dir=settings.queries_dir,
+                                         cap=settings.max_write_entailments, timeout_s=settings.update_timeout_s,
+                                         memory_mb=settings.query_memory_mb)
+    change = (more, fewer)
+    part = Delta()
+    part.record(inferred, added=more, removed=fewer)
+    part.apply(store)
+    reached("infer")
     inferred_at = time.perf_counter()
     engine = shacl_engine(settings, graph.triples)
     graphs = [*asserted, inferred]
     report = None
     # Near the change: by the SPARQL checks (proven equal to pySHACL: tests/test_checks.py) at any
     # size, unless pySHACL is asked for by name.
-    if settings.shacl_engine != "pyshacl" and change is not None and graph.conforms:
+    if settings.shacl_engine != "pyshacl" and not afresh and graph.conforms:
         changed = chain(*delta.added.values(), *delta.removed.values(), *change)
         report = revalidate.validate_near(store, graphs, settings, changed)
         engine = "sparql, near the change" if report is not None else engine
     if report is None:
         report = validate_store(store, graphs, settings, engine)
     validated = time.perf_counter()
+    reached("validate")
     if report.conforms:
-        added, removed = change if change is not None else compared_with_served(scratch, graph)
-        delta.record(inferred, added=added, removed=removed)
-    timings.info("write checked: infer (%s) %.2f s, validate (%s) %.2f s, compare %.2f s",
-                 "afresh" if change is None else "incremental", inferred_at - started, engine,
-                 validated - inferred_at, time.perf_counter() - validated)
+        delta.record(inferred, added=more, removed=fewer)
+    timings.info("write checked: infer (%s, in a confined process) %.2f s, validate (%s) %.2f s",
+                 "afresh" if afresh else "incremental", inferred_at - started, engine, validated - inferred_at)
     return report
 
 
@@ -211,35 +238,74 @@ def prepare(graph: KnowledgeGraph, change: Change) -> Staged:
     scratch = Scratch(graph)
     delta = change.stage(scratch, graph)
     check_writable(graph, delta)
+    for name, triples in delta.added.items():
+        check_triples(triples, graph.settings.max_literal_bytes, name)
+    reached("stage")
     report = infer_and_validate(scratch, graph, delta) if delta else None
     if report is not None and not report.conforms:
         raise WriteRejected(report)
     return Staged(scratch, delta, report)
 
 
-def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) -> KnowledgeGraph:
-    """Write ``staged`` to the store atomically, with its provenance (app.store.provenance) in the
-    meta graph, log it, and return the graph that serves it."""
-    scratch, delta, store = staged.scratch, staged.delta, graph.store
+def successor(graph: KnowledgeGraph, staged: Staged) -> KnowledgeGraph:
+    """The graph that will serve the staged version, made before anything is written: until
+    :func:`commit` it reads the staged copy (on disk or a remote store, its backend is a reader over
+    the scratch store; with the rdflib engine, its rdflib view is made from the scratch store), so
+    that everything derived from the new version is built, and fails, before the commit."""
+    scratch, delta, store, settings = staged.scratch, staged.delta, graph.store, graph.settings
     version = next_version(graph.version, delta)
-    author = author or Author("anonymous", "write", provenance.now())
-    changed = delta.counts()
-    record = provenance.activity(store.meta, author, graph.version, version, changed, provenance.now())
-    logger.info(provenance.summary(author, graph.version, version, changed))
     after = [g.value for g in scratch.store.named_graphs() if isinstance(g, ox.NamedNode)]
     triples = count_after(graph.triples, delta, after,
                           lambda t, g: ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) in scratch.store)
-    recorded = f"{record_version(store.meta, version, record)} ;\n{record_count(store.meta, triples)}"
+    loaded = None
+    if settings.engine == "rdflib":
+        files = SourceFiles.from_settings(settings)
+        loaded = Loaded(graph.names, {name: list(scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
+                                      for name in sorted(after)}, read_shapes(files, settings.base_iri))
+    if isinstance(store, EmbeddedStore) and store.spec.kind == "memory":
+        # The scratch store is a copy of this one with the change: it becomes the store served.
+        fresh = EmbeddedStore(store.spec, settings.base_iri, graph.query_base, store=scratch.store)
+        return KnowledgeGraph(settings, fresh, version, loaded=loaded, triples=triples, conforms=True)
+    new = KnowledgeGraph(settings, store, version, loaded=loaded, triples=triples, conforms=True)
+    if settings.engine != "rdflib":
+        new.backend = staged.scratch.reader(graph.query_base, store.meta)
+    return new
+
+
+def meta_quads(graph: KnowledgeGraph) -> list[ox.Quad]:
+    """The meta graph as it is (what :func:`undo` puts back)."""
+    store, meta = graph.store, ox.NamedNode(graph.store.meta)
+    if isinstance(store, EmbeddedStore):
+        return list(store.store.quads_for_pattern(None, None, None, meta))
+    rows = store.backend.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{meta.value}> {{ ?s ?p ?o }} }}")
+    return [ox.Quad(r["s"], r["p"], r["o"], meta) for r in rows]  # type: ignore[arg-type]
+
+
+def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) -> KnowledgeGraph:
+    """Write ``staged`` to the store and return the graph that serves it (:func:`successor`, then
+    :func:`write`); app.runtime builds what derives from the new version in between."""
+    new = successor(graph, staged)
+    write(graph, staged, new, author)
+    return new
+
+
+def write(graph: KnowledgeGraph, staged: Staged, new: KnowledgeGraph, author: Author | None = None) -> None:
+    """Write ``staged`` to the store atomically, with its provenance (app.store.provenance) in the
+    meta graph, and log it; ``new`` (:func:`successor`) then reads the store. In memory nothing is
+    written: the scratch store, with the meta graph, becomes the store ``new`` serves."""
+    scratch, delta, store = staged.scratch, staged.delta, graph.store
+    version = new.version
+    author = author or Author("anonymous", "write", provenance.now())
+    changed = delta.counts()
+    record = provenance.activity(store.meta, author, graph.version, version, changed, provenance.now())
+    recorded = f"{record_version(store.meta, version, record)} ;\n{record_count(store.meta, new.triples)}"
     # The graphs the service owns after the write (a graph created or dropped by it included).
     owned = [g.value for g in scratch.store.named_graphs() if isinstance(g, ox.NamedNode)]
     recorded += f" ;\n{record_owned(store.meta, owned)}"
     if isinstance(store, EmbeddedStore) and store.spec.kind == "memory":
-        # The scratch store is a copy of this one with the change: with the meta graph, it becomes the store served.
         scratch.store.extend(store.store.quads_for_pattern(None, None, None, ox.NamedNode(store.meta)))
         scratch.store.update(recorded)
-        fresh = EmbeddedStore(store.spec, graph.settings.base_iri, graph.query_base, store=scratch.store)
-        return KnowledgeGraph(graph.settings, fresh, version, triples=triples, conforms=True)
-    if isinstance(store, RemoteStore):
+    elif isinstance(store, RemoteStore):
         store.backend.update(" ;\n".join([*transaction(delta, scratch.store), recorded]))
         store.refresh_dataset()
     else:
@@ -247,6 +313,7 @@ def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) 
         served = store.store
         if exact_by_update(delta, lambda b: holds_node(served, b)):
             served.update(" ;\n".join([*transaction(delta, scratch.store), recorded]))
+            staged.by_update = True
         else:
             # Blank nodes the store holds cannot be named in SPARQL Update: the delta is applied
             # by the store's API, which names them exactly (removals one by one, then the
@@ -255,4 +322,38 @@ def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) 
             served.update(recorded)
         served.flush()
         store.backend.default_graphs = store.content_graphs()
-    return KnowledgeGraph(graph.settings, store, version, triples=triples, conforms=True)
+    if new.store is store and graph.settings.engine != "rdflib":
+        new.backend = store.backend
+    logger.info(provenance.summary(author, graph.version, version, changed))
+    reached("commit")
+
+
+def undo(graph: KnowledgeGraph, staged: Staged, meta: list[ox.Quad]) -> None:
+    """Put the store back as it was before :func:`commit` wrote ``staged`` (the write failed after
+    it): the inverse change, from the scratch store turned back to the content before, and the meta
+    graph as it was (``meta``). In memory nothing was written, so nothing is done."""
+    store, delta, scratch = graph.store, staged.delta, staged.scratch
+    if isinstance(store, EmbeddedStore) and store.spec.kind == "memory":
+        return
+    inverse = Delta()
+    for name in delta.graphs():
+        inverse.record(name, added=delta.removed.get(name, ()), removed=delta.added.get(name, ()))
+    meta_node = ox.NamedNode(store.meta)
+    inverse.apply(scratch.store)  # the scratch store (no meta graph: app.store.scratch) holds the content before
+    restore = [f"DROP SILENT GRAPH <{store.meta}>",
+               f"INSERT DATA {{ GRAPH <{store.meta}> {{\n{ntriples([q.triple for q in meta])}\n}} }}"]
+    if isinstance(store, RemoteStore):
+        store.backend.update(" ;\n".join([*transaction(inverse, scratch.store), *restore]))
+        store.refresh_dataset()
+        return
+    assert isinstance(store, EmbeddedStore)
+    served = store.store
+    if staged.by_update:  # blank nodes it added were named afresh by the store: graphs rewritten whole
+        served.update(" ;\n".join([*transaction(inverse, scratch.store), *restore]))
+    else:
+        inverse.apply(served)
+        served.remove_graph(meta_node)
+        served.extend(meta)
+    served.flush()
+    store.backend.default_graphs = store.content_graphs()
+    logger.info("write undone: the store holds version %s again", graph.version[:12])
