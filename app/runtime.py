@@ -10,9 +10,9 @@ import logging
 import time
 
 from app.api.catalog import catalog_for
+from app.api.staged import build_derived
 from app.config import Settings
 from app.errors import ValidationFailed
-from app.ld.staged import build_derived
 from app.sparql.runner import QueryRunner, query_runner
 from app.store.graph import KnowledgeGraph
 from app.store.heap import collector_paused, freeze_survivors, trim_heap
