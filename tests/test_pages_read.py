@@ -31,12 +31,14 @@ class Reading(HTMLParser):
             self.order.append(self._section)
             self.text[self._section] = ""
             self.linked[self._section] = {}
-        if tag == "p" and "read-text" in (attr.get("class") or ""):
+        if tag == "p" and "read-text" in (attr.get("class") or "") and self._section:
             self._in_text = True
         if tag == "a" and self._in_text:
             self._practice = attr.get("data-practice")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "section":
+            self._section = ""
         if tag == "p":
             self._in_text = False
         if tag == "a":
@@ -77,3 +79,73 @@ def test_read_page_is_the_paragraphs_with_practice_links(client: httpx.Client, g
 def test_read_page_is_linked_from_every_page(client: httpx.Client) -> None:
     for path in ("/", "/explore", "/search?q=x"):
         assert re.search(r'href="/read\?lang=', client.get(path).text), path
+
+
+def quotes_of(graph: KnowledgeGraph, record_class: str) -> list[dict]:
+    return select(graph, PREFIXES + f"""
+        SELECT ?r ?q ?start ?end ?exact WHERE {{
+          ?r a {record_class} ; bjrd:evidence ?q . ?q oa:start ?start ; oa:end ?end ; oa:exact ?exact }}""")
+
+
+def test_read_page_has_an_anchor_for_every_quoted_passage(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    page = client.get("/read", params={"lang": "zh"}).text
+    ids = set(re.findall(r'id="(q-\d+-\d+)"', page))
+    quotes = quotes_of(graph, "bjrd:Practice") + quotes_of(graph, "bjrd:Fact") + quotes_of(graph, "bjrd:Theme")
+    assert quotes
+    assert {f"q-{q['start']}-{q['end']}" for q in quotes} <= ids
+
+
+def test_read_page_links_every_fact_to_its_fact_page(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    page = client.get("/read", params={"lang": "en"}).text
+    linked = set(re.findall(r'href="/id/fact/([\w-]+)\?lang=en"', page))
+    facts = {row["f"].rsplit("/", 1)[-1] for row in select(graph, PREFIXES + "SELECT ?f { ?f a bjrd:Fact }")}
+    assert linked == facts
+
+
+def test_read_page_includes_the_opening_paragraph_the_themes_cite(client: httpx.Client, graph: KnowledgeGraph,
+                                                                   source_text: str) -> None:
+    page = client.get("/read", params={"lang": "zh"}).text
+    opening = re.search(r'<section class="read-opening" id="opening">(.*?)</section>', page, re.DOTALL)
+    assert opening is not None
+    text = html.unescape(re.sub(r"<[^>]+>", "", opening.group(1).split("</h2>", 1)[1])).strip()
+    themes = quotes_of(graph, "bjrd:Theme")
+    assert themes and all(t["exact"] in text for t in themes)
+    assert text in source_text  # verbatim: a paragraph of the article
+
+
+def test_adjacent_passages_keep_a_boundary(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    """Where one quoted passage ends and the next begins, the second starts its own band (class q-first)."""
+    page = client.get("/read", params={"lang": "zh"}).text
+    practices = sorted(quotes_of(graph, "bjrd:Practice"), key=lambda q: q["start"])
+    adjacent = [(a, b) for a, b in zip(practices, practices[1:], strict=False) if b["start"] <= a["end"] + 1]
+    assert adjacent, "the article has adjacent quoted passages"
+    for _, b in adjacent:
+        at = page.index(f'id="q-{b["start"]}-{b["end"]}"')
+        band = re.compile(r'<a class="([^"]*)"').search(page, page.rindex("<", 0, at))
+        assert band is not None and "q-first" in band.group(1), b
+
+
+def test_practice_fact_and_quote_pages_link_to_their_passage_in_the_article(client: httpx.Client,
+                                                                            graph: KnowledgeGraph) -> None:
+    for record_class in ("bjrd:Practice", "bjrd:Fact"):
+        quote = quotes_of(graph, record_class)[0]
+        path = "/id/" + quote["r"].split("/id/", 1)[1]
+        page = client.get(path, params={"lang": "zh"}, headers={"Accept": "text/html"}).text
+        assert f'href="/read?lang=zh#q-{quote["start"]}-{quote["end"]}">在原文中查看' in page, path
+    quote = quotes_of(graph, "bjrd:Practice")[0]
+    quote_path = "/id/" + quote["q"].split("/id/", 1)[1]
+    page = client.get(quote_path, params={"lang": "en"}, headers={"Accept": "text/html"}).text
+    assert f'href="/read?lang=en#q-{quote["start"]}-{quote["end"]}">see in the article' in page
+    figcaption = re.search(r'<figcaption class="muted">(.*?)</figcaption>', page, re.DOTALL)
+    assert figcaption is not None and f'href="{quote_path}' not in figcaption.group(1), "no link to itself"
+
+
+def test_titles_and_citations_do_not_double_quotation_marks(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    quoted = select(graph, PREFIXES + """SELECT ?q WHERE { ?q a bjrd:Quote ; oa:exact ?e
+        FILTER(STRSTARTS(?e, "“")) } LIMIT 1""")
+    labelled = select(graph, PREFIXES + """SELECT ?m WHERE { ?m a bjrd:Mechanism ; skos:prefLabel ?l
+        FILTER(LANG(?l) = "zh" && STRSTARTS(?l, "“")) } LIMIT 1""")
+    assert quoted and labelled
+    for iri in (quoted[0]["q"], labelled[0]["m"]):
+        page = client.get("/id/" + iri.split("/id/", 1)[1], params={"lang": "zh"}, headers={"Accept": "text/html"})
+        assert "““" not in page.text and "””" not in page.text, iri

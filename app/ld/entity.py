@@ -300,6 +300,7 @@ class EntityView:
             "broader": self.refs(desc.objects(node, SKOS + "broader")),
             "narrower": self.refs(desc.objects(node, SKOS + "narrower")),
             "schemes": self.refs(desc.objects(node, SKOS + "inScheme")),
+            "kinds": self.refs(o for p in (BJRD + "mechanismKind", BJRD + "topicKind") for o in desc.objects(node, p)),
             "groups": [DistrictGroup(districts[d], sorted(groups[d], key=lambda i: (i.order, i.ref.iri)))
                        for d in ordered],
             "practice_count": len(items),
@@ -348,7 +349,8 @@ class EntityView:
         excerpt = passage.exact if len(passage.exact) <= 40 else passage.exact[:40] + "…"
         entity = self.link.ref(self.node)
         if entity.label.lang is None and excerpt:
-            entity = Ref(entity.iri, entity.href, Text(f"“{excerpt}”", "zh"))
+            wrapped = excerpt.startswith("“")  # opens with a quotation mark: another one would double it
+            entity = Ref(entity.iri, entity.href, Text(excerpt if wrapped else f"“{excerpt}”", "zh"))
         return {"entity": entity, "passage": passage, "evidence_for": self.refs(records),
                 "source": self.link.ref(source) if isinstance(source, ox.NamedNode) else None}
 

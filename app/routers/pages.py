@@ -6,6 +6,8 @@ in ``queries/examples/``; the network and matrix are drawn in the browser from `
 Every script and stylesheet is served from ``app/static`` (vendored builds in ``static/vendor``).
 """
 
+import hashlib
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -215,7 +217,9 @@ async def compare_html(request: Request, graph: GraphDep,
 
 def reading_pieces(paragraph_start: int, text: str, passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``text`` (starting at ``paragraph_start`` in the article) cut at every passage boundary: each
-    piece with the passages covering it (practices before facts, each in article order)."""
+    piece with the passages covering it (practices, facts, others; each in article order), the
+    anchors ``q-{start}-{end}`` of the passages starting there, and whether one starts or ends there
+    (so that adjacent passages show a boundary instead of one band)."""
     cuts = {0, len(text)}
     for passage in passages:
         cuts.update(min(max(edge - paragraph_start, 0), len(text)) for edge in (passage["start"], passage["end"]))
@@ -223,26 +227,80 @@ def reading_pieces(paragraph_start: int, text: str, passages: list[dict[str, Any
     pieces = []
     for lo, hi in zip(edges, edges[1:], strict=False):
         covering = [p for p in passages if p["start"] - paragraph_start <= lo and hi <= p["end"] - paragraph_start]
+        starting = [p for p in covering if p["start"] - paragraph_start == lo]
         pieces.append({"text": text[lo:hi], "practices": [p for p in covering if p["kind"] == "practice"],
-                       "facts": [p for p in covering if p["kind"] == "fact"]})
+                       # the innermost fact first: a number inside a longer stated number links to its own fact
+                       "facts": sorted((p for p in covering if p["kind"] == "fact"),
+                                       key=lambda p: p["end"] - p["start"]),
+                       "others": [p for p in covering if p["kind"] not in ("practice", "fact")],
+                       "anchors": list(dict.fromkeys(f"q-{p['start']}-{p['end']}" for p in starting)),
+                       "starts": bool(starting), "ends": any(p["end"] - paragraph_start == hi for p in covering)})
     return pieces
 
 
+def read_opening(graph: KnowledgeGraph, paragraphs: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The paragraphs of the article quoted outside the districts' paragraphs (the opening one, which the
+    themes cite), cut into pieces like the others; their text from the article's plain-text file, used only
+    when it is the one the graph names (same SHA-256)."""
+    spans = [(p["start"], p["start"] + len(p["text"])) for p in paragraphs]
+    quotes = [row for row in graph.run("page_reading_quotes")
+              if not any(lo <= int(row["start"]) and int(row["end"]) <= hi for lo, hi in spans)]
+    article = read_article_text(graph)
+    if not quotes or article is None:
+        return []
+    opening: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for row in quotes:
+        start, end = int(row["start"]), int(row["end"])
+        if article[start:end] != row["exact"]:
+            continue
+        lo = article.rfind("\n", 0, start) + 1
+        hi = article.find("\n", end)
+        hi = len(article) if hi < 0 else hi
+        kind, slug = row["record"].rsplit("/", 2)[-2:]
+        label = row.get(f"label_{lang}") or row.get("label_zh") or slug
+        opening.setdefault((lo, hi), []).append({"kind": kind, "id": slug, "start": start, "end": end, "label": label})
+    out = []
+    for (lo, hi), passages in sorted(opening.items()):
+        text = article[lo:hi]
+        stripped = len(text) - len(text.lstrip())
+        passages.sort(key=lambda p: (p["start"], p["id"]))
+        out.append({"start": lo + stripped, "pieces": reading_pieces(lo + stripped, text.strip(), passages)})
+    return out
+
+
+def read_article_text(graph: KnowledgeGraph) -> str | None:
+    """The article's plain text (data/source/*.txt) if it is the file the graph describes (schema:sha256)."""
+    def build() -> str | None:
+        rows = graph.run("page_article_text")
+        folder = graph.settings.data_dir / "source"
+        for row in rows:
+            path = folder / Path(str(row["url"])).name
+            if path.is_file():
+                data = path.read_bytes()
+                if hashlib.sha256(data).hexdigest() == row["sha256"]:
+                    return data.decode("utf-8")
+        return None
+
+    text: str | None = graph.memo.get(("article-text",), build, size=1)
+    return text
+
+
 def read_article(graph: KnowledgeGraph, catalog: Catalog, lang: str) -> list[dict[str, Any]]:
-    """Each district paragraph of the article, cut into pieces that link to the practices quoting them."""
+    """Each district paragraph of the article, cut into pieces that link to the practices and facts quoting
+    them."""
     by_district: dict[str, list[dict[str, Any]]] = {d: [] for d in catalog.districts}
     for p in catalog.practices.values():
         by_district[p.district].append({"kind": "practice", "id": p.id, "start": p.start, "end": p.end,
                                         "label": pick(p.label, lang)[0]})
     for f in catalog.facts:
         by_district[f.district].append({"kind": "fact", "id": f.id, "start": f.start, "end": f.start + len(f.quote),
-                                        "label": f"{f.value} {f.unit.zh} · {pick(f.label, lang)[0]}"})
+                                        "label": f"{f.value} {pick(f.unit, lang)[0]} · {pick(f.label, lang)[0]}"})
     paragraphs = []
     for row in graph.run("page_reading"):
         district = catalog.districts[row["district"].rsplit("/", 1)[-1]]
         passages = sorted(by_district[district.id], key=lambda p: (p["kind"] != "practice", p["start"], p["id"]))
         paragraphs.append({"id": district.id, "label": pick(district.label, lang)[0], "start": row["start"],
-                           "practices": sum(p["kind"] == "practice" for p in passages),
+                           "text": row["text"], "practices": sum(p["kind"] == "practice" for p in passages),
                            "pieces": reading_pieces(int(row["start"]), row["text"], passages)})
     return paragraphs
 
@@ -256,7 +314,9 @@ async def read_html(request: Request, graph: GraphDep, lang: LangQuery = None,
     highlighted and links to that practice (numbers that facts state are marked too)."""
     chosen = pick_lang(lang, accept_language)
     catalog = await catalog_for(graph)
-    return render(request, "pages/read.html", chosen, paragraphs=read_article(graph, catalog, chosen),
+    paragraphs = await off_loop(lambda: read_article(graph, catalog, chosen))
+    opening = await off_loop(lambda: read_opening(graph, paragraphs, chosen))
+    return render(request, "pages/read.html", chosen, paragraphs=paragraphs, opening=opening,
                   source=read_source(graph, chosen))
 
 
