@@ -7,11 +7,19 @@ from named queries (queries/*.rq) via ``app.api.catalog`` and are shaped in ``ap
 
 from fastapi import APIRouter
 
-from app.routers import api_compare, api_districts, api_mechanisms, api_search, api_themes, api_topics
+from app.routers import (
+    api_compare,
+    api_districts,
+    api_mechanism_timeline,
+    api_mechanisms,
+    api_search,
+    api_themes,
+    api_topics,
+)
 
 router = APIRouter()
 
 #: Answered from the graph alone: ETags and 304 (app/web/caching.py).
 CACHED = ("/api/*",)
-for module in (api_districts, api_mechanisms, api_themes, api_topics, api_compare, api_search):
+for module in (api_districts, api_mechanisms, api_mechanism_timeline, api_themes, api_topics, api_compare, api_search):
     router.include_router(module.router)

@@ -1,0 +1,107 @@
+"""GET /api/mechanisms/{id}/timeline over real HTTP (CONTRACT.md, "Sources and drafts").
+
+The expected years are recomputed here from the asserted data: a district uses a mechanism when
+one of its practices names it or a narrower one (``skos:broader*``); a practice is dated by its
+own dcterms:date or schema:startDate when it has one, else by the issue of the source its quote
+comes from.
+"""
+
+from collections import defaultdict
+
+import httpx
+import pytest
+
+from app.routers.api_mechanism_timeline import TIMELINE_EXAMPLE
+from app.store.graph import KnowledgeGraph
+from tests.helpers import PREFIXES, LiveServer, select
+
+Expected = dict[str, dict[int, tuple[set[str], set[str]]]]
+
+
+def slug(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+@pytest.fixture(scope="module")
+def expected(graph: KnowledgeGraph) -> Expected:
+    """mechanism id -> year -> (source ids, district ids)."""
+    rows = select(graph, PREFIXES + f"""
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        PREFIX schema: <https://schema.org/>
+        SELECT DISTINCT ?m ?p ?d ?source ?issued ?date ?start WHERE {{
+          ?m a bjrd:Mechanism .
+          OPTIONAL {{
+            GRAPH <{graph.names.data}> {{
+              ?p bjrd:usesMechanism ?named ; bjrd:district ?d ; bjrd:evidence ?e .
+              ?e dcterms:source ?source .
+              OPTIONAL {{ ?source dcterms:issued ?issued }}
+              OPTIONAL {{ ?p dcterms:date ?date }}
+              OPTIONAL {{ ?p schema:startDate ?start }}
+            }}
+            ?named skos:broader* ?m .
+          }}
+        }}""")
+    years: Expected = defaultdict(dict)
+    for row in rows:
+        m = slug(str(row["m"]))
+        years.setdefault(m, {})
+        if row.get("p") is None:
+            continue
+        written = str(row.get("date") or row.get("start") or row["issued"])
+        sources, districts = years[m].setdefault(int(written[:4]), (set(), set()))
+        sources.add(slug(str(row["source"])))
+        districts.add(slug(str(row["d"])))
+    return years
+
+
+@pytest.fixture(scope="module")
+def code_order(server: LiveServer) -> list[str]:
+    return [d["id"] for d in httpx.get(f"{server.url}/api/districts", timeout=30).json()]
+
+
+def test_timeline_of_every_mechanism_is_its_years_sources_and_districts(
+        client: httpx.Client, expected: Expected, code_order: list[str]) -> None:
+    assert len(expected) > 50
+    for mechanism, years in expected.items():
+        response = client.get(f"/api/mechanisms/{mechanism}/timeline")
+        assert response.status_code == 200, mechanism
+        answer = response.json()
+        assert set(answer) == {"id", "label", "years", "first"}
+        assert answer["id"] == mechanism and set(answer["label"]) == {"zh", "en"}
+        assert [y["year"] for y in answer["years"]] == sorted(years), mechanism
+        for y in answer["years"]:
+            assert set(y) == {"year", "sources", "districts"}
+            sources, districts = years[y["year"]]
+            assert set(y["sources"]) == sources
+            assert y["districts"] == [d for d in code_order if d in districts], (mechanism, y["year"])
+        if years:
+            first = min(years)
+            assert answer["first"] == {"year": first, "source": answer["years"][0]["sources"][0],
+                                       "districts": answer["years"][0]["districts"]}
+        else:
+            assert answer["first"] is None
+
+
+def test_timeline_dates_a_practice_by_its_own_year_before_its_source(client: httpx.Client,
+                                                                      expected: Expected) -> None:
+    """A mechanism with a practice dated before the issue (2014年成立…) is first reported then."""
+    dated = {m: y for m, y in expected.items() if len(y) > 1}
+    assert dated
+    for mechanism, years in dated.items():
+        answer = client.get(f"/api/mechanisms/{mechanism}/timeline").json()
+        assert answer["first"]["year"] == min(years) < max(years)
+
+
+def test_timeline_unknown_mechanism_is_404_naming_close_ids(client: httpx.Client) -> None:
+    response = client.get("/api/mechanisms/theory-reserch/timeline")
+    assert response.status_code == 404
+    assert "Did you mean: theory-research" in response.json()["detail"]
+
+
+def test_timeline_is_documented_with_a_true_example(client: httpx.Client) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/api/mechanisms/{id}/timeline"]["get"]
+    assert "·" in operation["summary"] and operation["description"]
+    assert operation["responses"]["200"]["content"]["application/json"]["example"] == TIMELINE_EXAMPLE
+    assert "404" in operation["responses"]
+    live = client.get(f"/api/mechanisms/{TIMELINE_EXAMPLE['id']}/timeline").json()
+    assert live == TIMELINE_EXAMPLE
