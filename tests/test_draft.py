@@ -268,3 +268,11 @@ def test_leave_one_out_pinggu_finds_its_own_mechanisms_by_naming(known: Known, w
                                     for label in known.mechanisms[m].labels if len(label) >= 3)}
     assert len(named) >= 0.8 * len(only), sorted(only - named)
     assert own - only <= {m.id for m in proposals}
+
+
+def test_draft_topic_list_items_split_at_yiji_and_lose_their_lead(known: Known) -> None:
+    text = "（测试编造）\n\n  海淀区人大常委会每年都依法安排夜市经营秩序以及河道清淤治理等3个方面的法定监督事项。\n"
+    draft = draft_text(text, known, SourceInfo("made-up", "made up", "2021-01"))
+    topics = [t for p in draft.districts[0].practices for t in p.topics if t.new]
+    assert [t.label for t in topics] == ["夜市经营秩序", "河道清淤治理"]
+    assert all(text[t.span.start:t.span.end] == t.label for t in topics)

@@ -35,6 +35,13 @@ class LabelIndex:
         hits = [label for label in self.by_label if label in text]
         return self.by_label[max(hits, key=len)][0] if hits else None
 
+    def overlapping(self, text: str) -> Concept | None:
+        """The concept with a label inside ``text`` or one that contains it (全国文明城区 in 创建全国文明城区)."""
+        inside = self.longest_inside(text)
+        if inside is not None:
+            return inside
+        return next((self.by_label[label][0] for label in self.by_label if text in label), None)
+
     def ending(self, text: str) -> Concept | None:
         """The concept a name ends with (区人大常委会组成人员联系代表制度 ends with a known label)."""
         plain = unquoted(text)

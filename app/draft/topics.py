@@ -29,7 +29,9 @@ LEAD = re.compile("^(?:" + "|".join("""
     在 就 对 将 并 围绕 聚焦 相关 关于 有关 重点 今年 持续 积极 系统 依法 统筹安排 安排 加强 推进 推动 实施 创建
     落实 确定 开展 监督 建立健全 建立 深化 提升 强化 做好""".split()) + ")+")
 TAIL = re.compile(r"(?:完成情况|落实情况|实施情况|情况|工作|议题|方面|等|的)+$")
-ITEM = re.compile(r"(?:(?!以及)[^、，,])+")
+ITEM_BREAK = re.compile(r"以及|[、，,]")
+#: The last of these in an item ends what leads it (每年都依法安排计划预算监督 -> 计划预算监督).
+LAST_LEAD = re.compile(r".*(?:安排|聚焦|围绕|推进|推动|注重将|将|对)")
 
 
 def list_items(text: str, clause: Span) -> list[tuple[int, int, str]]:
@@ -49,12 +51,17 @@ def new_topics(text: str, clause: Span, index: LabelIndex) -> list[ConceptPropos
         spans += [(m.start("x"), m.end("x"), rule) for m in pattern.finditer(text, clause.start, clause.end)]
     found: list[ConceptProposal] = []
     for start, end, rule in spans:
-        for item in ITEM.finditer(text, start, end):
-            written = item.group(0)
+        pos = start
+        for written in ITEM_BREAK.split(text[start:end]):
+            item_start, pos = pos, pos + len(written)
+            pos += len(m.group(0)) if (m := ITEM_BREAK.match(text, pos, end)) else 0
             about = written.rsplit("关于", 1)[-1]  # 区政府关于…的报告: what the report is about
+            led = LAST_LEAD.match(about) if rule == "listed-supervision-topics" else None
+            if led and len(about) - led.end() >= 3:
+                about = about[led.end():]
             label = TAIL.sub("", LEAD.sub("", about))
-            if len(label) < 3 or index.longest_inside(label) is not None:
-                continue
-            s = item.start() + written.rindex(label)
+            if len(label) < 3 or index.overlapping(label) is not None:
+                continue  # a known topic: spotting links it where the text writes its label
+            s = item_start + written.rindex(label)
             found.append(proposal(text, s, s + len(label), label, "topic-" + rule, 0.5, index))
     return found
