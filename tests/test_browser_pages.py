@@ -171,3 +171,25 @@ def test_fact_table_sorts_and_filters_in_the_address_and_survives_a_reload(page:
     assert tab.locator("#index-table tbody tr").count() == kept, "the server shows the same rows after a reload"
     screenshot(tab, "facts-table.png")
     traffic.assert_clean()
+
+
+# ------------------------------------------------------------------ compare
+
+
+def test_compare_shows_score_and_rank_and_stacks_on_a_phone(phone: BrowserContext, server: LiveServer) -> None:
+    tab = phone.new_page()
+    traffic = watch(tab, server.url)
+    ids = ["daxing", "pinggu", "yanqing"]
+    tab.goto(f"{server.url}/compare?districts={','.join(ids)}&lang=en")
+    rows = tab.locator("#compare-pairs tbody tr")
+    assert rows.count() == 3
+    first = rows.first
+    assert first.locator("[data-similarity]").inner_text() != ""
+    assert " / 120" in first.locator("[data-rank]").inner_text()
+    assert first.locator("[data-similarity]").is_visible() and first.locator("[data-rank]").is_visible()
+    lefts = tab.evaluate("() => [...document.querySelectorAll('.only-column')]"
+                         ".map((c) => Math.round(c.getBoundingClientRect().left))")
+    assert len(lefts) == 3 and len(set(lefts)) == 1, "the districts' columns are stacked"
+    assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(tab, "compare-phone.png", full_page=False)
+    assert traffic.errors == []

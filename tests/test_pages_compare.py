@@ -78,3 +78,32 @@ def test_new_pages_answer_304_to_their_etag(client: httpx.Client, path: str) -> 
     assert first.status_code == 200 and first.headers["cache-control"] == "public, max-age=300"
     again = client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize("ids", [["daxing", "pinggu", "yanqing"], ["haidian", "chaoyang"]])
+def test_compare_page_shows_score_jaccard_and_rank_among_all_pairs(client: httpx.Client, ids: list[str]) -> None:
+    every = [d["id"] for d in client.get("/api/districts").json()]
+    everything = client.get("/api/compare", params={"districts": ",".join(every)}).json()["pairs"]
+    assert len(everything) == len(every) * (len(every) - 1) // 2 == 120
+    scores = sorted((p["similarity"] for p in everything), reverse=True)
+    api = client.get("/api/compare", params={"districts": ",".join(ids)}).json()
+    page = client.get("/compare", params={"districts": ",".join(ids), "lang": "en"}).text
+    rows = re.findall(r'<tr data-pair="([\w,]+)">.*?data-similarity="([\d.]+)".*?data-rank="(\d+)">(\d+) / (\d+)<'
+                      r'.*?data-jaccard="([\d.]+)"', page, re.DOTALL)
+    assert [r[0] for r in rows] == [",".join(p["districts"]) for p in api["pairs"]]
+    for (_, score, rank, shown, total, jaccard), pair in zip(rows, api["pairs"], strict=True):
+        assert float(score) == pair["similarity"] and float(jaccard) == pair["jaccard_mechanisms"]
+        assert int(rank) == int(shown) == scores.index(pair["similarity"]) + 1 and int(total) == 120
+    assert "weighted Jaccard" in page  # one line on what the score means
+
+
+@pytest.mark.parametrize(("districts", "says"), [
+    ("daxing", "请给出 2 至 6 个区"), ("daxing,daxing", "重复的：daxing"),
+    ("daxing,atlantis", "没有这个区 id：atlantis"),
+])
+def test_compare_page_errors_are_in_the_page_language(client: httpx.Client, districts: str, says: str) -> None:
+    response = client.get("/compare", params={"districts": districts, "lang": "zh"})
+    assert response.status_code in (400, 404)
+    error = re.search(r'id="compare-error">(.*?)</p>', response.text, re.DOTALL)
+    assert error is not None and says in error.group(1)
+    assert not re.search(r"[A-Za-z]{4,} [a-z]{3,}", error.group(1).replace("atlantis", "")), "no English sentence"
