@@ -15,6 +15,7 @@ import pytest
 from app.config import Settings
 from app.rdf.negotiate import MAX_RANGES, parse_accept
 from app.store.provenance import token_id
+from app.web.caching import Request, StoredAnswers, store
 from app.web.request_view import MAX_HEADER_LINES, MAX_PARAMS, SINGLETONS, RequestView, max_query_string
 from tests.helpers import LiveServer, serve_in_thread
 
@@ -69,6 +70,16 @@ def test_negotiation_reads_a_bounded_number_of_ranges() -> None:
     ranges = parse_accept(header)
     assert len(ranges) == MAX_RANGES
     assert [r.type for r in ranges[:3]] == ["type0", "type1", "type2"]
+
+
+def test_a_stored_answers_key_counts_against_the_budget() -> None:
+    """Long Accept headers (up to 64 KiB each) on tiny answers cannot grow the store past its budget."""
+    answers = StoredAnswers(budget=100_000)
+    for i in range(100):
+        key = ("http", "/api/districts", "", "text/x-" * 1_500 + str(i), "")
+        answers.put(key, store("v", Request(key, "", ""), [], b"{}", None, 1024))
+    assert answers.size <= 100_000
+    assert sum(len(part) for key in answers.entries for part in key) <= 100_000
 
 
 # --------------------------------------------------------------------------- over HTTP

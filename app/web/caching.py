@@ -85,11 +85,12 @@ class Stored:
     route: Any  # the route that answered (for the metrics of answers served from here)
     compressible: bool  # long enough for compression to be worth it
     encoded: dict[str, Variant] = field(default_factory=dict)
+    key_bytes: int = 0  # its key's length (the URL and two header fields, up to 64 KiB): counted too
 
     @property
     def size(self) -> int:
         # Counted with room for the encoded bodies, which are never longer than the body in practice.
-        return len(self.identity.body) * (3 if self.compressible else 1)
+        return len(self.identity.body) * (3 if self.compressible else 1) + self.key_bytes
 
     def variant(self, accept_encoding: str) -> Variant:
         coding = pick_coding(accept_encoding) if self.compressible and accept_encoding else None
@@ -134,6 +135,7 @@ class StoredAnswers:
         return entry
 
     def put(self, key: tuple[str, ...], entry: Stored) -> None:
+        entry.key_bytes = sum(map(len, key))
         old = self.entries.pop(key, None)
         self.size += entry.size - (old.size if old else 0)
         self.entries[key] = entry
