@@ -15,13 +15,13 @@ from app.api.models import (
     Matrix,
     MechanismDetail,
     MechanismSummary,
-    SearchResults,
     SimilarDistrict,
     ThemeDetail,
     ThemeWithPractices,
     TopicDetail,
     TopicSummary,
 )
+from app.api.search_models import SearchResults
 from app.routers.api_themes import THEME_EXAMPLE
 from tests.helpers import LiveServer
 

@@ -114,9 +114,17 @@ def test_search_english_singular_and_plural_find_the_same(client: httpx.Client, 
     assert singular > literal, "the plural alone is found in fewer texts"
 
 
-def test_search_english_does_not_match_inside_words(client: httpx.Client, graph: KnowledgeGraph) -> None:
-    assert matching(graph, 'REGEX(STR(?text), "inspec", "i")')
-    assert hits(client, "inspec") == []
+def test_search_english_matches_word_beginnings_not_insides(client: httpx.Client, graph: KnowledgeGraph) -> None:
+    """A partial word finds the words it begins (inspec: inspection); a word's inside finds nothing of itself
+    (nspec: only, if anything, what a corrected spelling finds, named in did_you_mean)."""
+    assert {(h["type"], h["id"]) for h in hits(client, "inspec")} == matching(
+        graph, 'REGEX(STR(?text), "(^|[^A-Za-z0-9])inspec", "i")')
+    assert matching(graph, 'REGEX(STR(?text), "nspec", "i")')
+    inside = client.get("/api/search", params={"q": "nspec"}).json()
+    if inside["did_you_mean"] is None:
+        assert inside["results"] == []
+    else:
+        assert inside["results"] == hits(client, inside["did_you_mean"])
 
 
 @pytest.mark.parametrize("q", ["专题询问", "询问", "Special inquiry", "海淀区", "月进站"])
@@ -177,7 +185,7 @@ def test_search_type_filter_limit_and_offset(client: httpx.Client) -> None:
 def test_search_nothing_found_is_empty(client: httpx.Client) -> None:
     response = client.get("/api/search", params={"q": "zzzqqq"})
     assert response.status_code == 200
-    assert response.json() == {"total": 0, "results": []}
+    assert response.json()["total"] == 0 and response.json()["results"] == []
     assert response.headers["X-Total-Count"] == "0"
 
 

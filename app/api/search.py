@@ -1,38 +1,66 @@
-"""/api/search: match a text against labels, definitions and quotes (queries/search_texts.rq).
+"""/api/search: find entities by their labels, definitions, quotes and district paragraphs.
 
-Matching: a query containing a CJK character matches as a substring (Chinese has no spaces to
-find words by). When the query is one of the Chinese labels (preferred or ``skos:altLabel``)
-of a mechanism, theme or topic, every other Chinese label of that concept matches too, as a substring
-(街道 also finds 街乡 and 镇街; 12345 also finds 接诉即办 if a concept has both names). Any other
-query matches as whole words, by word form: text and query are cut into runs of ASCII letters
-and digits, and each word is reduced by a light stemmer (``stem``: plural ``-s``/``-es``/``-ies``, ``-ing``, ``-ed``, a
-final ``-e``), so ``subdistricts`` finds what ``subdistrict`` finds, ``inspec`` finds nothing,
-and ``12345`` still matches inside ``12345热线``.
+The index is SQLite's FTS5 (in the standard library's ``sqlite3``): one row per entity, a column per
+field (label and synonyms, definition, quote, district paragraph) and one for its context (the
+district's names; a fact's value and unit), built once per graph version, off the event loop, in
+memory. FTS5 does the retrieval (boolean queries, phrases, prefixes) and the relevance (bm25); this
+module only cuts texts into tokens and builds a query from the words of the search text:
 
-Ranking, one hit per entity at its best match: exact label (the whole label, or synonym, equals
-the query), then label, definition, quote, district paragraph; then by type (district,
-mechanism, theme, topic, practice, fact) and id. The snippet is the matching text with the first match
-marked «like this» and at most ``CONTEXT`` characters either side, cuts marked with ….
+- Chinese has no spaces: each run of CJK characters is indexed as its overlapping bigrams plus its
+  last character, and a Chinese term matches as a substring (a phrase of its bigrams; one character:
+  a prefix). The query is folded from traditional to simplified characters first (OpenCC ``t2s``:
+  預算 finds 预算, 代表之傢 finds 代表之家).
+- Latin words and numbers are indexed by word form (``stem``: plural, -ing, -ed, final -e), and a
+  term matches a word starting with it (``inspec`` finds inspection; numbers and terms of one or two
+  letters match whole words only).
+- Every term must match (AND, any order): ``deputy liaison station`` finds "Deputies' homes and
+  liaison stations", ``代表 预算`` the practices naming both. At least one term must match the
+  entity's own texts (the context only narrows: ``海淀`` alone does not list every Haidian practice).
+  When no entity has every term, those with some are listed, most terms first, and ``every_term``
+  is false (``月进站 海淀``: the article never names the visits in Haidian).
+- A text that is a Chinese label of a mechanism, theme or topic also finds that concept's other
+  Chinese names (街道 also finds 街乡 and 镇街; 代表之家 finds 家站): ``variants``.
+- Nothing found and a Latin word unknown: the closest word of the index (difflib, ratio ≥ 0.75) is
+  searched instead and named in ``did_you_mean`` (``budjet`` → budget).
+
+Each literal is indexed and searched up to ``MAX_INDEXED`` characters (a huge label costs no more than
+a long one). Ranking, one hit per entity: exact label (the label equals the text searched), then the
+field of the best match (label, definition, quote, paragraph), type (district, mechanism, theme, topic,
+practice, fact), bm25 and id. The snippet is the matching text with the first match marked
+«like this» and at most ``CONTEXT`` characters either side, cuts marked with ….
 """
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+
+import opencc
 
 from app.api.answers import label
 from app.api.catalog import Catalog, LabelText, Text, memoized
-from app.api.models import SearchHit, SearchResults
+from app.api.search_models import BestMatch, SearchHit, SearchResults
 
 CONTEXT = 30
+#: Characters of one literal that are indexed and searched.
+MAX_INDEXED = 4096
+FIELDS = ("label", "definition", "quote", "paragraph")
 FIELD_RANK = {"label": 1, "definition": 2, "quote": 3, "paragraph": 4}
 TYPE_RANK = {"district": 0, "mechanism": 1, "theme": 2, "topic": 3, "practice": 4, "fact": 5}
-CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
+CJK_CLASS = "\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+CJK = re.compile(f"[{CJK_CLASS}\uff00-\uffef]")
+TERM = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9]+")
 WORD = re.compile(r"[A-Za-z0-9]+")
 VOWEL = re.compile(r"[aeiouy]")
 LATIN = re.compile(r"[A-Za-z]")
 QUOTES = "“”‘’\"'《》「」"
+#: bm25 weights of the columns: label, definition, quote, paragraph, context.
+WEIGHTS = (10.0, 4.0, 2.0, 1.0, 0.5)
 
-Matcher = Callable[[str], tuple[int, int] | None]
+_T2S = opencc.OpenCC("t2s")
+_T2S_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -69,67 +97,109 @@ def stem(word: str) -> str:
     return w
 
 
-Words = tuple[tuple[int, int, str], ...]
+def simplified(text: str) -> str:
+    """``text`` in simplified characters (OpenCC t2s); Latin text unchanged."""
+    if not CJK.search(text):
+        return text
+    with _T2S_LOCK:
+        return str(_T2S.convert(text))
 
 
-def words_of(text: str) -> Words:
-    """Every ASCII word of ``text``: (start, end, stem)."""
-    return tuple((m.start(), m.end(), stem(m.group())) for m in WORD.finditer(text))
+def tokens(text: str) -> str:
+    """The tokens FTS5 indexes for a text: CJK bigrams (and each run's last character), word stems."""
+    out: list[str] = []
+    for m in TERM.finditer(text[:MAX_INDEXED]):
+        run = m.group()
+        if CJK.match(run):
+            out += [run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]]
+        else:
+            out.append(stem(run))
+    return " ".join(out)
+
+
+def term_query(term: str) -> str:
+    """The FTS5 expression of one term (built from tokens only: nothing of the query is passed as syntax)."""
+    if CJK.match(term):
+        if len(term) == 1:
+            return f'"{term}"*'
+        return '"' + " ".join(term[i:i + 2] for i in range(len(term) - 1)) + '"'
+    s = stem(term)
+    return f'"{s}"' if s.isdigit() or len(s) < 3 else f'"{s}"*'
+
+
+def terms_of(q: str) -> list[str]:
+    return [m.group() for m in TERM.finditer(q)]
+
+
+@dataclass
+class Index:
+    """The FTS5 index of one catalog: entity keys by row, their texts by field, the words of the index."""
+
+    db: sqlite3.Connection
+    keys: list[tuple[str, str]]
+    texts: dict[tuple[str, str], list[Text]]
+    words: dict[str, str]  # stem -> a word of the texts with that stem (lower case)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def match(self, expression: str) -> list[tuple[int, float]]:
+        with self.lock:
+            return self.db.execute("SELECT rowid, bm25(docs, ?, ?, ?, ?, ?) FROM docs WHERE docs MATCH ?",
+                                   (*WEIGHTS, expression)).fetchall()
 
 
 @memoized(8)
-def stemmed_texts(catalog: Catalog) -> dict[str, Words]:
-    """The words of every searchable text of the catalog, stemmed once per graph version."""
-    return {text.text: words_of(text.text) for text in catalog.texts}
+def entities(catalog: Catalog) -> dict[tuple[str, str], Entity]:
+    index: dict[tuple[str, str], Entity] = {}
+    index.update({("district", d.id): Entity(d.iri, d.label, d.id) for d in catalog.districts.values()})
+    index.update({("mechanism", m.id): Entity(m.iri, m.label, None) for m in catalog.mechanisms.values()})
+    index.update({("theme", t.id): Entity(t.iri, t.label, None) for t in catalog.themes.values()})
+    index.update({("topic", t.id): Entity(t.iri, t.label, None) for t in catalog.topics.values()})
+    index.update({("practice", p.id): Entity(p.iri, p.label, p.district) for p in catalog.practices.values()})
+    index.update({("fact", f.id): Entity(f.iri, f.label, f.district) for f in catalog.facts})
+    return index
 
 
-def find_substrings(needles: list[str]) -> Matcher:
-    """The first needle (in the order given) found in a text, at its first occurrence."""
-
-    def find(text: str) -> tuple[int, int] | None:
-        folded = text.casefold()
-        for needle in needles:
-            # Offsets into the folded text are offsets into the text only if folding kept the length.
-            same = len(folded) == len(text) and len(needle.casefold()) == len(needle)
-            at = folded.find(needle.casefold()) if same else text.find(needle)
-            if at >= 0:
-                return at, at + len(needle)
-        return None
-
-    return find
+def context_of(catalog: Catalog, kind: str, entity: Entity, entity_id: str) -> str:
+    """What narrows an entity without being its own text: its district's names; a fact's value and unit."""
+    parts = []
+    if entity.district is not None and kind != "district" and entity.district in catalog.districts:
+        district = catalog.districts[entity.district]
+        parts += [district.label.zh, district.label.en]
+    if kind == "fact":
+        fact = next(f for f in catalog.facts if f.id == entity_id)
+        parts += [str(fact.value), fact.unit.zh, fact.unit.en]
+    return " ".join(parts)
 
 
-def find_words(q: str, known: dict[str, Words] | None = None) -> Matcher:
-    stems = [stem(w) for w in WORD.findall(q)]
+@memoized(1)
+def search_index(catalog: Catalog) -> Index:
+    """The FTS5 index of the catalog's texts (built once per graph version, by the first search)."""
+    known = entities(catalog)
+    texts: dict[tuple[str, str], list[Text]] = {}
+    for text in catalog.texts:
+        key = (text.type, text.entity)
+        if key in known and text.field in FIELD_RANK:
+            texts.setdefault(key, []).append(text)
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.execute("CREATE VIRTUAL TABLE docs USING fts5(label, definition, quote, paragraph, context, "
+               "tokenize = 'unicode61 remove_diacritics 2')")
+    keys = sorted(texts)
+    words: dict[str, str] = {}
+    rows = []
+    for key in keys:
+        by_field = {f: " ".join(tokens(t.text) for t in texts[key] if t.field == f) for f in FIELDS}
+        rows.append((*(by_field[f] for f in FIELDS), tokens(context_of(catalog, key[0], known[key], key[1]))))
+        for t in texts[key]:
+            for w in WORD.findall(t.text[:MAX_INDEXED]):
+                if LATIN.search(w):
+                    words.setdefault(stem(w), w.lower())
+    db.executemany("INSERT INTO docs (rowid, label, definition, quote, paragraph, context) VALUES (?, ?, ?, ?, ?, ?)",
+                   [(i, *row) for i, row in enumerate(rows)])
+    return Index(db, keys, texts, words)
 
-    def find(text: str) -> tuple[int, int] | None:
-        if not stems:
-            return None
-        tokens = known.get(text) if known is not None else None
-        if tokens is None:
-            tokens = words_of(text)
-        for i in range(len(tokens) - len(stems) + 1):
-            if all(tokens[i + k][2] == s for k, s in enumerate(stems)):
-                return tokens[i][0], tokens[i + len(stems) - 1][1]
-        return None
 
-    return find
-
-
-def matcher(q: str, variants: tuple[str, ...] = (), known: dict[str, Words] | None = None) -> Matcher:
-    """A function giving the span of the first match of ``q`` in a text, else of a variant, else None
-    (``known``: the words of texts already stemmed)."""
-    if CJK.search(q):
-        return find_substrings([q, *variants])
-    by_words = find_words(q, known)
-    if not variants:
-        return by_words
-    by_substrings = find_substrings(list(variants))
-
-    def find_either(text: str) -> tuple[int, int] | None:
-        return by_words(text) or by_substrings(text)
-
-    return find_either
+#: The name the build of a write's derived answers calls (app.ld.staged).
+stemmed_texts = search_index
 
 
 @memoized(8)
@@ -148,10 +218,42 @@ def concept_labels(catalog: Catalog) -> dict[str, frozenset[str]]:
 
 
 def variants_of(catalog: Catalog, q: str) -> tuple[str, ...]:
-    """The other Chinese names of ``q`` (sorted): the labels of every concept labelled ``q``, except
-    ``q`` itself in quotation marks (“月进站” is found wherever 月进站 is)."""
+    """The other Chinese names of ``q`` (in simplified characters; sorted): the labels of every concept
+    labelled ``q``, except ``q`` itself in quotation marks (“月进站” is found wherever 月进站 is)."""
+    q = simplified(q.strip())
     names = concept_labels(catalog).get(q.casefold(), frozenset())
     return tuple(sorted(n for n in names if n.strip(QUOTES) != q))
+
+
+def expression(q: str, variants: Iterable[str], every: bool = True) -> str | None:
+    """The FTS5 query for ``q`` (every term, or with ``every`` false any) or any of its variants, at least one
+    term in the entity's own texts."""
+    alternatives = [terms_of(text) for text in (q, *variants)]
+    alternatives = [terms for terms in alternatives if terms]
+    if not alternatives:
+        return None
+    joined = " AND " if every else " OR "
+    each = " OR ".join("(" + joined.join(term_query(t) for t in terms) + ")" for terms in alternatives)
+    some = " OR ".join(term_query(t) for terms in alternatives for t in terms)
+    return f"({each}) AND ({{{' '.join(FIELDS)}}} : ({some}))"
+
+
+def find_span(text: str, needles: list[str], stems: list[str]) -> tuple[int, int] | None:
+    """The first needle found in ``text`` (case-insensitively), else the first word a term stem starts."""
+    text = text[:MAX_INDEXED]
+    folded = text.casefold()
+    same = len(folded) == len(text)
+    for needle in needles:
+        at = folded.find(needle.casefold()) if same else text.find(needle)
+        if at >= 0:
+            return at, at + len(needle)
+    for m in WORD.finditer(text):
+        word = stem(m.group())
+        for s in stems:
+            prefix = len(s) >= 3 and not s.isdigit() and (word.startswith(s) or m.group().lower().startswith(s))
+            if word == s or prefix:
+                return m.span()
+    return None
 
 
 def snippet(text: str, start: int, end: int) -> str:
@@ -162,52 +264,124 @@ def snippet(text: str, start: int, end: int) -> str:
     return f"{head}{before}«{text[start:end]}»{after}{tail}"
 
 
-@memoized(8)
-def entities(catalog: Catalog) -> dict[tuple[str, str], Entity]:
-    index: dict[tuple[str, str], Entity] = {}
-    index.update({("district", d.id): Entity(d.iri, d.label, d.id) for d in catalog.districts.values()})
-    index.update({("mechanism", m.id): Entity(m.iri, m.label, None) for m in catalog.mechanisms.values()})
-    index.update({("theme", t.id): Entity(t.iri, t.label, None) for t in catalog.themes.values()})
-    index.update({("topic", t.id): Entity(t.iri, t.label, None) for t in catalog.topics.values()})
-    index.update({("practice", p.id): Entity(p.iri, p.label, p.district) for p in catalog.practices.values()})
-    index.update({("fact", f.id): Entity(f.iri, f.label, f.district) for f in catalog.facts})
-    return index
+@dataclass(frozen=True)
+class Found:
+    hits: tuple[SearchHit, ...]
+    query: str
+    every_term: bool
+    did_you_mean: str | None
+    variants: tuple[str, ...]
+    best_match: BestMatch | None
+
+
+def hits_for(catalog: Catalog, q: str, variants: tuple[str, ...], every: bool = True) -> tuple[SearchHit, ...]:
+    """The hits of ``q`` (or a variant): of every term, or with ``every`` false of some, most terms first."""
+    index, known = search_index(catalog), entities(catalog)
+    query = expression(q, variants, every)
+    if query is None:
+        return ()
+    terms = terms_of(q) + [t for v in variants for t in terms_of(v)]
+    needles = [q, *variants, *(t for t in terms if CJK.match(t))]
+    stems = [stem(t) for t in terms if not CJK.match(t)]
+    facts = {f.id: f for f in catalog.facts}
+    ranked = []
+    for row, score in index.match(query):
+        key = index.keys[row]
+        best: tuple[int, Text, tuple[int, int]] | None = None
+        for text in sorted(index.texts[key], key=lambda t: FIELD_RANK[t.field]):
+            exact = text.field == "label" and text.text.strip().casefold() == q.casefold()
+            rank = 0 if exact else FIELD_RANK[text.field]
+            if best is not None and best[0] <= rank:
+                continue
+            span = find_span(text.text, needles, stems)
+            if span is not None:
+                best = (rank, text, span)
+        if best is not None:
+            missing = 0 if every else sum(1 for t in terms_of(q) if not any(
+                find_span(x.text, [t] if CJK.match(t) else [], [] if CJK.match(t) else [stem(t)])
+                for x in index.texts[key]))
+            ranked.append(((missing, best[0], TYPE_RANK[key[0]], score, key[1]), key, best))
+    hits = []
+    for _, (kind, entity_id), (_rank, text, (start, end)) in sorted(ranked, key=lambda r: r[0]):
+        entity = known[(kind, entity_id)]
+        fact = facts.get(entity_id) if kind == "fact" else None
+        hits.append(SearchHit.model_validate({
+            "type": kind, "id": entity_id, "iri": entity.iri, "label": label(entity.label),
+            "district": entity.district, "field": text.field, "snippet": snippet(text.text[:MAX_INDEXED], start, end),
+            "value": fact.value if fact else None, "unit": label(fact.unit) if fact else None,
+        }))
+    return tuple(hits)
+
+
+def correction(catalog: Catalog, q: str) -> str | None:
+    """``q`` with each Latin word no indexed word starts with replaced by the closest one, if any changed."""
+    words = search_index(catalog).words
+    vocabulary = list(words)
+    changed = False
+
+    def fix(m: re.Match[str]) -> str:
+        nonlocal changed
+        s = stem(m.group())
+        if not LATIN.search(s) or any(w.startswith(s) for w in vocabulary):
+            return m.group()
+        close = get_close_matches(s, vocabulary, n=1, cutoff=0.75)
+        if not close:
+            return m.group()
+        changed = True
+        return words[close[0]]
+
+    fixed = WORD.sub(fix, q)
+    return fixed if changed else None
+
+
+def best_match(catalog: Catalog, q: str) -> BestMatch | None:
+    """The district, mechanism, theme or topic one of whose labels is ``q`` (quotation marks aside)."""
+    wanted = q.strip().strip(QUOTES).casefold()
+    named = sorted({(TYPE_RANK[t.type], t.type, t.entity) for t in catalog.texts
+                    if t.field == "label" and t.type in ("district", "mechanism", "theme", "topic")
+                    and t.text.strip().strip(QUOTES).casefold() == wanted})
+    if not named:
+        return None
+    _, kind, entity_id = named[0]
+    concept = {"mechanism": catalog.mechanisms, "theme": catalog.themes, "topic": catalog.topics}.get(kind, {})
+    users = {"mechanism": catalog.mechanism_districts, "theme": catalog.theme_districts,
+             "topic": catalog.topic_districts}.get(kind, {entity_id: (entity_id,)})
+    entity = entities(catalog)[(kind, entity_id)]
+    definition = concept[entity_id].definition if entity_id in concept else None
+    return BestMatch(type=kind, id=entity_id, iri=entity.iri, label=label(entity.label),
+                     definition=label(definition) if definition else None, districts=list(users.get(entity_id, ())))
+
+
+@memoized(1024)
+def found(catalog: Catalog, q: str) -> Found:
+    """Everything a search for ``q`` answers, of every type (``q``: as given)."""
+    text = simplified(q.strip())
+    variants = variants_of(catalog, text)
+    hits = hits_for(catalog, text, variants)
+    did_you_mean, every = None, True
+    if not hits:
+        fixed = correction(catalog, text)
+        if fixed is not None:
+            hits = hits_for(catalog, fixed, ())
+            if hits:
+                did_you_mean = text = fixed
+    if not hits and len(terms_of(text)) > 1:
+        hits, every = hits_for(catalog, text, variants, every=False), False
+    return Found(hits, text, every, did_you_mean, variants, best_match(catalog, text))
 
 
 @memoized(1024)
 def search(catalog: Catalog, q: str, kind: str | None = None) -> tuple[SearchHit, ...]:
     """Every entity matching ``q`` (optionally only of type ``kind``), best first."""
-    q = q.strip()
-    find = matcher(q, variants_of(catalog, q), stemmed_texts(catalog))
-    index = entities(catalog)
-    best: dict[tuple[str, str], tuple[int, Text, tuple[int, int]]] = {}
-    for text in catalog.texts:
-        if kind is not None and text.type != kind:
-            continue
-        key = (text.type, text.entity)
-        if key not in index:
-            continue
-        rank = FIELD_RANK[text.field]
-        if rank == FIELD_RANK["label"] and text.text.strip().casefold() == q.casefold():
-            rank = 0
-        if key in best and best[key][0] <= rank:
-            continue
-        span = find(text.text)
-        if span is not None:
-            best[key] = (rank, text, span)
-    ordered = sorted(best.items(), key=lambda item: (item[1][0], TYPE_RANK[item[0][0]], item[0][1]))
-    hits = []
-    for (kind_, entity_id), (_rank, text, (start, end)) in ordered:
-        entity = index[(kind_, entity_id)]
-        hits.append(SearchHit.model_validate({
-            "type": kind_, "id": entity_id, "iri": entity.iri, "label": label(entity.label),
-            "district": entity.district, "field": text.field, "snippet": snippet(text.text, start, end),
-        }))
-    return tuple(hits)
+    hits = found(catalog, q).hits
+    return hits if kind is None else tuple(h for h in hits if h.type == kind)
 
 
 def search_page(catalog: Catalog, q: str, kind: str | None, limit: int | None, offset: int) -> SearchResults:
-    """One page of the hits, with their total."""
+    """One page of the hits, with their total, the text searched, a correction, variants and the best match."""
+    result = found(catalog, q)
     hits = search(catalog, q, kind)
     end = None if limit is None else offset + limit
-    return SearchResults(total=len(hits), results=list(hits[offset:end]))
+    return SearchResults(total=len(hits), results=list(hits[offset:end]), query=result.query,
+                         every_term=result.every_term, did_you_mean=result.did_you_mean, variants=list(result.variants),
+                         best_match=result.best_match)

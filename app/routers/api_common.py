@@ -8,7 +8,7 @@ once per catalog, route arguments and page, and served from memory after that; t
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 import anyio.to_thread
 from fastapi import Depends, Query, Response
@@ -63,8 +63,9 @@ def columns_of(model: type[BaseModel]) -> list[str]:
     """The CSV columns of a model's rows when there is none to read them from: a label as two."""
     columns = []
     for name, info in model.model_fields.items():
-        nested = info.annotation if isinstance(info.annotation, type) else None
-        if nested is not None and issubclass(nested, BaseModel) and set(nested.model_fields) == {"zh", "en"}:
+        options = get_args(info.annotation) or (info.annotation,)  # Label | None: either
+        if any(isinstance(o, type) and issubclass(o, BaseModel) and set(o.model_fields) == {"zh", "en"}
+               for o in options):
             columns += [f"{name}_zh", f"{name}_en"]
         else:
             columns.append(name)
