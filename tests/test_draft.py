@@ -276,3 +276,13 @@ def test_draft_topic_list_items_split_at_yiji_and_lose_their_lead(known: Known) 
     topics = [t for p in draft.districts[0].practices for t in p.topics if t.new]
     assert [t.label for t in topics] == ["夜市经营秩序", "河道清淤治理"]
     assert all(text[t.span.start:t.span.end] == t.label for t in topics)
+
+
+def test_draft_days_grouped_digits_and_percentages_in_words(known: Known) -> None:
+    text = ("（测试编造）\n\n  海淀区人大常委会2020年9月28日召开会议，覆盖群众1,297人，参与率达到百分之二十，"
+            "今年3月5日开展活动。\n")
+    draft = draft_text(text, known, SourceInfo("made-up", "made up", "2021-01"))
+    practice = draft.districts[0].practices[0]
+    assert [(d.value, d.datatype, d.span.quote) for d in practice.dates] == [
+        ("2020-09-28", XSD + "date", "2020年9月28日"), ("2021-03-05", XSD + "date", "今年3月5日")]
+    assert [(f.value, f.unit) for f in practice.facts] == [(1297, "人"), (20, "%")]

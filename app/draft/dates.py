@@ -1,4 +1,4 @@
-"""Typed dates: years (xsd:gYear), months (xsd:gYearMonth), periods (2023年-2026年: a start and an
+"""Typed dates: years (xsd:gYear), months (xsd:gYearMonth), days (xsd:date), periods (2023年-2026年: a start and an
 end) and clock times (xsd:time, 早上7点 -> 07:00). 今年/去年/明年 and a month written without a year
 are read against the source's year (``--issued``); a duration (6个月, 33年) is a fact, not a date."""
 
@@ -8,9 +8,12 @@ from app.draft.model import DateProposal, Span
 from app.draft.numbers import to_number
 from app.rdf.namespaces import XSD
 
-G_YEAR, G_YEAR_MONTH, TIME = XSD + "gYear", XSD + "gYearMonth", XSD + "time"
+G_YEAR, G_YEAR_MONTH, DATE, TIME = XSD + "gYear", XSD + "gYearMonth", XSD + "date", XSD + "time"
 MONTH_NUM = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 RELATIVE_YEARS = {"今年": 0, "本年": 0, "当年": 0, "去年": -1, "上年": -1, "明年": 1}
+DAY_NUM = r"(?:3[01]|[12]\d|0?[1-9]|[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+DAY = re.compile(r"(?:(?P<year>(?:19|20)\d\d)年|(?P<relative>今年|本年|去年|上年|明年))?(?P<month>" + MONTH_NUM
+                 + r")月(?P<day>" + DAY_NUM + r")[日号]")
 PERIOD = re.compile(r"((?:19|20)\d\d)年?\s*[-—–~～至到]\s*((?:19|20)\d\d)年")
 YEAR_MONTH = re.compile(r"(?P<year>(?:19|20)\d\d年|今年|本年|当年|去年|上年|明年)(?:(?P<month>" + MONTH_NUM
                         + r")月(?:份|底|初|中旬|上旬|下旬)?)?")
@@ -36,7 +39,12 @@ def find_dates(text: str, clause: Span, year: int) -> list[DateProposal]:
     def free(start: int, end: int) -> bool:
         return all(end <= a or start >= b for a, b in taken)
 
+    for m in DAY.finditer(text, clause.start, clause.end):
+        y = int(m["year"]) if m["year"] else year + RELATIVE_YEARS.get(m["relative"] or "今年", 0)
+        add(f"{y}-{to_int(m['month']):02d}-{to_int(m['day']):02d}", DATE, m.start(), m.end(), "day")
     for m in PERIOD.finditer(text, clause.start, clause.end):
+        if not free(m.start(), m.end()):
+            continue
         add(m[1], G_YEAR, m.start(), m.end(), "year-period", "start")
         add(m[2], G_YEAR, m.start(), m.end(), "year-period", "end")
     for m in YEAR_MONTH.finditer(text, clause.start, clause.end):

@@ -25,10 +25,12 @@ MEASURES = sorted(["个月", "个方面", "个组", "个", "项", "名", "位", 
 UNIT_NOUNS = {"个组": "组", "大": "个"}
 NUMBER = re.compile(
     r"(?P<pre>至少|不少于|不低于|超过|逾|近|约)?"
-    r"(?P<num>\d+(?:\.\d+)?(?:万|亿)?|[" + CN_DIGITS + r"]+)"
+    r"(?P<num>(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?:万|亿)?|[" + CN_DIGITS + r"]+)"
     r"(?P<approx>多|余)?"
     r"(?P<unit>%|％|" + "|".join(MEASURES) + r")?"
     r"(?P<post>以上|及以上|以内|左右)?")
+#: 百分之二十, 百分之15: a percentage written in words.
+PERCENT_WORDS = re.compile(r"百分之(?P<num>\d+(?:\.\d+)?|[" + CN_DIGITS + r"点]+)")
 #: A Chinese numeral right after one of these is part of a word, not a count (进一步, 统一, 第一).
 WORD_BEFORE = set("第进统单唯之同逐初万某惟周新")
 COUNTS_STOP = set("的进参全将共和及等在中为对采是有由已就向把被从")
@@ -36,7 +38,8 @@ PUNCT = set("，,。；;：:、“”《》()（）！？!?+ \u3000\n")
 
 
 def to_number(raw: str) -> int | float | None:
-    """104 -> 104, 1.5万 -> 15000, 两 -> 2, 三十三 -> 33; None when it is not a number."""
+    """104 -> 104, 1,297 -> 1297, 1.5万 -> 15000, 两 -> 2, 三十三 -> 33; None when it is not a number."""
+    raw = raw.replace(",", "")
     scale = 1
     if raw[-1] in "万亿" and raw[0].isdigit():
         scale = 10_000 if raw[-1] == "万" else 100_000_000
@@ -117,4 +120,10 @@ def find_facts(text: str, clause: Span) -> list[FactProposal]:
             rule += "+approximation"
         facts.append(FactProposal(value, unit_text, counts, Span(text[q_start:q_end], q_start, q_end), rule,
                                   confidence, minimum))
-    return facts
+    for m in PERCENT_WORDS.finditer(text, clause.start, clause.end):
+        value = to_number(m["num"])
+        if value is not None:
+            before = counted_before(text, m.start(), clause.start)
+            facts.append(FactProposal(value, "%", text[before:m.start()], Span(text[before:m.end()], before, m.end()),
+                                      "percentage-in-words", 0.75))
+    return sorted(facts, key=lambda f: f.span.start)
