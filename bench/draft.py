@@ -158,6 +158,25 @@ def score_links(predicted_known: set[str], predicted_new: set[str], gold: set[st
     return Score(len(gold), len(found), len(predicted_known) + len(predicted_new), right)
 
 
+def tally_rules(section: DistrictDraft, gold: set[str], concepts: dict, unknown: set[str], named: set[str],
+                tally: dict[str, list[int]]) -> None:
+    """Per rule: how many distinct links it drafted in the section, and how many were right (as in score_links)."""
+    closure = set(gold) | {a for g in gold for a in ancestors(g, concepts)}
+    rules: dict[tuple[str | None, str], set[str]] = defaultdict(set)
+    for practice in section.practices:
+        for p in practice.mechanisms:
+            if p.new or p.id in named:
+                rules[(p.id, p.label if p.new else "")].add(p.rule)
+    for (cid, label), used in rules.items():
+        if cid is not None:
+            right = cid in closure
+        else:
+            right = any(names_same(label, lab) for g in unknown for lab in concepts[g].labels)
+        for rule in used:
+            tally[rule][0] += 1
+            tally[rule][1] += right
+
+
 def score_facts(drafted: list[tuple[float, str, int, int]], gold: list[tuple[float, str, int, int]]) -> Score:
     score = Score(gold=len(gold), predicted=len(drafted))
     used: set[int] = set()
@@ -226,6 +245,7 @@ def main() -> int:
     rows: list[tuple[str, int, dict[str, Score]]] = []
     totals: dict[str, Score] = defaultdict(Score)
     verbatim = [0, 0]
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for district in sorted(full.districts):
         known = full.without(district)
         draft = draft_text(text, known, SOURCE)
@@ -240,6 +260,7 @@ def main() -> int:
         unknown_t = gold.topics[district] - set(known.topics)
         facts = [(float(f.value), f.unit, f.span.start, f.span.end) for p in section.practices for f in p.facts]
         dates = [(d.value, d.span.start, d.span.end) for p in section.practices for d in p.dates]
+        tally_rules(section, gold.mechanisms[district], full.mechanisms, unknown_m, named, tally)
         b_mech, b_top, b_facts = baseline(text, section, LabelIndex.of(known.mechanisms), LabelIndex.of(known.topics))
         scores = {
             "mech": score_links(k_mech, n_mech, gold.mechanisms[district], full.mechanisms, unknown_m, named),
@@ -283,6 +304,9 @@ def main() -> int:
           f"right {t['mech'].right}; facts gold {t['facts'].gold}, found {t['facts'].found}, "
           f"drafted {t['facts'].predicted}; dates gold {t['dates'].gold}, found {t['dates'].found}")
 
+    print("\n  mechanism links by the rule that drafted them (a link two rules drafted counts for both)")
+    for rule, (drafted, right) in sorted(tally.items(), key=lambda kv: -kv[1][0]):
+        print(f"  {rule:<44} {drafted:>4} drafted {right:>4} right  {right / drafted:>5.2f}")
     times = []
     for _ in range(5):
         start = time.perf_counter()
