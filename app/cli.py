@@ -149,7 +149,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import create_app
-    from app.web.connections import server_options
+    from app.web.serving import serve
 
     settings = settings_from(args)
     host = settings.host if args.host is None else args.host

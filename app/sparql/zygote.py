@@ -16,7 +16,9 @@ before (:func:`app.store.sandbox.confine_worker`: seccomp, no sockets, ``RLIMIT_
 
 Lifetimes: the zygote ignores SIGCHLD (the kernel reaps its workers), and each worker is SIGKILLed
 by the kernel when the zygote exits (``PR_SET_PDEATHSIG``). The zygote exits when its control
-socket closes: when the main process closes the generation or dies, so nothing outlives the service.
+socket closes (the main process closed the generation), and is SIGKILLed by the kernel when the
+main process dies (``PR_SET_PDEATHSIG`` too: even while it loads the dataset, e.g. when ``kg serve``
+is stopped during start-up), so nothing outlives the service.
 """
 
 import asyncio
@@ -44,7 +46,10 @@ _PID = struct.Struct("<q")
 
 def zygote_main(control: socket.socket, data: socket.socket | None, config: WorkerConfig) -> None:
     """Entry point of the zygote process: load the dataset, then fork a worker per request."""
+    from app.store.sandbox import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when the pool stops
+    die_with_parent(os.getppid())  # killed with the main process, even while it loads the dataset
     shared = None
     if data is not None:
         with data, data.makefile("rb") as stream:

@@ -23,13 +23,10 @@ construction:
   body) is handed to the socket's transport ``SEND_BUFFER_BYTES`` at a time, the rest kept where
   it is (a view, not a copy) until the client has read what was handed over; the application's next
   write waits until then (uvicorn's flow control).
-* **a send deadline**: while the connection has bytes the client has not read (the transport's
-  buffer over its high-water mark, or bytes kept back), the client must read some within
-  ``send_timeout_s`` (``KG_SEND_TIMEOUT_S``) — every time the buffer drains the clock starts again,
-  so a reader must take about ``SEND_BUFFER_BYTES`` per deadline. If it does not, the connection is
-  aborted: the answer is abandoned, what was buffered for it released, and an application still
-  writing sees a disconnected client. (A query's worker is free already: the answer was handed to
-  this process whole.)
+* **a send deadline**: while bytes wait for the client (the transport's buffer over its high-water
+  mark, or bytes kept back), it must read some within ``send_timeout_s`` (``KG_SEND_TIMEOUT_S``; the
+  clock starts again each time the buffer drains). Else the connection is aborted: the answer is
+  dropped, its memory released, and an application still writing sees a disconnected client.
 
 Its transport is a :class:`CoalescingTransport`, so a response's head and a small body leave in one
 system call. Refusals are written, then the write side is shut down and the socket closed a moment later
@@ -55,6 +52,8 @@ LINGER_S = 1.0
 MAX_HEAD_BYTES = 64 * 1024
 #: Most bytes of an answer handed to a connection's transport before the client has read them.
 SEND_BUFFER_BYTES = 1024 * 1024
+#: On SIGTERM or SIGINT once serving: how long answers in flight may take to finish before they are cut.
+GRACEFUL_SHUTDOWN_S = 10.0
 
 
 class CoalescingTransport:
@@ -396,4 +395,6 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "access_log": False,
         "server_header": False,
         "proxy_headers": False,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
     }
+
