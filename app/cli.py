@@ -146,8 +146,6 @@ def cmd_draft(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from app.main import create_app
     from app.web.serving import serve
 
@@ -155,7 +153,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = settings.host if args.host is None else args.host
     port = settings.port if args.port is None else args.port
     settings = settings.model_copy(update={"host": host, "port": port})  # absolute URLs follow where it listens
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, **server_options(settings))
+    serve(create_app(settings), settings, host, port, args.log_level)  # stops at once on SIGTERM, start-up included
     return EXIT_OK
 
 
