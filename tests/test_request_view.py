@@ -136,6 +136,17 @@ def test_too_many_parameters_is_400_naming_the_cap(client: httpx.Client) -> None
     assert f"more than {MAX_PARAMS} parameters" in response.text
 
 
+def test_an_update_form_of_too_many_parameters_is_400(client: httpx.Client) -> None:
+    """/update's form body is capped in number like every other (it was split whole on the event loop)."""
+    update = ('INSERT DATA { <https://bjrd-kg.example.org/id/mechanism/monthly-station-visit> '
+              '<http://www.w3.org/2004/02/skos/core#altLabel> "参数"@zh }')
+    form = "update=" + quote(update) + "&f=1" * (MAX_PARAMS + 10)
+    response = client.post("/update", content=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 400
+    assert f"more than {MAX_PARAMS} parameters" in response.text
+
+
 def test_a_query_string_past_its_cap_is_414(client: httpx.Client, front: LiveServer) -> None:
     limit = max_query_string(front.graph.settings)
     response = client.get("/api/districts?" + "x" * (limit + 1))

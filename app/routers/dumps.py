@@ -20,6 +20,7 @@ from app.ld.void import citation
 from app.rdf.codings import pick_coding
 from app.rdf.formats import GRAPH_FORMATS
 from app.routers.linked_data import choose, read_route, service_base
+from app.web.request_view import view_of
 from app.web.templating import pick_lang, templates
 
 router = APIRouter(tags=["linked data"])
@@ -67,7 +68,7 @@ def read_export(request: Request, graph: GraphDep, format: Annotated[str | None,
 def dump_response(request: Request, dump: Dump, name: str | None, headers: dict[str, str]) -> Response:
     """``dump`` (an attachment named ``name``, if given), compressed as the client allows (br, gzip),
     with the SHA-256 of the bytes sent (``Digest``, ``Repr-Digest``)."""
-    coding = pick_coding(request.headers.get("accept-encoding"))
+    coding = pick_coding(view_of(request).accept_encoding)
     body = dump.encoded(coding)
     digest = Dump.digest(body)
     headers = {"Digest": f"sha-256={digest}", "Repr-Digest": f"sha-256=:{digest}:", **headers}
@@ -192,7 +193,7 @@ def read_release_index(release: str, request: Request, graph: GraphDep, lang: An
              for name, f in FILES.items()]
     sums = sha256sums(graph)
     files.append({"name": "SHA256SUMS", "size": len(sums.body), "sha256": sums.sha256})
-    language = pick_lang(lang, request.headers.get("accept-language"))
+    language = pick_lang(lang, view_of(request).accept_language)
     return templates.TemplateResponse(request, "ld/release.html", {
         "lang": language, "release": current, "files": files, "cite": citation(graph, service_base(request)),
     }, media_type="text/html; charset=utf-8", headers={"Vary": "Accept-Language"})
@@ -214,7 +215,7 @@ def read_release_file(release: str, name: str, request: Request, graph: GraphDep
         dump = FILES[name].build(graph)
     else:
         raise NotFound(f"No dump file {name!r}; the files are: {', '.join(FILES)}, SHA256SUMS.")
-    coding = pick_coding(request.headers.get("accept-encoding"))
+    coding = pick_coding(view_of(request).accept_encoding)
     # One strong ETag per file and coding: the file's SHA-256 never changes at this URL.
     etag = f'"{dump.sha256}' + (f'-{coding}"' if coding else '"')
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
@@ -225,5 +226,5 @@ def read_release_file(release: str, name: str, request: Request, graph: GraphDep
 
 def fresh(request: Request, etag: str) -> bool:
     """Whether If-None-Match already names ``etag`` (the versioned files: one ETag whatever the coding)."""
-    header = request.headers.get("if-none-match", "")
+    header = view_of(request).if_none_match or ""
     return any(tag.strip().removeprefix("W/") in (etag, "*") for tag in header.split(",")) if header else False

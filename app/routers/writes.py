@@ -11,6 +11,7 @@ import asyncio
 import hmac
 import json
 from collections.abc import Callable
+from functools import partial
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -41,7 +42,7 @@ from app.store.isolate import check_body
 from app.store.provenance import token_id
 from app.store.writes import Change, delete_graph, merge_into_graph, read_only_graphs, replace_graph, sparql_update
 from app.web.observability import Metrics
-from app.web.request_view import view_of
+from app.web.request_view import MAX_PARAMS, count_params, view_of
 
 router = APIRouter(tags=["writes"])
 
@@ -134,7 +135,10 @@ async def post_update(request: Request, runtime: RuntimeDep, metrics: MetricsDep
         raise BadRequest("The update is not valid UTF-8.") from None
     params = request.query_params.multi_items()
     if content_type == FORM:
-        form = parse_qsl(text, keep_blank_values=True)
+        # At most MAX_PARAMS parameters (400 above); a long form is split off the event loop.
+        count_params(body, "form body")
+        split = partial(parse_qsl, text, keep_blank_values=True, max_num_fields=MAX_PARAMS)
+        form = split() if len(text) <= 64 * 1024 else await asyncio.to_thread(split)
         params = [*form, *params]
         updates = [v for k, v in form if k == "update"]
         if len(updates) != 1:
