@@ -286,3 +286,16 @@ def test_draft_days_grouped_digits_and_percentages_in_words(known: Known) -> Non
     assert [(d.value, d.datatype, d.span.quote) for d in practice.dates] == [
         ("2020-09-28", XSD + "date", "2020年9月28日"), ("2021-03-05", XSD + "date", "今年3月5日")]
     assert [(f.value, f.unit) for f in practice.facts] == [(1297, "人"), (20, "%")]
+
+
+def test_cli_draft_exclude_district_leaves_out_its_own_mechanisms(capsys: pytest.CaptureFixture[str]) -> None:
+    users = direct_users(sorted(Settings().data_dir.glob("districts/*.ttl")))
+    only = {m for m, ds in users.items() if ds == {"chaoyang"}}
+    args = ["draft", str(ARTICLE), "--source", "article", "--issued", "2023-07", "--format", "json"]
+    linked: dict[str, set[str | None]] = {}
+    for extra in ([], ["--exclude-district", "chaoyang"]):
+        assert main([*args, *extra]) == 0
+        data = json.loads(capsys.readouterr().out)
+        linked[" ".join(extra)] = {m["id"] for d in data["districts"] if d["id"] == "chaoyang"
+                                   for p in d["practices"] for m in p["mechanisms"]}
+    assert only & linked[""] and not only & linked["--exclude-district chaoyang"]
