@@ -140,6 +140,17 @@ INJECTED = [
                         '?f LIMIT 1 } }', None),
     ("fact no unit", "DELETE { ?f schema:unitText ?u } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY "
                      "?f LIMIT 1 } ?f schema:unitText ?u }", None),
+    ("fact unit outside the list", 'DELETE { ?f bjrd:unit ?u } INSERT { ?f bjrd:unit bjrd:UnitDa . bjrd:UnitDa a '
+                                   'bjrd:Unit ; skos:prefLabel "大"@zh } WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } '
+                                   'ORDER BY ?f LIMIT 1 } ?f bjrd:unit ?u }', None),
+    ("fact unit text not its unit's", 'DELETE { ?f schema:unitText ?t } INSERT { ?f schema:unitText "members"@en } '
+                                      'WHERE { { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f '
+                                      "schema:unitText ?t FILTER(lang(?t) = 'en') }", None),
+    ("topic no kind", 'DELETE { ?t bjrd:topicKind ?k } WHERE { { SELECT ?t WHERE { ?t a bjrd:SupervisionTopic } '
+                      'ORDER BY ?t LIMIT 1 } ?t bjrd:topicKind ?k }', None),
+    ("umbrella topic groups nothing", 'DELETE { ?n skos:broader ?t } WHERE { { SELECT ?t WHERE { ?t '
+                                      'bjrd:topicKind bjrd:Umbrella } ORDER BY ?t LIMIT 1 } ?n skos:broader ?t }',
+     None),
     ("fact practice is a district", "DELETE { ?f bjrd:ofPractice ?p } INSERT { ?f bjrd:ofPractice ?d } WHERE "
                                     "{ { SELECT ?f WHERE { ?f a bjrd:Fact } ORDER BY ?f LIMIT 1 } ?f "
                                     "bjrd:ofPractice ?p ; bjrd:district ?d }", None),

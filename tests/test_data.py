@@ -24,6 +24,8 @@ CONTRACT_COPY = Path(__file__).with_name("CONTRACT.md")
 CONTRACT = SHARED_CONTRACT if SHARED_CONTRACT.exists() else CONTRACT_COPY
 ARABIC = re.compile(r"\d+(?:\.\d+)?%?")
 NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+#: What places a practice in the issue's year: this year, its first half (data/README.md).
+THIS_YEAR = ("今年", "上半年")
 CHINESE_NUMERAL = re.compile(r"[零一二两三四五六七八九十百千万]+")
 # A Chinese numeral that counts something: followed by a measure word, not an ordinal (第一).
 # data/README.md: such a numeral is handled exactly as an Arabic number.
@@ -221,19 +223,41 @@ def test_every_number_is_a_fact_a_typed_value_or_excluded(
 
 
 def test_typed_values_are_written_in_their_quote(typed_values: list[dict]) -> None:
-    """A date's month or a time's hour is written in the quote; so is a year, unless it is 2023 (the issue's year)."""
+    """A date's month or a time's hour is written in the quote; so is a year, unless it is 2023 (the issue's year)
+    and the quote says a month of it or 今年 / 上半年 (this year, its first half)."""
     assert len(typed_values) >= 8
     wrong = []
     for v in typed_values:
         lexical = str(v["value"])
         parts = [Decimal(int(p)) for p in re.findall(r"\d+", lexical)]
         written = {value for *_, value in number_tokens(v["exact"], 0, len(v["exact"]))}
-        needed = [p for p in parts[:2] if not (p == 2023 and len(lexical) > 4) and not (":" in lexical and p == 0)]
+        this_year = len(lexical) > 4 or any(word in v["exact"] for word in THIS_YEAR)
+        needed = [p for p in parts[:2] if not (p == 2023 and this_year) and not (":" in lexical and p == 0)]
         if ":" in lexical:
             needed = parts[:1]
         if not all(p in written for p in needed):
             wrong.append(f"{slug(v['entity'])}: {lexical} not written in {v['exact']!r}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_what_the_article_places_in_2023_carries_a_date(graph: KnowledgeGraph) -> None:
+    """Every practice or fact whose quote says 今年, 上半年 or 今年N月 carries a typed date in 2023 (data/README.md:
+    “今年” is the issue's year), a month when the quote says one; a mechanism, which stands, carries none."""
+    rows = select(graph, PREFIXES + f"""
+        SELECT ?x ?exact ?date WHERE {{ GRAPH {data_graph(graph)} {{
+          {{ ?x a bjrd:Practice }} UNION {{ ?x a bjrd:Fact }}
+          ?x bjrd:evidence/oa:exact ?exact . OPTIONAL {{ ?x dcterms:date ?date }} }} }}""")
+    said = [r for r in rows if any(word in r["exact"] for word in THIS_YEAR)]
+    assert len(said) >= 20
+    wrong = []
+    for r in said:
+        month = re.search(r"今年(\d{1,2})月", r["exact"])
+        expected = f"2023-{int(month.group(1)):02d}" if month else "2023"
+        if str(r.get("date")) != expected:
+            wrong.append(f"{slug(r['x'])}: {r.get('date')} for {r['exact'][:30]!r} (expected {expected})")
+    assert wrong == [], "\n".join(wrong)
+    dated_mechanisms = select(graph, PREFIXES + "SELECT ?m WHERE { ?m a bjrd:Mechanism ; dcterms:date ?d }")
+    assert dated_mechanisms == []
 
 
 def test_number_exclusions_name_one_real_number_each(
@@ -393,7 +417,7 @@ def test_at_least_eight_topics_shared_by_two_districts_each_with_evidence(graph:
         labels[slug(r["t"])].add(r["l"])
     unnamed = [f"{slug(r['t'])}: {r['exact']}" for r in rows
                if not any(label in r["exact"] for label in labels[slug(r["t"])])]
-    assert unnamed == []
+    assert unnamed == [], unnamed
 
 
 # ---------------------------------------------------------------- mechanisms
@@ -428,7 +452,7 @@ def test_mechanism_links_are_named_in_evidence(graph: KnowledgeGraph) -> None:
     assert len(evidence) > 100
     unnamed = sorted(f"{slug(m)} @ {slug(d)}" for (m, d), exacts in evidence.items()
                      if not any(label in exact for exact in exacts for label in names[m]))
-    assert unnamed == []
+    assert unnamed == [], unnamed
 
 
 # ---------------------------------------------------------------- themes

@@ -69,6 +69,11 @@ def every_quote(data: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def test_district_aliases_are_the_names_an_article_uses(known: Known) -> None:
+    aliases = set(known.districts["dongcheng"].aliases)
+    assert {"东城", "东城区", "东城区人大", "东城区人大常委会", "东城人大常委会", "北京市东城区人大常委会"} <= aliases
+
+
 def test_draft_made_up_article_finds_both_districts_in_order(small: tuple[str, Draft]) -> None:
     text, draft = small
     assert [d.id for d in draft.districts] == ["dongcheng", "haidian"]

@@ -80,6 +80,13 @@ def expected_counts(graph: KnowledgeGraph) -> dict[str, int]:
         ?p1 bjrd:usesMechanism ?m ; bjrd:district ?d1 .
         ?p2 bjrd:usesMechanism ?m ; bjrd:district ?d2 .
         FILTER (?d1 != ?d2) }""")
+    counts["topics"] = count(graph, "SELECT DISTINCT ?x WHERE { ?x a bjrd:SupervisionTopic }")
+    # The same rule for topics: named ones only, supervised directly or through a narrower topic.
+    counts["shared_topics"] = count(graph, """SELECT DISTINCT ?t WHERE {
+        ?t bjrd:topicKind bjrd:Named .
+        ?p1 bjrd:supervisesTopic ?t ; bjrd:district ?d1 .
+        ?p2 bjrd:supervisesTopic ?t ; bjrd:district ?d2 .
+        FILTER (?d1 != ?d2) }""")
     # The default graph is the union of the data, ontology and inferred graphs.
     counts["triples"] = count(graph, "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }")
     return counts

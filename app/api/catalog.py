@@ -59,7 +59,7 @@ class Concept:
     broader: tuple[str, ...]
     narrower: tuple[str, ...]
     top: bool
-    kind: str | None = None  # mechanisms: "named" or "umbrella" (bjrd:mechanismKind)
+    kind: str | None = None  # mechanisms, topics: "named" or "umbrella" (bjrd:mechanismKind, bjrd:topicKind)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,8 @@ class ConceptRef(ApiModel):
 MechanismKind = Literal["named", "umbrella"]
 KIND_DESCRIPTION = ("named: the article names the mechanism (its labels are the article's words); umbrella: an "
                     "analyst's category grouping narrower mechanisms, never counted when districts share mechanisms")
+TOPIC_KIND_DESCRIPTION = ("named: the article names the topic (its labels are the article's words); umbrella: an analyst's "
+                          "grouping of narrower topics (历史文化保护, 中关村园区发展), never counted when districts share topics")
 SHARED = ("Two districts share a mechanism when each has a practice that uses it, directly or through a narrower "
           "mechanism (月进站 counts for 家站), and it is a named one; umbrella categories are listed apart and "
           "never counted in overlaps, pairs or similarity.")
@@ -365,6 +367,7 @@ class TopicSummary(ApiModel):
     id: str = Field(description="Topic id (slug), the tail of its IRI")
     iri: str
     label: Label
+    kind: MechanismKind = Field(description=TOPIC_KIND_DESCRIPTION)
     districts: list[DistrictId] = Field(
         description="Districts with a practice that names the topic or a narrower one, in GB/T code order")
     count: int = Field(description="Number of districts, len(districts)")
@@ -383,7 +386,32 @@ class TopicDetail(ApiModel):
     iri: str
     label: Label
     definition: Label | None = Field(None, description="skos:definition")
+    kind: MechanismKind = Field(description=TOPIC_KIND_DESCRIPTION)
     broader: list[str]
     narrower: list[str]
     count: int = Field(description="Number of districts that supervise it")
     districts: list[TopicDistrict] = Field(description="The districts that supervise it, in GB/T code order")
+
+
+SearchType = Literal["district", "mechanism", "theme", "topic", "practice", "fact"]
+SearchField = Literal["label", "definition", "quote", "paragraph"]
+
+
+class SearchHit(ApiModel):
+    """One entity whose label, definition or quote matches the search text."""
+
+    type: SearchType
+    id: str
+    iri: str
+    label: Label
+    district: DistrictId | None = Field(
+        description="The district the entity belongs to (null for mechanisms, themes, topics)")
+    field: SearchField = Field(description="Where the best match is: label (or synonym), definition, quote, paragraph")
+    snippet: str = Field(description="The matching text around the match, the match marked «like this», cuts marked …")
+
+
+class SearchResults(ApiModel):
+    """Search hits, best first: exact label matches, then labels, definitions, quotes, district paragraphs."""
+
+    total: int = Field(description="Number of hits before limit/offset (also in X-Total-Count)")
+    results: list[SearchHit]

@@ -12,7 +12,8 @@ from app.api.models import TopicDetail, TopicDistrict, TopicSummary
 
 def topic_summary(catalog: Catalog, topic: Concept) -> TopicSummary:
     districts = catalog.topic_districts[topic.id]
-    return TopicSummary(id=topic.id, iri=topic.iri, label=label(topic.label), districts=list(districts),
+    return TopicSummary(id=topic.id, iri=topic.iri, label=label(topic.label), kind=topic.kind or "named",
+                        districts=list(districts),
                         count=len(districts), broader=list(topic.broader), narrower=list(topic.narrower))
 
 
@@ -35,6 +36,6 @@ def read_topic(catalog: Catalog, topic_id: str) -> TopicDetail:
         districts.append(TopicDistrict(id=district_id, label=label(catalog.districts[district_id].label),
                                        evidence=[catalog.practices[p].quote for p in ids], practices=ids))
     return TopicDetail(id=topic.id, iri=topic.iri, label=label(topic.label),
-                       definition=label(topic.definition) if topic.definition else None,
+                       definition=label(topic.definition) if topic.definition else None, kind=topic.kind or "named",
                        broader=list(topic.broader), narrower=list(topic.narrower), count=len(districts),
                        districts=districts)

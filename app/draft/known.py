@@ -65,10 +65,13 @@ def tail(iri: str) -> str:
 
 
 def district_aliases(label: str, congress_label: str | None) -> tuple[str, ...]:
+    """东城区 -> 东城区人大常委会, 东城人大, 东城 …; with the city its congress's name gives (北京市东城区人大 …)."""
     short = label[:-1] if label.endswith(("区", "县")) and len(label) > 2 else label
     names = {base + suffix for base in {label, short} for suffix in CONGRESS_SUFFIXES}
     if congress_label:
         names.add(congress_label)
+        city = congress_label.split(label, 1)[0] if label in congress_label else ""
+        names |= {city + label + suffix for suffix in CONGRESS_SUFFIXES if city}
     return tuple(sorted(names, key=lambda n: (-len(n), n)))
 
 
