@@ -42,8 +42,9 @@ class ConceptRef(ApiModel):
 MechanismKind = Literal["named", "umbrella"]
 KIND_DESCRIPTION = ("named: the article names the mechanism (its labels are the article's words); umbrella: an "
                     "analyst's category grouping narrower mechanisms, never counted when districts share mechanisms")
-TOPIC_KIND_DESCRIPTION = ("named: the article names the topic (its labels are the article's words); umbrella: an analyst's "
-                          "grouping of narrower topics (历史文化保护, 中关村园区发展), never counted when districts share topics")
+TOPIC_KIND_DESCRIPTION = ("named: the article names the topic (its labels are the article's words); umbrella: "
+                          "an analyst's grouping of narrower topics (历史文化保护, 中关村园区发展), "
+                          "never counted when districts share topics")
 SHARED = ("Two districts share a mechanism when each has a practice that uses it, directly or through a narrower "
           "mechanism (月进站 counts for 家站), and it is a named one; umbrella categories are listed apart and "
           "never counted in overlaps, pairs or similarity.")
