@@ -289,8 +289,8 @@ def hits_for(catalog: Catalog, q: str, variants: tuple[str, ...], every: bool = 
         key = index.keys[row]
         best: tuple[int, Text, tuple[int, int]] | None = None
         for text in sorted(index.texts[key], key=lambda t: FIELD_RANK[t.field]):
-            exact = text.field == "label" and text.text.strip().casefold() == q.casefold()
-            rank = 0 if exact else FIELD_RANK[text.field]
+            short = text.field == "label" and len(text.text) <= MAX_INDEXED
+            rank = 0 if short and text.text.strip().casefold() == q.casefold() else FIELD_RANK[text.field]
             if best is not None and best[0] <= rank:
                 continue
             span = find_span(text.text, needles, stems)
@@ -334,15 +334,24 @@ def correction(catalog: Catalog, q: str) -> str | None:
     return fixed if changed else None
 
 
+@memoized(1)
+def names(catalog: Catalog) -> dict[str, tuple[str, str]]:
+    """Each label of a district, mechanism, theme or topic (quotation marks aside, case folded; at most
+    ``MAX_INDEXED`` characters) -> the (type, id) it names first (districts, then mechanisms, themes, topics)."""
+    named: dict[str, tuple[int, str, str]] = {}
+    for t in catalog.texts:
+        if t.field == "label" and t.type in ("district", "mechanism", "theme", "topic") and len(t.text) <= MAX_INDEXED:
+            key, value = t.text.strip().strip(QUOTES).casefold(), (TYPE_RANK[t.type], t.type, t.entity)
+            named[key] = min(named.get(key, value), value)
+    return {key: (kind, entity_id) for key, (_, kind, entity_id) in named.items()}
+
+
 def best_match(catalog: Catalog, q: str) -> BestMatch | None:
     """The district, mechanism, theme or topic one of whose labels is ``q`` (quotation marks aside)."""
-    wanted = q.strip().strip(QUOTES).casefold()
-    named = sorted({(TYPE_RANK[t.type], t.type, t.entity) for t in catalog.texts
-                    if t.field == "label" and t.type in ("district", "mechanism", "theme", "topic")
-                    and t.text.strip().strip(QUOTES).casefold() == wanted})
-    if not named:
+    named = names(catalog).get(q.strip().strip(QUOTES).casefold())
+    if named is None:
         return None
-    _, kind, entity_id = named[0]
+    kind, entity_id = named
     concept = {"mechanism": catalog.mechanisms, "theme": catalog.themes, "topic": catalog.topics}.get(kind, {})
     users = {"mechanism": catalog.mechanism_districts, "theme": catalog.theme_districts,
              "topic": catalog.topic_districts}.get(kind, {entity_id: (entity_id,)})
