@@ -127,7 +127,7 @@ def test_search_english_matches_word_beginnings_not_insides(client: httpx.Client
         assert inside["results"] == hits(client, inside["did_you_mean"])
 
 
-@pytest.mark.parametrize("q", ["专题询问", "询问", "Special inquiry", "海淀区", "月进站"])
+@pytest.mark.parametrize("q", ["专题询问", "代表之家", "Special inquiry", "海淀区", "月进站"])
 def test_search_exact_label_matches_come_first(client: httpx.Client, graph: KnowledgeGraph, q: str) -> None:
     exact = {(TYPES[slug(r["class"]).rsplit("#", 1)[-1]], slug(r["e"])) for r in select(graph, PREFIXES + f"""
         SELECT DISTINCT ?e ?class WHERE {{

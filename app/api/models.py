@@ -392,27 +392,3 @@ class TopicDetail(ApiModel):
     narrower: list[str]
     count: int = Field(description="Number of districts that supervise it")
     districts: list[TopicDistrict] = Field(description="The districts that supervise it, in GB/T code order")
-
-
-SearchType = Literal["district", "mechanism", "theme", "topic", "practice", "fact"]
-SearchField = Literal["label", "definition", "quote", "paragraph"]
-
-
-class SearchHit(ApiModel):
-    """One entity whose label, definition or quote matches the search text."""
-
-    type: SearchType
-    id: str
-    iri: str
-    label: Label
-    district: DistrictId | None = Field(
-        description="The district the entity belongs to (null for mechanisms, themes, topics)")
-    field: SearchField = Field(description="Where the best match is: label (or synonym), definition, quote, paragraph")
-    snippet: str = Field(description="The matching text around the match, the match marked «like this», cuts marked …")
-
-
-class SearchResults(ApiModel):
-    """Search hits, best first: exact label matches, then labels, definitions, quotes, district paragraphs."""
-
-    total: int = Field(description="Number of hits before limit/offset (also in X-Total-Count)")
-    results: list[SearchHit]

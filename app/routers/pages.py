@@ -7,13 +7,14 @@ Every script and stylesheet is served from ``app/static`` (vendored builds in ``
 """
 
 import hashlib
+from itertools import combinations
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api.answers import find_district, list_districts
+from app.api.answers import find_district, list_districts, similarity
 from app.api.catalog import Catalog, catalog_for
 from app.api.compare import compare_districts
 from app.api.search import WORD, search, stem, variants_of
@@ -171,17 +172,33 @@ async def search_html(request: Request, graph: GraphDep,
                   stems=stems, total=sum(len(g["hits"]) for g in groups))
 
 
-def compare_problem(catalog: Catalog, ids: list[str]) -> tuple[int, str] | None:
-    """(status, message) when ``ids`` cannot be compared side by side, else None."""
+def compare_problem(catalog: Catalog, ids: list[str]) -> tuple[int, dict[str, str]] | None:
+    """(status, message in zh and en) when ``ids`` cannot be compared side by side, else None."""
     if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
-        return 400, f"Give {COMPARE_MIN} to {COMPARE_MAX} district ids separated by commas (got {len(ids)})."
+        return 400, {"zh": f"请给出 {COMPARE_MIN} 至 {COMPARE_MAX} 个区的 id，以逗号分隔（现有 {len(ids)} 个）。",
+                     "en": f"Give {COMPARE_MIN} to {COMPARE_MAX} district ids separated by commas (got {len(ids)})."}
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
-        return 400, f"Each district may be given once; repeated: {', '.join(repeated)}."
+        return 400, {"zh": f"每个区只能给出一次；重复的：{', '.join(repeated)}。",
+                     "en": f"Each district may be given once; repeated: {', '.join(repeated)}."}
     unknown = [i for i in ids if i not in catalog.districts]
     if unknown:
-        return 404, f"Unknown district id {', '.join(unknown)}. Valid ids: {', '.join(catalog.districts)}."
+        return 404, {"zh": f"没有这个区 id：{', '.join(unknown)}。可用的 id：{', '.join(catalog.districts)}。",
+                     "en": f"Unknown district id {', '.join(unknown)}. Valid ids: {', '.join(catalog.districts)}."}
     return None
+
+
+def pair_ranks(catalog: Catalog) -> tuple[dict[frozenset[str], int], int]:
+    """The rank of every pair of districts by similarity (1 = most similar; ties share a rank), computed
+    with the function /api/compare scores pairs with, and how many pairs there are (120 for 16 districts)."""
+    def build() -> tuple[dict[frozenset[str], int], int]:
+        scores = {frozenset((a, b)): similarity(catalog, catalog.district_named[a], catalog.district_named[b])
+                  for a, b in combinations(catalog.districts, 2)}
+        ordered = sorted(scores.values(), reverse=True)
+        return {pair: ordered.index(score) + 1 for pair, score in scores.items()}, len(scores)
+
+    ranks: tuple[dict[frozenset[str], int], int] = catalog.memo.get(("pair-ranks", catalog.version), build, size=2)
+    return ranks
 
 
 @router.get("/compare", response_class=HTMLResponse, summary="并排比较各区 · Districts side by side",
@@ -208,9 +225,11 @@ async def compare_html(request: Request, graph: GraphDep,
     comparison = None
     if districts is not None and problem is None:
         comparison = await off_loop(lambda: compare_districts(catalog, tuple(ids)))
+    ranks, pairs = pair_ranks(catalog) if comparison else ({}, 0)
+    scored = [{"pair": p, "rank": ranks.get(frozenset(p.districts), 0)} for p in comparison.pairs] if comparison else []
     response = render(request, "pages/compare.html", chosen, comparison=comparison, ids=ids,
-                      problem=problem[1] if problem else None, all_districts=list_districts(catalog),
-                      limits=(COMPARE_MIN, COMPARE_MAX))
+                      problem=problem[1][chosen] if problem else None, all_districts=list_districts(catalog),
+                      limits=(COMPARE_MIN, COMPARE_MAX), scored=scored, all_pairs=pairs)
     if problem:
         response.status_code = problem[0]
     return response
