@@ -62,34 +62,43 @@ class UriTooLong(RequestError):
 class RequestView:
     """The header fields of one request: lower-cased name -> the one value (repeated lines combined)."""
 
-    __slots__ = ("fields",)
+    __slots__ = ("fields", "as_read")
 
-    def __init__(self, fields: Mapping[str, str]) -> None:
-        self.fields = dict(fields)
+    def __init__(self, fields: Mapping[str, str], as_read: bool = False) -> None:
+        self.fields = fields if isinstance(fields, dict) else dict(fields)
+        #: Whether the header lines it was read from were already one per name, as :meth:`raw` writes them.
+        self.as_read = as_read
 
     @classmethod
     def read(cls, raw: list[tuple[bytes, bytes]]) -> "RequestView":
         """The view of the header lines ``raw`` (the ASGI ``headers``); raises 400 or 431 as above."""
         if len(raw) > MAX_HEADER_LINES:
             raise HeaderFieldsTooLarge(f"The request has {len(raw)} header lines; the limit is {MAX_HEADER_LINES}.")
-        size = sum(len(name) + len(value) for name, value in raw)
-        if size > MAX_HEADER_BYTES:
-            raise HeaderFieldsTooLarge(
-                f"The request's header fields are {size} bytes; the limit is {MAX_HEADER_BYTES}.")
         fields: dict[str, str] = {}
+        size = 0
+        as_read = True
         for name_bytes, value_bytes in raw:
-            name = name_bytes.decode("latin-1").lower()
-            value = value_bytes.decode("latin-1").strip(" \t")
+            size += len(name_bytes) + len(value_bytes)
+            name = name_bytes.decode("latin-1")
+            value = value_bytes.decode("latin-1")
+            if not name.islower():
+                name, as_read = name.lower(), False
+            if value[:1] in (" ", "\t") or value[-1:] in (" ", "\t"):
+                value, as_read = value.strip(" \t"), False
             if name not in fields:
                 fields[name] = value
                 continue
+            as_read = False
             if name in SINGLETONS:
                 raise BadRequest(f"The header {name} is given more than once; send it once.")
             if value:
                 before = fields[name]
                 joiner = "; " if name == "cookie" else ", "
                 fields[name] = before + joiner + value if before else value
-        return cls(fields)
+        if size > MAX_HEADER_BYTES:
+            raise HeaderFieldsTooLarge(
+                f"The request's header fields are {size} bytes; the limit is {MAX_HEADER_BYTES}.")
+        return cls(fields, as_read)
 
     def get(self, name: str) -> str | None:
         """The field ``name`` (lower case), or None when the request does not carry it."""
@@ -152,15 +161,24 @@ def normalise(scope: Scope, public_url: str | None | bool = False) -> RequestVie
     public URL's authority (and the scheme by its scheme), or dropped, so that every URL the framework
     builds from the request (the trailing-slash redirect's ``Location``) is the public URL, or the
     address the service listens on (the ASGI ``server``) — never what the client wrote."""
-    view = RequestView.read(scope["headers"])
+    raw = scope["headers"]
+    view = RequestView.read(raw)
+    scope[VIEW] = view
+    if not view.as_read:
+        raw = scope["headers"] = view.raw()  # else the lines are the view already (nothing to copy)
     if public_url is not False:
-        view.fields.pop("host", None)
+        host = None
         if isinstance(public_url, str):
             scheme, _, rest = public_url.partition("://")
-            view.fields["host"] = rest.split("/", 1)[0]
+            host = rest.split("/", 1)[0]
             scope["scheme"] = scheme
-    scope[VIEW] = view
-    scope["headers"] = view.raw()
+        if view.fields.get("host") != host:
+            view.fields.pop("host", None)
+            lines = [line for line in raw if line[0] != b"host"]
+            if host is not None:
+                view.fields["host"] = host
+                lines.append((b"host", host.encode("latin-1")))
+            scope["headers"] = lines
     return view
 
 
