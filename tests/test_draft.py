@@ -304,3 +304,12 @@ def test_cli_draft_exclude_district_leaves_out_its_own_mechanisms(capsys: pytest
         linked[" ".join(extra)] = {m["id"] for d in data["districts"] if d["id"] == "chaoyang"
                                    for p in d["practices"] for m in p["mechanisms"]}
     assert only & linked[""] and not only & linked["--exclude-district chaoyang"]
+
+
+def test_draft_research_list_and_half_year(known: Known) -> None:
+    """Made up: the items researched (a list closed by 等…开展专题调研) and 上半年 as the issued year."""
+    text = "（测试编造）\n\n  海淀区人大常委会上半年就夜市经营秩序、河道清淤治理等，组织开展专题调研。\n"
+    draft = draft_text(text, known, SourceInfo("made-up", "made up", "2021-01"))
+    practice = draft.districts[0].practices[0]
+    assert [t.label for t in practice.topics if t.new] == ["夜市经营秩序", "河道清淤治理"]
+    assert [(d.value, d.span.quote) for d in practice.dates] == [("2021", "上半年")]

@@ -1,6 +1,7 @@
-"""Typed dates: years (xsd:gYear), months (xsd:gYearMonth), days (xsd:date), periods (2023年-2026年: a start and an
-end) and clock times (xsd:time, 早上7点 -> 07:00). 今年/去年/明年 and a month written without a year
-are read against the source's year (``--issued``); a duration (6个月, 33年) is a fact, not a date."""
+"""Typed dates: years (xsd:gYear), months (xsd:gYearMonth), days (xsd:date), periods
+(2023年-2026年: a start and an end) and clock times (xsd:time, 早上7点 -> 07:00). 今年/去年/明年,
+a month written without a year, 上半年 and 下半年 are read against the source's year (``--issued``);
+a duration (6个月, 33年) is a fact, not a date."""
 
 import re
 
@@ -11,6 +12,8 @@ from app.rdf.namespaces import XSD
 G_YEAR, G_YEAR_MONTH, DATE, TIME = XSD + "gYear", XSD + "gYearMonth", XSD + "date", XSD + "time"
 MONTH_NUM = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 RELATIVE_YEARS = {"今年": 0, "本年": 0, "当年": 0, "去年": -1, "上年": -1, "明年": 1}
+#: A half of the year, written without one, is the source's (上半年通过“月进站”活动 …).
+HALF = re.compile(r"(?<!今年)(?<!本年)(?<!\d年)(?:上半年|下半年)")
 DAY_NUM = r"(?:3[01]|[12]\d|0?[1-9]|[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
 DAY = re.compile(r"(?:(?P<year>(?:19|20)\d\d)年|(?P<relative>今年|本年|去年|上年|明年))?(?P<month>" + MONTH_NUM
                  + r")月(?P<day>" + DAY_NUM + r")[日号]")
@@ -57,6 +60,9 @@ def find_dates(text: str, clause: Span, year: int) -> list[DateProposal]:
             add(f"{y}-{to_int(m['month']):02d}", G_YEAR_MONTH, m.start(), m.end(), rule + "+month")
         else:
             add(str(y), G_YEAR, m.start(), m.end(), rule)
+    for m in HALF.finditer(text, clause.start, clause.end):
+        if free(m.start(), m.end()):
+            add(str(year), G_YEAR, m.start(), m.end(), "half-of-source-year")
     for m in MONTH.finditer(text, clause.start, clause.end):
         if free(m.start(), m.end()):
             add(f"{year}-{to_int(m['month']):02d}", G_YEAR_MONTH, m.start(), m.end(), "month-of-source-year")

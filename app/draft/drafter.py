@@ -33,7 +33,7 @@ def draft_text(text: str, known: Known, source: SourceInfo) -> Draft:
             district.practices.append(PracticeDraft(
                 clause,
                 mechanisms=unique(spot_known(text, clause, mechanisms) + new_mechanisms(text, clause, mechanisms)),
-                topics=unique(spot_known(text, clause, topics) + new_topics(text, clause, topics)),
+                topics=unique(spot_known(text, clause, topics) + new_topics(text, clause, topics, mechanisms)),
                 facts=find_facts(text, clause),
                 dates=find_dates(text, clause, source.year),
             ))
