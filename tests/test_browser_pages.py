@@ -193,3 +193,85 @@ def test_compare_shows_score_and_rank_and_stacks_on_a_phone(phone: BrowserContex
     assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(tab, "compare-phone.png", full_page=False)
     assert traffic.errors == []
+
+
+# ------------------------------------------------------------------ query editor
+
+COUNTS = """PREFIX bjrd: <https://bjrd-kg.example.org/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?district (COUNT(?practice) AS ?n) WHERE { ?practice bjrd:district ?district }
+GROUP BY ?district ORDER BY DESC(?n)"""
+
+
+RUN = ("() => { window.kgDone = false; window.kgYasgui.once('queryResponse', () => { window.kgDone = true; });"
+       " window.kgYasgui.getTab().getYasqe().query(); }")
+
+
+def run_query(tab: Page, query: str) -> None:
+    tab.evaluate("(q) => window.kgYasgui.getTab().getYasqe().setValue(q)", query)
+    tab.evaluate(RUN)
+    tab.wait_for_function("() => window.kgDone")
+    tab.wait_for_timeout(200)
+
+
+def test_entity_sparql_link_opens_the_editor_with_its_describe(page: tuple[Page, Traffic],
+                                                               server: LiveServer) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/id/theme/supervision?lang=en")
+    with tab.expect_navigation():
+        tab.locator(".ld-formats a", has_text="SPARQL").click()
+    assert urlsplit(tab.url).path == "/query"
+    tab.wait_for_function("() => window.kgYasgui")
+    query = tab.evaluate("() => window.kgYasgui.getTab().getYasqe().getValue()")
+    assert query == "DESCRIBE <https://bjrd-kg.example.org/id/theme/supervision>"
+    sent: list[str] = []
+    tab.on("request", lambda request: sent.append(request.post_data or "") if "/sparql" in request.url else None)
+    tab.evaluate(RUN)
+    tab.wait_for_function("() => window.kgDone")
+    assert sent and all("lang=" not in body for body in sent), "the page's lang is not sent to /sparql"
+    assert not tab.evaluate("() => window.kgYasgui.getTab().yasr.results.hasError()")
+    traffic.assert_clean()
+
+
+def test_query_results_padded_labelled_charted_and_shared_with_used_prefixes(page: tuple[Page, Traffic],
+                                                                             server: LiveServer,
+                                                                             graph: KnowledgeGraph) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/query?lang=zh")
+    tab.wait_for_function("() => window.kgYasgui")
+    tab.evaluate("() => { window.kgYasgui.addTab(true); }")
+    run_query(tab, COUNTS)
+    cell = tab.locator(".yasr table.dataTable tbody td").nth(1)
+    assert float(cell.evaluate("(td) => parseFloat(getComputedStyle(td).paddingLeft)")) >= 6
+    # Labels: the district IRIs show their Chinese labels.
+    names = {r["d"]: r["l"] for r in select(graph, PREFIXES + """SELECT ?d ?l { ?d a bjrd:District ;
+        rdfs:label ?l FILTER(LANG(?l) = "zh") }""")}
+    tab.check("#kg-labels")
+    tab.wait_for_function("() => [...document.querySelectorAll('.yasr a.iri')]"
+                          ".some((a) => a.textContent.endsWith('区'))")
+    shown = tab.evaluate("() => [...document.querySelectorAll('.yasr a.iri')].map((a) => [a.title, a.textContent])")
+    assert shown and all(text == names[iri] for iri, text in shown)
+    # A bar chart: one bar per row.
+    rows = tab.evaluate("() => window.kgYasgui.getTab().yasr.results.getBindings().length")
+    tab.check("#kg-chart")
+    assert tab.locator("#kg-chart-view svg rect").count() == rows == len(names)
+    screenshot(tab, "query-chart.png")
+    # The share link keeps only the prefixes the query uses.
+    tab.evaluate("() => window.kgYasgui.getTab().getYasqe().setValue(window.kgYasgui.getTab().getYasqe().getValue())")
+    link = tab.evaluate("() => window.kgYasgui.getTab().getShareableLink()")
+    shared = parse_qs(urlsplit(link).fragment)["query"][0]
+    declared = [line for line in shared.splitlines() if line.startswith("PREFIX")]
+    assert declared == ["PREFIX bjrd: <https://bjrd-kg.example.org/ontology#>"]
+    traffic.assert_clean()
+
+
+def test_query_syntax_error_is_explained_and_wrapped(phone: BrowserContext, server: LiveServer) -> None:
+    tab = phone.new_page()
+    tab.goto(f"{server.url}/query?lang=en")
+    tab.wait_for_function("() => window.kgYasgui")
+    run_query(tab, "SELECT ?x WHERE {\n  ?x ?y\n}")
+    box = tab.locator(".kg-query-error")
+    box.wait_for()
+    assert "line 3, column" in box.inner_text()  # where the server's parser stopped
+    assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(tab, "query-error-phone.png", full_page=False)
