@@ -10,6 +10,7 @@ import gzip
 import hashlib
 from collections import defaultdict
 from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pyoxigraph as ox
@@ -222,9 +223,12 @@ def test_entity_html_links_raw_formats_and_sparql(client: httpx.Client) -> None:
     page = PageText(client.get("/id/theme/supervision", headers={"Accept": "text/html"}).text)
     for suffix in ("ttl", "jsonld", "nt", "rdf"):
         assert f"/id/theme/supervision.{suffix}" in page.links
-    sparql = [link for link in page.links if link.startswith("/sparql?query=")]
+    # The SPARQL link opens the query editor with the entity's DESCRIBE; that query answers the description.
+    sparql = [link for link in page.links if link.startswith("/query?") and "query=" in link]
     assert sparql
-    answer = client.get(sparql[0], headers={"Accept": "application/n-triples"})
+    query = dict(parse_qsl(urlsplit(sparql[0]).query))["query"]
+    assert query.startswith("DESCRIBE <")
+    answer = client.get("/sparql", params={"query": query}, headers={"Accept": "application/n-triples"})
     assert answer.status_code == 200
     assert "<https://bjrd-kg.example.org/id/theme/supervision>" in answer.text
 

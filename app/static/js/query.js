@@ -108,7 +108,12 @@
   const yasgui = new Yasgui(root, {
     persistenceId: null,
     autoAddOnInit: false,
-    populateFromUrl: true,
+    // A query in the address (/query?query=DESCRIBE…, the entity pages' SPARQL link) opens as a tab; the
+    // page's own ?lang= is not a parameter for /sparql.
+    populateFromUrl: (config) => {
+      config.requestConfig.args = (config.requestConfig.args || []).filter((arg) => arg.name !== "lang");
+      return config;
+    },
     copyEndpointOnNewTab: true,
     requestConfig: { endpoint: endpoint, method: "POST" },
     endpointCatalogueOptions: { getData: () => [{ endpoint: endpoint }], keys: [] },
@@ -166,8 +171,168 @@
   }
   window.addEventListener("pagehide", save);
 
+  // ---- share links: only the PREFIX lines the query uses (a new tab declares all 24)
+  function usedPrefixesOnly(query) {
+    const lines = query.split("\n");
+    const declaration = /^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<[^>]*>\s*$/i;
+    const body = lines.filter((line) => !declaration.test(line)).join("\n");
+    return lines.filter((line) => {
+      const match = declaration.exec(line);
+      if (!match || match[1] === undefined) return true;
+      return new RegExp(`(^|[^\\w.:-])${match[1].replace(/[.-]/g, "\\$&")}:`).test(body);
+    }).join("\n");
+  }
+  const TabProto = Object.getPrototypeOf(yasgui.getTab());
+  const shareable = TabProto.getShareableLink;
+  TabProto.getShareableLink = function (base) {
+    const url = new URL(shareable.call(this, base), window.location.href);
+    const params = new URLSearchParams(url.hash.slice(1));  // YASGUI puts the tab's settings after #
+    const query = params.get("query");
+    if (query !== null) {
+      params.set("query", usedPrefixesOnly(query));
+      url.hash = params.toString();
+    }
+    return url.href;
+  };
+
+  // ---- friendly errors: line:column, a plain sentence and the line itself, wrapped in the page
+  const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
+  function explain(message, query) {
+    const at = /(?:at |line )(\d+)(?::|, column )(\d+)/.exec(message);
+    const line = at ? Number(at[1]) : null;
+    const column = at ? Number(at[2]) : null;
+    const box = document.createElement("div");
+    box.className = "kg-query-error";
+    box.setAttribute("role", "alert");
+    const head = document.createElement("p");
+    head.textContent = line === null
+      ? (lang === "zh" ? "查询无法执行：" : "The query could not be run: ") + message.replace(/^SPARQL syntax error:?\s*/, "")
+      : (lang === "zh"
+        ? `第 ${line} 行第 ${column} 列有语法错误：从这里起查询读不通——请检查该处是否缺少词项、括号、句点或引号。`
+        : `Syntax error at line ${line}, column ${column}: the query cannot be read from there — check for a missing term, bracket, dot or quotation mark.`);
+    box.appendChild(head);
+    const text = line !== null ? (query.split("\n")[line - 1] || "") : "";
+    if (text) {
+      const pre = document.createElement("pre");
+      pre.textContent = `${line} | ${text}\n${" ".repeat(String(line).length + 3 + Math.max(column - 1, 0))}^`;
+      box.appendChild(pre);
+    }
+    const details = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = lang === "zh" ? "服务器的原始信息" : "The server's message";
+    const raw = document.createElement("pre");
+    raw.textContent = message;
+    details.append(summary, raw);
+    box.appendChild(details);
+    return box;
+  }
+  new MutationObserver(() => {
+    for (const result of root.querySelectorAll(".errorResult:not([data-explained])")) {
+      const raw = result.querySelector(":scope > pre");
+      const message = raw ? raw.textContent.trim() : "";
+      if (!message) continue;  // drawn in steps: wait for the server's message
+      result.dataset.explained = "1";
+      const tab = yasgui.getTab();
+      result.prepend(explain(message, tab ? tabText(tab) : ""));
+    }
+  }).observe(root, { childList: true, subtree: true });
+
+  // ---- labels: a toggle that shows rdfs:label / skos:prefLabel in the page's language for result IRIs
+  const labelBox = document.getElementById("kg-labels");
+  const labels = new Map();
+  async function fetchLabels(iris) {
+    const missing = iris.filter((iri) => !labels.has(iri)).slice(0, 300);
+    if (!missing.length) return;
+    missing.forEach((iri) => labels.set(iri, null));
+    const query = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n" +
+      `SELECT ?s ?l WHERE { VALUES ?s { ${missing.map((iri) => `<${iri}>`).join(" ")} }\n` +
+      `  ?s rdfs:label|skos:prefLabel ?l FILTER(LANGMATCHES(LANG(?l), "${lang}")) }`;
+    const response = await fetch(endpoint, { method: "POST", headers: { Accept: "application/sparql-results+json",
+      "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ query: query }) });
+    if (!response.ok) return;
+    for (const row of (await response.json()).results.bindings) labels.set(row.s.value, row.l.value);
+  }
+  async function applyLabels() {
+    const links = [...root.querySelectorAll(".yasr a.iri")];
+    if (!labelBox || !labelBox.checked) {
+      links.forEach((a) => { if (a.dataset.short && a.textContent !== a.dataset.short) a.textContent = a.dataset.short; });
+      return;
+    }
+    await fetchLabels([...new Set(links.map((a) => a.title))]);
+    for (const a of links) {
+      const label = labels.get(a.title);
+      if (!a.dataset.short) a.dataset.short = a.textContent;
+      if (label && a.textContent !== label) a.textContent = label;
+    }
+  }
+  let labelling = 0;
+  new MutationObserver(() => {
+    window.clearTimeout(labelling);
+    labelling = window.setTimeout(() => applyLabels().then(drawChart), 50);
+  }).observe(root, { childList: true, subtree: true });
+  if (labelBox) labelBox.addEventListener("change", applyLabels);
+
+  // ---- a bar chart of counts: the first numeric column against the first other one (plain SVG)
+  const chartBox = document.getElementById("kg-chart");
+  const chartView = document.getElementById("kg-chart-view");
+  function shownValue(binding) {
+    if (!binding) return "";
+    if (binding.type === "uri") return (labelBox && labelBox.checked && labels.get(binding.value)) || shorten(binding.value);
+    return binding.value;
+  }
+  function drawChart() {
+    if (!chartView) return;
+    chartView.replaceChildren();
+    const tab = yasgui.getTab();
+    const results = tab && tab.yasr && tab.yasr.results;
+    const rows = results && !results.hasError() ? results.getBindings() : null;
+    chartView.hidden = !(chartBox && chartBox.checked);
+    if (chartView.hidden) return;
+    const vars = rows ? results.getVariables() : [];
+    const numeric = vars.find((v) => rows.length && rows.every((r) => r[v] && r[v].datatype && NUMERIC.has(r[v].datatype)));
+    const name = vars.find((v) => v !== numeric);
+    if (!rows || !numeric) {
+      const note = document.createElement("p");
+      note.className = "muted";
+      note.textContent = lang === "zh" ? "图表需要一列数字（如 COUNT 的结果）。" : "A chart needs a column of numbers (a COUNT, say).";
+      chartView.appendChild(note);
+      return;
+    }
+    const shown = rows.slice(0, 100);
+    const max = Math.max(...shown.map((r) => Number(r[numeric].value)), 1);
+    const rowHeight = 22;
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", `0 0 600 ${shown.length * rowHeight + 4}`);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", `${numeric} / ${name || ""}`);
+    svg.classList.add("kg-bars");
+    shown.forEach((row, i) => {
+      const value = Number(row[numeric].value);
+      const y = i * rowHeight + 2;
+      const label = document.createElementNS(svg.namespaceURI, "text");
+      label.setAttribute("x", "0");
+      label.setAttribute("y", String(y + 15));
+      label.textContent = String(shownValue(name ? row[name] : null)).slice(0, 28);
+      const bar = document.createElementNS(svg.namespaceURI, "rect");
+      bar.setAttribute("x", "210");
+      bar.setAttribute("y", String(y + 3));
+      bar.setAttribute("height", "16");
+      bar.setAttribute("width", String(Math.max(1, (value / max) * 340)));
+      const number = document.createElementNS(svg.namespaceURI, "text");
+      number.setAttribute("x", String(215 + (value / max) * 340));
+      number.setAttribute("y", String(y + 15));
+      number.textContent = String(value);
+      svg.append(label, bar, number);
+    });
+    chartView.appendChild(svg);
+  }
+  if (chartBox) chartBox.addEventListener("change", drawChart);
+  yasgui.on("queryResponse", () => window.setTimeout(drawChart, 0));
+  yasgui.on("tabSelect", () => window.setTimeout(drawChart, 0));
+
   // For scripts and tests: the editor, the example names in tab order, and saving now.
   window.kgYasgui = yasgui;
   window.kgExamples = examples.map((example) => example.name);
   window.kgSaveQuery = save;
+  window.kgUsedPrefixesOnly = usedPrefixesOnly;
 })();
