@@ -59,8 +59,10 @@ def name_start(text: str, head_start: int, floor: int) -> int:
             continue
         if ch in CONJUNCTIONS and text[floor:pos - 1].endswith(HEADS):
             break  # A制度和B机制: two names
-        if ch in STOPS or any(text.startswith(v, pos - len(v)) and pos - len(v) >= floor for v in VERBS):
+        if ch in STOPS:
             break
+        if pos < head_start and any(text.startswith(v, pos - len(v)) and pos - len(v) >= floor for v in VERBS):
+            break  # a verb right against the head word is part of the name (议题形成程序)
         pos -= 1
     return pos
 
