@@ -198,7 +198,7 @@ class QueryWorkers:
                 self.waiting.appendleft(waiter)
                 self._replace(worker)
 
-    async def _acquire(self, client: str | None) -> Worker:
+    async def _acquire(self, client: str | None = None) -> Worker:
         while self.idle and self.waiting.may_hold(client):
             worker = self.idle.pop()
             if worker.process.is_alive():
