@@ -164,3 +164,27 @@ def test_ledger_forgets_idle_clients_and_stays_bounded() -> None:
     clock.now += 120
     ledger.enter("10.9.9.9")
     assert len(ledger.accounts) <= 100
+
+
+def test_fair_queue_serves_the_client_holding_fewest_first() -> None:
+    import asyncio
+
+    from app.sparql.share import FairQueue, Waiter
+
+    async def scenario() -> list[str | None]:
+        loop = asyncio.get_running_loop()
+        queue: FairQueue[object] = FairQueue()
+        queue.share = 2
+        queue.hold("a", 2)  # a holds its most
+        queue.hold("b", 1)
+        for client in ["a", "a", "b", "c", None, "b"]:
+            queue.append(Waiter(loop.create_future(), client))
+        order = []
+        while (waiter := queue.next()) is not None:
+            order.append(waiter.client)
+            queue.hold(waiter.client, 1)
+        return order + [f"left {len(queue)}"]  # type: ignore[list-item]
+
+    # The service's own query first, then c (holds none), then b (holds 1, then 2: its most);
+    # a holds its most throughout: its two wait for one of its own to end.
+    assert asyncio.run(scenario()) == [None, "c", "b", "left 3"]
