@@ -151,7 +151,8 @@ def read_district(catalog: Catalog, district_id: str) -> DistrictDetail:
     d = catalog.districts[district_id]
     practices = [
         PracticeSummary(id=p.id, iri=p.iri, label=label(p.label), quote=p.quote, quote_start=p.start,
-                        quote_end=p.end, mechanisms=list(p.mechanisms), themes=list(p.themes))
+                        quote_end=p.end, mechanisms=list(p.mechanisms), themes=list(p.themes), date=p.date,
+                        start_time=p.start_time, start_date=p.start_date, end_date=p.end_date)
         for p in catalog.practices.values() if p.district == district_id
     ]
     facts = [

@@ -73,6 +73,12 @@ class Practice:
     end: int
     mechanisms: tuple[str, ...]  # asserted
     themes: tuple[str, ...]  # asserted
+    #: When the article places it (lexical forms: dcterms:date "2023" or "2023-07", schema:startTime "07:00:00",
+    #: schema:startDate/endDate of a period); None for a standing arrangement the article gives no time for.
+    date: str | None = None
+    start_time: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -203,9 +209,15 @@ def _practices(rows: list[Row]) -> dict[str, Practice]:
     ordered = sorted(first.items(), key=lambda item: (item[1]["start"], item[0]))
     return {
         pid: Practice(pid, row["practice"], slug(row["district"]), _label(row), row["quote"], row["start"], row["end"],
-                      tuple(sorted(mechanisms[pid])), tuple(sorted(themes[pid])))
+                      tuple(sorted(mechanisms[pid])), tuple(sorted(themes[pid])), *_when(row))
         for pid, row in ordered
     }
+
+
+def _when(row: Row) -> tuple[str | None, str | None, str | None, str | None]:
+    """A practice's typed date, start time and period, as their lexical forms (district_practices.rq)."""
+    return tuple(None if row.get(k) is None else str(row[k])  # type: ignore[return-value]
+                 for k in ("date", "start_time", "start_date", "end_date"))
 
 
 def _facts(rows: list[Row]) -> tuple[Fact, ...]:

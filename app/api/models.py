@@ -99,6 +99,13 @@ class PracticeSummary(ApiModel):
         description="The mechanisms the practice names itself (asserted, most specific); broader ones are implied"
     )
     themes: list[ThemeId] = Field(description="The themes asserted for the practice (most specific)")
+    date: str | None = Field(
+        None, description="When the article places the practice (dcterms:date): a year (2022; “今年” is 2023, the "
+        "issue's year) or a month (2023-07); null for a standing arrangement the article gives no time for",
+        examples=["2023", "2023-07"])
+    start_time: str | None = Field(None, description="The clock time it starts at (schema:startTime, 07:00:00)")
+    start_date: str | None = Field(None, description="First year of the period it covers (schema:startDate)")
+    end_date: str | None = Field(None, description="Last year of the period it covers (schema:endDate)")
 
 
 class FactSummary(ApiModel):
