@@ -37,7 +37,7 @@ def client_from(address: str, url: str) -> httpx.Client:
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     # The default per-client limits; three workers, as the default on 2 cores.
-    yield from serve_in_thread(Settings(query_workers=WORKERS, query_timeout_s=4.0))
+    yield from serve_in_thread(Settings(query_workers=WORKERS, query_timeout_s=6.0))
 
 
 def test_spellings_of_sparql_route_to_the_query_endpoint(server: LiveServer) -> None:
@@ -80,7 +80,7 @@ def test_second_address_is_served_while_the_first_runs_its_most_runaway_queries(
                 response = second.get("/sparql", params={"query": f"ASK {{ FILTER({n} != -2) }}"})
                 took = time.monotonic() - started
                 assert response.status_code == 200 and response.json()["boolean"] is True
-                assert took < 1.0, f"the second address waited {took:.1f} s"
+                assert took < 2.0, f"the second address waited {took:.1f} s"  # before: until a deadline
     finally:
         for thread in threads:
             thread.join(60)

@@ -89,7 +89,7 @@ def test_stalled_readers_hold_no_memory_past_the_deadline(served: tuple[int, int
             for n in range(3):
                 started = time.monotonic()
                 response = second.get("/sparql", params={"query": f"ASK {{ FILTER({n} != -3) }}"})
-                assert response.status_code == 200 and time.monotonic() - started < 1.0
+                assert response.status_code == 200 and time.monotonic() - started < 2.0
         time.sleep(max(0.0, stalled_at + SEND_TIMEOUT_S + 2.0 - time.monotonic()))
         after = rss_mb(pid) - before
         # Each stalled connection was cut: far less than its answer came before the close.
