@@ -234,26 +234,25 @@ src:csv-injection a schema:Article ; dcterms:title "示例"@zh , "Sample"@en .
 """.replace("HOSTILE", HOSTILE)
 
 
+@pytest.mark.slow  # a write: 5-25 s on a busy machine
 def test_a_formula_written_as_a_label_reaches_every_table_as_text(writable: LiveServer) -> None:
     graph = "https://bjrd-kg.example.org/graph/source/csv-injection"
     with httpx.Client(base_url=writable.url, timeout=60) as w:
         r = w.post(f"/graph-store?graph={graph}", content=PRACTICE.encode("utf-8"),
                    headers={**AUTH, "Content-Type": "text/turtle"})
         assert r.status_code in (200, 201, 204), r.text
-        try:
-            frame = read(w.get("/export/practices.csv"))
-            row = frame[frame["id"] == "haidian-csv-injection"].iloc[0]
-            assert row["label_zh"] == "'" + HOSTILE
-            assert row["label_en"] == "'-1+2 sample practice"
-            assert row["quote"] == "'@示例引文"
-            for table in TABLES:
-                cells = csv.reader(io.StringIO(w.get(f"/export/{table}.csv").content.decode("utf-8-sig")))
-                starts = {c[0] for row in cells for c in row if c and not NUMBER.fullmatch(c)}
-                assert not starts & set("=+-@\t\r"), table
-            listed = read(w.get("/api/districts/haidian/similar", params={"format": "csv"}))
-            assert len(listed) == 15
-        finally:
-            assert w.delete(f"/graph-store?graph={graph}", headers=AUTH).status_code == 204
+        # The server is this module's own: the written graph is left for it to drop.
+        frame = read(w.get("/export/practices.csv"))
+        row = frame[frame["id"] == "haidian-csv-injection"].iloc[0]
+        assert row["label_zh"] == "'" + HOSTILE
+        assert row["label_en"] == "'-1+2 sample practice"
+        assert row["quote"] == "'@示例引文"
+        for table in TABLES:
+            cells = csv.reader(io.StringIO(w.get(f"/export/{table}.csv").content.decode("utf-8-sig")))
+            starts = {c[0] for row in cells for c in row if c and not NUMBER.fullmatch(c)}
+            assert not starts & set("=+-@\t\r"), table
+        hits = read(w.get("/api/search", params={"q": "HYPERLINK", "format": "csv"}))
+        assert "'" + HOSTILE in set(hits["label_zh"])
 
 
 def test_citation_file_is_at_the_root() -> None:
