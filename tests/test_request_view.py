@@ -4,14 +4,17 @@ parameters, bodies counted as they arrive, the write token's scheme in any case,
 from the public URL. Each attack of issue 23 here failed before the change."""
 
 import logging
+import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import httpx
 import pyoxigraph as ox
 import pytest
 
+import app
 from app.config import Settings
 from app.rdf.negotiate import MAX_RANGES, parse_accept
 from app.store.provenance import token_id
@@ -80,6 +83,20 @@ def test_a_stored_answers_key_counts_against_the_budget() -> None:
         answers.put(key, store("v", Request(key, "", ""), [], b"{}", None, 1024))
     assert answers.size <= 100_000
     assert sum(len(part) for key in answers.entries for part in key) <= 100_000
+
+
+#: Where header lines may be read as they came: the view itself, and the request id (read by the
+#: observability layer, outside the request front, so that even a refused request carries one).
+READERS = {"app/web/request_view.py", "app/web/observability.py"}
+_DIRECT = re.compile(r"""request\.headers|scope\[["']headers["']\]|Headers\(scope""")
+
+
+def test_no_other_layer_reads_the_header_lines() -> None:
+    """By construction: every reading goes through the view (FastAPI's Header() parameters read the
+    lines the front wrote back, one per name), so no two layers can read a request differently."""
+    root = Path(app.__file__).parent
+    readers = {str(path.relative_to(root.parent)) for path in root.rglob("*.py") if _DIRECT.search(path.read_text())}
+    assert readers <= READERS, sorted(readers - READERS)
 
 
 # --------------------------------------------------------------------------- over HTTP

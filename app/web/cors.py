@@ -10,6 +10,8 @@ Starlette's CORS middleware with the same policy.
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.web.request_view import view_of
+
 METHODS = ("GET", "HEAD", "POST", "OPTIONS")
 #: The response headers a cross-origin script may read.
 EXPOSED = ("ETag", "Content-Location", "Content-Disposition", "Digest", "Repr-Digest", "Link", "X-Request-ID",
@@ -33,7 +35,7 @@ class AnyOrigin:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS" and any(k == b"access-control-request-method" for k, _ in scope["headers"]):
+        if scope["method"] == "OPTIONS" and view_of(scope).get("access-control-request-method") is not None:
             await self.preflight(scope, receive, send)
             return
         extra = self.headers
