@@ -218,7 +218,8 @@ def test_district_page_shows_via_and_the_numbers_left_out(client: httpx.Client, 
     assert re.findall(r'data-umbrella="([^"]+)"', section) == [m["id"] for m in body["umbrellas"]]
     if body["excluded_numbers"]:
         excluded = html[html.index('id="excluded-numbers"'):]
-        rows = re.findall(r'<tr class="excluded-number"><td lang="zh">(.*?)</td><td lang="en">(.*?)</td>', excluded)
+        rows = re.findall(r'<tr class="excluded-number"><td lang="zh-Hans">(.*?)</td><td lang="en">(.*?)</td>',
+                          excluded)
         assert rows == [(x["text"], x["reason"]) for x in body["excluded_numbers"]]
     else:
         assert 'id="excluded-numbers"' not in html

@@ -43,7 +43,7 @@ def test_article_page_lists_the_quotes_with_what_they_support(client: httpx.Clie
     article = graph.iri("source", "article")
     page = client.get("/id/source/article", params={"lang": "zh"}, headers={"Accept": "text/html"})
     assert page.status_code == 200
-    rows = re.findall(r'<tr><td class="muted">(\d+)–(\d+)</td><td lang="zh"><a href="([^"]+)">', page.text)
+    rows = re.findall(r'<tr><td class="muted">(\d+)–(\d+)</td><td lang="zh-Hans"><a href="([^"]+)">', page.text)
     quotes = select(graph, PREFIXES + f"""SELECT ?q ?start WHERE {{ ?q dcterms:source <{article}> ; oa:start ?start }}
         ORDER BY ?start ?q""")
     assert [href.split("?")[0] for *_, href in rows] == [r["q"].removeprefix(graph.settings.base_iri) for r in quotes]

@@ -28,6 +28,15 @@ def read_vendor_version() -> str:
 VENDOR_VERSION = read_vendor_version()
 templates.env.globals["vendor_version"] = VENDOR_VERSION
 
+
+def html_lang(tag: str | None) -> str:
+    """An HTML ``lang`` value for a page language or an RDF language tag: Chinese is ``zh-Hans`` (the
+    article and every Chinese label are in simplified characters), anything else as it is."""
+    return "zh-Hans" if tag == "zh" else (tag or "")
+
+
+templates.env.filters["html_lang"] = html_lang
+
 #: The vendored builds change only with VENDOR.md (and so with their ?v=): a year, immutable.
 VENDOR_CACHE = "public, max-age=31536000, immutable"
 #: The service's own scripts and stylesheets change with the code: revalidate after five minutes.

@@ -1,0 +1,36 @@
+"""Every page in the reader's language (issue 25 item 8): simplified Chinese as zh-Hans, the search
+page's <title>, and the error pages' messages in both languages."""
+
+import re
+
+import httpx
+import pytest
+
+PAGES = ["/", "/read", "/search?q=代表", "/compare?districts=daxing,pinggu", "/id/district/haidian",
+         "/id/mechanism/", "/id/fact/", "/ontology?format=html", "/void?format=html", "/nothing-here",
+         "/id/district/nowhere"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_chinese_pages_say_zh_hans(client: httpx.Client, path: str) -> None:
+    text = client.get(path, params={"lang": "zh"}, headers={"Accept": "text/html"}).text
+    assert '<html lang="zh-Hans">' in text
+    assert not re.search(r'\blang="zh"', text), "every Chinese element is zh-Hans"
+
+
+@pytest.mark.parametrize(("lang", "title"), [("zh", "搜索：代表"), ("en", "Search: 代表")])
+def test_search_title_is_in_the_page_language(client: httpx.Client, lang: str, title: str) -> None:
+    text = client.get("/search", params={"q": "代表", "lang": lang}).text
+    shown = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
+    assert shown is not None and shown.group(1).startswith(title)
+
+
+@pytest.mark.parametrize("path", ["/nothing-here", "/id/district/nowhere"])
+def test_not_found_pages_explain_in_chinese(client: httpx.Client, path: str) -> None:
+    response = client.get(path, params={"lang": "zh"}, headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    main = response.text.split("<main>", 1)[1].split("</main>", 1)[0]
+    assert "Not Found" not in main
+    visible = re.sub(r"<details.*?</details>", "", main, flags=re.DOTALL)  # the service's own words, folded
+    assert "这个地址没有" in visible
+    assert not re.search(r"[A-Za-z]{3,} [a-z]{3,} [a-z]{3,}", re.sub(r"<[^>]+>", "", visible)), "no English sentence"
