@@ -3,7 +3,7 @@
 Two services are built from the same checkout, one storing answers (the default) and one with
 ``KG_ANSWER_STORE_MB=0`` (every read runs its route). The same random requests — header lines
 repeated, names in any case and order, q-values, ``format=`` forms, ``Accept-Encoding``,
-``If-None-Match`` — go to both, in the same order, over real HTTP; status, ``Content-Type``,
+``If-None-Match``, GET or HEAD — go to both, in the same order, over real HTTP; status, ``Content-Type``,
 ``Content-Language``, ``Content-Encoding``, ``Vary``, ``ETag`` and body must agree, on ``/id/*``,
 ``/sparql``, ``/api/*``, the pages and the dumps. A stored answer that one request could poison for
 the next (the issue-23 bug: the store keyed on the last of two ``Accept`` lines, the route on the
@@ -58,7 +58,9 @@ def read_paths(server: LiveServer) -> list[str]:
             f"/compare?districts={ids}", "/void", "/export/SHA256SUMS", "/export?format=turtle"]
 
 
-def random_request(rng: random.Random, paths: list[str], etags: list[str]) -> tuple[str, list[tuple[str, str]]]:
+def random_request(rng: random.Random, paths: list[str],
+                   etags: list[str]) -> tuple[str, str, list[tuple[str, str]]]:
+    method = "HEAD" if rng.random() < 0.15 else "GET"
     path = rng.choice(paths)
     if path.startswith("/sparql?") and rng.random() < 0.5:
         for _ in range(rng.randint(1, 3)):
@@ -72,7 +74,7 @@ def random_request(rng: random.Random, paths: list[str], etags: list[str]) -> tu
     if etags and rng.random() < 0.3:
         headers.append(("If-None-Match", rng.choice([rng.choice(etags), '"nope"', "*"])))
     rng.shuffle(headers)
-    return path, headers
+    return method, path, headers
 
 
 def blank_nodes_renamed(body: bytes) -> bytes:
@@ -103,16 +105,16 @@ def test_stored_answers_match_fresh_ones(pair: tuple[LiveServer, LiveServer]) ->
     differences: list[str] = []
     with (httpx.Client(base_url=stored.url, timeout=60) as a, httpx.Client(base_url=fresh.url, timeout=60) as b):
         for _ in range(400):
-            path, headers = random_request(rng, paths, etags)
-            one = a.get(path, headers=headers)
-            two = b.get(path, headers=headers)
+            method, path, headers = random_request(rng, paths, etags)
+            one = a.request(method, path, headers=headers)
+            two = b.request(method, path, headers=headers)
             if one.headers.get("etag"):
                 etags.append(one.headers["etag"])
             left, right = seen(one), seen(two)
             if left != right:
                 fields = ("status", "content-type", "content-language", "content-encoding", "vary", "etag", "body")
                 differing = [f for f, x, y in zip(fields, left, right, strict=True) if x != y]
-                differences.append(f"GET {path} {headers}: {differing} {left[:6]} vs {right[:6]}")
+                differences.append(f"{method} {path} {headers}: {differing} {left[:6]} vs {right[:6]}")
     assert not differences, f"{len(differences)} of 400 differ; first:\n" + "\n".join(differences[:5])
 
 
