@@ -30,6 +30,7 @@ practice, fact), bm25 and id. The snippet is the matching text with the first ma
 «like this» and at most ``CONTEXT`` characters either side, cuts marked with ….
 """
 
+import functools
 import re
 import sqlite3
 import threading
@@ -40,7 +41,7 @@ from difflib import get_close_matches
 import opencc
 
 from app.api.answers import label
-from app.api.catalog import Catalog, LabelText, Text, memoized
+from app.api.catalog import Catalog, Fact, LabelText, Text, memoized
 from app.api.search_models import BestMatch, SearchHit, SearchResults
 
 CONTEXT = 30
@@ -70,6 +71,7 @@ class Entity:
     district: str | None
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light English stemmer: the same stem for the plural, -ing and -ed forms of a word.
 
@@ -108,10 +110,10 @@ def simplified(text: str) -> str:
 def tokens(text: str) -> str:
     """The tokens FTS5 indexes for a text: CJK bigrams (and each run's last character), word stems."""
     out: list[str] = []
-    for m in TERM.finditer(text[:MAX_INDEXED]):
-        run = m.group()
-        if CJK.match(run):
-            out += [run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]]
+    for run in TERM.findall(text[:MAX_INDEXED]):
+        if run[0] > "\u007f":  # a CJK run (TERM's other runs are ASCII)
+            out += map(str.__add__, run, run[1:])
+            out.append(run[-1])
         else:
             out.append(stem(run))
     return " ".join(out)
@@ -159,14 +161,13 @@ def entities(catalog: Catalog) -> dict[tuple[str, str], Entity]:
     return index
 
 
-def context_of(catalog: Catalog, kind: str, entity: Entity, entity_id: str) -> str:
+def context_of(catalog: Catalog, kind: str, entity: Entity, fact: Fact | None) -> str:
     """What narrows an entity without being its own text: its district's names; a fact's value and unit."""
     parts = []
     if entity.district is not None and kind != "district" and entity.district in catalog.districts:
         district = catalog.districts[entity.district]
         parts += [district.label.zh, district.label.en]
-    if kind == "fact":
-        fact = next(f for f in catalog.facts if f.id == entity_id)
+    if fact is not None:
         parts += [str(fact.value), fact.unit.zh, fact.unit.en]
     return " ".join(parts)
 
@@ -184,11 +185,13 @@ def search_index(catalog: Catalog) -> Index:
     db.execute("CREATE VIRTUAL TABLE docs USING fts5(label, definition, quote, paragraph, context, "
                "tokenize = 'unicode61 remove_diacritics 2')")
     keys = sorted(texts)
+    facts = {f.id: f for f in catalog.facts}
     words: dict[str, str] = {}
     rows = []
     for key in keys:
         by_field = {f: " ".join(tokens(t.text) for t in texts[key] if t.field == f) for f in FIELDS}
-        rows.append((*(by_field[f] for f in FIELDS), tokens(context_of(catalog, key[0], known[key], key[1]))))
+        fact = facts.get(key[1]) if key[0] == "fact" else None
+        rows.append((*(by_field[f] for f in FIELDS), tokens(context_of(catalog, key[0], known[key], fact))))
         for t in texts[key]:
             for w in WORD.findall(t.text[:MAX_INDEXED]):
                 if LATIN.search(w):
