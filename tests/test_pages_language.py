@@ -34,3 +34,15 @@ def test_not_found_pages_explain_in_chinese(client: httpx.Client, path: str) -> 
     visible = re.sub(r"<details.*?</details>", "", main, flags=re.DOTALL)  # the service's own words, folded
     assert "这个地址没有" in visible
     assert not re.search(r"[A-Za-z]{3,} [a-z]{3,} [a-z]{3,}", re.sub(r"<[^>]+>", "", visible)), "no English sentence"
+
+
+@pytest.mark.parametrize("path", ["/id/district/haidian", "/id/practice/haidian-bill-follow-up-mechanism"])
+def test_triple_tables_show_labels_and_language_tags_not_slugs(client: httpx.Client, path: str) -> None:
+    text = client.get(path, params={"lang": "en"}, headers={"Accept": "text/html"}).text
+    table = text[text.index('class="ld-statements"'):]
+    links = re.findall(r'<a href="(/id/[^"?]+)[^"]*"[^>]*>([^<]*)</a>', table)
+    assert links
+    assert [(href, shown) for href, shown in links if shown == href.rsplit("/", 1)[-1]] == [], "no slug for a label"
+    literals = re.findall(r'<span lang="([\w-]+)">[^<]*</span> <span class="muted lang-tag">@(\w+)</span>', table)
+    assert {"zh", "en"} <= {tag for _, tag in literals}
+    assert all(tag == {"zh-Hans": "zh"}.get(shown, shown) for shown, tag in literals)

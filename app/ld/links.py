@@ -11,7 +11,7 @@ from urllib.parse import quote as urlquote
 import pyoxigraph as ox
 
 from app.ld.describe import Description, split_entity_iri
-from app.rdf.namespaces import BJRD, CURIE_PREFIXES, RDFS
+from app.rdf.namespaces import BJRD, CURIE_PREFIXES, OA, RDFS
 from app.store.graph import KnowledgeGraph
 
 
@@ -94,6 +94,13 @@ class Linker:
         return Ref(iri, self.href(iri), label, other)
 
     def fallback(self, iri: str) -> Text:
+        """What to show for a resource without a label: a quote's own words (the start of them), else
+        its slug or CURIE."""
+        if self.desc is not None and iri.startswith(("http://", "https://", "urn:")):
+            exact = self.desc.literal(ox.NamedNode(iri), OA + "exact")
+            if exact is not None:
+                words = exact.value if len(exact.value) <= 30 else exact.value[:30] + "…"
+                return Text(words if words.startswith("“") else f"“{words}”", "zh")
         entity = split_entity_iri(self.graph, iri)
         return Text(entity[1] if entity else curie(iri))
 
