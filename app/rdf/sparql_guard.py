@@ -176,7 +176,7 @@ def read_query(text: str) -> ReadQuery:
                 (from_named if named else from_default).append(clause)
     if in_prologue:
         prologue_end = len(parts)
-    passed = "".join(parts)
+    passed = _encodable("".join(parts))
     if passed != text:
         _screen(passed, None)
     return ReadQuery(form, passed, "".join(parts[:prologue_end]).strip(), tuple(from_default), tuple(from_named))
@@ -213,7 +213,17 @@ def with_using(text: str, default: list[str], named: list[str]) -> str:
         parts.append(read.text[spanned.start:spanned.end])
         previous_end = spanned.end
         previous_word = upper if token.kind == "word" else ""
-    return "".join(parts)
+    return _encodable("".join(parts))
+
+
+def _encodable(text: str) -> str:
+    """``text``, or 400 when an escape made it hold a surrogate (no character: no engine reads it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest(f"SPARQL syntax error: a \\u escape names a surrogate (U+{ord(text[exc.start]):04X}), "
+                         "not a character.") from None
+    return text
 
 
 def _check_read(text: str, read: _Read) -> None:

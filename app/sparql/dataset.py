@@ -54,7 +54,8 @@ def check_owned(default: Sequence[str], named: Sequence[str], own: Sequence[str]
     """400 when a graph of the dataset is not one of ``own``."""
     foreign = sorted({g for g in [*default, *named] if g not in own})
     if foreign:
-        raise BadRequest(f"{where} may only name this service's graphs ({', '.join(own)}); "
+        listed = ", ".join(own[:20]) + (f" and {len(own) - 20} more" if len(own) > 20 else "")
+        raise BadRequest(f"{where} may only name this service's graphs ({listed}); "
                          f"not {', '.join(f'<{g}>' for g in foreign[:5])}.")
 
 

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from app.errors import BadRequest
 from app.rdf.terms import Term
-from app.store.graphs import VERSION, meta_graph, owned_quads
+from app.store.graphs import OWNS, VERSION, meta_graph, owned_quads
 from app.store.snapshots import clear_snapshots
 from app.store.spec import StoreSpec
 
@@ -191,11 +191,14 @@ class EmbeddedStore:
         self.backend.default_graphs = self.content_graphs()
 
     def content_graphs(self) -> list[str]:
-        """Every named graph but the meta graph: an embedded store is the service's alone (a memory
-        store lives in its process, a disk store is locked by it). Builds and loads record them as
-        owned all the same (:data:`app.store.graphs.OWNS`), for a store copied elsewhere."""
-        return sorted(g.value for g in self.store.named_graphs()
-                      if isinstance(g, ox.NamedNode) and g.value != self.meta)
+        """Every named graph but the meta graph, and every graph recorded as owned (:data:`OWNS`, which
+        may be empty): an embedded store is the service's alone (a memory store lives in its process,
+        a disk store is locked by it). Builds, loads and writes record what they own all the same."""
+        meta = ox.NamedNode(self.meta)
+        owned = {q.object.value for q in self.store.quads_for_pattern(meta, OWNS, None, meta)
+                 if isinstance(q.object, ox.NamedNode)}  # an owned graph may hold nothing (yet)
+        held = {g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode)}
+        return sorted((owned | held) - {self.meta})
 
     def read_graphs(self) -> dict[str, list[ox.Quad]]:
         graphs: dict[str, list[ox.Quad]] = {}
