@@ -98,3 +98,24 @@ def test_cli_coverage_subprocess_exits_1_when_a_clause_is_unaccounted(tmp_path: 
     assert done.returncode == 1, done.stderr
     assert "UNACCOUNTED" in done.stdout
     assert done.stdout.rstrip().endswith("1 unaccounted")
+
+
+def test_coverage_records_which_clauses_carry_a_topic(source_text: str, parts: tuple, graph: KnowledgeGraph,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A clause carries a supervision topic when the quote of a practice that supervises one overlaps it; counted
+    here from the asserted links, independently of coverage.rq."""
+    from tests.helpers import PREFIXES, select
+
+    paragraphs, citations = parts
+    result = coverage.measure(source_text, paragraphs, citations, coverage.read_exclusions(EXCLUSIONS))
+    spans = [(r["s"], r["e"], r["t"].rsplit("/", 1)[-1]) for r in select(graph, PREFIXES + f"""
+        SELECT DISTINCT ?s ?e ?t WHERE {{ GRAPH <{graph.names.data}> {{
+          ?p bjrd:supervisesTopic ?t ; bjrd:evidence [ oa:start ?s ; oa:end ?e ] }} }}""")]
+    expected = {(c.start, c.end): sorted({t for s, e, t in spans if s < c.end and c.start < e}) for c in result.clauses}
+    # coverage.rq also names the broader topics (the inferred links): a superset of the asserted ones
+    assert [f"{c.start}: {ts}" for c in result.clauses
+            if not set(ts := expected[(c.start, c.end)]) <= set(c.topics)] == []
+    assert [(c.start, c.end) for c in result.with_topic] == [k for k, ts in expected.items() if ts]
+    assert len(result.with_topic) >= 30
+    assert main(["coverage"]) == 0
+    assert f"{len(result.with_topic)} clauses carry a supervision topic" in capsys.readouterr().out

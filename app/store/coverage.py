@@ -46,6 +46,11 @@ class Clause:
     def accounted(self) -> bool:
         return bool(self.cited_by) or self.excluded is not None
 
+    @property
+    def topics(self) -> list[str]:
+        """The supervision topics of the practices whose quotes overlap the clause: what it says was supervised."""
+        return [slug for kind, slug in self.cited_by if kind == "topic"]
+
 
 @dataclass
 class Coverage:
@@ -59,6 +64,10 @@ class Coverage:
     @property
     def ok(self) -> bool:
         return not self.unaccounted and not self.problems
+
+    @property
+    def with_topic(self) -> list["Clause"]:
+        return [c for c in self.clauses if c.topics]
 
 
 def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -158,6 +167,7 @@ def report(coverage: Coverage, *, width: int = 40) -> str:
     lines += ["", *coverage.problems]
     cited = sum(1 for c in coverage.clauses if c.cited_by)
     excluded = sum(1 for c in coverage.clauses if not c.cited_by and c.excluded)
+    lines.append(f"{len(coverage.with_topic)} clauses carry a supervision topic (what the congress supervised)")
     lines.append(f"{len(coverage.clauses)} clauses: {cited} cited, {excluded} left out with a reason, "
                  f"{len(coverage.unaccounted)} unaccounted")
     return "\n".join(lines).lstrip("\n")
