@@ -275,3 +275,47 @@ def test_query_syntax_error_is_explained_and_wrapped(phone: BrowserContext, serv
     assert "line 3, column" in box.inner_text()  # where the server's parser stopped
     assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(tab, "query-error-phone.png", full_page=False)
+
+
+# ------------------------------------------------------------------ explore
+
+SHOWN_LABEL_BOXES = """() => window.kgGraph.nodes()
+  .filter((n) => n.visible() && !n.hasClass('quiet') && !n.hasClass('crowded'))
+  .map((n) => n.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false }))
+  .filter((b) => b.w > 0)"""
+
+
+def overlapping(boxes: list[dict[str, float]]) -> int:
+    return sum(1 for i, a in enumerate(boxes) for b in boxes[i + 1:]
+               if a["x1"] < b["x2"] and b["x1"] < a["x2"] and a["y1"] < b["y2"] and b["y1"] < a["y2"])
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_explore_labels_do_not_overlap_in_english(browser: Browser, server: LiveServer, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 1000 if width > 500 else 844}, locale="en-US")
+    tab = context.new_page()
+    traffic = watch(tab, server.url)
+    tab.goto(f"{server.url}/explore?lang=en&topics=1&hubs=1")
+    tab.wait_for_selector("#network[data-state=ready]")
+    boxes = tab.evaluate(SHOWN_LABEL_BOXES)
+    # On a wide screen every district keeps its label; on a phone fewer fit (the others show on a tap).
+    assert len(boxes) >= (16 if width > 500 else 6)
+    assert overlapping(boxes) == 0
+    if width > 500:
+        screenshot(tab, "explore-en.png", full_page=False)
+    assert traffic.errors == []
+    context.close()
+
+
+def test_explore_matrix_sort_is_kept_in_the_address(page: tuple[Page, Traffic], server: LiveServer) -> None:
+    tab, traffic = page
+    tab.goto(f"{server.url}/explore?lang=zh")
+    tab.wait_for_selector("#network[data-state=ready]")
+    tab.locator("#matrix th[data-sort=total]").click()
+    assert parse_qs(urlsplit(tab.url).query)["sort"] == ["-total"]
+    order = tab.evaluate("() => [...document.querySelectorAll('#matrix tbody th a')].map((a) => a.textContent)")
+    tab.reload()
+    tab.wait_for_selector("#network[data-state=ready]")
+    assert tab.locator("#matrix th[data-sort=total]").get_attribute("aria-sort") == "descending"
+    assert tab.evaluate("() => [...document.querySelectorAll('#matrix tbody th a')].map((a) => a.textContent)") == order
+    traffic.assert_clean()

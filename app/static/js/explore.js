@@ -6,7 +6,7 @@
 // those of one theme, hubs (mechanisms used by HUB_MIN or more districts) only when asked for;
 // a layer of supervision topics (shared by at least N districts, too) when asked for.
 // A chosen district is highlighted with its mechanisms and the districts sharing them. The
-// filter lives in the address (?min=&theme=&hubs=1&topics=1&district=, kept with history.replaceState),
+// filter lives in the address (?min=&theme=&hubs=1&topics=1&district=&sort=, kept with history.replaceState),
 // so a view can be shared. Labels are drawn at least MIN_LABEL_PX high whatever the zoom.
 // The Cytoscape instance is window.kgGraph; #network[data-state] becomes "ready" once drawn.
 (function () {
@@ -99,6 +99,8 @@
     if (Number.isFinite(min) && min >= 1 && min <= 16) minInput.value = String(min);
     hubsBox.checked = params.get("hubs") === "1";
     topicsBox.checked = params.get("topics") === "1";
+    const sort = params.get("sort") || "";
+    if (/^-?[\w-]{1,80}$/.test(sort)) state.sort = { key: sort.replace(/^-/, ""), desc: sort.startsWith("-") };
     return { theme: params.get("theme") || "", district: params.get("district") || "" };
   }
 
@@ -110,6 +112,7 @@
     set("hubs", hubsBox.checked ? "1" : "");
     set("topics", topicsBox.checked ? "1" : "");
     set("district", districtSelect.value);
+    set("sort", state.sort.key ? `${state.sort.desc ? "-" : ""}${state.sort.key}` : "");
     const query = params.toString();
     window.history.replaceState(null, "", window.location.pathname + (query ? `?${query}` : ""));
   }
@@ -161,8 +164,8 @@
         { selector: ".hidden", style: { "display": "none" } },
         { selector: ".faded", style: { "opacity": 0.2 } },
         { selector: ".dimmed", style: { "opacity": 0.12 } },
-        { selector: "node.quiet", style: { "text-opacity": 0 } },
-        { selector: "node.quiet.hover", style: { "text-opacity": 1 } },
+        { selector: "node.quiet, node.crowded", style: { "text-opacity": 0 } },
+        { selector: "node.quiet.hover, node.crowded.hover", style: { "text-opacity": 1, "z-index": 20 } },
         { selector: "node.chosen", style: { "border-color": "#1d2330", "border-width": 4 } },
         { selector: "edge.chosen", style: { "line-color": "#b3261e", "opacity": 1, "width": 2.5 } },
         { selector: "node.hover", style: { "border-color": "#1d2330", "border-width": 3 } },
@@ -227,6 +230,26 @@
       const mechanism = node.data("kind") !== "district";
       node.toggleClass("quiet", narrow && (districtSelect.value ? node.hasClass("dimmed") : mechanism));
     });
+    hideCrowdedLabels(cy);
+  }
+
+  // No label drawn over another: labels are placed in order of importance (districts, then the
+  // mechanisms and topics most districts share) and one that would overlap a placed label is
+  // hidden until its node is hovered (its name is also in the matrix and the hover line).
+  function hideCrowdedLabels(cy) {
+    const weight = (node) => (node.data("kind") === "district" ? 1e6 : 0) + (node.hasClass("dimmed") ? 0 : 1e3) +
+      node.connectedEdges().not(".hidden").length;
+    const placed = [];
+    const overlaps = (a, b) => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+    cy.nodes().removeClass("crowded");
+    cy.nodes().filter((node) => node.visible() && !node.hasClass("quiet"))
+      .sort((a, b) => weight(b) - weight(a))
+      .forEach((node) => {
+        const box = node.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+        if (!box || box.w === 0) return;
+        if (placed.some((other) => overlaps(box, other))) node.addClass("crowded");
+        else placed.push(box);
+      });
   }
 
   // Highlight the chosen district, its visible mechanisms and the districts that share them.
@@ -383,6 +406,7 @@
     const key = th.dataset.sort;
     state.sort = state.sort.key === key ? { key, desc: !state.sort.desc } : { key, desc: key !== "district" };
     renderMatrix(shownMechanisms());
+    writeAddress();
   }
 
   // ---------------------------------------------------------------- wiring
