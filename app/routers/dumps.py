@@ -186,7 +186,7 @@ def read_release_index(release: str, request: Request, graph: GraphDep, lang: An
     current = release_id(graph)
     if release == "latest":
         return RedirectResponse(f"/export/{current}/", status_code=307, headers={"Cache-Control": "no-cache"})
-    if release != current:
+    if release != current and not (release == graph.version and release.startswith(current)):
         raise NotFound(f"Release {release!r} is not served; the current release is {current} "
                        f"(files listed in /export/{current}/).")
     files = [{"name": name, "size": len(f.build(graph).body), "sha256": f.build(graph).sha256}
