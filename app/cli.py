@@ -17,6 +17,7 @@ from app.config import Settings
 from app.errors import KGError
 from app.ld.export import export_bytes
 from app.rdf.formats import BY_NAME, EXPORT_FORMATS, RESULT_FORMATS
+from app.sparql.dataset import resolve
 from app.sparql.run import prepare, run_query
 from app.store import lint, provenance
 from app.store.graph import KnowledgeGraph, load, open_store, push, validate_loaded
@@ -86,6 +87,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     graph = KnowledgeGraph.build(settings_from(args), check=False)
     fmt = BY_NAME[args.format] if args.format else None
     prepared = prepare(text, fmt.media_type if fmt else "text/tab-separated-values, text/turtle")
+    prepared = resolve(prepared, graph.store.content_graphs(), graph.query_base)  # FROM, as /sparql reads it
     result = run_query(graph.backend, prepared)
     sys.stdout.buffer.write(result.body)
     return EXIT_OK

@@ -11,6 +11,9 @@ import pytest
 from app.config import Settings
 from app.errors import BadRequest, QueryRefused
 from app.rdf.sparql_guard import read_query, screen_update
+from app.sparql.dataset import resolve
+from app.sparql.run import prepare, run_query
+from app.store.backends import OxigraphBackend
 from app.store.graph import KnowledgeGraph
 from tests.helpers import LiveServer, serve_in_thread
 
@@ -182,3 +185,15 @@ def test_update_dataset_conflict_is_400(writable: httpx.Client, update: str) -> 
     assert response.status_code == 400, response.text
     assert "using-graph-uri" in response.text
     assert _rows(writable, f"SELECT ?s ?o WHERE {{ GRAPH <{USING_1}> {{ ?s ?p ?o }} }}") == before
+
+
+def test_kg_query_honours_from(graph: KnowledgeGraph) -> None:
+    """``kg query`` resolves the dataset as /sparql does (app/cli.py: prepare, resolve, run_query)."""
+    if not isinstance(graph.backend, OxigraphBackend):
+        pytest.skip("kg query runs the embedded engine")
+    prepared = prepare(COUNT.format(clause=f"FROM <{graph.names.ontology}>"), "text/csv")
+    result = run_query(graph.backend, resolve(prepared, graph.store.content_graphs(), graph.query_base))
+    assert int(result.body.decode().split()[1]) == _distinct(graph, graph.names.ontology)
+    with pytest.raises(BadRequest, match="may only name"):
+        resolve(prepare(COUNT.format(clause=f"FROM <{graph.store.meta}>"), "text/csv"),
+                graph.store.content_graphs(), graph.query_base)

@@ -71,10 +71,17 @@ async def owned(graph: KnowledgeGraph) -> list[str]:
 
 async def with_dataset(graph: KnowledgeGraph, prepared: PreparedQuery) -> PreparedQuery:
     """``prepared`` with the dataset it reads (see the module docstring); 400 for a graph not the service's."""
+    if not prepared.dataset.named and (prepared.read is None or not prepared.read.names_dataset):
+        return prepared
+    return resolve(prepared, await owned(graph), graph.query_base)
+
+
+def resolve(prepared: PreparedQuery, own: Sequence[str], base_iri: str) -> PreparedQuery:
+    """``prepared`` with the dataset it reads, given the service's graphs ``own`` (``kg query`` too)."""
     dataset, where = prepared.dataset, "default-graph-uri / named-graph-uri"
     if not dataset.named:
         if prepared.read is None or not prepared.read.names_dataset:
             return prepared
-        dataset, where = Dataset(*from_clauses(prepared.read, graph.query_base)), "FROM / FROM NAMED"
-    check_owned(dataset.default_graphs, dataset.named_graphs, await owned(graph), where)
+        dataset, where = Dataset(*from_clauses(prepared.read, base_iri)), "FROM / FROM NAMED"
+    check_owned(dataset.default_graphs, dataset.named_graphs, own, where)
     return replace(prepared, dataset=dataset)
