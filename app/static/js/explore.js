@@ -1,7 +1,7 @@
 // /explore: the district–mechanism network (Cytoscape.js) and the district × mechanism matrix.
 //
 // Data: /api/districts, /api/mechanisms, /api/themes (and /api/themes/{id}), /api/topics and /api/matrix.
-// Only named mechanisms are drawn: umbrella categories are never counted as shared (data/README.md).
+// Only named mechanisms and topics are drawn: umbrella categories are never counted as shared (data/README.md).
 // One filter drives both views: mechanisms shared by at least N districts, optionally only
 // those of one theme, hubs (mechanisms used by HUB_MIN or more districts) only when asked for;
 // a layer of supervision topics (shared by at least N districts, too) when asked for.
@@ -427,7 +427,8 @@
     state.districts = districts;
     // Umbrella categories are never counted as shared: only named mechanisms are drawn (as /api/matrix does).
     state.mechanisms = mechanisms.filter((m) => m.kind === "named");
-    state.topics = topics;
+    // The same rule for topics: an analyst's umbrella grouping is never counted as shared, nor drawn.
+    state.topics = topics.filter((t) => t.kind === "named");
     state.matrix = matrix;
     fillOptions(themeSelect, themes);
     fillOptions(districtSelect, districts);
