@@ -90,6 +90,21 @@ def test_a_misspelt_word_is_corrected(client: httpx.Client) -> None:
     assert search(client, "zzzqqqxx")["total"] == 0
 
 
+@pytest.mark.parametrize(("typo", "name"), [("代表连络站", "代表联络站"), ("专题洵问", "专题询问")])
+def test_a_mistyped_chinese_name_is_corrected(client: httpx.Client, graph: KnowledgeGraph, typo: str,
+                                              name: str) -> None:
+    assert select(graph, PREFIXES + f'SELECT ?c WHERE {{ ?c skos:prefLabel|skos:altLabel "{name}"@zh }}')
+    body = search(client, typo)
+    assert body["did_you_mean"] == name and body["total"] > 0
+    assert keys(body) == keys(search(client, name))
+
+
+def test_a_misspelt_word_among_others_is_corrected_too(client: httpx.Client) -> None:
+    body = search(client, "budjet 代表")
+    assert body["did_you_mean"] == "budget 代表"
+    assert set(keys(search(client, "budget"))) <= set(keys(body))
+
+
 @pytest.mark.parametrize(("traditional", "simple"), [("預算", "预算"), ("代表之傢", "代表之家"), ("監督", "监督")])
 def test_traditional_characters_find_the_simplified(client: httpx.Client, traditional: str, simple: str) -> None:
     assert simplified(traditional) == simple

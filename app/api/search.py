@@ -20,8 +20,9 @@ module only cuts texts into tokens and builds a query from the words of the sear
   is false (``月进站 海淀``: the article never names the visits in Haidian).
 - A text that is a Chinese label of a mechanism, theme or topic also finds that concept's other
   Chinese names (街道 also finds 街乡 and 镇街; 代表之家 finds 家站): ``variants``.
-- Nothing found and a Latin word unknown: the closest word of the index (difflib, ratio ≥ 0.75) is
-  searched instead and named in ``did_you_mean`` (``budjet`` → budget).
+- Nothing found: a Latin word no indexed word starts is replaced by the closest (difflib, ratio ≥ 0.75;
+  ``budjet`` → budget), a Chinese term found nowhere by the closest name of a district or concept
+  (ratio ≥ 0.65; 代表连络站 → 代表联络站), and the result, named in ``did_you_mean``, searched instead.
 
 Each literal is indexed and searched up to ``MAX_INDEXED`` characters (a huge label costs no more than
 a long one). Ranking, one hit per entity: exact label (the label equals the text searched), then the
@@ -30,7 +31,6 @@ practice, fact), bm25 and id. The snippet is the matching text with the first ma
 «like this» and at most ``CONTEXT`` characters either side, cuts marked with ….
 """
 
-import functools
 import re
 import sqlite3
 import threading
@@ -38,99 +38,36 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 
-import opencc
-
 from app.api.answers import label
 from app.api.catalog import Catalog, Fact, LabelText, Text, memoized
 from app.api.search_models import BestMatch, SearchHit, SearchResults
+from app.api.search_text import (  # noqa: F401  (WORD, stem: the search page's too)
+    CJK,
+    LATIN,
+    MAX_INDEXED,
+    TERM,
+    WORD,
+    find_span,
+    simplified,
+    stem,
+    term_query,
+    terms_of,
+    tokens,
+)
 
 CONTEXT = 30
-#: Characters of one literal that are indexed and searched.
-MAX_INDEXED = 4096
 FIELDS = ("label", "definition", "quote", "paragraph")
 FIELD_RANK = {"label": 1, "definition": 2, "quote": 3, "paragraph": 4}
 TYPE_RANK = {"district": 0, "mechanism": 1, "theme": 2, "topic": 3, "practice": 4, "fact": 5}
-CJK_CLASS = "\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
-CJK = re.compile(f"[{CJK_CLASS}\uff00-\uffef]")
-TERM = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9]+")
-WORD = re.compile(r"[A-Za-z0-9]+")
-VOWEL = re.compile(r"[aeiouy]")
-LATIN = re.compile(r"[A-Za-z]")
 QUOTES = "“”‘’\"'《》「」"
 #: bm25 weights of the columns: label, definition, quote, paragraph, context.
 WEIGHTS = (10.0, 4.0, 2.0, 1.0, 0.5)
-
-_T2S = opencc.OpenCC("t2s")
-_T2S_LOCK = threading.Lock()
-
 
 @dataclass(frozen=True)
 class Entity:
     iri: str
     label: LabelText
     district: str | None
-
-
-@functools.lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """A light English stemmer: the same stem for the plural, -ing and -ed forms of a word.
-
-    Applied to both the text and the query, so it only has to be consistent, not linguistic.
-    """
-    w = word.lower()
-    if len(w) <= 3 or not w.isalpha():
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith(("sses", "xes", "ches", "shes")):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    if w.endswith("ied") and len(w) > 4:
-        return w[:-3] + "y"
-    for suffix in ("ing", "ed"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and VOWEL.search(w[:-len(suffix)]):
-            w = w[:-len(suffix)]
-            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
-                w = w[:-1]  # planned -> plan
-            break
-    if w.endswith("e") and len(w) > 4:
-        w = w[:-1]
-    return w
-
-
-def simplified(text: str) -> str:
-    """``text`` in simplified characters (OpenCC t2s); Latin text unchanged."""
-    if not CJK.search(text):
-        return text
-    with _T2S_LOCK:
-        return str(_T2S.convert(text))
-
-
-def tokens(text: str) -> str:
-    """The tokens FTS5 indexes for a text: CJK bigrams (and each run's last character), word stems."""
-    out: list[str] = []
-    for run in TERM.findall(text[:MAX_INDEXED]):
-        if run[0] > "\u007f":  # a CJK run (TERM's other runs are ASCII)
-            out += map(str.__add__, run, run[1:])
-            out.append(run[-1])
-        else:
-            out.append(stem(run))
-    return " ".join(out)
-
-
-def term_query(term: str) -> str:
-    """The FTS5 expression of one term (built from tokens only: nothing of the query is passed as syntax)."""
-    if CJK.match(term):
-        if len(term) == 1:
-            return f'"{term}"*'
-        return '"' + " ".join(term[i:i + 2] for i in range(len(term) - 1)) + '"'
-    s = stem(term)
-    return f'"{s}"' if s.isdigit() or len(s) < 3 else f'"{s}"*'
-
-
-def terms_of(q: str) -> list[str]:
-    return [m.group() for m in TERM.finditer(q)]
 
 
 @dataclass
@@ -241,24 +178,6 @@ def expression(q: str, variants: Iterable[str], every: bool = True) -> str | Non
     return f"({each}) AND ({{{' '.join(FIELDS)}}} : ({some}))"
 
 
-def find_span(text: str, needles: list[str], stems: list[str]) -> tuple[int, int] | None:
-    """The first needle found in ``text`` (case-insensitively), else the first word a term stem starts."""
-    text = text[:MAX_INDEXED]
-    folded = text.casefold()
-    same = len(folded) == len(text)
-    for needle in needles:
-        at = folded.find(needle.casefold()) if same else text.find(needle)
-        if at >= 0:
-            return at, at + len(needle)
-    for m in WORD.finditer(text):
-        word = stem(m.group())
-        for s in stems:
-            prefix = len(s) >= 3 and not s.isdigit() and (word.startswith(s) or m.group().lower().startswith(s))
-            if word == s or prefix:
-                return m.span()
-    return None
-
-
 def snippet(text: str, start: int, end: int) -> str:
     before = text[max(0, start - CONTEXT):start]
     after = text[end:end + CONTEXT]
@@ -317,23 +236,30 @@ def hits_for(catalog: Catalog, q: str, variants: tuple[str, ...], every: bool = 
 
 
 def correction(catalog: Catalog, q: str) -> str | None:
-    """``q`` with each Latin word no indexed word starts with replaced by the closest one, if any changed."""
-    words = search_index(catalog).words
-    vocabulary = list(words)
+    """``q`` with each Latin word no indexed word starts with replaced by the closest one (ratio ≥ 0.75), and
+    each Chinese term found nowhere by the closest name of a district or concept (ratio ≥ 0.65: 代表连络站 ->
+    代表联络站); None if nothing changed."""
+    index = search_index(catalog)
+    words, vocabulary = index.words, list(index.words)
+    chinese = [n for n in names(catalog) if CJK.match(n) and not LATIN.search(n)]
     changed = False
 
     def fix(m: re.Match[str]) -> str:
         nonlocal changed
-        s = stem(m.group())
-        if not LATIN.search(s) or any(w.startswith(s) for w in vocabulary):
-            return m.group()
-        close = get_close_matches(s, vocabulary, n=1, cutoff=0.75)
-        if not close:
-            return m.group()
-        changed = True
-        return words[close[0]]
+        term = m.group()
+        if CJK.match(term):
+            close = [] if len(term) < 2 or index.match(term_query(term)) else get_close_matches(
+                term, chinese, n=1, cutoff=0.65)
+            fixed = close[0] if close else term
+        else:
+            s = stem(term)
+            known = not LATIN.search(s) or any(w.startswith(s) for w in vocabulary)
+            close = [] if known else get_close_matches(s, vocabulary, n=1, cutoff=0.75)
+            fixed = words[close[0]] if close else term
+        changed = changed or fixed != term
+        return fixed
 
-    fixed = WORD.sub(fix, q)
+    fixed = TERM.sub(fix, q)
     return fixed if changed else None
 
 
@@ -371,14 +297,15 @@ def found(catalog: Catalog, q: str) -> Found:
     variants = variants_of(catalog, text)
     hits = hits_for(catalog, text, variants)
     did_you_mean, every = None, True
-    if not hits:
-        fixed = correction(catalog, text)
-        if fixed is not None:
-            hits = hits_for(catalog, fixed, ())
-            if hits:
-                did_you_mean = text = fixed
-    if not hits and len(terms_of(text)) > 1:
-        hits, every = hits_for(catalog, text, variants, every=False), False
+    fixed = None if hits else correction(catalog, text)
+    if fixed is not None:
+        hits = hits_for(catalog, fixed, variants_of(catalog, fixed))
+    if not hits and len(terms_of(text)) > 1:  # some of the terms (corrected, if any was)
+        every = False
+        hits = hits_for(catalog, fixed or text, variants if fixed is None else (), every=False)
+    if hits and fixed is not None:
+        did_you_mean = text = fixed
+        variants = variants_of(catalog, fixed)
     return Found(hits, text, every, did_you_mean, variants, best_match(catalog, text))
 
 
