@@ -3,9 +3,12 @@ replaces only the graphs its meta graph records as its own. Against a real Oxigr
 also holds a co-tenant's graph: the co-tenant's triples never appear in an answer or a dump, and
 survive ``kg load --into``."""
 
+import http.server
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from urllib.parse import parse_qsl
 
 import httpx
 import pyoxigraph as ox
@@ -141,3 +144,61 @@ def test_shared_store_write_that_creates_or_drops_a_graph_records_it(remote: Liv
         assert client.delete("/graph-store", params={"graph": created}, headers=auth).status_code == 204
         assert created not in remote.graph.store.content_graphs() and created not in graphs()
     assert _cotenant_triples(shared) == 1
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Passes every request on to the real store (``upstream``) and keeps the query it was sent."""
+
+    upstream = ""
+    sent: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.sent.append(dict(parse_qsl(body.decode("ascii"))).get("query", ""))
+        answer = httpx.post(self.upstream + self.path, content=body, timeout=30,
+                            headers={k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")})
+        self.send_response(answer.status_code)
+        self.send_header("Content-Type", answer.headers.get("content-type", "text/plain"))
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def recorded(shared: str) -> Iterator[tuple[LiveServer, list[str]]]:
+    """The service over the shared store, its queries passing through a recorder (the store stays real)."""
+    upstream = _query_url(shared).rsplit("/", 1)[0]
+    sent: list[str] = []
+    handler = type("Recorder", (_Recorder,), {"upstream": upstream, "sent": sent})
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    store = f"sparql:http://127.0.0.1:{proxy.server_address[1]}/query;" + shared.split(";", 1)[1]
+    try:
+        for live in serve_in_thread(Settings(store=store, query_timeout_s=5.0, validate_on_start=False,
+                                             **SUITE_LIMITS)):
+            yield live, sent
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join(5)
+
+
+def test_shared_store_is_sent_the_query_as_read(recorded: tuple[LiveServer, list[str]]) -> None:
+    """What the store receives is the guard's reading: no comment (where a store's pragma could hide),
+    escapes applied, FROM given as the protocol's dataset; never the client's own spelling."""
+    live, sent = recorded
+    query = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> # pragma: a comment the store must not see\n"
+             "\\u0053ELECT (COUNT(*) AS ?n) FROM <graph/ontology> WHERE { ?s a ?type } # another")
+    response = httpx.get(live.url + "/sparql", params={"query": query}, headers={"Accept": "text/csv"}, timeout=30)
+    assert response.status_code == 200, response.text
+    passed = [text for text in sent if "COUNT(*) AS ?n" in text]
+    assert passed, sent
+    assert "pragma" not in passed[-1] and "another" not in passed[-1]
+    assert "SELECT (COUNT(*) AS ?n)" in passed[-1] and "\\u0053" not in passed[-1]
+    typing = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    typed = sum(1 for q in live.graph.loaded.graphs[live.graph.names.ontology] if q.predicate.value == typing)
+    assert int(response.text.split()[1]) == typed > 0  # FROM the ontology graph: its typing triples only
