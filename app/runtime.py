@@ -12,7 +12,7 @@ import time
 from app.api.catalog import catalog_for
 from app.api.staged import build_derived
 from app.config import Settings
-from app.errors import ValidationFailed
+from app.errors import RequestError, ValidationFailed
 from app.sparql.runner import QueryRunner, query_runner
 from app.store.graph import KnowledgeGraph
 from app.store.heap import collector_paused, freeze_survivors, trim_heap
@@ -158,6 +158,8 @@ class Runtime:
                 reached("exports")
                 stage = "commit"
                 meta = await asyncio.to_thread(meta_quads, graph)
+            except RequestError:
+                raise
             except Exception as exc:
                 raise failure(stage, exc) from exc
             runner = None
@@ -175,7 +177,7 @@ class Runtime:
                 except Exception:
                     logger.exception("a write failed at its %s stage and could not be undone", stage)
                     raise failure(stage, exc, undone=False) from exc
-                if not isinstance(exc, Exception):
+                if not isinstance(exc, Exception) or isinstance(exc, RequestError):
                     raise
                 raise failure(stage, exc) from exc
             old_runner, self._runner, self._graph = self._runner, runner, new_graph

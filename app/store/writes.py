@@ -26,6 +26,7 @@ never written directly.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,10 +62,20 @@ STAGES = ("stage", "infer", "validate", "catalog", "exports", "commit", "record"
 FAULT_HOOKS: list[Callable[[str], None]] = []
 
 
+_progress = threading.local()  # the last stage the write staged on this thread has completed
+
+
 def reached(stage: str) -> None:
-    """The write has reached ``stage`` (one of :data:`STAGES`)."""
+    """The write has completed ``stage`` (one of :data:`STAGES`)."""
     for hook in tuple(FAULT_HOOKS):
         hook(stage)
+    _progress.done = stage
+
+
+def in_progress() -> str:
+    """The stage the write staged on this thread is in (the one after the last completed)."""
+    done = getattr(_progress, "done", None)
+    return STAGES[STAGES.index(done) + 1] if done in STAGES[:-1] else STAGES[0]
 
 
 class WriteFailed(RequestError):
@@ -234,14 +245,21 @@ def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) ->
 
 def prepare(graph: KnowledgeGraph, change: Change) -> Staged:
     """Stage ``change`` in a scratch store, with its entailments; raises WriteRejected if the new
-    graph does not conform, ReadOnlyGraph if it changes a read-only graph."""
-    scratch = Scratch(graph)
-    delta = change.stage(scratch, graph)
-    check_writable(graph, delta)
-    for name, triples in delta.added.items():
-        check_triples(triples, graph.settings.max_literal_bytes, name)
-    reached("stage")
-    report = infer_and_validate(scratch, graph, delta) if delta else None
+    graph does not conform, ReadOnlyGraph if it changes a read-only graph, and what
+    :func:`failure` makes of any other error (then at the stage it was in)."""
+    _progress.done = None
+    try:
+        scratch = Scratch(graph)
+        delta = change.stage(scratch, graph)
+        check_writable(graph, delta)
+        for name, triples in delta.added.items():
+            check_triples(triples, graph.settings.max_literal_bytes, name)
+        reached("stage")
+        report = infer_and_validate(scratch, graph, delta) if delta else None
+    except RequestError:
+        raise
+    except Exception as exc:
+        raise failure(in_progress(), exc) from exc
     if report is not None and not report.conforms:
         raise WriteRejected(report)
     return Staged(scratch, delta, report)
@@ -277,8 +295,8 @@ def meta_quads(graph: KnowledgeGraph) -> list[ox.Quad]:
     store, meta = graph.store, ox.NamedNode(graph.store.meta)
     if isinstance(store, EmbeddedStore):
         return list(store.store.quads_for_pattern(None, None, None, meta))
-    rows = store.backend.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{meta.value}> {{ ?s ?p ?o }} }}")
-    return [ox.Quad(r["s"], r["p"], r["o"], meta) for r in rows]  # type: ignore[arg-type]
+    assert isinstance(store, RemoteStore)
+    return store.backend.quads(meta.value)
 
 
 def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) -> KnowledgeGraph:
