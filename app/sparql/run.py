@@ -111,7 +111,7 @@ def offered_for(form: str) -> Sequence[Format]:
 class PreparedQuery:
     """A screened query, its form and the format its answer will be sent in."""
 
-    text: str
+    text: str  # as the guard read it (:func:`prepare`): one reading, comments gone
     form: str  # SELECT, ASK, CONSTRUCT, DESCRIBE, or "" when the screen cannot tell
     format: Format
     dataset: Dataset = Dataset()
@@ -141,7 +141,8 @@ def format_for(form: str, accept: str | None) -> Format:
 def prepare(text: str, accept: str | None, dataset: Dataset = Dataset()) -> PreparedQuery:
     """Screen ``text`` (QueryRefused) and negotiate its answer's format (NotAcceptable), without running it."""
     read = read_query(text)
-    return PreparedQuery(text, read.form, format_for(read.form, accept), dataset, read)
+    # The text every engine runs (and answers are reused by) is the one the guard read, on every store.
+    return PreparedQuery(read.text, read.form, format_for(read.form, accept), dataset, read)
 
 
 def _fitting(fmt: Format, offered: Sequence[Format]) -> Format:
