@@ -4,7 +4,10 @@ SPARQL 1.1 Graph Store HTTP Protocol at ``/graph-store`` (``?graph=IRI`` or ``?d
 Every write needs ``Authorization: Bearer <KG_WRITE_TOKEN>`` (none → 401, wrong → 403) and goes
 through the SHACL gate of app/store/writes.py: 204 (201 for a new graph) with the new version in
 ``X-Graph-Version``, or 422 with the SHACL report (JSON, or Turtle by ``Accept: text/turtle``)
-and nothing changed. Reading a graph (GET/HEAD) is open to everyone.
+and nothing changed. A term nothing downstream can read (an ill-typed or directional literal, a
+malformed language tag, a literal over ``KG_MAX_LITERAL_BYTES``: 422/413), too many entailments
+(422) or a failure at any stage (500, naming it) also leave the store as it was.
+Reading a graph (GET/HEAD) is open to everyone.
 """
 
 import asyncio

@@ -8,13 +8,16 @@ touches the schema or reaches too far), and the result is validated against the 
 start-up (app.store.build: the SPARQL checks from ``KG_SHACL_SPARQL_ABOVE`` triples). A graph
 known to conform is validated only for the focus nodes the change can concern, by the SPARQL
 checks at any size unless ``KG_SHACL_ENGINE=pyshacl`` (app.store.revalidate; the whole graph
-when inference ran afresh or the change reaches too far). Only if it
-conforms is the delta committed — in one transaction on the store (a single SPARQL Update on disk
-or on a remote store; the scratch store swapped in, in memory; a change to blank nodes a disk store
-already holds goes through its API, see :func:`commit`) — and a new :class:`KnowledgeGraph`
-(new version, new ETags, fresh derived answers, read from the scratch store) replaces the old one
-(:meth:`app.runtime.Runtime.commit`). Otherwise :class:`app.errors.WriteRejected` carries the SHACL
-report and the store is left untouched.
+when inference ran afresh or the change reaches too far). Every term the change adds is checked
+first (app.store.terms: lexical spaces, BCP 47, no directional literal, ``KG_MAX_LITERAL_BYTES``),
+and the inference runs in a confined process under caps (app.store.entail). Only if it conforms
+is the new :class:`KnowledgeGraph` made (:func:`successor`: new version, reading the scratch store)
+and everything derived from it built (app.runtime), and only then is the delta written — in one
+transaction on the store (a single SPARQL Update on disk or on a remote store; the scratch store
+swapped in, in memory; a change to blank nodes a disk store already holds goes through its API,
+see :func:`write`). A failure after the write is undone (:func:`undo`). Otherwise
+:class:`app.errors.WriteRejected` carries the SHACL report, or the error says what failed at
+which of :data:`STAGES`, and the store is left untouched.
 Writers wait for each other (one lock); readers keep the graph they started with.
 
 Apart from the copy, which still reads the whole graph, a write costs what it changes: the
