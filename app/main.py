@@ -12,7 +12,7 @@ from starlette.types import ASGIApp
 from app import __version__
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
-from app.routers import api, dumps, health, linked_data, pages, sparql, writes
+from app.routers import api, curate, dumps, health, linked_data, pages, sparql, writes
 from app.runtime import Runtime
 from app.web.caching import CachingMiddleware
 from app.web.compression import CompressionMiddleware
@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_observability(app, runtime.snapshot)
     install_error_handlers(app, html_error_page)
     app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
-    for module in (health, sparql, writes, api, dumps, linked_data, pages):
+    for module in (health, sparql, writes, curate, api, dumps, linked_data, pages):
         app.include_router(module.router)
     return app
 
