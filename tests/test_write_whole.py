@@ -67,6 +67,17 @@ def test_an_ill_typed_integer_on_a_read_predicate_is_422_and_nothing_is_written(
     assert state(w) == before
 
 
+def test_an_integer_longer_than_python_reads_is_422(w: httpx.Client) -> None:
+    """In the lexical space of xsd:integer, but 5,000 digits: every reader of a number converts it
+    with ``int()`` (app.rdf.terms.to_python), which reads at most 4,300 digits. Accepted before (204)."""
+    before = state(w)
+    fact = f"{BASE}/id/fact/dongcheng-104-work-rules"
+    big = "7" * 5000
+    r = w.post("/update", headers=UPDATE, content=f"INSERT DATA {{ <{fact}> <http://schema.org/minValue> {big} }}")
+    assert_refused(r, 422, fact, "5,000 digits")
+    assert state(w) == before
+
+
 @pytest.mark.parametrize("literal", [f'"2023-02-30"^^<{XSD}date>', f'"tru"^^<{XSD}boolean>',
                                      f'"300"^^<{XSD}byte>', f'" 12"^^<{XSD}integer>', '"a\\u0000b"'])
 def test_a_literal_outside_its_lexical_space_is_refused_on_any_predicate(w: httpx.Client, literal: str) -> None:

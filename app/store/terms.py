@@ -15,6 +15,7 @@ a bad tag instead, which app.store.isolate turns into a refusal).
 
 import calendar
 import re
+import sys
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -103,7 +104,10 @@ def _day_fits(value: str) -> bool:
 
 def _in_range(local: str, value: str) -> bool:
     low, high = _INTEGERS[local]
-    n = int(value)
+    if low is None and high is None:
+        return True
+    sign, digits = ("-" if value.startswith("-") else ""), value.lstrip("+-").lstrip("0") or "0"
+    n = int(sign + digits)  # at most 20 digits here (checked first)
     return (low is None or n >= low) and (high is None or n <= high)
 
 
@@ -128,7 +132,13 @@ def literal_problem(literal: ox.Literal) -> str:
         return ""
     local = datatype[len(XSD):]
     if local in _INTEGERS:
-        if not _COMPILED["integer"].fullmatch(value) or not _in_range(local, value):
+        digits = len(value.lstrip("+-"))  # leading zeros count too, for what reads it
+        if digits > sys.get_int_max_str_digits():
+            return (f"an xsd:{local} of {digits:,} digits is more than what reads it (Python's int, "
+                    f"{sys.get_int_max_str_digits():,} digits) can read")
+        bounded = _INTEGERS[local] != (None, None)
+        significant = len(value.lstrip("+-").lstrip("0"))
+        if not _COMPILED["integer"].fullmatch(value) or (bounded and significant > 20) or not _in_range(local, value):
             return f"{value[:40]!r} is not in the lexical space of xsd:{local}"
         return ""
     pattern = _COMPILED.get(local)
