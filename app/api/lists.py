@@ -64,6 +64,7 @@ DEFAULT_SORT = {"district": "code", "mechanism": "kind", "topic": "kind", "theme
 FACET_TITLES = {"district": ("区", "District"), "kind": ("类型", "Kind"), "shared": ("多区共用", "Shared"),
                 "theme": ("主题", "Theme"), "topic": ("议题", "Topic"), "year": ("年份", "Year")}
 KIND_LABELS = {"named": ("点名机制", "named"), "umbrella": ("上位类别", "umbrella")}
+TOPIC_KIND_LABELS = {"named": ("点名议题", "named"), "umbrella": ("上位议题", "umbrella")}
 SHARED_LABELS = {"yes": ("是（≥2个区）", "yes (≥ 2 districts)"), "no": ("否", "no")}
 NO_YEAR = "none"
 
@@ -150,7 +151,8 @@ def _concept_rows(catalog: Catalog, kind: str, concepts: Mapping[str, Concept], 
         if kind in ("mechanism", "topic"):
             # Named first by default; a table without kinds (topics before they have one) keeps its order.
             row.values["kind"] = (0 if concept_kind == "named" else 1 if concept_kind else 2, concept_kind)
-            row.shown["kind"] = KIND_LABELS.get(concept_kind, (concept_kind, concept_kind))[lang == "en"]
+            names = KIND_LABELS if kind == "mechanism" else TOPIC_KIND_LABELS
+            row.shown["kind"] = names.get(concept_kind, (concept_kind, concept_kind))[lang == "en"]
             row.facets["kind"] = {concept_kind} if concept_kind else set()
             shared = concept_kind != "umbrella" and len(districts) >= 2
             row.facets["shared"] = {"yes" if shared else "no"}
@@ -236,13 +238,14 @@ def read_years(graph: KnowledgeGraph) -> dict[str, set[str]]:
     return result
 
 
-def facet_labels(catalog: Catalog, lang: str) -> dict[str, dict[str, str]]:
+def facet_labels(catalog: Catalog, kind: str, lang: str) -> dict[str, dict[str, str]]:
     en = lang == "en"
+    kinds = TOPIC_KIND_LABELS if kind == "topic" else KIND_LABELS
     return {
         "district": {d: _label(x.label, lang)[0] for d, x in catalog.districts.items()},
         "theme": {t: _label(x.label, lang)[0] for t, x in catalog.themes.items()},
         "topic": {t: _label(x.label, lang)[0] for t, x in catalog.topics.items()},
-        "kind": {k: v[en] for k, v in KIND_LABELS.items()},
+        "kind": {k: v[en] for k, v in kinds.items()},
         "shared": {k: v[en] for k, v in SHARED_LABELS.items()},
         "year": {NO_YEAR: "未标年份" if not en else "no year given"},
     }
@@ -301,7 +304,7 @@ def read_table(graph: KnowledgeGraph, catalog: Catalog, kind: str, view: View, l
     def keep(row: Row, skip: str | None = None) -> bool:
         return all(row.facets.get(name, set()) & set(values) for name, values in view.facets.items() if name != skip)
 
-    labels = facet_labels(catalog, lang)
+    labels = facet_labels(catalog, kind, lang)
     facets = []
     for name in KIND_FACETS[kind]:
         counts = Counter(v for r in matched if keep(r, name) for v in r.facets.get(name, ()))
