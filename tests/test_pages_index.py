@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from app.api import lists
 from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, select
 
@@ -178,3 +179,15 @@ def test_topics_list_named_ones_first_when_topics_have_a_kind(client: httpx.Clie
     kinds = [r["kind"] for r in rows]
     assert kinds == sorted(kinds, key=lambda k: k != "named")
     assert {r["id"] for r in rows if r["kind"] == "umbrella"} == umbrellas
+
+
+def test_a_long_table_is_cut_on_the_page_but_whole_in_csv(client: httpx.Client,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTML shows at most HTML_ROWS rows and says so; the CSV of the same view has every row."""
+    monkeypatch.setattr(lists, "HTML_ROWS", 10)
+    params = {"sort": "-end", "q": "的"}  # a view no other test asks for (answers are stored per URL)
+    page = client.get("/id/practice/", params=params, headers={"Accept": "text/html"}).text
+    rows = client.get("/id/practice/", params={**params, "format": "json"}).json()
+    assert len(rows) > 10
+    assert len(TablePage(page).ids) == 10 and 'id="rows-cut"' in page
+    assert TablePage(page).ids == [r["id"] for r in rows[:10]]

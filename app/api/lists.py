@@ -25,6 +25,8 @@ TABLE_FORMATS = ("csv", "json")
 FACETS = ("district", "kind", "shared", "theme", "topic", "year")
 MAX_FILTER = 200
 MAX_FACET_VALUES = 50
+#: An HTML table shows at most this many rows (the CSV and JSON of the same view have them all).
+HTML_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,11 @@ class Table:
     rows: list[Row]
     total: int
     facets: list[dict[str, Any]]
+
+    @property
+    def page_rows(self) -> list[Row]:
+        """The rows an HTML page shows (bounded: a graph of millions of practices is not one page)."""
+        return self.rows[:HTML_ROWS]
 
     def records(self) -> list[dict[str, Any]]:
         """The rows shown as JSON objects (the CSV's rows too): id, IRI and each column's value."""
