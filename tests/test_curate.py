@@ -33,14 +33,18 @@ def made_up_article(label: str) -> str:
             "  海淀区人大组建由45名成员组成的专家库，早上7点出发。\n")
 
 
-@pytest.fixture(scope="module")
-def known_label() -> tuple[str, str]:
+def known_mechanism() -> tuple[str, str]:
     """A named mechanism's preferred label, as the data writes it, and its id."""
     known = read_known(Settings())
     c = next(c for c in sorted(known.mechanisms.values(), key=lambda c: c.id)
              if c.kind == "named" and 4 <= len(c.label) <= 8 and "“" not in c.label
              and not any(ch.isdigit() for ch in c.label))
     return c.label, c.id
+
+
+@pytest.fixture(scope="module")
+def known_label() -> tuple[str, str]:
+    return known_mechanism()
 
 
 @pytest.fixture(scope="module")

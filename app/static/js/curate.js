@@ -27,7 +27,7 @@
       else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
       else node.setAttribute(k, v === true ? "" : v);
     });
-    children.flat().forEach((c) => { if (c !== null && c !== undefined) node.append(c); });
+    children.flat(Infinity).forEach((c) => { if (c !== null && c !== undefined) node.append(c); });
     return node;
   }
 
@@ -264,10 +264,7 @@
   }
 
   function itemNode(item, kind) {
-    let title;
-    if (kind === "facts") title = item.value + " " + item.unit + (item.counts ? " · " + item.counts : "");
-    else if (kind === "dates") title = item.value + " (" + item.datatype.split("#")[1] + (item.role !== "date" ? ", " + item.role : "") + ")";
-    else title = (item.id ? item.id + " · " : T("新 · ", "new · ")) + item.label;
+    const title = titleOf(item, kind);
     const editor = kind === "facts"
       ? [field(item, "value", T("数值", "Value"), "number"),
         field(item, "unit", T("单位", "Unit"), "select", [["", "—"], ...desk.units.map((u) => [u, u])]),
@@ -317,14 +314,24 @@
     return [null, null];
   }
 
+  function titleOf(item, kind) {
+    if (kind === "facts") return item.value + " " + item.unit + (item.counts ? " · " + item.counts : "");
+    if (kind === "dates") {
+      return item.value + " (" + item.datatype.split("#")[1] + (item.role !== "date" ? ", " + item.role : "") + ")";
+    }
+    return (item.id ? item.id + " · " : T("新 · ", "new · ")) + item.label;
+  }
+
+  // A decision or an edit changes the item's marks in place (its fields keep their focus).
   function redrawItem(item) {
-    const old = document.querySelector('[data-key="' + item.key + '"]');
-    if (!old) return;
+    const node = document.querySelector('[data-key="' + item.key + '"]');
+    if (!node) return;
     const [, kind] = find(item.key);
-    const open = old.classList.contains("open");
-    const fresh = kind ? itemNode(item, kind) : practiceNode(item);
-    if (open) fresh.classList.add("open");
-    old.replaceWith(fresh);
+    ["pending", "accepted", "edited", "rejected"].forEach((s) => node.classList.toggle(s, s === item.status));
+    node.querySelector(":scope > .head .status").textContent = STATUS[item.status];
+    const title = node.querySelector(":scope > .head .title");
+    if (title && kind) title.textContent = titleOf(item, kind);
+    updateSummary();
   }
 
   function drawProposals() {
