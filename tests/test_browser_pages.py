@@ -319,3 +319,20 @@ def test_explore_matrix_sort_is_kept_in_the_address(page: tuple[Page, Traffic], 
     assert tab.locator("#matrix th[data-sort=total]").get_attribute("aria-sort") == "descending"
     assert tab.evaluate("() => [...document.querySelectorAll('#matrix tbody th a')].map((a) => a.textContent)") == order
     traffic.assert_clean()
+
+
+# ------------------------------------------------------------------ read
+
+
+def test_read_address_marks_the_whole_passage(page: tuple[Page, Traffic], server: LiveServer,
+                                              graph: KnowledgeGraph) -> None:
+    """/read#q-S-E marks every piece of that passage (a passage is cut where others begin or end)."""
+    rows = select(graph, PREFIXES + """SELECT ?start ?end ?exact WHERE { ?p a bjrd:Practice ; bjrd:evidence ?q .
+        ?q oa:start ?start ; oa:end ?end ; oa:exact ?exact } ORDER BY DESC(?end - ?start) LIMIT 1""")
+    start, end, exact = rows[0]["start"], rows[0]["end"], rows[0]["exact"]
+    tab, traffic = page
+    tab.goto(f"{server.url}/read?lang=zh#q-{start}-{end}")
+    marked = tab.evaluate("() => [...document.querySelectorAll('.read-text a.targeted')].map((a) => a.textContent)")
+    assert "".join(marked) == exact
+    assert tab.evaluate(f"() => document.getElementById('q-{start}-{end}') !== null")
+    traffic.assert_clean()

@@ -248,7 +248,8 @@ def reading_pieces(paragraph_start: int, text: str, passages: list[dict[str, Any
     for lo, hi in zip(edges, edges[1:], strict=False):
         covering = [p for p in passages if p["start"] - paragraph_start <= lo and hi <= p["end"] - paragraph_start]
         starting = [p for p in covering if p["start"] - paragraph_start == lo]
-        pieces.append({"text": text[lo:hi], "practices": [p for p in covering if p["kind"] == "practice"],
+        pieces.append({"text": text[lo:hi], "from": paragraph_start + lo, "to": paragraph_start + hi,
+                       "practices": [p for p in covering if p["kind"] == "practice"],
                        # the innermost fact first: a number inside a longer stated number links to its own fact
                        "facts": sorted((p for p in covering if p["kind"] == "fact"),
                                        key=lambda p: p["end"] - p["start"]),
