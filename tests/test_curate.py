@@ -275,3 +275,23 @@ def sparql(w: httpx.Client, query: str) -> list[dict[str, str]]:
     r = w.post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
     assert r.status_code == 200, r.text
     return [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
+
+
+def test_the_reviewed_draft_as_turtle_for_git(w: httpx.Client, desk: LiveServer, drafted: dict[str, Any]) -> None:
+    """The statements a publish would write, as a file: every quote the text at its offsets, nothing written."""
+    import rdflib
+
+    before = graph_state(w)
+    r = w.post("/api/drafts/turtle", json=reviewed(drafted, first_theme(w)), headers=AUTH)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    assert f'{SOURCE["id"]}.ttl' in r.headers["content-disposition"]
+    g = rdflib.Graph().parse(data=r.text, format="turtle")
+    oa = rdflib.Namespace("http://www.w3.org/ns/oa#")
+    quotes = list(g.subjects(oa.exact, None))
+    assert len(quotes) >= len(drafted["districts"])
+    for q in quotes:
+        start, end = int(g.value(q, oa.start)), int(g.value(q, oa.end))  # type: ignore[arg-type]
+        assert drafted["text"][start:end] == str(g.value(q, oa.exact))
+    practices = set(g.subjects(rdflib.RDF.type, rdflib.URIRef("https://bjrd-kg.example.org/ontology#Practice")))
+    assert len(practices) == 2
+    assert graph_state(w) == before

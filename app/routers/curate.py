@@ -1,6 +1,7 @@
-"""The review desk: ``GET /curate`` (the page), ``POST /api/drafts`` (an article -> its draft) and
+"""The review desk: ``GET /curate`` (the page), ``POST /api/drafts`` (an article -> its draft),
 ``POST /api/drafts/publish`` (the curator's decisions -> statements, through the SHACL-gated write
-path into the source's own graph ``{base}/graph/source/{id}``).
+path into the source's own graph ``{base}/graph/source/{id}``) and ``POST /api/drafts/turtle`` (the
+same statements as a Turtle file, for those who review in git; nothing written).
 
 All three need the write token, by the rules of the write routes (app/routers/writes.py): none ->
 401, a wrong one -> 403, and 403 when writes are off. Without a token the page answers 401 and says
@@ -17,14 +18,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.api.catalog import catalog_for
 from app.api.drafts import MAX_DRAFT_CHARS, DraftRequest, draft_request
 from app.api.publish import PublishRequest, Refused, Vocabulary, publication, source_graph, stamp, violations
 from app.deps import GraphDep, MetricsDep, RuntimeDep
 from app.errors import RequestError, WriteRejected
+from app.rdf.formats import BY_NAME
 from app.rdf.namespaces import BJRD, SKOS
+from app.rdf.serialize import serialize_triples
 from app.routers.api_common import off_loop
 from app.routers.pages import AcceptLanguage, LangQuery, render
 from app.routers.writes import require_writer
@@ -121,6 +124,31 @@ async def post_draft(request: Request, runtime: RuntimeDep,
     `text` and each date's `role` and `rule`). Nothing is written. A text over the cap is 413."""
     require_writer(request, runtime.settings)
     return JSONResponse(await off_loop(lambda: draft_request(body, runtime.settings)))
+
+
+@router.post("/api/drafts/turtle", response_class=Response,
+             summary="审阅过的草稿的 Turtle（供 git 使用，需写入令牌）· A reviewed draft as Turtle, for git "
+                     "(needs the write token)")
+async def publication_turtle(request: Request, runtime: RuntimeDep,
+                             body: Annotated[PublishRequest, Body()]) -> Response:
+    """发布时将写入的陈述，以 Turtle 文件返回，不写入任何内容。
+
+    The statements a publish would write (the same checks, the same triples), as a Turtle file to keep
+    under `data/sources/{id}/` and review in git; nothing is written and the shapes are not run
+    (`kg validate` or a publish does that). 422 as for a publish."""
+    require_writer(request, runtime.settings)
+    graph = runtime.graph
+    vocab = await vocabulary(graph)
+    writer = writer_iri(graph, request)
+    when = datetime.now(UTC).replace(microsecond=0)
+    try:
+        triples, _ = await off_loop(lambda: publication(body, vocab, graph.settings.base_iri, writer, when))
+    except Refused as exc:
+        return JSONResponse({"detail": exc.detail, "conforms": False, "violations": exc.problems}, status_code=422)
+    ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    turtle = await off_loop(lambda: serialize_triples(ordered, BY_NAME["turtle"], graph.settings.base_iri))
+    return Response(turtle, media_type="text/turtle; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{body.source.id}.ttl"'})
 
 
 @router.post("/api/drafts/publish",

@@ -441,6 +441,23 @@
     list.forEach(markViolation);
   }
 
+  // The same statements as a file, for data/sources/<id>/ and a review in git (nothing is written).
+  async function turtle() {
+    const status = $("publish-status");
+    const r = await fetch("/api/drafts/turtle", { method: "POST", headers: headers(), body: JSON.stringify(payload()) });
+    if (!r.ok) {
+      const body = await r.json().catch(() => ({}));
+      status.className = "error";
+      status.textContent = r.status + " — " + (typeof body.detail === "string" ? body.detail : r.status);
+      (body.violations || []).forEach(markViolation);
+      return;
+    }
+    const link = el("a", { href: URL.createObjectURL(await r.blob()), download: state.source.id + ".ttl" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  }
+
   function discard() {
     if (!state) return;
     localStorage.removeItem("curate:" + state.source.id);
@@ -470,5 +487,6 @@
   });
   $("add-practice-label").hidden = true;
   $("publish").addEventListener("click", publish);
+  $("turtle").addEventListener("click", turtle);
   $("discard").addEventListener("click", discard);
 }());
