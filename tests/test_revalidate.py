@@ -31,13 +31,13 @@ from app.store.graph import KnowledgeGraph
 from tests.injected import INJECTED, PREFIXES
 
 ARTICLE, BARE, DEEP, DEEP_SUPERVISED = "the article", "bare", "deep topics", "deep topics, the umbrella supervised"
-#: Two topics above the article's: every top topic under id:topic/middle, under id:topic/umbrella.
+#: Two topics above the article's: every top topic under id:topic/middle, under id:topic/umbrella (umbrella groupings).
 DEEP_TOPICS = """INSERT { ?t skos:broader id:topic\\/middle } WHERE { ?t a bjrd:SupervisionTopic
   FILTER NOT EXISTS { ?t skos:broader ?any } } ;
 INSERT DATA { id:topic\\/umbrella a bjrd:SupervisionTopic ; skos:prefLabel "总题"@zh, "umbrella"@en ;
-  skos:inScheme id:scheme\\/topics .
+  skos:inScheme id:scheme\\/topics ; bjrd:topicKind bjrd:Umbrella .
   id:topic\\/middle a bjrd:SupervisionTopic ; skos:prefLabel "中题"@zh, "middle"@en ; skos:inScheme id:scheme\\/topics ;
-  skos:broader id:topic\\/umbrella }"""
+  skos:broader id:topic\\/umbrella ; bjrd:topicKind bjrd:Umbrella }"""
 #: Without inference, an umbrella mechanism is used by the practices that use a narrower one.
 USED = "INSERT { ?p bjrd:usesMechanism ?m } WHERE { ?n skos:broader ?m . ?p bjrd:usesMechanism ?n }"
 #: Each graph written to: a SPARQL update on the article's data graph. Only the article is inferred.

@@ -42,9 +42,8 @@ class ConceptRef(ApiModel):
 MechanismKind = Literal["named", "umbrella"]
 KIND_DESCRIPTION = ("named: the article names the mechanism (its labels are the article's words); umbrella: an "
                     "analyst's category grouping narrower mechanisms, never counted when districts share mechanisms")
-TOPIC_KIND_DESCRIPTION = ("named: the article names the topic (its labels are the article's words); umbrella: "
-                          "an analyst's grouping of narrower topics (历史文化保护, 中关村园区发展), "
-                          "never counted when districts share topics")
+TOPIC_KIND_DESCRIPTION = ("named: the article names the topic (its labels are its words); umbrella: an analyst's "
+                          "grouping of narrower topics (历史文化保护), never counted when districts share topics")
 SHARED = ("Two districts share a mechanism when each has a practice that uses it, directly or through a narrower "
           "mechanism (月进站 counts for 家站), and it is a named one; umbrella categories are listed apart and "
           "never counted in overlaps, pairs or similarity.")
@@ -99,10 +98,8 @@ class PracticeSummary(ApiModel):
         description="The mechanisms the practice names itself (asserted, most specific); broader ones are implied"
     )
     themes: list[ThemeId] = Field(description="The themes asserted for the practice (most specific)")
-    date: str | None = Field(
-        None, description="When the article places the practice (dcterms:date): a year (2022; “今年” is 2023, the "
-        "issue's year) or a month (2023-07); null for a standing arrangement the article gives no time for",
-        examples=["2023", "2023-07"])
+    date: str | None = Field(None, examples=["2023", "2023-07"], description="When the article places it "
+                             "(dcterms:date): a year (“今年” is 2023) or a month; null for a standing arrangement")
     start_time: str | None = Field(None, description="The clock time it starts at (schema:startTime, 07:00:00)")
     start_date: str | None = Field(None, description="First year of the period it covers (schema:startDate)")
     end_date: str | None = Field(None, description="Last year of the period it covers (schema:endDate)")
