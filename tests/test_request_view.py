@@ -123,6 +123,14 @@ def test_two_accept_language_lines_on_a_page(client: httpx.Client) -> None:
     assert '<html lang="en' in english.text
 
 
+@pytest.mark.parametrize("lines", [["zh;q=0.1, en"], ["zh;q=0.1", "en"], ["fr", "en;q=0.3"]])
+def test_accept_language_is_chosen_by_q(client: httpx.Client, lines: list[str]) -> None:
+    """The page's language is the highest q among zh and en, in one line or several (it was the first)."""
+    response = client.get("/", headers=[("Accept-Language", line) for line in lines])
+    assert response.status_code == 200
+    assert '<html lang="en' in response.text
+
+
 @pytest.mark.parametrize("line", ["Content-Type: application/sparql-query", "Host: a.example",
                                   f"Authorization: Bearer {TOKEN}", "X-Request-ID: abc"])
 def test_a_singleton_header_twice_is_400_naming_it(front: LiveServer, line: str) -> None:

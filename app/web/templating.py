@@ -10,6 +10,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 from starlette.types import Scope
 
+from app.rdf.negotiate import MAX_RANGE_PARAMS, MAX_RANGES, bounded_split, quality
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -55,13 +57,18 @@ class StaticAssets(StaticFiles):
 
 
 def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
-    """``zh`` or ``en``: ``?lang=`` wins, then the first of zh/en in Accept-Language, then zh."""
+    """``zh`` or ``en``: ``?lang=`` wins, then Accept-Language (the request's one reading of it,
+    app/web/request_view.py): of its zh* and en* ranges the highest q, the first listed on a tie (q=0
+    refuses one), read to its first MAX_RANGES ranges like every negotiation; then zh."""
     if query_lang in ("zh", "en"):
         return query_lang
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("zh"):
-            return "zh"
-        if tag.startswith("en"):
-            return "en"
-    return "zh"
+    best, best_q = "zh", 0.0
+    for part in bounded_split(accept_language or "", ",", MAX_RANGES):
+        fields = bounded_split(part, ";", MAX_RANGE_PARAMS + 1)
+        tag = fields[0].strip().lower()
+        lang = "zh" if tag.startswith("zh") else "en" if tag.startswith("en") else None
+        if lang is not None:
+            q = quality(fields[1:])
+            if q > best_q:
+                best, best_q = lang, q
+    return best
