@@ -19,10 +19,14 @@ from tests.helpers import LiveServer, serve_in_thread
 
 
 @pytest.fixture(scope="module")
-def server(settings: Settings) -> Iterator[LiveServer]:
+def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The service on the suite's backend (memory, disk or a real Oxigraph server), not validated
-    again: these tests are about the dataset a query reads, not the article."""
-    yield from serve_in_thread(settings.model_copy(update={"validate_on_start": False}))
+    again: these tests are about the dataset a query reads, not the article. A disk store of its
+    own: the suite's is held by the suite's server."""
+    update: dict[str, object] = {"validate_on_start": False}
+    if settings.store.startswith("disk:"):
+        update["store"] = f"disk:{tmp_path_factory.mktemp('dataset-disk')}"
+    yield from serve_in_thread(settings.model_copy(update=update))
 
 
 @pytest.fixture(scope="module")
