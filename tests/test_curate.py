@@ -236,6 +236,10 @@ def test_a_publish_goes_into_the_sources_graph_with_provenance(
         timeline = w.get(f"/api/mechanisms/{known_label[1]}/timeline").json()
         year = next(y for y in timeline["years"] if y["year"] == int(SOURCE["issued"][:4]))
         assert SOURCE["id"] in year["sources"] and "dongcheng" in year["districts"]
+        assert {"article", SOURCE["id"]} <= {s for y in timeline["years"] for s in y["sources"]}  # across both
+        # The new entities have their pages, the drafting activities answer too.
+        assert w.get(practice.removeprefix(base), headers={"Accept": "text/html"}).status_code == 200
+        assert w.get(f"/id/drafting/{SOURCE['id']}-dongcheng-1", headers={"Accept": "text/turtle"}).status_code < 500
         new = next(m for m in w.get("/api/mechanisms").json() if m["id"].startswith(SOURCE["id"]))
         assert new["label"] == {"zh": "“街巷议事厅”工作机制", "en": "Street deliberation hall"}
         facts = w.get("/api/districts/haidian").json()["facts"]
