@@ -3,10 +3,12 @@
 What a write entails can grow far faster than the write: a chain of N ``skos:broader`` links is
 22 KB for N = 600 and entails ~N² triples (``skos:broaderTransitive`` and its inverse). So the
 inference of a write (app.store.increment, or afresh by app.store.plan when the change touches the
-schema) never runs in the service's process: the staged dataset goes, as N-Triples, to a throw-away
+schema) never runs in the service's process: it runs in a throw-away
 process (app.store.isolate: confined like a query worker, ``KG_QUERY_MEMORY_MB`` of memory, killed
-at ``KG_UPDATE_TIMEOUT_S``), which sends back only the inferred graph's change, and refuses a change
-of more than ``KG_MAX_WRITE_ENTAILMENTS`` triples (422). The write lock is released whatever the
+at ``KG_UPDATE_TIMEOUT_S``), which refuses a change of more than ``KG_MAX_WRITE_ENTAILMENTS``
+triples (422). Near the change, the service's process only looks up what the affected nodes'
+entailments follow from (bounded: app.store.increment's limits) and sends that; afresh (a change
+to the schema), the whole staged dataset, as N-Triples. The write lock is released whatever the
 outcome, and nothing is written: the scratch store is the only thing the change ever touched.
 """
 
@@ -35,60 +37,72 @@ def _load(graphs: list[tuple[str, bytes]]) -> ox.Store:
     return store
 
 
-def _triples(nquads: bytes) -> dict[str, set[ox.Triple]]:
-    out: dict[str, set[ox.Triple]] = {}
-    for quad in isolate.quads_of(nquads):
-        assert isinstance(quad.graph_name, ox.NamedNode)
-        out.setdefault(quad.graph_name.value, set()).add(quad.triple)
-    return out
-
-
 def _nquads(graph: str, triples: set[ox.Triple]) -> bytes:
     node = ox.NamedNode(graph)
     return ox.serialize([ox.Quad(t.subject, t.predicate, t.object, node) for t in triples],
                         format=ox.RdfFormat.N_QUADS) or b""
 
 
-def inferred_change(graphs: list[tuple[str, bytes]], asserted: list[str], inferred: str, added: bytes,
-                    removed: bytes, queries_dir: str, cap: int) -> tuple[bytes, bytes, bool]:
-    """In the child: the staged dataset (``graphs``: name, N-Triples; the inferred graph still the old
-    one) and the asserted change (N-Quads) -> (inferred triples added, removed, as N-Quads; whether
-    inference ran afresh). Raises TooManyEntailments above ``cap``."""
-    store = _load(graphs)
-    delta = Delta(_triples(added), _triples(removed))
-    rules = reason.read_rules(Path(queries_dir))
-    change = increment.inferred_change(store, asserted, inferred, rules, delta)
-    afresh = change is None
-    if change is None:
-        node = ox.NamedNode(inferred)
-        old = {q.triple for q in store.quads_for_pattern(None, None, None, node)}
-        if store.contains_named_graph(node):
-            store.remove_graph(node)
-        plan.materialise(store, asserted, inferred, rules)
-        new = {q.triple for q in store.quads_for_pattern(None, None, None, node)}
-        change = (new - old, old - new)
-    more, fewer = change
-    if len(more) + len(fewer) > cap:
+def _cap(more: int, fewer: int, cap: int) -> None:
+    if more + fewer > cap:
         raise TooManyEntailments(
-            f"The write changes {len(more) + len(fewer):,} entailed triples ({len(more):,} new, {len(fewer):,} "
-            f"gone), over the limit of {cap:,} per write (KG_MAX_WRITE_ENTAILMENTS); nothing was written. "
-            "Split it, or shorten what it chains (skos:broader links entail every ancestor).")
-    return _nquads(inferred, more), _nquads(inferred, fewer), afresh
+            f"The write changes {more + fewer:,} entailed triples ({more:,} new, {fewer:,} gone), over the limit "
+            f"of {cap:,} per write (KG_MAX_WRITE_ENTAILMENTS); nothing was written. Split it, or shorten what "
+            "it chains (skos:broader links entail every ancestor).")
+
+
+def local_entailments(local: bytes, asserted: list[str], inferred: str, queries_dir: str, before: int,
+                      cap: int) -> bytes:
+    """In the child: the premises of the affected nodes (N-Quads) -> what they entail (N-Quads, in
+    ``inferred``). Refuses more than ``before`` (the affected nodes' entailments before) + ``cap``."""
+    store = ox.Store()
+    store.extend(isolate.quads_of(local))
+    plan.materialise(store, asserted, inferred, reason.read_rules(Path(queries_dir)))
+    node = ox.NamedNode(inferred)
+    found = list(store.quads_for_pattern(None, None, None, node))
+    if len(found) > before + cap:  # at least len(found) - before new ones
+        _cap(len(found) - before, 0, cap)
+    return ox.serialize(found, format=ox.RdfFormat.N_QUADS) or b""
+
+
+def afresh_change(graphs: list[tuple[str, bytes]], asserted: list[str], inferred: str, queries_dir: str,
+                  cap: int) -> tuple[bytes, bytes]:
+    """In the child: the staged dataset (``graphs``: name, N-Triples; the inferred graph still the old
+    one) -> the inferred graph's change made afresh (added, removed, as N-Quads); refused above ``cap``."""
+    store = _load(graphs)
+    node = ox.NamedNode(inferred)
+    old = {q.triple for q in store.quads_for_pattern(None, None, None, node)}
+    if store.contains_named_graph(node):
+        store.remove_graph(node)
+    plan.materialise(store, asserted, inferred, reason.read_rules(Path(queries_dir)))
+    new = {q.triple for q in store.quads_for_pattern(None, None, None, node)}
+    more, fewer = new - old, old - new
+    _cap(len(more), len(fewer), cap)
+    return _nquads(inferred, more), _nquads(inferred, fewer)
 
 
 def bounded_change(store: ox.Store, asserted: list[str], inferred: str, delta: Delta, *, queries_dir: Path,
                    cap: int, timeout_s: float, memory_mb: int) -> tuple[set[ox.Triple], set[ox.Triple], bool]:
     """(added, removed, afresh) in the ``inferred`` graph of ``store`` (the scratch store, holding
-    ``delta`` already), worked out in a confined child under ``timeout_s`` and ``memory_mb``."""
-    names = [*asserted, inferred]
+    ``delta`` already), inferred in a confined child under ``timeout_s`` and ``memory_mb``. Near the
+    change (app.store.increment) only the premises of the affected nodes go to the child (looked up
+    here, bounded); afresh (a change to the schema, or one reaching too far), the whole dataset."""
+    rules = reason.read_rules(queries_dir)
+    what = "inference of the write"
+    problem = increment.local_problem(store, asserted, inferred, rules, delta)
+    if problem is not None:
+        local = ox.serialize(problem.local, format=ox.RdfFormat.N_QUADS) or b""
+        found = isolate.run("app.store.entail:local_entailments",
+                            (local, asserted, inferred, str(queries_dir), len(problem.before), cap),
+                            timeout_s=timeout_s, memory_mb=memory_mb, what=what)
+        materialised = ox.Store()
+        materialised.extend(isolate.quads_of(found))
+        more, fewer = problem.change(materialised)
+        _cap(len(more), len(fewer), cap)
+        return more, fewer, False
     graphs = [(name, store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name)) or b"")
-              for name in names if store.contains_named_graph(ox.NamedNode(name))]
-
-    def nquads(part: dict[str, set[ox.Triple]]) -> bytes:
-        return b"".join(_nquads(g, triples) for g, triples in part.items() if triples)
-
-    more, fewer, afresh = isolate.run(
-        "app.store.entail:inferred_change",
-        (graphs, asserted, inferred, nquads(delta.added), nquads(delta.removed), str(queries_dir), cap),
-        timeout_s=timeout_s, memory_mb=memory_mb, what="inference of the write")
-    return ({q.triple for q in isolate.quads_of(more)}, {q.triple for q in isolate.quads_of(fewer)}, afresh)
+              for name in [*asserted, inferred] if store.contains_named_graph(ox.NamedNode(name))]
+    added, removed = isolate.run("app.store.entail:afresh_change",
+                                 (graphs, asserted, inferred, str(queries_dir), cap),
+                                 timeout_s=timeout_s, memory_mb=memory_mb, what=what)
+    return {q.triple for q in isolate.quads_of(added)}, {q.triple for q in isolate.quads_of(removed)}, True

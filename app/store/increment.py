@@ -28,6 +28,7 @@ infer from. tests/test_increment.py holds the result against inference afresh ov
 import logging
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -79,6 +80,40 @@ def inferred_change(store: ox.Store, asserted: list[str], inferred: str, rules: 
     holds already in its ``asserted`` graphs, its ``inferred`` graph being still the old one; None
     when the change must be inferred afresh (see the module's docstring)."""
     started = time.perf_counter()
+    problem = local_problem(store, asserted, inferred, rules, delta)
+    if problem is None:
+        return None
+    plan.materialise(problem.local, asserted, inferred, rules)
+    added, removed = problem.change(problem.local)
+    logger.info("inferred for %d affected nodes from %d triples: +%d -%d, %.2f s", len(problem.affected),
+                len(problem.local), len(added), len(removed), time.perf_counter() - started)
+    return added, removed
+
+
+@dataclass
+class Local:
+    """What the inference of a write needs: the ``local`` store (the premises of the ``affected``
+    nodes' entailments, in the asserted graphs) and those nodes' entailments ``before`` the write."""
+
+    local: ox.Store
+    inferred: str
+    affected: set[Node]
+    before: set[ox.Triple]
+
+    def change(self, materialised: ox.Store) -> tuple[set[ox.Triple], set[ox.Triple]]:
+        """(added, removed): the affected nodes' entailments in ``materialised`` (the local store,
+        inferred) against ``before``."""
+        node = ox.NamedNode(self.inferred)
+        after = {q.triple for x in self.affected for q in materialised.quads_for_pattern(x, None, None, node)}
+        return after - self.before, self.before - after
+
+
+def local_problem(store: ox.Store, asserted: list[str], inferred: str, rules: list[reason.Rule],
+                  delta: Delta) -> Local | None:
+    """The bounded part of :func:`inferred_change` (at most :data:`MAX_NODES` affected nodes and
+    :data:`MAX_TRIPLES` premises, by lookups): what to infer from, and the entailments before. The
+    unbounded part — the inference itself — is run on :attr:`Local.local` (app.store.entail runs
+    it in a confined process). None when the change must be inferred afresh."""
     if _changes_schema(delta):
         logger.info("the write changes the schema: inference afresh")
         return None
@@ -115,13 +150,9 @@ def inferred_change(store: ox.Store, asserted: list[str], inferred: str, rules: 
     local = _local_store(store, asserted, compiled, reach)
     if local is None:
         return None
-    plan.materialise(local, asserted, inferred, rules)
     node = ox.NamedNode(inferred)
-    after = {q.triple for x in affected for q in local.quads_for_pattern(x, None, None, node)}
     before = {q.triple for x in affected for q in store.quads_for_pattern(x, None, None, node)}
-    logger.info("inferred for %d affected nodes from %d triples: +%d -%d, %.2f s", len(affected), len(local),
-                len(after - before), len(before - after), time.perf_counter() - started)
-    return after - before, before - after
+    return Local(local, inferred, affected, before)
 
 
 def _premises(compiled: plan.Plan) -> list[ox.NamedNode]:
