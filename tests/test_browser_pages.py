@@ -5,6 +5,7 @@ Same pattern as tests/test_browser.py (its fixtures and traffic record); slow-ma
 """
 
 import asyncio
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
@@ -265,14 +266,21 @@ def test_query_results_padded_labelled_charted_and_shared_with_used_prefixes(pag
     traffic.assert_clean()
 
 
-def test_query_syntax_error_is_explained_and_wrapped(phone: BrowserContext, server: LiveServer) -> None:
+def test_query_syntax_error_is_explained_and_wrapped(phone: BrowserContext, server: LiveServer,
+                                                    client: httpx.Client) -> None:
+    broken = "SELECT ?x WHERE {\n  ?x ?y\n}"
+    told = client.post("/sparql", data={"query": broken})
+    assert told.status_code == 400
+    where = re.search(r"(?:at |line )(\d+)(?::|, column )(\d+)", told.text)
+    assert where is not None, told.text
     tab = phone.new_page()
     tab.goto(f"{server.url}/query?lang=en")
     tab.wait_for_function("() => window.kgYasgui")
-    run_query(tab, "SELECT ?x WHERE {\n  ?x ?y\n}")
+    run_query(tab, broken)
     box = tab.locator(".kg-query-error")
     box.wait_for()
-    assert "line 3, column" in box.inner_text()  # where the server's parser stopped
+    # Where the server's parser stopped, as a sentence (the raw message stays, folded).
+    assert f"line {where.group(1)}, column {where.group(2)}" in box.inner_text()
     assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(tab, "query-error-phone.png", full_page=False)
 
