@@ -171,9 +171,9 @@ def test_a_quote_that_is_not_the_text_at_its_offsets_is_refused(w: httpx.Client,
     dong = decisions["practices"][0]
     # The curator's selection, one character off: the quote no longer is the text there.
     start = drafted["text"].index("专家库")
-    added = {"key": "a1", "quote": "专家库", "start": start + 1, "end": start + 4, "rule": "curator",
+    added = {"key": "a1", "quote": "专家库", "start": start, "end": start + 3, "rule": "curator",
              "value": 45, "unit": "名", "counts": "专家库成员", "counts_en": "members of the pool"}
-    decisions["practices"][1]["facts"].append(added)
+    decisions["practices"][1]["facts"].append({**added, "start": start + 1, "end": start + 4})
     before = graph_state(w)
     r = w.post("/api/drafts/publish", json=decisions, headers=AUTH)
     assert r.status_code == 422, r.text
@@ -182,6 +182,17 @@ def test_a_quote_that_is_not_the_text_at_its_offsets_is_refused(w: httpx.Client,
     assert "专家库" in problems[0]["message"] and str(start + 1) in problems[0]["message"]
     assert graph_state(w) == before
     assert w.get("/graph-store", params={"graph": source_graph(desk)}).status_code == 404
+    # A verbatim quote from another practice's clause is not this practice's evidence.
+    hai = decisions["practices"][1]
+    decisions["practices"][1]["facts"][-1] = {**added, "start": start, "end": start + 3}
+    dong["facts"].append({**added, "key": "a2"})  # the right words, but in Haidian's clause
+    r = w.post("/api/drafts/publish", json=decisions, headers=AUTH)
+    assert r.status_code == 422, r.text
+    problems = r.json()["violations"]
+    assert [p["key"] for p in problems] == ["a2"] and f"({dong['start']}–{dong['end']})" in problems[0]["message"]
+    assert graph_state(w) == before
+    dong["facts"].pop()
+    assert hai["start"] <= start < hai["end"]
     # A practice moved off its clause is refused the same way.
     decisions["practices"][1]["facts"].pop()
     dong["start"] += 1

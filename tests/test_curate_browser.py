@@ -56,8 +56,8 @@ def open_page(browser: Browser, desk: LiveServer, **options: object) -> tuple[Pa
     return page, traffic
 
 
-def sign_in_and_draft(page: Page, desk: LiveServer, text: str) -> None:
-    response = page.goto(f"{desk.url}/curate?lang=en")
+def sign_in_and_draft(page: Page, desk: LiveServer, text: str, lang: str = "en", upload: bool = False) -> None:
+    response = page.goto(f"{desk.url}/curate?lang={lang}")
     assert response is not None and response.status == 401
     assert "Authorization: Bearer" in page.locator("#auth-explain").inner_text()
     assert page.locator("#desk").is_hidden()
@@ -67,7 +67,12 @@ def sign_in_and_draft(page: Page, desk: LiveServer, text: str) -> None:
     page.fill("#source-id", SOURCE["id"])
     page.fill("#source-title", SOURCE["title"])
     page.fill("#source-issued", SOURCE["issued"])
-    page.fill("#source-text", text)
+    if upload:
+        page.set_input_files("#source-file", files=[{"name": "made-up.txt", "mimeType": "text/plain",
+                                                     "buffer": text.encode("utf-8")}])
+        page.wait_for_function("(text) => document.getElementById('source-text').value === text", arg=text)
+    else:
+        page.fill("#source-text", text)
     page.click("#draft-go")
     page.wait_for_selector("#proposals .practice")
 
@@ -187,7 +192,9 @@ def test_accept_edit_reject_add_refused_then_published(browser: Browser, desk: L
 def test_the_desk_fits_a_phone(browser: Browser, desk: LiveServer) -> None:
     page, traffic = open_page(browser, desk, viewport={"width": 390, "height": 844}, is_mobile=True,
                               has_touch=True, device_scale_factor=2)
-    sign_in_and_draft(page, desk, made_up_article("代表家站"))
+    sign_in_and_draft(page, desk, made_up_article("代表家站"), lang="zh", upload=True)
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    assert page.locator('[data-key="p1"] > .decide .accept').inner_text() == "接受"
     decide(page, "p1", "edit")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

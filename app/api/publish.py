@@ -4,8 +4,9 @@ The request holds the article's text and only what the curator kept: practices (
 district, Chinese and English labels, themes) and, inside each, the mechanism and topic links, facts
 and dates accepted or edited, and those the curator added by selecting text. Before any triple is
 made, every quote is checked against the text at its offsets (``text[start:end] == quote``, code
-points), and every id named is looked up in the graph served now; what fails is a 422 listing each
-problem with the ``key`` of the proposal it concerns, so the page can show it there.
+points; a link's, fact's or date's must lie inside its practice's), and every id named is looked up
+in the graph served now; what fails is a 422 listing each problem with the ``key`` of the
+proposal it concerns, so the page can show it there.
 
 The statements are those of the ontology (as ``kg draft --format turtle`` writes them), plus the
 source itself (title, issue, and its text with its SHA-256, so quotes stay checkable against it) and
@@ -154,6 +155,14 @@ class Publication:
 
     # -- checks ---------------------------------------------------------------------------------
 
+    def inside(self, q: Quoted, practice: Quoted) -> bool:
+        """A link's, fact's or date's quote lies in its practice's: the practice's own evidence."""
+        if practice.start <= q.start and q.end <= practice.end:
+            return self.verbatim(q)
+        self.problem(q.key, f"the quote at {q.start}–{q.end} lies outside its practice ({practice.start}–"
+                            f"{practice.end}): select it inside the practice, or add a practice for it")
+        return False
+
     def verbatim(self, q: Quoted) -> bool:
         if not 0 <= q.start < q.end <= len(self.text):
             self.problem(q.key, f"offsets {q.start}–{q.end} are outside the text (0–{len(self.text)})")
@@ -257,14 +266,16 @@ class Publication:
         for kind, prop, links in (("mechanism", "usesMechanism", p.mechanisms), ("topic", "supervisesTopic", p.topics)):
             for i, c in enumerate(links, 1):
                 target = self.concept(c, kind)
-                if target is None or not self.verbatim(c):
+                if target is None or not self.inside(c, p):
                     continue
                 self.add(node, BJRD + prop, target)
                 self.add(node, BJRD + "evidence", self.quote(f"{slug}-{kind}-{i}", c))
         for i, f in enumerate(p.facts, 1):
-            self.fact(f"{slug}-fact-{i}", f, node, p.district)
+            if self.inside(f, p):
+                self.fact(f"{slug}-fact-{i}", f, node, p.district)
         for d in p.dates:
-            self.date(node, d)
+            if self.inside(d, p):
+                self.date(node, d)
 
     def concept(self, c: ConceptDecision, kind: str) -> ox.NamedNode | None:
         known = self.vocabulary.mechanisms if kind == "mechanism" else self.vocabulary.topics
@@ -302,8 +313,6 @@ class Publication:
         return self.new_concepts[key]
 
     def fact(self, slug: str, f: FactDecision, practice: ox.NamedNode, district: str) -> None:
-        if not self.verbatim(f):
-            return
         node = self.iri("fact", slug)
         self.add(node, RDF_TYPE, ox.NamedNode(BJRD + "Fact"))
         self.add(node, RDFS + "label", ox.Literal((f.counts or f.quote).strip(), language="zh"))
@@ -324,8 +333,6 @@ class Publication:
         pattern = DATE_LEXICAL.get(d.datatype)
         if pattern is None or not re.fullmatch(pattern, d.value):
             self.problem(d.key, f"date {d.value!r}: expected YYYY (xsd:gYear), YYYY-MM, YYYY-MM-DD or HH:MM")
-            return
-        if not self.verbatim(d):
             return
         if d.datatype == XSD + "time":
             self.add(practice, SCHEMA + "startTime", _literal(d.value + ":00", d.datatype))
