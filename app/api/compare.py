@@ -137,13 +137,3 @@ def read_matrix(catalog: Catalog) -> Matrix:
         umbrellas=[MatrixMechanism(id=m.id, label=m.label, count=m.count, kind=m.kind) for m in umbrellas],
         umbrella_matrix=[[int(m.id in catalog.district_mechanisms[d.id]) for m in umbrellas] for d in rows],
     )
-
-
-@memoized(8)
-def matrix_csv(catalog: Catalog) -> str:
-    """The named-mechanism matrix as CSV: header ``district,<mechanism ids…>``, one row per district id."""
-    matrix = read_matrix(catalog)
-    lines = [",".join(["district", *(m.id for m in matrix.mechanisms)])]
-    for district, row in zip(matrix.districts, matrix.matrix, strict=True):
-        lines.append(",".join([district.id, *map(str, row)]))
-    return "\r\n".join(lines) + "\r\n"

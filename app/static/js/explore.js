@@ -8,7 +8,8 @@
 // A chosen district is highlighted with its mechanisms and the districts sharing them. The
 // filter lives in the address (?min=&theme=&hubs=1&topics=1&district=&sort=, kept with history.replaceState),
 // so a view can be shared. Labels are drawn at least MIN_LABEL_PX high whatever the zoom.
-// The Cytoscape instance is window.kgGraph; #network[data-state] becomes "ready" once drawn.
+// The Cytoscape instance is window.kgGraph, the CSV cell writer window.kgCsvField; #network[data-state]
+// becomes "ready" once drawn.
 (function () {
   "use strict";
 
@@ -387,10 +388,17 @@
     updateCsv(columns, rows);
   }
 
+  // One CSV cell as app/ld/tables.py writes it: numbers as they are; text starting like a formula (= + - @ tab CR)
+  // behind a ' (OWASP "CSV injection"), so that a spreadsheet shows it as text; quoted when it holds " , CR or LF.
+  const FORMULA_START = /^[=+\-@\t\r]/;
   function csvField(value) {
-    const text = String(value);
-    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    if (value == null) return "";
+    if (typeof value === "number") return String(value);
+    let text = String(value);
+    if (FORMULA_START.test(text)) text = "'" + text;
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   }
+  window.kgCsvField = csvField;
 
   function updateCsv(columns, rows) {
     const lines = [["district", ...columns.map((c) => c.id)].map(csvField).join(",")];
