@@ -7,6 +7,7 @@ under data/. Expectations are read from the draft and the graph, not written in.
 """
 
 import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,7 @@ from tests.helpers import LiveServer, serve_in_thread
 
 TOKEN = "curate-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+JSON = {"Content-Type": "application/json"}
 SOURCE = {"id": "made-up-2021-01", "title": "各区人大工作扫描（测试编造）", "issued": "2021-01"}
 
 
@@ -193,6 +195,14 @@ def test_a_quote_that_is_not_the_text_at_its_offsets_is_refused(w: httpx.Client,
     assert graph_state(w) == before
     dong["facts"].pop()
     assert hai["start"] <= start < hai["end"]
+    # Numbers that are no numbers (JSON's NaN and Infinity, as Python writes them) are refused by name.
+    for bad in (float("nan"), float("inf")):
+        hai["facts"][0]["value"] = bad
+        r = w.post("/api/drafts/publish", content=json.dumps(decisions), headers={**AUTH, **JSON})
+        assert r.status_code == 422 and [p["key"] for p in r.json()["violations"]] == [hai["facts"][0]["key"]]
+        assert "not a number" in r.json()["violations"][0]["message"]
+    hai["facts"][0]["value"] = drafted["districts"][1]["practices"][0]["facts"][0]["value"]
+    assert graph_state(w) == before
     # A practice moved off its clause is refused the same way.
     decisions["practices"][1]["facts"].pop()
     dong["start"] += 1

@@ -17,6 +17,7 @@ writer with the publication. The SHACL gate of the write path then decides (app/
 """
 
 import hashlib
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ class Quoted(BaseModel):
     start: int
     end: int
     rule: str = Field("curator", max_length=100, description="The drafting rule, or curator for one added")
-    confidence: float | None = None
+    confidence: float | None = None  # checked in Publication: a validation error echoing NaN cannot be sent
     note: str = Field("", max_length=2000, description="What the curator changed, in words")
 
 
@@ -58,7 +59,7 @@ class ConceptDecision(Quoted):
 
 
 class FactDecision(Quoted):
-    value: int | float
+    value: int | float = Field(description="The number, as the text means it")
     unit: str = Field(max_length=20, description="The measure word, one of the ontology's units (个, 名, 项 …)")
     counts: str = Field("", max_length=200, description="What it counts, zh")
     counts_en: str = Field("", max_length=200)
@@ -163,7 +164,20 @@ class Publication:
                             f"{practice.end}): select it inside the practice, or add a practice for it")
         return False
 
+    def numbers(self, q: Quoted) -> bool:
+        """A fact's value a finite number, a confidence one between 0 and 1."""
+        value = getattr(q, "value", 0)
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problem(q.key, f"value {value}: not a number a fact can state")
+            return False
+        if q.confidence is not None and not 0 <= q.confidence <= 1:  # NaN fails this too
+            self.problem(q.key, f"confidence {q.confidence}: expected a number from 0 to 1")
+            return False
+        return True
+
     def verbatim(self, q: Quoted) -> bool:
+        if not self.numbers(q):
+            return False
         if not 0 <= q.start < q.end <= len(self.text):
             self.problem(q.key, f"offsets {q.start}–{q.end} are outside the text (0–{len(self.text)})")
             return False
