@@ -181,6 +181,7 @@ class Runtime:
                     raise
                 raise failure(stage, exc) from exc
             old_runner, self._runner, self._graph = self._runner, runner, new_graph
+            logging.getLogger("app.writes").info(staged.summary)  # the write log: served now, so committed
             if old_runner is not None:
                 # Queries in flight finish on the old version (on disk: on its snapshot, app.store.snapshots).
                 await old_runner.close(graceful=True)

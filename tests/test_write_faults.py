@@ -10,6 +10,7 @@ service started anew over the same store serves that version. Without a fault, t
 commits (so the faults, not the write, made it fail)."""
 
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -75,6 +76,11 @@ def post_update(c: httpx.Client) -> httpx.Response:
 def fail_each_stage(settings: Settings, store: str, out: Path) -> None:
     """Fail the write at each stage in turn on a service over ``store``: each time the store's quads
     and the answers are as before. Writes them to ``out`` (N-Quads, JSON) for the restart to compare."""
+    logged: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("app.writes").addHandler(handler)
+    logging.getLogger("app.writes").setLevel(logging.INFO)
     with served(settings) as server, httpx.Client(base_url=server.url, timeout=120) as c:
         before, seen = store_quads(server, store), answers(c)
         for stage in writes.STAGES:
@@ -86,6 +92,7 @@ def fail_each_stage(settings: Settings, store: str, out: Path) -> None:
             assert store_quads(server, store) == before, stage
             assert answers(c) == seen, stage
             assert c.get("/health").status_code == 200
+            assert not [line for line in logged if line.startswith("commit")], logged  # the write log: no commit
     (out / "before.nq").write_bytes(ox.serialize(before, format=ox.RdfFormat.N_QUADS) or b"")
     (out / "answers.json").write_text(json.dumps(seen), encoding="utf-8")
 

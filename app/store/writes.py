@@ -206,6 +206,7 @@ class Staged:
     delta: Delta  # the inferred graph's change included
     report: Report | None  # None when nothing changed (nothing to validate)
     by_update: bool = False  # committed to a disk store by SPARQL Update (not by its API)
+    summary: str = ""  # the commit's log line (app.store.provenance.summary), once written
 
 
 def infer_and_validate(scratch: Scratch, graph: KnowledgeGraph, delta: Delta) -> Report:
@@ -307,13 +308,15 @@ def commit(graph: KnowledgeGraph, staged: Staged, author: Author | None = None) 
     :func:`write`); app.runtime builds what derives from the new version in between."""
     new = successor(graph, staged)
     write(graph, staged, new, author)
+    logger.info(staged.summary)
     return new
 
 
 def write(graph: KnowledgeGraph, staged: Staged, new: KnowledgeGraph, author: Author | None = None) -> None:
     """Write ``staged`` to the store atomically, with its provenance (app.store.provenance) in the
-    meta graph, and log it; ``new`` (:func:`successor`) then reads the store. In memory nothing is
-    written: the scratch store, with the meta graph, becomes the store ``new`` serves."""
+    meta graph; ``new`` (:func:`successor`) then reads the store. In memory nothing is written: the
+    scratch store, with the meta graph, becomes the store ``new`` serves. The log line of the commit
+    is left in ``staged.summary``, for the caller to log once the new version is served."""
     scratch, delta, store = staged.scratch, staged.delta, graph.store
     version = new.version
     author = author or Author("anonymous", "write", provenance.now())
@@ -345,7 +348,7 @@ def write(graph: KnowledgeGraph, staged: Staged, new: KnowledgeGraph, author: Au
         store.backend.default_graphs = store.content_graphs()
     if new.store is store and graph.settings.engine != "rdflib":
         new.backend = store.backend
-    logger.info(provenance.summary(author, graph.version, version, changed))
+    staged.summary = provenance.summary(author, graph.version, version, changed)
     reached("commit")
 
 
