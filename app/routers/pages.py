@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.api.answers import find_district, list_districts, similarity
 from app.api.catalog import Catalog, catalog_for
 from app.api.compare import compare_districts
-from app.api.search import WORD, search, stem, variants_of
+from app.api.search import WORD, found, stem
 from app.deps import GraphDep
 from app.ld.export import release_id
 from app.rdf.formats import EXPORT_FORMATS
@@ -143,33 +143,54 @@ def mark_parts(snippet: str) -> tuple[str, str, str]:
 
 
 def search_groups(graph: KnowledgeGraph, catalog: Catalog, q: str, lang: str) -> list[dict[str, Any]]:
-    """The hits of ``q`` grouped by type (districts, practices, mechanisms, themes, facts), best first."""
+    """The hits of ``q`` grouped by type (districts, practices, mechanisms, themes, facts), best first; a fact
+    with its value and unit."""
     groups: dict[str, list[dict[str, Any]]] = {kind: [] for kind in SEARCH_GROUPS}
-    for hit in search(catalog, q):
+    for hit in found(catalog, q).hits:
         label, other = pick(hit.label, lang)
         district = catalog.districts.get(hit.district) if hit.district and hit.type != "district" else None
         groups[hit.type].append({
             "id": hit.id, "label": label, "other": other, "field": hit.field, "href": local_path(graph, hit.iri),
             "district": {"id": district.id, "label": getattr(district.label, lang)} if district else None,
             "parts": mark_parts(hit.snippet),
+            "value": hit.value, "unit": pick(hit.unit, lang)[0] if hit.unit else None,
         })
     return [{"kind": kind, "hits": hits} for kind, hits in groups.items() if hits]
+
+
+def search_extras(graph: KnowledgeGraph, catalog: Catalog, q: str, lang: str) -> dict[str, Any]:
+    """What /api/search answers besides the hits, for the page: the correction searched (``did_you_mean``),
+    whether every hit has every term, the other names searched, and the concept the whole text names."""
+    result = found(catalog, q)
+    best = result.best_match
+    card = None
+    if best is not None:
+        label, other = pick(best.label, lang)
+        districts = [catalog.districts[d] for d in best.districts if d in catalog.districts]
+        card = {"type": best.type, "id": best.id, "label": label, "other": other, "href": local_path(graph, best.iri),
+                "definition": pick(best.definition, lang)[0] if best.definition else None,
+                "districts": [{"id": d.id, "label": pick(d.label, lang)[0]} for d in districts]}
+    return {"did_you_mean": result.did_you_mean, "every_term": result.every_term, "variants": result.variants,
+            "best": card}
 
 
 @router.get("/search", response_class=HTMLResponse, summary="搜索页 · Search page")
 async def search_html(request: Request, graph: GraphDep,
                       q: Annotated[str, Query(max_length=200, description="Text to find (as /api/search)")] = "",
                       lang: LangQuery = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
-    """按类型分组的搜索结果，每条带标亮的原文段落。
+    """按类型分组的搜索结果，每条带标亮的原文段落；最佳匹配、拼写更正与异称一并显示。
 
-    Search results grouped by type, each with its highlighted passage (the matching of /api/search)."""
+    Search results grouped by type, each with its highlighted passage (the matching of /api/search), a fact
+    with its value and unit; above them the concept the whole text names (best match), the correction searched
+    when the text finds nothing (did you mean), the other names searched, and when no hit has every word."""
     chosen = pick_lang(lang, accept_language)
     q = q.strip()
     catalog = await catalog_for(graph)
     groups = await off_loop(lambda: search_groups(graph, catalog, q, chosen)) if q else []
+    extras = await off_loop(lambda: search_extras(graph, catalog, q, chosen)) if q else {}
     stems = sorted({stem(w) for w in WORD.findall(q)}) if q else []
-    return render(request, "pages/search.html", chosen, q=q, groups=groups, variants=variants_of(catalog, q),
-                  stems=stems, total=sum(len(g["hits"]) for g in groups))
+    return render(request, "pages/search.html", chosen, q=q, groups=groups, stems=stems,
+                  total=sum(len(g["hits"]) for g in groups), **extras)
 
 
 def compare_problem(catalog: Catalog, ids: list[str]) -> tuple[int, dict[str, str]] | None:
