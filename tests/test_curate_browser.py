@@ -107,6 +107,10 @@ def test_accept_edit_reject_add_refused_then_published(browser: Browser, desk: L
         keys = page.eval_on_selector_all("[data-key]", "(nodes) => nodes.map((n) => n.dataset.key)")
         assert {"p1", "p2"} <= set(keys)
         assert page.locator("#article span.p").count() > 0 and page.locator("#article span.u").count() > 0
+        # A click on an underlined passage opens its proposal.
+        page.locator("#article span.u").first.click()
+        opened = page.locator("#proposals .proposal.open")
+        assert opened.count() == 1 and opened.first.locator("q").inner_text() in text
         # Dongcheng: accept the practice and its known mechanism, edit the new one, reject its date.
         decide(page, "p1", "accept")
         page.fill("#p1-label_en", "Made-up practice of Dongcheng")

@@ -151,6 +151,17 @@
     }
   }
 
+  // A click on a highlighted passage (not a selection) opens its proposal.
+  function openProposal(event) {
+    const span = event.target.closest("#article > span[data-for]");
+    const sel = document.getSelection();
+    if (!span || (sel && !sel.isCollapsed)) return;
+    const target = document.querySelector('#proposals [data-key="' + span.dataset.for + '"]');
+    if (!target) return;
+    target.scrollIntoView({ block: "center" });
+    target.classList.add("open");
+  }
+
   function offsetIn(node, offset) {
     let span = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
     if (!span || !span.closest) return null;
@@ -480,6 +491,7 @@
   $("source-file").addEventListener("change", readFile);
   document.addEventListener("selectionchange", onSelection);
   $("add-go").addEventListener("click", addSelection);
+  $("article").addEventListener("click", openProposal);
   $("add-kind").addEventListener("change", () => {
     const practice = $("add-kind").value === "practice";
     $("add-district-label").hidden = !practice;
