@@ -159,7 +159,7 @@ def test_accept_edit_reject_add_refused_then_published(browser: Browser, desk: L
         # Refused: the shapes want Haidian's practice in English too; said next to it, nothing lost.
         before = w.get("/health").json()["triples"]
         page.click("#publish")
-        page.wait_for_selector('[data-key="p2"] > .violations .violation')
+        page.wait_for_selector('[data-key="p2"] > .violations .violation', timeout=120_000)
         assert "English label" in page.locator('[data-key="p2"] > .violations').inner_text()
         assert "English label" in page.locator("#publish-status").inner_text()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
