@@ -1,7 +1,7 @@
-"""GET /api/mechanisms/{id}/timeline over real HTTP (CONTRACT.md, "Sources and drafts").
+"""GET /api/mechanisms/{id}/timeline and /api/topics/{id}/timeline over real HTTP (CONTRACT.md, "Sources and drafts").
 
-The expected years are recomputed here from the asserted data: a district uses a mechanism when
-one of its practices names it or a narrower one (``skos:broader*``); a practice is dated by its
+The expected years are recomputed here from the asserted data: a district uses a mechanism (supervises a
+topic) when one of its practices names it or a narrower one (``skos:broader*``); a practice is dated by its
 own dcterms:date or schema:startDate when it has one, else by the issue of the source its quote
 comes from.
 """
@@ -11,7 +11,7 @@ from collections import defaultdict
 import httpx
 import pytest
 
-from app.routers.api_mechanism_timeline import TIMELINE_EXAMPLE
+from app.routers.api_mechanism_timeline import TIMELINE_EXAMPLE, TOPIC_TIMELINE_EXAMPLE
 from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, LiveServer, select
 
@@ -22,17 +22,17 @@ def slug(iri: str) -> str:
     return iri.rsplit("/", 1)[-1]
 
 
-@pytest.fixture(scope="module")
-def expected(graph: KnowledgeGraph) -> Expected:
-    """mechanism id -> year -> (source ids, district ids)."""
+def expected_years(graph: KnowledgeGraph, kind: str, uses: str) -> Expected:
+    """concept id -> year -> (source ids, district ids), for the concepts of class ``kind`` that practices
+    link to by ``uses`` (directly or through a narrower concept)."""
     rows = select(graph, PREFIXES + f"""
         PREFIX dcterms: <http://purl.org/dc/terms/>
         PREFIX schema: <https://schema.org/>
         SELECT DISTINCT ?m ?p ?d ?source ?issued ?date ?start WHERE {{
-          ?m a bjrd:Mechanism .
+          ?m a bjrd:{kind} .
           OPTIONAL {{
             GRAPH <{graph.names.data}> {{
-              ?p bjrd:usesMechanism ?named ; bjrd:district ?d ; bjrd:evidence ?e .
+              ?p bjrd:{uses} ?named ; bjrd:district ?d ; bjrd:evidence ?e .
               ?e dcterms:source ?source .
               OPTIONAL {{ ?source dcterms:issued ?issued }}
               OPTIONAL {{ ?p dcterms:date ?date }}
@@ -55,15 +55,29 @@ def expected(graph: KnowledgeGraph) -> Expected:
 
 
 @pytest.fixture(scope="module")
+def expected(graph: KnowledgeGraph) -> Expected:
+    """mechanism id -> year -> (source ids, district ids)."""
+    return expected_years(graph, "Mechanism", "usesMechanism")
+
+
+@pytest.fixture(scope="module")
+def expected_topics(graph: KnowledgeGraph) -> Expected:
+    """topic id -> year -> (source ids, district ids)."""
+    return expected_years(graph, "SupervisionTopic", "supervisesTopic")
+
+
+@pytest.fixture(scope="module")
 def code_order(server: LiveServer) -> list[str]:
     return [d["id"] for d in httpx.get(f"{server.url}/api/districts", timeout=30).json()]
 
 
-def test_timeline_of_every_mechanism_is_its_years_sources_and_districts(
-        client: httpx.Client, expected: Expected, code_order: list[str]) -> None:
-    assert len(expected) > 50
-    for mechanism, years in expected.items():
-        response = client.get(f"/api/mechanisms/{mechanism}/timeline")
+@pytest.mark.parametrize("kind", ["mechanisms", "topics"])
+def test_timeline_of_every_concept_is_its_years_sources_and_districts(
+        client: httpx.Client, expected: Expected, expected_topics: Expected, code_order: list[str], kind: str) -> None:
+    concepts = expected if kind == "mechanisms" else expected_topics
+    assert len(concepts) > 50
+    for mechanism, years in concepts.items():
+        response = client.get(f"/api/{kind}/{mechanism}/timeline")
         assert response.status_code == 200, mechanism
         answer = response.json()
         assert set(answer) == {"id", "label", "years", "first"}
@@ -82,26 +96,32 @@ def test_timeline_of_every_mechanism_is_its_years_sources_and_districts(
             assert answer["first"] is None
 
 
-def test_timeline_dates_a_practice_by_its_own_year_before_its_source(client: httpx.Client,
-                                                                      expected: Expected) -> None:
-    """A mechanism with a practice dated before the issue (2014年成立…) is first reported then."""
-    dated = {m: y for m, y in expected.items() if len(y) > 1}
+@pytest.mark.parametrize("kind", ["mechanisms", "topics"])
+def test_timeline_dates_a_practice_by_its_own_year_before_its_source(
+        client: httpx.Client, expected: Expected, expected_topics: Expected, kind: str) -> None:
+    """A concept with a practice dated before the issue (2014年成立…) is first reported then."""
+    dated = {m: y for m, y in (expected if kind == "mechanisms" else expected_topics).items() if len(y) > 1}
     assert dated
     for mechanism, years in dated.items():
-        answer = client.get(f"/api/mechanisms/{mechanism}/timeline").json()
+        answer = client.get(f"/api/{kind}/{mechanism}/timeline").json()
         assert answer["first"]["year"] == min(years) < max(years)
 
 
-def test_timeline_unknown_mechanism_is_404_naming_close_ids(client: httpx.Client) -> None:
-    response = client.get("/api/mechanisms/theory-reserch/timeline")
+@pytest.mark.parametrize(("kind", "typo", "known"), [("mechanisms", "theory-reserch", "theory-research"),
+                                                      ("topics", "zhongguancum", "zhongguancun")])
+def test_timeline_unknown_concept_is_404_naming_close_ids(client: httpx.Client, kind: str, typo: str,
+                                                          known: str) -> None:
+    response = client.get(f"/api/{kind}/{typo}/timeline")
     assert response.status_code == 404
-    assert "Did you mean: theory-research" in response.json()["detail"]
+    assert f"Did you mean: {known}" in response.json()["detail"]
 
 
-def test_timeline_is_documented_with_a_true_example(client: httpx.Client) -> None:
-    operation = client.get("/openapi.json").json()["paths"]["/api/mechanisms/{id}/timeline"]["get"]
+@pytest.mark.parametrize(("kind", "example"), [("mechanisms", TIMELINE_EXAMPLE), ("topics", TOPIC_TIMELINE_EXAMPLE)])
+def test_timeline_is_documented_with_a_true_example(client: httpx.Client, kind: str, example: dict) -> None:
+    operation = client.get("/openapi.json").json()["paths"][f"/api/{kind}/{{id}}/timeline"]["get"]
     assert "·" in operation["summary"] and operation["description"]
-    assert operation["responses"]["200"]["content"]["application/json"]["example"] == TIMELINE_EXAMPLE
+    assert operation["tags"] == [kind]
+    assert operation["responses"]["200"]["content"]["application/json"]["example"] == example
     assert "404" in operation["responses"]
-    live = client.get(f"/api/mechanisms/{TIMELINE_EXAMPLE['id']}/timeline").json()
-    assert live == TIMELINE_EXAMPLE
+    live = client.get(f"/api/{kind}/{example['id']}/timeline").json()
+    assert live == example

@@ -1,9 +1,10 @@
-"""A mechanism across sources and years (``/api/mechanisms/{id}/timeline``, CONTRACT.md).
+"""A mechanism or a supervision topic across sources and years (``/api/mechanisms/{id}/timeline``,
+``/api/topics/{id}/timeline``, CONTRACT.md).
 
 A practice is dated by its source (the year of the issue its quote comes from) unless the text
 gives it a date of its own (dcterms:date, or the start of a period: 2014年成立…, 2023年-2026年).
-Each year lists the sources that report the mechanism in it and the districts using it then
-(directly or through a narrower mechanism); ``first`` is the earliest year, its earliest source and
+Each year lists the sources that report the concept in it and the districts using it then
+(directly or through a narrower concept); ``first`` is the earliest year, its earliest source and
 its districts. With one source there is one source id; the shape is the same for many.
 """
 
@@ -14,13 +15,16 @@ from pydantic import Field
 
 from app.api.catalog import Catalog, slug
 from app.api.models import ApiModel, DistrictId, Label, MechanismId
+from app.store.graph import KnowledgeGraph
+
+TopicId = str
 
 SourceId = str
 
 
 class TimelineYear(ApiModel):
     year: int = Field(description="The year the practices are dated to (their source's, unless the text says)")
-    sources: list[SourceId] = Field(description="The sources reporting the mechanism in that year, earliest first")
+    sources: list[SourceId] = Field(description="The sources reporting it in that year, earliest first")
     districts: list[DistrictId] = Field(description="The districts using it in that year (GB/T 2260 code order)")
 
 
@@ -39,13 +43,22 @@ class MechanismTimeline(ApiModel):
     first: TimelineFirst | None = Field(description="Null when no practice uses the mechanism")
 
 
+class TopicTimeline(ApiModel):
+    """One supervision topic over the years: where and when it was reported, and where first."""
+
+    id: TopicId
+    label: Label
+    years: list[TimelineYear]
+    first: TimelineFirst | None = Field(description="Null when no practice supervises the topic")
+
+
 def year_of(row: dict[str, Any]) -> int | None:
     written = row.get("dated") or row.get("issued")
     return int(str(written)[:4]) if written and str(written)[:4].isdigit() else None
 
 
-def read_timeline(catalog: Catalog, mechanism_id: str, rows: list[dict[str, Any]]) -> MechanismTimeline:
-    """``rows``: queries/mechanism_timeline.rq bound to the mechanism (one per practice and date)."""
+def timeline_years(catalog: Catalog, rows: list[dict[str, Any]]) -> tuple[list[TimelineYear], TimelineFirst | None]:
+    """``rows``: a ``*_timeline`` query bound to one concept (one per practice and date)."""
     order = {d: i for i, d in enumerate(catalog.districts)}
     issued: dict[str, str] = {}
     sources: dict[int, set[str]] = defaultdict(set)
@@ -67,5 +80,59 @@ def read_timeline(catalog: Catalog, mechanism_id: str, rows: list[dict[str, Any]
              for y in sorted(sources)]
     first = TimelineFirst(year=years[0].year, source=years[0].sources[0], districts=years[0].districts) \
         if years else None
+    return years, first
+
+
+def read_timeline(catalog: Catalog, mechanism_id: str, rows: list[dict[str, Any]]) -> MechanismTimeline:
+    """``rows``: queries/mechanism_timeline.rq bound to the mechanism (one per practice and date)."""
+    years, first = timeline_years(catalog, rows)
     m = catalog.mechanisms[mechanism_id]
     return MechanismTimeline(id=m.id, label=Label(zh=m.label.zh, en=m.label.en), years=years, first=first)
+
+
+def read_topic_timeline(catalog: Catalog, topic_id: str, rows: list[dict[str, Any]]) -> TopicTimeline:
+    """``rows``: queries/topic_timeline.rq bound to the topic (one per practice and date)."""
+    years, first = timeline_years(catalog, rows)
+    t = catalog.topics[topic_id]
+    return TopicTimeline(id=t.id, label=Label(zh=t.label.zh, en=t.label.en), years=years, first=first)
+
+
+def local_path(graph: KnowledgeGraph, iri: str) -> str:
+    return iri.removeprefix(graph.settings.base_iri) or "/"
+
+
+def timeline_page(graph: KnowledgeGraph, catalog: Catalog, kind: str, entity_id: str, lang: str) -> dict[str, Any]:
+    """What a mechanism, topic or district page shows over the years (``timeline`` or ``by_year``; empty for an
+    id the catalog does not know). Labels in ``lang`` (else the other language); links as local paths."""
+    other = "en" if lang == "zh" else "zh"
+
+    def district(d: str) -> dict[str, str]:
+        known = catalog.districts.get(d)
+        text = (getattr(known.label, lang) or getattr(known.label, other)) if known else d
+        return {"id": d, "label": text}
+
+    if kind in ("mechanism", "topic"):
+        concepts = catalog.mechanisms if kind == "mechanism" else catalog.topics
+        if entity_id not in concepts:
+            return {}
+        rows = graph.run(f"{kind}_timeline", **{kind: concepts[entity_id].iri})
+        paths = {slug(r["source"]): local_path(graph, r["source"]) for r in rows}
+        years, first = timeline_years(catalog, rows)
+        return {"timeline": {
+            "api": f"/api/{kind}s/{entity_id}/timeline",
+            "years": [{"year": y.year, "sources": [{"id": s, "href": paths[s]} for s in y.sources],
+                       "districts": [district(d) for d in y.districts]} for y in years],
+            "first": {"year": first.year, "source": {"id": first.source, "href": paths[first.source]},
+                      "districts": [district(d) for d in first.districts]} if first else None}}
+    if kind == "district" and entity_id in catalog.districts:
+        by_year: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for row in graph.run("district_timeline", district=catalog.districts[entity_id].iri):
+            year, practice = year_of(row), catalog.practices.get(slug(row["practice"]))
+            if year is None or practice is None:
+                continue
+            by_year[year].setdefault(practice.id, {
+                "id": practice.id, "href": local_path(graph, practice.iri),
+                "label": getattr(practice.label, lang) or getattr(practice.label, other),
+                "dated": bool(row.get("dated")), "source": slug(row["source"])})
+        return {"by_year": [{"year": y, "practices": list(by_year[y].values())} for y in sorted(by_year)]}
+    return {}

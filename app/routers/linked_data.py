@@ -20,6 +20,7 @@ from app.api.answers import close_ids, find_district, list_similar, read_distric
 from app.api.catalog import read_catalog
 from app.api.lists import TABLE_FORMATS as INDEX_FORMATS
 from app.api.lists import TABLE_KINDS, format_href, read_table, read_view, sort_href
+from app.api.timeline import timeline_page
 from app.deps import GraphDep, public_base
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, describe
@@ -276,6 +277,8 @@ def render_entity(request: Request, graph: KnowledgeGraph, kind: str, path: str,
         context["district_id"] = district_id
         context["detail"] = read_district(catalog, district_id)
         context["mechanism_labels"] = {m: c.label for m, c in catalog.mechanisms.items()}
+    if kind in ("mechanism", "topic", "district"):  # over the years: app.api.timeline
+        context.update(timeline_page(graph, read_catalog(graph), kind, iri.rsplit("/", 1)[-1], lang))
     return template.render(context).encode("utf-8")
 
 
