@@ -331,7 +331,9 @@ def test_a_blank_node_written_and_removed_again_keeps_the_store_consistent(kind:
                            stdout=subprocess.DEVNULL)
         graph = KnowledgeGraph.build(Settings(store=store))
         stack.callback(lambda: graph.close())
-        practice = graph.backend.select(f"SELECT ?p WHERE {{ GRAPH ?g {{ ?p a <{BJRD}Practice> }} }} LIMIT 1")[0]["p"]
+        # A practice that supervises no topic: a quote must say the topic its practice supervises (S07).
+        practice = graph.backend.select(f"SELECT ?p WHERE {{ GRAPH ?g {{ ?p a <{BJRD}Practice> }} FILTER NOT EXISTS "
+                                        f"{{ ?p <{BJRD}supervisesTopic> ?t }} }} ORDER BY ?p LIMIT 1")[0]["p"]
         assert isinstance(practice, ox.NamedNode)
         oa, quote = "http://www.w3.org/ns/oa#", ox.BlankNode()
         integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
