@@ -99,11 +99,11 @@ def failure(stage: str, exc: BaseException, *, undone: bool = True) -> RequestEr
     says what (a RequestError), 422 when the new version's content could not be read (catalog,
     exports), else 500 — each saying that nothing was written (or, if ``undone`` is False, that it
     may have been)."""
-    if isinstance(exc, RequestError):
+    if isinstance(exc, RequestError) and undone:
         return exc
-    what = f"{type(exc).__name__}: {str(exc)[:300]}"
+    what = f"{type(exc).__name__}: {(exc.detail if isinstance(exc, RequestError) else str(exc))[:300]}"
     tail = ("Nothing was written." if undone else
-            "It was written and could not be undone: the store may hold the change; the service still "
+            "It may have reached the store and could not be undone: the store may hold the change; the service still "
             "serves the version before it.")
     if stage in ("catalog", "exports") and isinstance(exc, (ValueError, TypeError, KeyError, IndexError)):
         return NotReadable(f"The new version cannot be read by its {stage} ({what}): a value written is not "
