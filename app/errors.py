@@ -33,6 +33,7 @@ lets through) and answered as PayloadTooLarge.
 """
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -169,6 +170,34 @@ async def handle_request_error(request: "Request", exc: Exception) -> "Response"
     return PlainTextResponse(exc.detail + "\n", status_code=exc.status_code, headers=headers)
 
 
+#: The longest part of a refused input echoed back in a 422 (the framework echoes it whole).
+ECHO_CHARS = 200
+
+
+def _echo_value(value: object) -> object:
+    """``value`` as JSON can carry it, cut to :data:`ECHO_CHARS`: NaN and infinities (which strict JSON
+    cannot write: the framework's own handler answered 500 for them), nested bodies and long strings
+    become a short text."""
+    if value is None or isinstance(value, bool | int) and abs(int(value)) < 10**15:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS] + "…"
+
+
+def _echo_safe(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One validation error of the framework with its ``input`` and ``ctx`` made safe to echo."""
+    safe = {k: v for k, v in error.items() if k not in ("input", "ctx", "url")}
+    safe["loc"] = [part if isinstance(part, int) else str(part)[:ECHO_CHARS] for part in error.get("loc", ())]
+    safe["msg"] = str(error.get("msg", ""))[:1000]
+    if "input" in error:
+        safe["input"] = _echo_value(error["input"])
+    if "ctx" in error:
+        safe["ctx"] = {str(k): _echo_value(v) for k, v in dict(error["ctx"]).items()}
+    return safe
+
+
 #: Draws an HTML error page for a client that wants one, or answers None (then JSON or text follows).
 HtmlErrorPage = Callable[["Request", int, str, Mapping[str, str] | None], "Response | None"]
 
@@ -177,7 +206,7 @@ def install_error_handlers(app: "FastAPI", html_page: HtmlErrorPage | None = Non
     """Map the domain exceptions, and the framework's own HTTP and validation errors, onto responses
     (the only place this happens): JSON under /api/, an HTML page for browsers where ``html_page``
     draws one, plain text otherwise."""
-    from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+    from fastapi.exception_handlers import http_exception_handler
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException
 
@@ -200,7 +229,10 @@ def install_error_handlers(app: "FastAPI", html_page: HtmlErrorPage | None = Non
         assert isinstance(exc, RequestValidationError)
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         drawn = page(request, 422, detail, None)
-        return drawn if drawn is not None else await request_validation_exception_handler(request, exc)
+        if drawn is not None:
+            return drawn
+        from fastapi.responses import JSONResponse
+        return JSONResponse({"detail": [_echo_safe(e) for e in exc.errors()]}, status_code=422)
 
     app.add_exception_handler(RequestError, on_request_error)
     app.add_exception_handler(HTTPException, on_http_error)

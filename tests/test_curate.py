@@ -320,3 +320,19 @@ def test_the_reviewed_draft_as_turtle_for_git(w: httpx.Client, desk: LiveServer,
     practices = set(g.subjects(rdflib.RDF.type, rdflib.URIRef("https://bjrd-kg.example.org/ontology#Practice")))
     assert len(practices) == 2
     assert graph_state(w) == before
+
+
+@pytest.mark.parametrize("body", [
+    '{"source": {"id": NaN, "title": "t", "issued": "2021-01"}, "text": "x"}',
+    '{"source": {"id": Infinity, "title": "t", "issued": "2021-01"}, "text": "x"}',
+    '{"source": {"id": -Infinity, "title": "t", "issued": "2021-01"}, "text": "x"}',
+    '{"source": {"id": 1e400, "title": "t", "issued": "2021-01"}, "text": "x"}',
+    '{"source": {"id": ["' + "x" * 100_000 + '"], "title": "t", "issued": "2021-01"}, "text": "x"}',
+], ids=["nan", "infinity", "minus-infinity", "overflow", "huge"])
+def test_a_body_json_cannot_echo_is_still_a_422(w: httpx.Client, body: str) -> None:
+    """The framework's own handler echoed the refused input, and strict JSON cannot write NaN: a 500.
+    The refusal names the field, and echoes at most a short text of what was sent."""
+    r = w.post("/api/drafts", content=body, headers={**AUTH, **JSON})
+    assert r.status_code == 422, r.text
+    (error,) = [e for e in r.json()["detail"] if e["loc"][:3] == ["body", "source", "id"]]
+    assert len(json.dumps(error)) < 1000
