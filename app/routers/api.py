@@ -13,6 +13,7 @@ from app.routers import (
     api_mechanism_timeline,
     api_mechanisms,
     api_search,
+    api_sources,
     api_themes,
     api_topics,
 )
@@ -21,5 +22,6 @@ router = APIRouter()
 
 #: Answered from the graph alone: ETags and 304 (app/web/caching.py).
 CACHED = ("/api/*",)
-for module in (api_districts, api_mechanisms, api_mechanism_timeline, api_themes, api_topics, api_compare, api_search):
+for module in (api_districts, api_mechanisms, api_mechanism_timeline, api_themes, api_topics, api_compare, api_search,
+               api_sources):
     router.include_router(module.router)
