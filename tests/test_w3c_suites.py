@@ -15,12 +15,13 @@ would run them, over real HTTP:
   compared by position only);
 * **protocol** (protocol/manifest.ttl): each request as the manifest writes it (``/sparql/`` is
   ``/sparql`` for queries, ``/update`` for updates), the status class, format and boolean checked
-  against the manifest's expectations, on a writable service holding the test's graphs.
+  against the manifest's expectations, on a writable service holding the test's graphs;
+* **update evaluation** (every ``UpdateEvaluationTest``, two commits each): the test's dataset written
+  in one update, then the test's update sent to ``/update`` (the default graph is the service's data
+  graph), and every graph compared with what pyoxigraph makes of the same update.
 
 What differs is a failure, unless refused by design and listed in :data:`REFUSED` with the reason.
-The update *evaluation* tests are not run here (each is a sequence of writes on a dataset of its own:
-see the README's Development section). Skipped, with a message, when the suites are not beside the
-repository.
+Skipped, with a message, when the suites are not beside the repository.
 """
 
 import re
@@ -65,6 +66,8 @@ REFUSED: dict[str, str] = {
     "syntax-query/test_42": "FROM a graph the service does not hold",
     # LOAD: updates never fetch a document; 400 instead.
     **{f"syntax-update-1/test_{i}": "LOAD is refused" for i in (1, 2, 3, 4, 37)},
+    "update-silent/load-silent": "LOAD is refused",
+    "update-silent/load-into-silent": "LOAD is refused",
 }
 
 pytestmark = [
@@ -83,7 +86,7 @@ class Case:
     kind: str  # the mf: type
     query: str = ""  # IRI of the query or update file
     data: tuple[str, ...] = ()
-    graph_data: tuple[str, ...] = ()
+    graph_data: tuple[str, ...] = ()  # IRIs; for update tests "graph name=file IRI"
     node: Any = None  # (manifest graph, the test's node in it), for protocol tests
 
 
@@ -141,6 +144,12 @@ def read_cases() -> list[Case]:
                                       tuple(d.value for d in _all(graph, action, QT + "graphData"))))
                 elif kind == "ProtocolTest":
                     cases.append(Case(name, kind, node=(graph, node)))
+                elif kind == "UpdateEvaluationTest":
+                    request = _one(graph, action, UT + "request")
+                    named = tuple(f"{_one(graph, g, RDFS + 'label').value}={_one(graph, g, UT + 'graph').value}"
+                                  for g in _all(graph, action, UT + "graphData"))
+                    data = tuple(d.value for d in _all(graph, action, UT + "data"))
+                    cases.append(Case(name, kind, request.value, data, named))
     return sorted(cases, key=lambda c: c.name)
 
 
@@ -269,7 +278,7 @@ def writable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]
     """A writable service over an empty dataset (memory)."""
     data, ontology = _empty_sources(tmp_path_factory.mktemp("w3c-empty"))
     settings = Settings(write_token=TOKEN, validate_on_start=False, query_workers=1, query_timeout_s=10,
-                        data_dir=data, ontology_dir=ontology, **SUITE_LIMITS)
+                        shacl_engine="sparql", data_dir=data, ontology_dir=ontology, **SUITE_LIMITS)
     for live in serve_in_thread(settings):
         with httpx.Client(base_url=live.url, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             yield client
@@ -420,3 +429,71 @@ def _results_format(response: httpx.Response) -> ox.QueryResultsFormat:
     return {"application/sparql-results+xml": ox.QueryResultsFormat.XML,
             "text/csv": ox.QueryResultsFormat.CSV, "text/tab-separated-values": ox.QueryResultsFormat.TSV,
             }.get(media, ox.QueryResultsFormat.JSON)
+
+
+# ------------------------------------------------------------------ update evaluation
+
+
+def _triples(path_iri: str) -> list[ox.Triple]:
+    path = local(path_iri)
+    return [q.triple for q in ox.parse(path=str(path), format=_format(path), base_iri=path_iri)]
+
+
+def _lines(triples: list[ox.Triple]) -> str:
+    return "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+
+
+def _graph_of(client: httpx.Client, params: dict[str, str]) -> Counter[str]:
+    response = client.get("/graph-store", params=params, headers={"Accept": "application/n-triples"})
+    if response.status_code == 404:
+        return Counter()
+    assert response.status_code == 200, response.text[:300]
+    return Counter(_term(q.triple) for q in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
+
+
+def _held(client: httpx.Client, system: set[str]) -> set[str]:
+    query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    rows = client.get("/sparql", params={"query": query}).json()["results"]["bindings"]
+    return {b["g"]["value"] for b in rows} - system
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in _ids(("UpdateEvaluationTest",))])
+def test_w3c_update_evaluation(case: Case, writable: httpx.Client) -> None:
+    """The update applied through /update to the test's dataset (the default graph is the service's data
+    graph, the named graphs its other graphs) leaves each graph as pyoxigraph leaves it."""
+    base = Settings().base_iri
+    system = {f"{base}/graph/{name}" for name in ("data", "ontology", "inferred")}
+    named = dict(item.split("=", 1) for item in case.graph_data)
+    default = [t for iri in case.data for t in _triples(iri)]
+    reference = ox.Store()
+    reference.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in default)
+    # The test's dataset, in one write: every graph of the previous test dropped, the data graph replaced.
+    setup = [f"DROP SILENT GRAPH <{g}>" for g in sorted(_held(writable, system) | set(named))]
+    setup.append("CLEAR SILENT DEFAULT")
+    blocks = [_lines(default)]
+    for name, iri in named.items():
+        triples = _triples(iri)
+        reference.add_graph(ox.NamedNode(name))
+        reference.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name)) for t in triples)
+        blocks.append(f"GRAPH <{name}> {{\n{_lines(triples)}\n}}")
+    setup.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+    prepared = writable.post("/update", content=" ;\n".join(setup).encode("utf-8"),
+                             headers={"Content-Type": "application/sparql-update"})
+    assert prepared.status_code == 204, prepared.text[:500]
+    text = f"BASE <{case.query}>\n" + local(case.query).read_text(encoding="utf-8")
+    response = writable.post("/update", content=text.encode("utf-8"),
+                             headers={"Content-Type": "application/sparql-update"})
+    if _refused(case, response):
+        return
+    try:
+        reference.update(text)
+    except (SyntaxError, ValueError, RuntimeError, OSError) as exc:
+        assert 400 <= response.status_code < 500, f"pyoxigraph: {exc}; the front: {response.status_code}"
+        return
+    assert response.status_code == 204, response.text[:500]
+    expected = {g.value: Counter(_term(q.triple) for q in reference.quads_for_pattern(None, None, None, g))
+                for g in reference.named_graphs() if isinstance(g, ox.NamedNode)}
+    expected = {g: triples for g, triples in expected.items() if triples}  # an empty graph is no graph here
+    assert _graph_of(writable, {"default": ""}) == Counter(
+        _term(q.triple) for q in reference.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    assert {g: _graph_of(writable, {"graph": g}) for g in _held(writable, system)} == expected
