@@ -7,6 +7,7 @@ and the mechanism and topic pages show the second source in their timeline. Slow
 write path.
 """
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,3 +73,20 @@ def test_the_mechanism_page_timeline_shows_both_sources(published: tuple[httpx.C
     assert {"article", SOURCE["id"]} <= {s for y in api["years"] for s in y["sources"]}
     timeline = section(w.get(f"/id/mechanism/{mechanism}?lang=en", headers={"Accept": "text/html"}).text, "timeline")
     assert timeline is not None and shown_years(timeline) == api["years"]
+
+
+def test_the_district_page_lists_the_new_sources_practices_in_their_year(
+        published: tuple[httpx.Client, str]) -> None:
+    w, _ = published
+    answer = w.post("/sparql", data={"query": ISSUED}, headers={"Accept": "application/sparql-results+json"}).json()
+    issued = {slug(b["source"]["value"]): b["issued"]["value"] for b in answer["results"]["bindings"]}
+    practices = [p for p in w.get("/api/districts/dongcheng").json()["practices"] if SOURCE["id"] in p["id"]]
+    assert practices
+    by_year = section(w.get("/id/district/dongcheng?lang=zh", headers={"Accept": "text/html"}).text, "by-year")
+    assert by_year is not None
+    lists = {int(y): body for y, body in re.findall(r'<ul class="by-year-list" data-year="(\d+)">(.*?)</ul>', by_year,
+                                                     re.S)}
+    for p in practices:
+        year = int(str(p["date"] or p["start_date"] or issued[SOURCE["id"]])[:4])
+        assert f'data-practice="{p["id"]}" data-source="{SOURCE["id"]}"' in lists[year]
+    assert len(lists) >= 2  # the article's year and the made-up source's
