@@ -5,6 +5,12 @@ from html.parser import HTMLParser
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
+
+from tests.helpers import LiveServer
+from tests.test_browser import CHROMIUM, TIMEOUT_MS, browser
+
+__all__ = ["browser"]  # a fixture, imported to be found here
 
 
 class Hits(HTMLParser):
@@ -164,3 +170,23 @@ def test_search_page_names_the_other_names_it_searched(client: httpx.Client) -> 
     shown = re.search(r'<span class="variants">(.*?)</span>', html, re.S)
     assert shown is not None
     assert re.findall(r'lang="zh-Hans">([^<]+)</a>', shown.group(1)) == variants
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("q", ["budjet", "代表之家", "月进站 海淀", "预算"])
+def test_search_notices_and_cards_fit_a_phone(browser: Browser, server: LiveServer, q: str) -> None:
+    """A best-match card with its districts, a correction, the some-words notice and fact values: no wider
+    than a 390 px screen, in either language (Chromium)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        for lang in ("zh", "en"):
+            response = page.goto(f"{server.url}/search?q={q}&lang={lang}")
+            assert response is not None and response.status == 200
+            assert page.locator("#did-you-mean, #best-match, #some-terms, .fact-value").count() >= 1
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, (q, lang)
+    finally:
+        context.close()
