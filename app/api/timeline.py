@@ -116,13 +116,14 @@ def timeline_page(graph: KnowledgeGraph, catalog: Catalog, kind: str, entity_id:
         if entity_id not in concepts:
             return {}
         rows = graph.run(f"{kind}_timeline", **{kind: concepts[entity_id].iri})
-        paths = {slug(r["source"]): local_path(graph, r["source"]) for r in rows}
+        sources = {slug(r["source"]): {"id": slug(r["source"]), "href": local_path(graph, r["source"]),
+                                       "issued": str(r.get("issued") or "")} for r in rows}
         years, first = timeline_years(catalog, rows)
         return {"timeline": {
             "api": f"/api/{kind}s/{entity_id}/timeline",
-            "years": [{"year": y.year, "sources": [{"id": s, "href": paths[s]} for s in y.sources],
+            "years": [{"year": y.year, "sources": [sources[s] for s in y.sources],
                        "districts": [district(d) for d in y.districts]} for y in years],
-            "first": {"year": first.year, "source": {"id": first.source, "href": paths[first.source]},
+            "first": {"year": first.year, "source": sources[first.source],
                       "districts": [district(d) for d in first.districts]} if first else None}}
     if kind == "district" and entity_id in catalog.districts:
         by_year: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
