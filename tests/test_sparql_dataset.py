@@ -3,9 +3,11 @@ default-graph-uri / named-graph-uri overriding them, the union only when nothing
 never a graph that is not the service's (issue 23, item 6). Also the guard's reading of words
 named like keywords (``PREFIX service:``, ``?select``) and of store-specific prologues (DEFINE)."""
 
+import re
 from collections.abc import Iterator
 
 import httpx
+import pyoxigraph as ox
 import pytest
 
 from app.config import Settings
@@ -123,8 +125,11 @@ def test_sparql_define_prologue_is_400(client: httpx.Client) -> None:
 
 
 def test_guard_reading_drops_comments_and_keeps_tokens() -> None:
-    read = read_query("PREFIX ex: <http://ex/>  # a comment\nSELECT ?x # another\n WHERE {?x ex:p\t'a # b'}")
-    assert read.text == "PREFIX ex: <http://ex/> SELECT ?x WHERE {?x ex:p 'a # b'}"
+    text = "PREFIX ex: <http://ex/>  # a comment\nSELECT ?x # another\n WHERE {?x ex:p\t'a # b'}"
+    read = read_query(text)
+    # Comments and blanks become spaces, line breaks stay: an engine's error position is the client's.
+    assert read.text == "PREFIX ex: <http://ex/>             \nSELECT ?x          \n WHERE {?x ex:p 'a # b'}"
+    assert len(read.text) == len(text)
     assert read.prologue == "PREFIX ex: <http://ex/>" and read.form == "SELECT"
 
 
@@ -208,3 +213,16 @@ def test_sparql_runs_the_query_as_read(client: httpx.Client, graph: KnowledgeGra
     gone): an escaped keyword is that keyword on memory, disk and a remote store alike."""
     escaped = "\\u0053ELECT (COUNT(*) AS ?n) # a comment\nWHERE { ?s ?p ?o }"
     assert _count(client, escaped) == _count(client, COUNT.format(clause="")) == _distinct(graph, *graph.names.all())
+
+
+def test_a_syntax_error_is_placed_where_the_client_wrote_it(client: httpx.Client) -> None:
+    """The engine runs the guard's reading; its error names the client's line and column (it
+    named line 1 when the reading joined every token with one space)."""
+    query = "# a comment\nSELECT ?s\nWHERE {\n  ?s ?p ?o . FILTER(?s = ) }"
+    with pytest.raises(SyntaxError) as engine:
+        ox.Store().query(query)  # the engine itself, on the text as the client wrote it
+    position = re.search(r"\b(\d+):(\d+)\b", str(engine.value))
+    assert position is not None and position.group(1) == "4"
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 400
+    assert f"at {position.group(0)}:" in response.text, response.text

@@ -104,11 +104,17 @@ def test_sparql_busy_workers_answer_503_with_retry_after(small_server: LiveServe
     deadline = time.monotonic() + 5
     while workers_of(small_server).idle_count and time.monotonic() < deadline:
         time.sleep(0.01)
-    # A query not asked before: an answer already given is reused without a worker.
-    response = httpx.get(f"{small_server.url}/sparql", params={"query": QUICK + f"\n# {time.monotonic_ns()}"})
+    # A query not asked before (an answer already given is reused without a worker), from another
+    # address: every worker is busy, so 503. From the runaway's own address it is over that
+    # client's share of the workers first: 429.
+    other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+    with other:
+        response = other.get(f"{small_server.url}/sparql", params={"query": QUICK + f"\n# {time.monotonic_ns()}"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert "busy" in response.text
+    same = httpx.get(f"{small_server.url}/sparql", params={"query": QUICK + f"\n# {time.monotonic_ns()}"})
+    assert same.status_code == 429 and "retry-after" in same.headers
     runaway.join()
     wait_until_all_idle(small_server)
 

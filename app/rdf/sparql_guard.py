@@ -7,6 +7,7 @@ This is the first line; underneath it the processes that evaluate SPARQL cannot 
 all (:mod:`app.store.sandbox`).
 """
 
+import re
 from dataclasses import dataclass, field
 
 from app.errors import BadRequest, QueryRefused
@@ -101,9 +102,10 @@ class ReadQuery:
     """A query as the guard read it: its form, and the one reading the service passes on.
 
     ``text`` is the tokens of that reading (escapes applied as Oxigraph applies them, the first
-    way of reading an ambiguous ``<`` that tokenizes) joined as they stood, with each run of
-    blanks and comments between two tokens as one space: what a remote store is sent, so that
-    nothing hides in a comment or a spelling the guard read otherwise (it is screened again).
+    way of reading an ambiguous ``<`` that tokenizes) joined as they stood, with the blanks and
+    comments between two tokens as spaces, line breaks kept (so a position the engine reports is
+    the client's): what every store runs and a remote store is sent, so that nothing hides in a
+    comment or a spelling the guard read otherwise (it is screened again).
     ``prologue`` is its BASE and PREFIX declarations; ``from_default`` and ``from_named`` the IRIs
     or prefixed names of its FROM and FROM NAMED clauses, as written (resolved against the
     prologue by :func:`app.sparql.dataset.resolve`)."""
@@ -141,6 +143,15 @@ def _screen(text: str, read: _Read | None) -> str:
     return form
 
 
+def _blank(gap: str) -> str:
+    """The blanks and comments between two tokens as spaces, line breaks kept: nothing hides in
+    them, and a position the engine reports is the line and column the client wrote."""
+    return _NOT_A_LINE_BREAK.sub(" ", gap)
+
+
+_NOT_A_LINE_BREAK = re.compile(r"[^\r\n]")
+
+
 def read_query(text: str) -> ReadQuery:
     """:func:`screen_query`, and the query as read (see :class:`ReadQuery`); the text passed on is
     screened too."""
@@ -153,11 +164,11 @@ def read_query(text: str) -> ReadQuery:
     skip, in_prologue = 0, True
     from_default: list[str] = []
     from_named: list[str] = []
-    previous_end = -1
+    previous_end = 0
     for index, spanned in enumerate(tokens):
         token = spanned.token
-        if previous_end >= 0 and spanned.start > previous_end:
-            parts.append(" ")
+        if spanned.start > previous_end:
+            parts.append(_blank(reading[previous_end:spanned.start]))
         parts.append(reading[spanned.start:spanned.end])
         previous_end = spanned.end
         upper = token.text.upper() if token.kind == "word" else ""
