@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from app.errors import BadRequest, QueryRefused
+from app.rdf.sparql_escapes import readings
 from app.rdf.sparql_lexer import (
     MAX_CHAIN,
     MAX_DEPTH,
@@ -23,7 +24,6 @@ from app.rdf.sparql_lexer import (
     Spanned,
     State,
     TooDeep,
-    readings,
 )
 
 __all__ = ["MAX_CHAIN", "MAX_DEPTH", "ReadQuery", "line_col", "read_query", "scan", "screen_query", "screen_update",

@@ -24,7 +24,6 @@
   (20,000 chained ``+`` crash Oxigraph).
 """
 
-import bisect
 import re
 from collections import deque
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from app.rdf.sparql_chars import (
     pn_chars,
     pn_chars_base,
 )
+from app.rdf.sparql_escapes import HEX, Offsets
 
 #: Deepest nesting of ( [ { accepted in a query or update (documented in the README).
 MAX_DEPTH = 256
@@ -57,7 +57,6 @@ QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")": "(", "]": "[", "}": "{"}
-_HEX = set("0123456789abcdefABCDEF")
 #: What may name the service of a SERVICE pattern (VarOrIri), as token kinds.
 _TERM = (["iri"], ["pname"], ["var"])
 
@@ -90,67 +89,6 @@ class LexicalError(Exception):
     def __init__(self, message: str, start: int) -> None:
         super().__init__(message)
         self.start = start
-
-
-# ------------------------------------------------------------------ codepoint escapes
-
-class Offsets:
-    """Maps an offset in an unescaped reading back to the raw text (for line and column)."""
-
-    def __init__(self) -> None:
-        self.starts: list[int] = [0]  # reading offsets where the shift changes …
-        self.shifts: list[int] = [0]  # … and raw - reading from there on
-
-    def add(self, at: int, shift: int) -> None:
-        self.starts.append(at)
-        self.shifts.append(shift)
-
-    def raw(self, pos: int) -> int:
-        if len(self.starts) == 1:  # a reading without escapes
-            return pos
-        return pos + self.shifts[bisect.bisect_right(self.starts, pos) - 1]
-
-
-def _unescape(text: str, *, after_any_backslash: bool) -> tuple[str, Offsets]:
-    """``text`` with \\uXXXX / \\UXXXXXXXX applied, and the way back to raw offsets."""
-    offsets = Offsets()
-    if "\\" not in text:
-        return text, offsets
-    out: list[str] = []
-    i, n, written = 0, len(text), 0
-    while i < n:
-        backslash = text.find("\\", i)
-        if backslash < 0 or backslash + 1 >= n:
-            out.append(text[i:])
-            break
-        out.append(text[i:backslash])
-        written += backslash - i
-        kind = text[backslash + 1]
-        width = 4 if kind == "u" else 8 if kind == "U" else 0
-        digits = text[backslash + 2:backslash + 2 + width]
-        if width and len(digits) == width and set(digits) <= _HEX and int(digits, 16) <= 0x10FFFF:
-            out.append(chr(int(digits, 16)))
-            written += 1
-            i = backslash + 2 + width
-            offsets.add(written, i - written)
-        elif after_any_backslash:
-            out.append("\\")
-            written += 1
-            i = backslash + 1
-        else:  # an escaped character: the next one cannot start an escape
-            out.append(text[backslash:backslash + 2])
-            written += 2
-            i = backslash + 2
-    return "".join(out), offsets
-
-
-def readings(text: str) -> list[tuple[str, Offsets]]:
-    """The texts an engine may parse: escapes applied the two ways engines do, and not at all."""
-    seen: dict[str, Offsets] = {}
-    for reading, offsets in (_unescape(text, after_any_backslash=False), _unescape(text, after_any_backslash=True),
-                             (text, Offsets())):
-        seen.setdefault(reading, offsets)
-    return list(seen.items())
 
 
 # ------------------------------------------------------------------ the tokenizer
@@ -436,7 +374,7 @@ class Lexer:
                 k = last_good = run
                 continue
             ch = text[k]
-            if ch == "%" and k + 2 < n and text[k + 1] in _HEX and text[k + 2] in _HEX:
+            if ch == "%" and k + 2 < n and text[k + 1] in HEX and text[k + 2] in HEX:
                 k += 3
             elif ch == "\\" and k + 1 < n and text[k + 1] in "_~.-!$&'()*+,;=/?#@%":
                 k += 2
