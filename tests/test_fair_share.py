@@ -9,6 +9,8 @@ Real sockets over loopback, from two addresses (127.0.0.1 and 127.0.0.2 are both
 Linux); the server is the real service with its real worker processes.
 """
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +22,7 @@ from app.config import Settings
 from app.errors import TooManyRequests
 from app.sparql.share import QueryLedger
 from app.sparql.workers import QueryWorkers
-from tests.helpers import LiveServer, serve_in_thread
+from tests.helpers import LiveServer, running_oxigraph, serve_in_thread
 
 #: Runs far past any deadline here (the union's triples cubed); each variant a different query,
 #: so that none waits for another's answer instead of taking a worker.
@@ -188,3 +190,51 @@ def test_fair_queue_serves_the_client_holding_fewest_first() -> None:
     # The service's own query first, then c (holds none), then b (holds 1, then 2: its most);
     # a holds its most throughout: its two wait for one of its own to end.
     assert asyncio.run(scenario()) == [None, "c", "b", "left 3"]
+
+
+@pytest.fixture(scope="module")
+def remote_frugal() -> Iterator[LiveServer]:
+    """The service over a real Oxigraph server (remote mode): two connections to the store, queries
+    abandoned after 1 s, 2 query-seconds a minute per client."""
+    with running_oxigraph() as store:
+        subprocess.run([sys.executable, "-m", "app", "load", "--into", store], check=True, stdout=subprocess.DEVNULL)
+        yield from serve_in_thread(Settings(store=store, query_workers=2, query_timeout_s=1.0,
+                                            sparql_query_seconds=2.0, validate_on_start=False))
+
+
+@pytest.mark.slow
+def test_remote_mode_keeps_the_same_share_and_charges(remote_frugal: LiveServer) -> None:
+    """Queries sent on to an external store are admitted, shared and charged by the same ledger as
+    the worker pool's: before, remote mode had no per-client limit at all."""
+    ledger: QueryLedger = remote_frugal.app.state.query_ledger  # type: ignore[attr-defined]
+    proxy = remote_frugal.app.state.runtime.runner  # type: ignore[attr-defined]
+    share = ledger.workers_per_client(proxy.size)
+    held: list[int] = []
+    statuses: dict[int, int] = {}
+
+    def runaway(n: int) -> None:
+        with client_from("127.0.0.1", remote_frugal.url) as client:
+            statuses[n] = client.get("/sparql", params={"query": RUNAWAY.format(n=n + 1)}).status_code
+
+    threads = [threading.Thread(target=runaway, args=(n,)) for n in range(ledger.concurrency)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 3
+    while ledger.accounts.get("127.0.0.1") is None or ledger.accounts["127.0.0.1"].in_flight < ledger.concurrency:
+        assert time.monotonic() < deadline, "the runaway queries did not all arrive"
+        time.sleep(0.01)
+    with client_from("127.0.0.1", remote_frugal.url) as first:
+        over = first.get("/sparql", params={"query": RUNAWAY.format(n=99)})
+    assert over.status_code == 429 and "KG_SPARQL_CONCURRENCY" in over.text  # over its queries in flight
+    while any(t.is_alive() for t in threads):
+        held.append(proxy._held.get("127.0.0.1", 0))
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join(60)
+    assert max(held) == share  # never more of the store's connections than its share
+    assert set(statuses.values()) <= {503, 429}  # abandoned at the deadline, or over the query-seconds
+    # Its query-seconds are spent by now (each runaway held a connection ~1 s); another address is not.
+    with client_from("127.0.0.1", remote_frugal.url) as first, client_from("127.0.0.2", remote_frugal.url) as second:
+        spent = first.get("/sparql", params={"query": "ASK { FILTER(5 >= 0) }"})
+        assert spent.status_code == 429 and "KG_SPARQL_QUERY_SECONDS" in spent.text
+        assert second.get("/sparql", params={"query": "ASK { FILTER(6 >= 0) }"}).status_code == 200

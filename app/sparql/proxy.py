@@ -5,10 +5,12 @@ where queries run. ``KG_QUERY_TIMEOUT_S`` bounds the whole exchange (connect, se
 then the request is abandoned and the client gets 503 (configure the store's own query timeout
 too, e.g. ``oxigraph serve --timeout-s``). Answers are capped at ``KG_MAX_RESULT_ROWS`` and checked
 before the client sees a byte (:mod:`app.sparql.upstream`); the dataset parameters may only name
-the service's own graphs (400 otherwise: the store may hold other graphs).
+the service's own graphs (400 otherwise: the store may hold other graphs). A client's queries
+are admitted, shared out and charged by the same ledger as the worker pool's (:mod:`app.sparql.share`).
 """
 
 import asyncio
+import time
 from urllib.parse import urlencode
 
 import httpx
@@ -16,6 +18,7 @@ import httpx
 from app.errors import BadRequest, NotAcceptable, Overloaded, QueryTimeout, StoreUnavailable
 from app.sparql.dataset import check_owned
 from app.sparql.run import Answer, PreparedQuery
+from app.sparql.share import CALLER, charged
 from app.sparql.upstream import plan_for, read_answer
 from app.store.remote import FORM, SparqlBackend
 
@@ -32,6 +35,9 @@ class RemoteQueries:
         self.closing = False
         self._slots = asyncio.Semaphore(size + queue)
         self._running = 0
+        #: Queries of each client at the store; a client at its share waits on ``_turns``.
+        self._held: dict[str, int] = {}
+        self._turns = asyncio.Condition()
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
                                         limits=httpx.Limits(max_connections=size))
 
@@ -65,15 +71,35 @@ class RemoteQueries:
         await self.client.aclose()
 
     async def run(self, query: PreparedQuery) -> Answer:
-        if self._slots.locked():
-            raise Overloaded("Too many queries are running against the store; retry shortly.",
-                             headers={"Retry-After": "1"})
-        async with self._slots:
-            self._running += 1
+        """Send one query within its client's share, as the worker pool does: admitted by the
+        client's ledger (429), at most ``workers_per_client`` of its queries at the store at once
+        (the rest wait for one of its own), charged the time it held a connection."""
+        with charged(CALLER.get()) as charge:
+            client = charge.client
+            share = charge.caller.ledger.workers_per_client(self.size) if charge.caller is not None else 0
+            if client is not None and share:
+                async with self._turns:
+                    await self._turns.wait_for(lambda: self._held.get(client, 0) < share)
+                    self._held[client] = self._held.get(client, 0) + 1
             try:
-                return await self._send(query)
+                if self._slots.locked():
+                    raise Overloaded("Too many queries are running against the store; retry shortly.",
+                                     headers={"Retry-After": "1"})
+                async with self._slots:
+                    self._running += 1
+                    started = time.monotonic()
+                    try:
+                        return await self._send(query)
+                    finally:
+                        charge.held += time.monotonic() - started
+                        self._running -= 1
             finally:
-                self._running -= 1
+                if client is not None and share:
+                    async with self._turns:
+                        self._held[client] -= 1
+                        if not self._held[client]:
+                            del self._held[client]
+                        self._turns.notify_all()
 
     async def _send(self, prepared: PreparedQuery) -> Answer:
         """Send, read and check the answer, all within one total deadline (not one per read)."""
