@@ -17,6 +17,7 @@ hostile request must also be answered with a 4xx (its cap, or 406 for media type
 where it is within every cap, a 200 — never a 500 — and quickly.
 """
 
+import json
 import socket
 import statistics
 import threading
@@ -174,3 +175,99 @@ def test_health_answers_within_100_ms_while_each_hostile_request_runs(port: int)
             status = answer.split(b"\r\n", 1)[0]
             assert status.split(b" ")[1] in (b"200", b"400", b"406", b"413", b"414", b"431"), (name, status)
             assert seconds < ANSWERED_WITHIN_S, (name, seconds)
+
+
+# ------------------------------------------------------------------ the hostile queries and writes
+
+TOKEN = "watchdog-writer"
+#: Runs far past any deadline (the union's triples cubed); each one a different query.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }} LIMIT {n}"
+SKOS_BROADER = "http://www.w3.org/2004/02/skos/core#broader"
+
+
+@pytest.fixture(scope="module")
+def writable_port() -> Iterator[int]:
+    with kg_serve({"KG_WRITE_TOKEN": TOKEN, "KG_VALIDATE_ON_START": "false", "KG_QUERY_TIMEOUT_S": "3",
+                   "KG_UPDATE_TIMEOUT_S": "5"}) as (_, port):
+        yield port
+
+
+def request(method: str, target: str, body: bytes = b"", content_type: str = "", token: bool = False) -> bytes:
+    head = f"{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {len(body)}\r\n"
+    if content_type:
+        head += f"Content-Type: {content_type}\r\n"
+    if token:
+        head += f"authorization: bearer {TOKEN}\r\n"  # the scheme in any case
+    return head.encode() + b"\r\n" + body
+
+
+def hostile_writes_and_queries() -> dict[str, tuple[list[bytes], int]]:
+    """What the issue's attacker sent through the query and write paths: name -> (request, copies
+    sent at once). Each must be refused (or stopped at its deadline) without stalling the loop."""
+    chain = "\n".join(f"<urn:x:c{i}> <{SKOS_BROADER}> <urn:x:c{i + 1}> ." for i in range(600)).encode()
+    direction = json.dumps({"@id": "urn:x:s", "urn:x:p": {"@value": "x", "@language": "ar", "@direction": "rtl"}})
+    label = b'<urn:x:s> <http://www.w3.org/2000/01/rdf-schema#label> "' + b"x" * 7_700_000 + b'"@en .'
+    return {
+        "ill-typed integer through /update": ([request(
+            "POST", "/update", b'INSERT DATA { <urn:x:s> <http://schema.org/minValue> '
+            b'"abc"^^<http://www.w3.org/2001/XMLSchema#integer> }', "application/sparql-update", True)], 1),
+        "600-link skos:broader chain": ([request("POST", "/graph-store?graph=urn:x-test:chain", chain,
+                                                 "application/n-triples", True)], 1),
+        "@direction in JSON-LD": ([request("PUT", "/graph-store?graph=urn:x-test:dir", direction.encode(),
+                                           "application/ld+json", True)], 1),
+        "7.7 MB label": ([request("POST", "/graph-store?graph=urn:x-test:label", label, "application/n-triples",
+                                  True)], 1),
+        "four runaway queries from one address": ([request("GET", f"/sparql?query={quote(RUNAWAY.format(n=n))}")
+                                                   for n in range(1, 5)], 4),
+    }
+
+
+def send_into(results: list[tuple[bytes, float]], port: int, pieces: list[bytes]) -> None:
+    results.append(send(port, pieces))
+
+
+def status_line(answer: bytes) -> str:
+    return answer.split(b"\r\n", 1)[0].decode("latin-1")
+
+
+def test_health_answers_within_100_ms_while_hostile_writes_and_queries_run(writable_port: int) -> None:
+    send(writable_port, [b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"])  # warm
+    poller = Poller(writable_port)
+    poller.start()
+    answers: dict[str, list[tuple[bytes, float]]] = {}
+    try:
+        time.sleep(0.2)
+        for name, (pieces, copies) in hostile_writes_and_queries().items():
+            results: list[tuple[bytes, float]] = []
+            threads = [threading.Thread(target=send_into, args=(results, writable_port, [piece]), daemon=True)
+                       for piece in pieces[:copies]]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            answers[name] = results
+        # A reader that asks for a large answer and never reads it (its socket stays open meanwhile).
+        stalled = socket.create_connection(("127.0.0.1", writable_port))
+        stalled.sendall(b"GET /export?format=nquads HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n")
+        time.sleep(1.0)
+        stalled.close()
+        time.sleep(0.2)
+    finally:
+        poller.stop.set()
+        poller.join(10)
+    times = sorted(poller.times)
+    p99 = times[int(len(times) * 0.99) - 1]
+    print(f"/health during the hostile writes and queries: {len(times)} answers, median "
+          f"{statistics.median(times) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {times[-1] * 1000:.1f} ms")
+    for name, results in answers.items():
+        lines = [status_line(answer) for answer, _ in results]
+        print(f"  {name}: {lines}, slowest {max(s for _, s in results):.2f} s")
+    assert len(times) > 20
+    assert p99 < 0.1, f"/health p99 {p99 * 1000:.0f} ms (max {times[-1] * 1000:.0f} ms) while hostile writes ran"
+    assert not poller.failures, poller.failures[:3]
+    expected = {"ill-typed integer through /update": {b"422"}, "600-link skos:broader chain": {b"422", b"503"},
+                "@direction in JSON-LD": {b"422"}, "7.7 MB label": {b"413"},
+                "four runaway queries from one address": {b"503"}}
+    for name, results in answers.items():
+        statuses = {answer.split(b"\r\n", 1)[0].split(b" ")[1] for answer, _ in results}
+        assert statuses <= expected[name], (name, statuses)
