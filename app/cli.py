@@ -21,6 +21,7 @@ from app.sparql.dataset import resolve
 from app.sparql.run import prepare, run_query
 from app.store import lint, provenance
 from app.store.graph import KnowledgeGraph, load, open_store, push, validate_loaded
+from app.store.load import find_source
 from app.store.spec import StoreSpec
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
@@ -73,7 +74,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     from app.store import coverage
 
     settings = settings_from(args)
-    text = next((settings.data_dir / "source").glob("*.txt")).read_text(encoding="utf-8")
+    text = find_source(settings.data_dir).text()
     graph = KnowledgeGraph.build(settings, check=False)
     paragraphs, citations = coverage.read_graph(graph)
     exclusions = coverage.read_exclusions(settings.data_dir / coverage.EXCLUSIONS_FILE)

@@ -4,7 +4,7 @@
 
 For each of the 16 districts: draft the article with that district excluded (``Known.without``:
 its practices, and the mechanisms and topics only it uses, are unknown to the drafter), take that
-district's section and score it against the encoded graph (data/districts/<id>.ttl):
+district's section and score it against the encoded graph (data/sources/article/districts/<id>.ttl):
 
 - mechanism links (named mechanisms only): the gold links are the named mechanisms the district's
   practices use directly. A known id drafted is right when it is a gold link or a broader named
@@ -48,7 +48,7 @@ from app.draft.spotting import LabelIndex, unquoted
 from app.store.load import SourceFiles, parse_turtle
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTICLE = ROOT / "data" / "source" / "beijing-district-congresses-2023-07.txt"
+ARTICLE = ROOT / "data" / "sources" / "article" / "article.txt"
 SOURCE = SourceInfo("bench", "bench", "2023-07")
 PREFIXES = """PREFIX bjrd: <https://bjrd-kg.example.org/ontology#> PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX schema: <https://schema.org/> PREFIX dcterms: <http://purl.org/dc/terms/>"""

@@ -263,12 +263,14 @@ def write_issue_metadata(out: IO[str], issue: int) -> None:
 def generate(out: Path, issues: int, seed: int) -> dict[str, int]:
     if out.exists():
         shutil.rmtree(out)
-    (out / "districts").mkdir(parents=True)
-    shutil.copytree(DATA / "source", out / "source")
-    for name in ("source.ttl", "themes.ttl", "topics.ttl", "districts.ttl"):
+    source = DATA / "sources" / "article"
+    (out / "sources" / "article" / "districts").mkdir(parents=True)
+    for name in ("article.txt", "source.ttl"):
+        shutil.copy(source / name, out / "sources" / "article" / name)
+    for name in ("themes.ttl", "topics.ttl", "districts.ttl"):
         shutil.copy(DATA / name, out / name)
     shutil.copy(DATA / "mechanisms.ttl", out / "mechanisms.ttl")
-    files = sorted((DATA / "districts").glob("*.ttl"))
+    files = sorted((source / "districts").glob("*.ttl"))
     templates = {p.stem: template(p) for p in files}
     per_issue = 0
     kinds: dict[str, int] = defaultdict(int)
@@ -287,7 +289,8 @@ def generate(out: Path, issues: int, seed: int) -> dict[str, int]:
                          "their quotes point into the article's text.\n\n")
         mechanisms = Mechanisms.read(DATA / "mechanisms.ttl", rng, mech_out)
         with ExitStack() as stack:
-            outs = {d: stack.enter_context(open(out / "districts" / f"{d}.ttl", "w", encoding="utf-8"))
+            outs = {d: stack.enter_context(open(out / "sources" / "article" / "districts" / f"{d}.ttl", "w",
+                                                encoding="utf-8"))
                     for d in templates}
             for f in outs.values():
                 f.write(HEADER + "\n")

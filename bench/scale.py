@@ -375,7 +375,7 @@ def commit() -> str:
 
 def data_dir(work: Path, size: int) -> Path:
     out = work / f"data-{size}"
-    if not (out / "districts").exists():
+    if not (out / "sources").exists():
         subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--triples", str(size), "--out", str(out)],
                        check=True, stdout=subprocess.DEVNULL)
     return out

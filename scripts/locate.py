@@ -3,14 +3,14 @@
     python scripts/locate.py "区人大及其常委会工作制度104项"
 
 prints ``oa:exact "…" ; oa:start N ; oa:end M`` with the offsets (Unicode code points,
-end exclusive) of the text in data/source/, or exits 1 if the text is not in the article
+end exclusive) of the text in data/sources/*/article.txt (the one source), or exits 1 if the text is not in the article
 or occurs more than once (then quote a longer passage).
 """
 
 import sys
 from pathlib import Path
 
-SOURCE = next((Path(__file__).resolve().parent.parent / "data" / "source").glob("*.txt"))
+SOURCE = next((Path(__file__).resolve().parent.parent / "data" / "sources").glob("*/article.txt"))
 
 
 def main() -> int:

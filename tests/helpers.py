@@ -21,7 +21,7 @@ from app.main import create_app
 from app.rdf.terms import to_python
 from app.store.graph import KnowledgeGraph
 
-SOURCE = next((ROOT / "data" / "source").glob("*.txt"))
+SOURCE = next((ROOT / "data" / "sources").glob("*/article.txt"))
 
 
 #: /sparql per-client limits for the suite's own busy clients (one address sends everything):

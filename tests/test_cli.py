@@ -59,7 +59,7 @@ def drop_haidian_english_name(env: dict[str, str]) -> None:
 
 
 def break_syntax(env: dict[str, str]) -> Path:
-    path = Path(env["KG_DATA_DIR"]) / "districts" / "haidian.ttl"
+    path = Path(env["KG_DATA_DIR"]) / "sources" / "article" / "districts" / "haidian.ttl"
     path.write_text(path.read_text(encoding="utf-8") + "\nprac:broken a bjrd:Practice ;;; oops\n", encoding="utf-8")
     return path
 

@@ -23,7 +23,7 @@ from app.draft.spotting import LabelIndex
 from app.draft.writer import to_json, to_turtle
 from app.rdf.namespaces import BJRD, SKOS, XSD
 
-ARTICLE = Path(__file__).resolve().parent.parent / "data" / "source" / "beijing-district-congresses-2023-07.txt"
+ARTICLE = Path(__file__).resolve().parent.parent / "data" / "sources" / "article" / "article.txt"
 BJRD_NS, SKOS_NS = rdflib.Namespace(BJRD), rdflib.Namespace(SKOS)
 
 
@@ -183,7 +183,7 @@ def direct_users(district_files: list[Path]) -> dict[str, set[str]]:
 
 
 def test_exclude_district_removes_its_unique_mechanisms(known: Known, whole: tuple[str, Draft]) -> None:
-    users = direct_users(sorted(Settings().data_dir.glob("districts/*.ttl")))
+    users = direct_users(sorted(Settings().data_dir.glob("sources/article/districts/*.ttl")))
     for district in ("pinggu", "chaoyang"):
         only = {m for m, ds in users.items() if ds == {district}}
         assert only, district
@@ -262,7 +262,7 @@ def test_leave_one_out_pinggu_finds_its_own_mechanisms_by_naming(known: Known, w
     """Pinggu excluded: the mechanisms only it uses (read from the district files) must come back as
     new names that contain one of their labels, and the others it uses as known ids."""
     text, _ = whole
-    users = direct_users(sorted(Settings().data_dir.glob("districts/*.ttl")))
+    users = direct_users(sorted(Settings().data_dir.glob("sources/article/districts/*.ttl")))
     own = {m for m, ds in users.items() if "pinggu" in ds}
     only = {m for m in own if users[m] == {"pinggu"}}
     draft = draft_text(text, known.without("pinggu"), SourceInfo("article", "article", "2023-07"))
@@ -294,7 +294,7 @@ def test_draft_days_grouped_digits_and_percentages_in_words(known: Known) -> Non
 
 
 def test_cli_draft_exclude_district_leaves_out_its_own_mechanisms(capsys: pytest.CaptureFixture[str]) -> None:
-    users = direct_users(sorted(Settings().data_dir.glob("districts/*.ttl")))
+    users = direct_users(sorted(Settings().data_dir.glob("sources/article/districts/*.ttl")))
     only = {m for m, ds in users.items() if ds == {"chaoyang"}}
     args = ["draft", str(ARTICLE), "--source", "article", "--issued", "2023-07", "--format", "json"]
     linked: dict[str, set[str | None]] = {}

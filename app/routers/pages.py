@@ -8,7 +8,6 @@ Every script and stylesheet is served from ``app/static`` (vendored builds in ``
 
 import hashlib
 from itertools import combinations
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -24,6 +23,7 @@ from app.rdf.formats import EXPORT_FORMATS
 from app.rdf.serialize import entity_prefixes
 from app.routers.api_common import off_loop
 from app.store.graph import KnowledgeGraph
+from app.store.load import source_dirs
 from app.web.templating import VENDOR_VERSION, pick_lang, templates
 
 router = APIRouter(tags=["pages"])
@@ -311,13 +311,15 @@ def read_opening(graph: KnowledgeGraph, paragraphs: list[dict[str, Any]], lang: 
 
 
 def read_article_text(graph: KnowledgeGraph) -> str | None:
-    """The article's plain text (data/source/*.txt) if it is the file the graph describes (schema:sha256)."""
+    """The article's plain text (data/sources/*/article.txt) if it is the file the graph describes
+    (schema:sha256)."""
     def build() -> str | None:
         rows = graph.run("page_article_text")
-        folder = graph.settings.data_dir / "source"
+        texts = [s.text_file for s in source_dirs(graph.settings.data_dir)]
         for row in rows:
-            path = folder / Path(str(row["url"])).name
-            if path.is_file():
+            for path in texts:
+                if not path.is_file():
+                    continue
                 data = path.read_bytes()
                 if hashlib.sha256(data).hexdigest() == row["sha256"]:
                     return data.decode("utf-8")

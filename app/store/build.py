@@ -64,7 +64,8 @@ def input_digest(settings: Settings, files: SourceFiles) -> str:
     """SHA-256 over the code version, the base IRI and every input file (its name and bytes)."""
     h = hashlib.sha256(f"bjrd-kg {__version__}\n{settings.base_iri}\n".encode())
     for path in input_files(settings, files):
-        h.update(f"{path.name}\n".encode())
+        name = path.relative_to(settings.data_dir) if path.is_relative_to(settings.data_dir) else path.name
+        h.update(f"{name}\n".encode())
         with path.open("rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 h.update(block)

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from app.store.load import find_source
+
 EXCLUSIONS_FILE = "lint-exclusions.tsv"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -183,5 +185,5 @@ def lint(triples: Iterable[ox.Triple | ox.Quad], article: str,
 
 def lint_files(triples: Iterable[ox.Triple | ox.Quad], data_dir: Path) -> list[Problem]:
     """:func:`lint` with the article and exclusions of ``data_dir``."""
-    article = next((data_dir / "source").glob("*.txt")).read_text(encoding="utf-8")
+    article = find_source(data_dir).text()
     return lint(triples, article, read_exclusions(data_dir / EXCLUSIONS_FILE))

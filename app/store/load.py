@@ -16,6 +16,56 @@ from app.errors import DataError
 from app.store.graphs import GraphNames
 
 SHAPES_FILE = "shapes.ttl"
+#: Per source, under the data directory: ``sources/{id}/`` with its text, its description and its districts.
+SOURCES_DIR = "sources"
+TEXT_FILE = "article.txt"
+DESCRIPTION_FILE = "source.ttl"
+
+
+@dataclass(frozen=True)
+class SourceDir:
+    """One source's directory, ``{data}/sources/{id}/``: ``article.txt`` (the text its quotes' offsets point
+    into), ``source.ttl`` (the article, ``{base}/id/source/{id}``: title, issue, date, the text's SHA-256) and
+    ``districts/*.ttl`` (what it says of each district). The directory's name is the source's id."""
+
+    id: str
+    path: Path
+
+    @property
+    def text_file(self) -> Path:
+        return self.path / TEXT_FILE
+
+    @property
+    def description(self) -> Path:
+        return self.path / DESCRIPTION_FILE
+
+    @property
+    def districts(self) -> tuple[Path, ...]:
+        return tuple(sorted(self.path.glob("districts/*.ttl")))
+
+    def text(self) -> str:
+        return self.text_file.read_text(encoding="utf-8")
+
+    def iri(self, base_iri: str = CANONICAL_BASE) -> str:
+        return f"{base_iri}/id/source/{self.id}"
+
+
+def source_dirs(data_dir: Path) -> tuple[SourceDir, ...]:
+    """Every source of ``data_dir`` (a directory of ``sources/`` holding a ``source.ttl``), in id order."""
+    return tuple(SourceDir(p.name, p) for p in sorted((data_dir / SOURCES_DIR).glob("*/"))
+                 if (p / DESCRIPTION_FILE).is_file())
+
+
+def find_source(data_dir: Path, id: str | None = None) -> SourceDir:
+    """The source ``id`` of ``data_dir``; without an id, the one source (an error naming the ids when there
+    are several or none)."""
+    sources = {s.id: s for s in source_dirs(data_dir)}
+    if id is None and len(sources) == 1:
+        return next(iter(sources.values()))
+    if id is not None and id in sources:
+        return sources[id]
+    what = f"no source {id!r}" if id is not None else f"{len(sources)} sources, name one"
+    raise DataError(f"{data_dir / SOURCES_DIR}: {what}; the sources are: {', '.join(sources) or 'none'}")
 
 
 @dataclass(frozen=True)
@@ -26,8 +76,11 @@ class SourceFiles:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "SourceFiles":
+        """The shared schemes (``data/*.ttl``), then each source's description and districts."""
         ontology = tuple(p for p in sorted(settings.ontology_dir.glob("*.ttl")) if p.name != SHAPES_FILE)
-        data = tuple(sorted(settings.data_dir.glob("*.ttl")) + sorted(settings.data_dir.glob("districts/*.ttl")))
+        data = tuple(sorted(settings.data_dir.glob("*.ttl")))
+        for source in source_dirs(settings.data_dir):
+            data += (source.description, *source.districts)
         return cls(ontology, data, settings.ontology_dir / SHAPES_FILE)
 
 
