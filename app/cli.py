@@ -74,11 +74,9 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     from app.store import coverage
 
     settings = settings_from(args)
-    text = find_source(settings.data_dir).text()
+    source = find_source(settings.data_dir, args.source)
     graph = KnowledgeGraph.build(settings, check=False)
-    paragraphs, citations = coverage.read_graph(graph)
-    exclusions = coverage.read_exclusions(settings.data_dir / coverage.EXCLUSIONS_FILE)
-    result = coverage.measure(text, paragraphs, citations, exclusions)
+    result = coverage.measure_source(graph, source)
     print(coverage.report(result))
     return EXIT_OK if result.ok else EXIT_INVALID
 
@@ -193,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_export)
 
     cover = sub.add_parser("coverage", help="account for every clause of the article (exit 0 all, 1 some not)")
+    cover.add_argument("--source", help="the source id (data/sources/ID/); default: the one source")
     cover.set_defaults(func=cmd_coverage)
 
     draft = sub.add_parser("draft", help="propose an encoding of a new article for review (writes nothing)")

@@ -1,5 +1,5 @@
 """``kg coverage`` (app/store/coverage.py): every clause of the opening and district paragraphs is cited
-by a practice, fact, theme or topic, or left out with a reason in data/coverage-exclusions.tsv."""
+by a practice, fact, theme or topic, or left out with a reason in data/sources/article/coverage-exclusions.tsv."""
 
 import dataclasses
 import os
@@ -15,7 +15,7 @@ from app.config import ROOT
 from app.store import coverage
 from app.store.graph import KnowledgeGraph
 
-EXCLUSIONS = ROOT / "data" / coverage.EXCLUSIONS_FILE
+EXCLUSIONS = ROOT / "data" / "sources" / "article" / coverage.EXCLUSIONS_FILE
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_cli_coverage_subprocess_exits_1_when_a_clause_is_unaccounted(tmp_path: 
     kept = [line for line in lines if line.startswith("#")] + [line for line in lines if not line.startswith("#")][1:]
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
-    (data / coverage.EXCLUSIONS_FILE).write_text("\n".join(kept) + "\n", encoding="utf-8")
+    (data / "sources" / "article" / coverage.EXCLUSIONS_FILE).write_text("\n".join(kept) + "\n", encoding="utf-8")
     environ = {k: v for k, v in os.environ.items() if not k.startswith("KG_")} | {"KG_DATA_DIR": str(data)}
     done = subprocess.run([sys.executable, "-m", "app", "coverage"], check=False, capture_output=True, text=True,
                           env=environ, cwd=ROOT, timeout=120)

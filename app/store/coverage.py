@@ -1,9 +1,12 @@
-"""``kg coverage``: account for every clause of the article's opening and district paragraphs.
+"""``kg coverage``: account for every clause of a source's opening and district paragraphs.
+
+Per source (``kg coverage --source ID``; the one source by default): its text, the quotes taken
+from it (``dcterms:source``) and its own ``data/sources/{id}/coverage-exclusions.tsv``.
 
 A paragraph is split into clauses at 。；;！？!? (a clause is what lies between two of them, the
 mark included). A clause is *cited* when the quote of a practice, fact or theme overlaps it (a
 supervision topic cites the clauses of the practices that name it), *excluded* when
-``data/coverage-exclusions.tsv`` lists it with a reason (a heading, a statement of purpose …), and
+the source's ``coverage-exclusions.tsv`` lists it with a reason (a heading, a statement of purpose …), and
 *unaccounted* otherwise. The district paragraphs are the districts' ``bjrd:paragraph`` quotes; the
 opening paragraph is the article's paragraph just before the first of them.
 """
@@ -14,14 +17,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.errors import DataError
 from app.store.graph import KnowledgeGraph
+from app.store.load import SourceDir
 
 CLAUSE_END = re.compile(r"[。；;！？!?]")
 EXCLUSIONS_FILE = "coverage-exclusions.tsv"
 PARAGRAPHS_QUERY = """
 PREFIX bjrd: <https://bjrd-kg.example.org/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX oa:   <http://www.w3.org/ns/oa#>
-SELECT ?district ?start ?end WHERE { ?district a bjrd:District ; bjrd:paragraph [ oa:start ?start ; oa:end ?end ] }
+SELECT ?district ?start ?end ?source WHERE {
+  ?district a bjrd:District ; bjrd:paragraph ?p . ?p oa:start ?start ; oa:end ?end .
+  OPTIONAL { ?p dcterms:source ?source }
+}
 """
 
 
@@ -110,14 +119,30 @@ class Citation:
     end: int
 
 
-def read_graph(graph: KnowledgeGraph) -> tuple[dict[str, tuple[int, int]], list[Citation]]:
-    """(district slug → its paragraph's span, every citation) from the graph."""
+def read_graph(graph: KnowledgeGraph, source: str | None = None) -> tuple[dict[str, tuple[int, int]], list[Citation]]:
+    """(district slug → its paragraph's span, every citation) from the graph; with ``source`` (its IRI),
+    only the paragraphs and citations whose quotes come from that source."""
+    def kept(row: dict) -> bool:
+        found = row.get("source")
+        return source is None or (found is not None and str(getattr(found, "value", found)) == source)
+
     paragraphs = {}
     for row in graph.backend.select(PARAGRAPHS_QUERY):
-        paragraphs[str(row["district"].value).rsplit("/", 1)[-1]] = (int(row["start"].value), int(row["end"].value))
+        if kept(row):
+            span = (int(row["start"].value), int(row["end"].value))
+            paragraphs[str(row["district"].value).rsplit("/", 1)[-1]] = span
     citations = [Citation(r["kind"], str(r["entity"]).rsplit("/", 1)[-1], int(r["start"]), int(r["end"]))
-                 for r in graph.run("coverage")]
+                 for r in graph.run("coverage") if kept(r)]
     return paragraphs, citations
+
+
+def measure_source(graph: KnowledgeGraph, source: SourceDir) -> Coverage:
+    """The coverage of one source: its text, the quotes taken from it, its own exclusions."""
+    paragraphs, citations = read_graph(graph, source.iri(graph.settings.base_iri))
+    if not paragraphs:
+        raise DataError(f"source {source.id!r}: no district paragraph quotes it (bjrd:paragraph with dcterms:source "
+                        f"<{source.iri(graph.settings.base_iri)}>)")
+    return measure(source.text(), paragraphs, citations, read_exclusions(source.path / EXCLUSIONS_FILE))
 
 
 def measure(text: str, paragraphs: dict[str, tuple[int, int]], citations: Iterable[Citation],
