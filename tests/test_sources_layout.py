@@ -129,3 +129,17 @@ def test_api_sources_answers_across_both(two_server: str, client: httpx.Client) 
     # the article answers as it does alone
     alone = client.get("/api/sources/article").json()
     assert httpx.get(f"{two_server}/api/sources/article", timeout=60).json() == alone
+
+
+def test_read_shows_one_source_at_a_time(two_server: str, client: httpx.Client) -> None:
+    from tests.test_pages_read import Reading
+
+    made_up = Reading(httpx.get(f"{two_server}/read", params={"source": MADE_UP, "lang": "zh"}, timeout=60).text)
+    assert made_up.order == ["haidian"] and made_up.text["haidian"] == PARAGRAPH
+    assert made_up.linked["haidian"] == {f"{MADE_UP}-haidian-station": PRACTICE}
+    alone = Reading(client.get("/read", params={"lang": "zh"}).text)
+    article = Reading(httpx.get(f"{two_server}/read", params={"source": "article", "lang": "zh"}, timeout=60).text)
+    assert (article.order, article.text, article.linked) == (alone.order, alone.text, alone.linked)
+    assert len(alone.order) == 16
+    missing = httpx.get(f"{two_server}/read", params={"source": "nowhere"}, timeout=60)
+    assert missing.status_code == 404 and "article" in missing.text and MADE_UP in missing.text

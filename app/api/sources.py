@@ -73,6 +73,17 @@ def list_sources(catalog: Catalog, graph: KnowledgeGraph) -> list[dict[str, Any]
             for s in sources_of(catalog, graph)]
 
 
+def pick_source(catalog: Catalog, graph: KnowledgeGraph, id: str | None) -> SourceDetail | None:
+    """The source ``id`` (404 naming the valid ids when unknown); without an id the one source, with several
+    the earliest; None when the graph has no source."""
+    sources = sources_of(catalog, graph)
+    if id is None:
+        return sources[0] if sources else None
+    known = {s.id: s for s in sources}
+    require("source", known, id)
+    return known[id]
+
+
 def read_source(catalog: Catalog, graph: KnowledgeGraph, id: str) -> dict[str, Any]:
     known = {s.id: s for s in sources_of(catalog, graph)}
     require("source", known, id)

@@ -17,6 +17,7 @@ from app.api.answers import find_district, list_districts, similarity
 from app.api.catalog import Catalog, catalog_for
 from app.api.compare import compare_districts
 from app.api.search import WORD, found, stem
+from app.api.sources import SourceDetail, pick_source
 from app.deps import GraphDep
 from app.ld.export import release_id
 from app.rdf.formats import EXPORT_FORMATS
@@ -33,6 +34,8 @@ CACHED = ("/", "/query*", "/explore*", "/search*", "/compare*", "/read*")
 
 LangQuery = Annotated[str | None, Query(description="Page language: zh or en (default: Accept-Language, then zh)")]
 AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]
+SourceQuery = Annotated[str | None, Query(description="Source id (/api/sources); default: the one source, with "
+                                                      "several the earliest", examples=["article"])]
 
 SWAGGER_UI = "/static/vendor/swagger-ui"
 #: The counts the home page shows, in order: a column of the ``stats`` query, or ``triples``.
@@ -70,9 +73,10 @@ def local_path(graph: KnowledgeGraph, iri: str) -> str:
     return iri.removeprefix(graph.settings.base_iri) or "/"
 
 
-def read_source(graph: KnowledgeGraph, lang: str) -> dict[str, str] | None:
-    """The source article's metadata: each field in ``lang`` (else the other language) and in Chinese."""
-    rows = graph.run("page_home_source")
+def read_source(graph: KnowledgeGraph, lang: str, iri: str | None = None) -> dict[str, str] | None:
+    """The source article's metadata (``iri``'s, else the first): each field in ``lang`` (else the other
+    language) and in Chinese."""
+    rows = [r for r in graph.run("page_home_source") if iri is None or r["article"] == iri]
     if not rows:
         return None
     row = rows[0]
@@ -280,14 +284,30 @@ def reading_pieces(paragraph_start: int, text: str, passages: list[dict[str, Any
     return pieces
 
 
-def read_opening(graph: KnowledgeGraph, paragraphs: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """The paragraphs of the article quoted outside the districts' paragraphs (the opening one, which the
-    themes cite), cut into pieces like the others; their text from the article's plain-text file, used only
-    when it is the one the graph names (same SHA-256)."""
+def quote_sources(graph: KnowledgeGraph) -> dict[str, set[str]]:
+    """Quote IRI and record IRI -> the IRIs of the sources they are quoted from (queries/source_records.rq)."""
+    def build() -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for row in graph.run("source_records"):
+            out.setdefault(row["quote"], set()).add(row["source"])
+            out.setdefault(row["record"], set()).add(row["source"])
+        return out
+
+    found: dict[str, set[str]] = graph.memo.get(("quote-sources",), build, size=1)
+    return found
+
+
+def read_opening(graph: KnowledgeGraph, paragraphs: list[dict[str, Any]], lang: str,
+                 source: SourceDetail | None = None) -> list[dict[str, Any]]:
+    """The paragraphs of the article (``source``) quoted outside the districts' paragraphs (the opening one,
+    which the themes cite), cut into pieces like the others; their text from the source's plain-text file,
+    used only when it is the one the graph names (same SHA-256)."""
     spans = [(p["start"], p["start"] + len(p["text"])) for p in paragraphs]
+    sources = quote_sources(graph) if source is not None else {}
     quotes = [row for row in graph.run("page_reading_quotes")
-              if not any(lo <= int(row["start"]) and int(row["end"]) <= hi for lo, hi in spans)]
-    article = read_article_text(graph)
+              if not any(lo <= int(row["start"]) and int(row["end"]) <= hi for lo, hi in spans)
+              and (source is None or source.iri in sources.get(row["quote"], ()))]
+    article = read_article_text(graph, source)
     if not quotes or article is None:
         return []
     opening: dict[tuple[int, int], list[dict[str, Any]]] = {}
@@ -310,9 +330,20 @@ def read_opening(graph: KnowledgeGraph, paragraphs: list[dict[str, Any]], lang: 
     return out
 
 
-def read_article_text(graph: KnowledgeGraph) -> str | None:
-    """The article's plain text (data/sources/*/article.txt) if it is the file the graph describes
-    (schema:sha256)."""
+def read_article_text(graph: KnowledgeGraph, source: SourceDetail | None = None) -> str | None:
+    """The plain text of ``source`` (data/sources/{id}/article.txt) if it is the file the graph describes
+    (its schema:sha256); without a source, the first text the graph describes."""
+    if source is not None:
+        def own() -> str | None:
+            folder = next((s for s in source_dirs(graph.settings.data_dir) if s.id == source.id), None)
+            if folder is None or not folder.text_file.is_file():
+                return None
+            data = folder.text_file.read_bytes()
+            return data.decode("utf-8") if hashlib.sha256(data).hexdigest() == source.sha256 else None
+
+        found: str | None = graph.memo.get(("article-text", source.id), own, size=64)
+        return found
+
     def build() -> str | None:
         rows = graph.run("page_article_text")
         texts = [s.text_file for s in source_dirs(graph.settings.data_dir)]
@@ -325,22 +356,34 @@ def read_article_text(graph: KnowledgeGraph) -> str | None:
                     return data.decode("utf-8")
         return None
 
-    text: str | None = graph.memo.get(("article-text",), build, size=1)
+    text: str | None = graph.memo.get(("article-text", None), build, size=64)
     return text
 
 
-def read_article(graph: KnowledgeGraph, catalog: Catalog, lang: str) -> list[dict[str, Any]]:
-    """Each district paragraph of the article, cut into pieces that link to the practices and facts quoting
-    them."""
+def read_article(graph: KnowledgeGraph, catalog: Catalog, lang: str,
+                 source: SourceDetail | None = None) -> list[dict[str, Any]]:
+    """Each district paragraph of the article (``source``: its paragraphs only, and the practices and facts
+    quoted from it), cut into pieces that link to the practices and facts quoting them."""
+    sources = quote_sources(graph) if source is not None else {}
+
+    def quoted(iri: str) -> bool:
+        return source is None or source.iri in sources.get(iri, ())
+
     by_district: dict[str, list[dict[str, Any]]] = {d: [] for d in catalog.districts}
     for p in catalog.practices.values():
+        if not quoted(p.iri):
+            continue
         by_district[p.district].append({"kind": "practice", "id": p.id, "start": p.start, "end": p.end,
                                         "label": pick(p.label, lang)[0]})
     for f in catalog.facts:
+        if not quoted(f.iri):
+            continue
         by_district[f.district].append({"kind": "fact", "id": f.id, "start": f.start, "end": f.start + len(f.quote),
                                         "label": f"{f.value} {pick(f.unit, lang)[0]} · {pick(f.label, lang)[0]}"})
     paragraphs = []
     for row in graph.run("page_reading"):
+        if source is not None and row.get("source") != source.iri:
+            continue
         district = catalog.districts[row["district"].rsplit("/", 1)[-1]]
         passages = sorted(by_district[district.id], key=lambda p: (p["kind"] != "practice", p["start"], p["id"]))
         paragraphs.append({"id": district.id, "label": pick(district.label, lang)[0], "start": row["start"],
@@ -351,17 +394,20 @@ def read_article(graph: KnowledgeGraph, catalog: Catalog, lang: str) -> list[dic
 
 @router.get("/read", response_class=HTMLResponse, summary="阅读原文 · The article, every quoted passage highlighted")
 async def read_html(request: Request, graph: GraphDep, lang: LangQuery = None,
-                    accept_language: AcceptLanguage = None) -> HTMLResponse:
-    """文章各区段落，每段被做法引用的文字都标亮并链接到该做法。
+                    accept_language: AcceptLanguage = None, source: SourceQuery = None) -> HTMLResponse:
+    """文章各区段落，每段被做法引用的文字都标亮并链接到该做法；`source` 选择文章（默认最早的一篇）。
 
     The article's paragraph about each district in article order; every passage a practice quotes is
-    highlighted and links to that practice (numbers that facts state are marked too)."""
+    highlighted and links to that practice (numbers that facts state are marked too). `source` (an id of
+    /api/sources) chooses the article; by default the one source (with several, the earliest); an unknown id
+    is 404 naming the valid ones."""
     chosen = pick_lang(lang, accept_language)
     catalog = await catalog_for(graph)
-    paragraphs = await off_loop(lambda: read_article(graph, catalog, chosen))
-    opening = await off_loop(lambda: read_opening(graph, paragraphs, chosen))
+    article = await off_loop(lambda: pick_source(catalog, graph, source))
+    paragraphs = await off_loop(lambda: read_article(graph, catalog, chosen, article))
+    opening = await off_loop(lambda: read_opening(graph, paragraphs, chosen, article))
     return render(request, "pages/read.html", chosen, paragraphs=paragraphs, opening=opening,
-                  source=read_source(graph, chosen))
+                  source=read_source(graph, chosen, article.iri if article else None))
 
 
 @router.get("/favicon.ico", include_in_schema=False)
