@@ -143,3 +143,19 @@ def test_read_shows_one_source_at_a_time(two_server: str, client: httpx.Client) 
     assert len(alone.order) == 16
     missing = httpx.get(f"{two_server}/read", params={"source": "nowhere"}, timeout=60)
     assert missing.status_code == 404 and "article" in missing.text and MADE_UP in missing.text
+
+
+def test_the_lint_reads_each_quote_against_its_own_source(two_sources: Settings) -> None:
+    from app.store import lint
+    from app.store.graph import load
+
+    loaded = load(two_sources)
+    triples = loaded.ontology + loaded.data
+    assert lint.lint_files(triples, two_sources.data_dir) == []
+    # read against the article alone, the made-up source's practice quote lands mid-phrase
+    against_article = lint.lint(triples, find_source(two_sources.data_dir, "article").text(),
+                                lint.read_exclusions(two_sources.data_dir / lint.EXCLUSIONS_FILE))
+    assert {p.subject.rsplit("/", 1)[-1] for p in against_article} == {f"{MADE_UP}-haidian-station"}
+    only_article = {"article": find_source(two_sources.data_dir, "article").text()}
+    unknown = lint.lint(triples, only_article, lint.read_exclusions(two_sources.data_dir / lint.EXCLUSIONS_FILE))
+    assert [(p.rule, p.subject.rsplit("/", 1)[-1]) for p in unknown] == [("quote-source", f"{MADE_UP}-haidian-station")]

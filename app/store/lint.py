@@ -11,8 +11,10 @@ asserted triples (ontology and data, not the inferred graph) and the article, an
 * ``en-missing``: a node with a zh label or definition (per property) and no en one;
 * ``en-chinese``: Chinese characters in an en label (definitions may gloss a Chinese name);
 * ``label-shared``: one label (zh or en, preferred or alternative) on two concepts of one class;
+* ``quote-source``: a practice's quote whose ``dcterms:source`` is none of the sources
+  (``data/sources/{id}/``);
 * ``quote-boundary``: a practice's quote that does not begin and end at a clause boundary of the
-  article (a mark of ``CLAUSE_MARKS``, white space or the paragraph's edge), unless
+  text of its source (a mark of ``CLAUSE_MARKS``, white space or the paragraph's edge), unless
   ``data/lint-exclusions.tsv`` lists it with a reason (an exclusion that names no such quote is
   itself a problem, ``exclusion``). A practice's quote states an action and must read as a whole
   clause; a fact's quote is the number and what it counts (1297个网格群) and a theme's the words
@@ -28,13 +30,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from app.store.load import find_source
+from app.store.load import source_dirs
 
 EXCLUSIONS_FILE = "lint-exclusions.tsv"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 OA = "http://www.w3.org/ns/oa#"
+DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
 BJRD = "https://bjrd-kg.example.org/ontology#"
 SCHEMA_UNIT = "https://schema.org/unitText"
 #: Properties whose values are labels (an en one must have no Chinese characters).
@@ -129,10 +132,12 @@ def read_exclusions(path: Path) -> dict[str, str]:
     return out
 
 
-def lint(triples: Iterable[ox.Triple | ox.Quad], article: str,
+def lint(triples: Iterable[ox.Triple | ox.Quad], article: str | Mapping[str, str],
          exclusions: Mapping[str, str] | None = None) -> list[Problem]:
-    """Every problem of ``triples`` (asserted ontology and data) read against ``article``."""
+    """Every problem of ``triples`` (asserted ontology and data) read against ``article``: one text, or per
+    source id (the last segment of a quote's ``dcterms:source``) that source's text."""
     exclusions = dict(exclusions or {})
+    quoted_from: dict[str, str] = {}  # quote -> its source's id
     problems: list[Problem] = []
     types: dict[str, set[str]] = defaultdict(set)
     langs: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -148,6 +153,8 @@ def lint(triples: Iterable[ox.Triple | ox.Quad], article: str,
             types[s].add(obj.value)
         if predicate == BJRD + "evidence" and isinstance(obj, ox.NamedNode):
             evidence[obj.value].add(s)
+        if predicate == DCTERMS_SOURCE and isinstance(obj, ox.NamedNode):
+            quoted_from[s] = local_name(obj.value)
         if not isinstance(obj, ox.Literal):
             continue
         problems.extend(literal_problems(s, predicate, obj))
@@ -172,10 +179,18 @@ def lint(triples: Iterable[ox.Triple | ox.Quad], article: str,
         if "start" not in span or "end" not in span:
             continue
         start, end = span["start"], span["end"]
-        ends = [side for side, ok in (("begins", clause_boundary_before(article, start)),
-                                      ("ends", clause_boundary_after(article, end))) if not ok]
+        if isinstance(article, str):
+            text = article
+        elif quoted_from.get(s) in article:
+            text = article[quoted_from[s]]
+        else:
+            problems.append(Problem("quote-source", s, f"quoted from {quoted_from.get(s, 'no source')!r}, not one of "
+                                                       f"the sources: {', '.join(article)}"))
+            continue
+        ends = [side for side, ok in (("begins", clause_boundary_before(text, start)),
+                                      ("ends", clause_boundary_after(text, end))) if not ok]
         if ends and local_name(s) not in exclusions:
-            context = f"…{article[max(start - 6, 0):start]}[{article[start:end]}]{article[end:end + 6]}…"
+            context = f"…{text[max(start - 6, 0):start]}[{text[start:end]}]{text[end:end + 6]}…"
             problems.append(Problem("quote-boundary", s, f"{' and '.join(ends)} mid-phrase: {context}"))
         exclusions.pop(local_name(s), None)
     for slug in sorted(exclusions):
@@ -184,6 +199,7 @@ def lint(triples: Iterable[ox.Triple | ox.Quad], article: str,
 
 
 def lint_files(triples: Iterable[ox.Triple | ox.Quad], data_dir: Path) -> list[Problem]:
-    """:func:`lint` with the article and exclusions of ``data_dir``."""
-    article = find_source(data_dir).text()
-    return lint(triples, article, read_exclusions(data_dir / EXCLUSIONS_FILE))
+    """:func:`lint` with the exclusions of ``data_dir``, each quote read against its own source's text
+    (``data_dir/sources/{id}/article.txt``)."""
+    texts = {s.id: s.text() for s in source_dirs(data_dir)}
+    return lint(triples, texts, read_exclusions(data_dir / EXCLUSIONS_FILE))
