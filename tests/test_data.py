@@ -15,6 +15,7 @@ import pytest
 
 from app.config import ROOT
 from app.store.graph import KnowledgeGraph
+from app.store.load import source_dirs
 from tests.helpers import PREFIXES, select
 
 EXCLUSIONS = ROOT / "data" / "number-exclusions.tsv"
@@ -69,6 +70,7 @@ class Quote:
     exact: str
     start: int
     end: int
+    source: str = ""  # the id of its dcterms:source (data/sources/{id}/)
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,17 @@ def data_graph(graph: KnowledgeGraph) -> str:
 
 @pytest.fixture(scope="module")
 def quotes(graph: KnowledgeGraph) -> list[Quote]:
-    rows = select(graph, PREFIXES + """
-        SELECT ?q ?exact ?start ?end WHERE { ?q oa:exact ?exact ; oa:start ?start ; oa:end ?end }""")
-    return [Quote(r["q"], r["exact"], r["start"], r["end"]) for r in rows]
+    rows = select(graph, PREFIXES + """PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?q ?exact ?start ?end ?source WHERE { ?q oa:exact ?exact ; oa:start ?start ; oa:end ?end .
+                                                     OPTIONAL { ?q dcterms:source ?source } }""")
+    return [Quote(r["q"], r["exact"], r["start"], r["end"], slug(r["source"]) if r.get("source") else "")
+            for r in rows]
+
+
+@pytest.fixture(scope="module")
+def source_texts() -> dict[str, str]:
+    """Source id -> its text (data/sources/{id}/article.txt)."""
+    return {s.id: s.text() for s in source_dirs(ROOT / "data")}
 
 
 @pytest.fixture(scope="module")
@@ -121,15 +131,17 @@ def fact_quotes(graph: KnowledgeGraph) -> list[dict]:
 # ---------------------------------------------------------------- quotes
 
 
-def test_quotes_are_verbatim_at_their_offsets(quotes: list[Quote], source_text: str) -> None:
+def test_quotes_are_verbatim_at_their_offsets(quotes: list[Quote], source_texts: dict[str, str]) -> None:
+    """Each quote in the text of its own source."""
     assert len(quotes) > 100
-    wrong = [q for q in quotes if q.exact not in source_text or source_text[q.start:q.end] != q.exact]
-    assert not wrong, "\n".join(f"{q.iri} [{q.start},{q.end}) {q.exact!r} != {source_text[q.start:q.end]!r}"
-                                for q in wrong)
+    assert not [q.iri for q in quotes if q.source not in source_texts]
+    wrong = [(q, source_texts[q.source]) for q in quotes if source_texts[q.source][q.start:q.end] != q.exact]
+    assert not wrong, "\n".join(f"{q.iri} [{q.start},{q.end}) {q.exact!r} != {text[q.start:q.end]!r}"
+                                for q, text in wrong)
 
 
-def test_quotes_occur_once_in_article(quotes: list[Quote], source_text: str) -> None:
-    repeated = {q.iri: source_text.count(q.exact) for q in quotes if source_text.count(q.exact) != 1}
+def test_quotes_occur_once_in_article(quotes: list[Quote], source_texts: dict[str, str]) -> None:
+    repeated = {q.iri: n for q in quotes if (n := source_texts.get(q.source, "").count(q.exact)) != 1}
     assert not repeated, repeated
 
 
