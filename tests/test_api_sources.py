@@ -86,3 +86,12 @@ def test_openapi_documents_the_routes_in_chinese_and_english(client: httpx.Clien
     for path in ("/api/sources", "/api/sources/{id}"):
         summary = paths[path]["get"]["summary"]
         assert " · " in summary and any("\u4e00" <= ch <= "\u9fff" for ch in summary)
+
+
+def test_timelines_name_sources_by_these_ids(client: httpx.Client) -> None:
+    ids = {s["id"] for s in client.get("/api/sources").json()}
+    named: set[str] = set()
+    for mechanism in client.get("/api/mechanisms").json():
+        timeline = client.get(f"/api/mechanisms/{mechanism['id']}/timeline").json()
+        named |= {s for year in timeline["years"] for s in year["sources"]}
+    assert named and named <= ids
