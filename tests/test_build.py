@@ -16,7 +16,7 @@ import pytest
 
 from app.config import ROOT, Settings
 from app.errors import ValidationFailed
-from app.store.build import BuildInfo, input_digest
+from app.store.build import BuildInfo, Recorded, input_digest
 from app.store.graph import KnowledgeGraph, load
 from app.store.graphs import GraphNames, content_hash
 from app.store.load import SourceFiles
@@ -234,3 +234,47 @@ def test_content_hash_sorts_in_memory_when_no_temporary_file_can_be_written(monk
     monkeypatch.setattr(tempfile, "TemporaryFile", read_only_file_system)
     assert content_hash(quads, run_lines=len(quads) // 3) == expected
     assert "cannot spill sorted runs" in caplog.text
+
+
+class StoppedCopy:
+    """A real store whose bulk load is stopped halfway (as SIGTERM or SIGKILL during start-up stops
+    it): loads the first half of the file, then raises. It also notes what the file held."""
+
+    def __init__(self, store: ox.Store, meta: ox.NamedNode) -> None:
+        self.store, self.meta = store, meta
+        self.loaded_meta: bool | None = None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def bulk_load(self, *, path: str, format: ox.RdfFormat) -> None:
+        quads = list(ox.parse(path=path, format=format))
+        self.loaded_meta = any(q.graph_name == self.meta for q in quads)
+        self.store.extend(quads[: len(quads) // 2])
+        raise RuntimeError("stopped halfway")
+
+
+def test_a_copy_stopped_halfway_leaves_no_version_to_serve() -> None:
+    """A disk store's first build is copied from memory by a bulk load, which is no transaction: the
+    meta graph (the version that says 'a whole build is here') is written last, after the rest
+    is loaded, so a copy stopped at any moment is built again at the next start."""
+    from app.store.build import copy_store, record, recorded
+
+    base = Settings().base_iri
+    meta = ox.NamedNode(f"{base}/graph/meta")
+    source = ox.Store()
+    source.extend(ox.Quad(ox.NamedNode(f"urn:x:s{i}"), ox.NamedNode("urn:x:p"), ox.Literal(str(i)),
+                          ox.NamedNode(f"{base}/graph/data")) for i in range(1_000))
+    record(source, base, Recorded("digest", 1_000, True), "v1")
+    target = ox.Store()
+    record(target, base, Recorded("old", 1, True), "v0")  # an older whole build
+    stopped = StoppedCopy(target, meta)
+    with pytest.raises(RuntimeError):
+        copy_store(source, stopped, base)  # type: ignore[arg-type]
+    assert stopped.loaded_meta is False  # the version is not among what the bulk load writes
+    assert not target.contains_named_graph(meta) and recorded(target, base).digest is None
+    assert 0 < len(target) < 1_000
+    assert recorded(source, base) == Recorded("digest", 1_000, True)  # the copy in memory is as it was
+    copy_store(source, target, base)
+    assert recorded(target, base) == Recorded("digest", 1_000, True)
+    assert set(target) == set(source)

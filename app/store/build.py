@@ -185,13 +185,31 @@ def recorded(store: ox.Store, base_iri: str) -> Recorded:
     return Recorded(values.get(DIGEST), int(triples) if triples is not None else None, values.get(CONFORMS) == "true")
 
 
-def copy_store(source: ox.Store, target: ox.Store) -> None:
-    """Replace the content of ``target`` with ``source``'s, streamed through an N-Quads file."""
-    with tempfile.NamedTemporaryFile(suffix=".nq") as dump:
-        source.dump(output=dump.name, format=ox.RdfFormat.N_QUADS)
-        target.clear()
-        target.bulk_load(path=dump.name, format=ox.RdfFormat.N_QUADS)
+def copy_store(source: ox.Store, target: ox.Store, base_iri: str) -> None:
+    """Replace the content of ``target`` with ``source``'s, streamed through an N-Quads file.
+
+    Neither clearing nor a bulk load is one transaction, so the meta graph, whose version says the
+    store holds a whole build, is taken out of ``target`` first (in one transaction) and written
+    last, once everything else is loaded and flushed: a copy stopped at any moment (SIGTERM
+    during start-up, SIGKILL, a full disk) leaves a store with no version, which the next start
+    builds again, never a part of a build that it would serve as current."""
+    meta = ox.NamedNode(f"{base_iri}/graph/meta")
+    if target.contains_named_graph(meta):
+        target.remove_graph(meta)
     target.flush()
+    record = list(source.quads_for_pattern(None, None, None, meta))
+    if record:
+        source.remove_graph(meta)
+    try:
+        with tempfile.NamedTemporaryFile(suffix=".nq") as dump:
+            source.dump(output=dump.name, format=ox.RdfFormat.N_QUADS)
+            target.clear()
+            target.bulk_load(path=dump.name, format=ox.RdfFormat.N_QUADS)
+        target.flush()
+        target.extend(record)
+        target.flush()
+    finally:
+        source.extend(record)
 
 
 def open_or_build(store: EmbeddedStore, settings: Settings, *,
@@ -220,7 +238,7 @@ def open_or_build(store: EmbeddedStore, settings: Settings, *,
     if report is not None and not report.conforms:
         raise ValidationFailed(report.text)
     if work is not target:
-        copy_store(work, target)
+        copy_store(work, target, settings.base_iri)
     store.backend.default_graphs = store.content_graphs()
     return info, report, (work if work is not target else None)
 
