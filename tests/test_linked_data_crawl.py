@@ -47,6 +47,13 @@ def key_of(url: str) -> str:
     return parts.path + ("?" + query if query else "")
 
 
+def is_view(url: str) -> bool:
+    """A sorted, filtered or faceted view of an index (``/id/mechanism/?kind=named&sort=…``): its
+    links are the index's own, and every combination of its facet links is a page of its own."""
+    parts = urlsplit(url)
+    return parts.path.endswith("/") and any(k not in ("lang", "source") for k, _ in parse_qsl(parts.query))
+
+
 def crawl(server: LiveServer, starts: list[str]) -> Iterator[tuple[str, str, int]]:
     """(page, link, status) of every broken link reachable from ``starts``."""
     routes = route_paths(server)
@@ -72,6 +79,8 @@ def crawl(server: LiveServer, starts: list[str]) -> Iterator[tuple[str, str, int
                     continue
                 if not response.headers.get("content-type", "").startswith("text/html"):
                     continue
+                if is_view(url):
+                    continue  # checked, but not followed: its links are the index's, re-sorted or filtered
                 page = Links(response.text)
                 pages_ids[key_of(url)] = page.ids
                 for link in page.links:

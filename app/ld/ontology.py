@@ -90,7 +90,8 @@ class OntologyDoc:
 
     def terms(self) -> list[TermDoc]:
         documented = sorted({s.value for t in self.triples
-                             if t.predicate.value == RDFS + "label" and isinstance(s := t.subject, ox.NamedNode)})
+                             if t.predicate.value in (RDFS + "label", SKOS + "prefLabel")
+                             and isinstance(s := t.subject, ox.NamedNode)})
         docs = [self.term(iri) for iri in documented]
         order = {"class": 0, "object property": 1, "datatype property": 2, "individual": 3, "property": 4}
         return sorted(docs, key=lambda d: (order.get(d.kind, 4), not d.iri.startswith(BJRD), d.curie))
@@ -107,7 +108,8 @@ class OntologyDoc:
         chains = [self.rdf_list(c) for c in self.objects(node, OWL + "propertyChainAxiom")]
         return TermDoc(
             iri=iri, anchor=ontology_anchor(iri), curie=curie(iri), kind=kind,
-            labels=self.texts(node, RDFS + "label"), definitions=self.texts(node, SKOS + "definition"),
+            labels=self.texts(node, RDFS + "label") or self.texts(node, SKOS + "prefLabel"),
+            definitions=self.texts(node, SKOS + "definition"),
             comments=self.texts(node, RDFS + "comment"),
             supers=[self.link.term(s.value) for s in self.objects(node, super_p) if isinstance(s, ox.NamedNode)],
             subs=[self.link.term(s) for s in subs],

@@ -143,7 +143,10 @@ def read_article(graph: KnowledgeGraph, catalog: Catalog, lang: str,
             continue
         district = catalog.districts[row["district"].rsplit("/", 1)[-1]]
         passages = sorted(by_district[district.id], key=lambda p: (p["kind"] != "practice", p["start"], p["id"]))
+        start = int(row["start"])
+        anchor = f"q-{start}-{start + len(row['text'])}"  # the paragraph's own quote, unless a passage has it
         paragraphs.append({"id": district.id, "label": pick(district.label, lang)[0], "start": row["start"],
+                           "anchor": None if any(f"q-{p['start']}-{p['end']}" == anchor for p in passages) else anchor,
                            "text": row["text"], "practices": sum(p["kind"] == "practice" for p in passages),
                            "pieces": reading_pieces(int(row["start"]), row["text"], passages)})
     return paragraphs
