@@ -154,7 +154,8 @@ def test_district_lists_the_numbers_left_out_with_their_reason(client: httpx.Cli
                                                                district: str) -> None:
     lines = (ROOT / "data" / "number-exclusions.tsv").read_text(encoding="utf-8").splitlines()
     rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
-    expected = [{"text": text, "reason": reason} for d, text, reason in rows if d == district]
+    expected = [{"text": text, "reason": reason, "reason_zh": reason_zh} for d, text, reason, reason_zh in rows
+                if d == district]
     body = client.get(f"/api/districts/{district}").json()
     assert body["excluded_numbers"] == expected
     paragraph = body["paragraph"]
@@ -210,7 +211,7 @@ def test_district_similar_ranks_the_other_15_by_weighted_named_mechanisms(client
 @pytest.mark.parametrize("district", ["dongcheng", "haidian", "tongzhou"])
 def test_district_page_shows_via_and_the_numbers_left_out(client: httpx.Client, district: str) -> None:
     body = client.get(f"/api/districts/{district}").json()
-    html = unescape(client.get(f"/id/district/{district}", headers={"Accept": "text/html"}).text)
+    html = unescape(client.get(f"/id/district/{district}?lang=en", headers={"Accept": "text/html"}).text)
     section = html[html.index('id="mechanisms"'):]
     section = section[:section.index("</section>")]
     via = dict(re.findall(r'data-mechanism="([^"]+)".*?data-via="([^"]*)"', section, re.S))

@@ -87,8 +87,9 @@ def read_exclusions() -> list[Exclusion]:
         if not line.strip() or line.startswith("#"):
             continue
         fields = line.split("\t")
-        assert len(fields) == 3, f"number-exclusions.tsv:{number}: expected district<TAB>snippet<TAB>reason"
-        out.append(Exclusion(number, *fields))
+        assert len(fields) == 4, f"number-exclusions.tsv:{number}: expected district, snippet, reason, reason_zh"
+        assert re.search(r"[\u4e00-\u9fff]", fields[3]), number
+        out.append(Exclusion(number, *fields[:3]))
     return out
 
 

@@ -46,3 +46,15 @@ def test_triple_tables_show_labels_and_language_tags_not_slugs(client: httpx.Cli
     literals = re.findall(r'<span lang="([\w-]+)">[^<]*</span> <span class="muted lang-tag">@(\w+)</span>', table)
     assert {"zh", "en"} <= {tag for _, tag in literals}
     assert all(tag == {"zh-Hans": "zh"}.get(shown, shown) for shown, tag in literals)
+
+
+@pytest.mark.parametrize("district", ["dongcheng", "tongzhou"])
+def test_numbers_left_out_give_their_reason_in_the_page_language(client: httpx.Client, district: str) -> None:
+    """未作为数据事实的数字: each reason in Chinese on the Chinese page, in English on the English one."""
+    left_out = client.get(f"/api/districts/{district}").json()["excluded_numbers"]
+    assert left_out and all(x["reason_zh"] for x in left_out)
+    zh = client.get(f"/id/district/{district}?lang=zh", headers={"Accept": "text/html"}).text
+    en = client.get(f"/id/district/{district}?lang=en", headers={"Accept": "text/html"}).text
+    for x in left_out:
+        assert f'<td lang="zh-Hans">{x["reason_zh"]}</td>' in zh and x["reason"] not in zh
+        assert x["reason_zh"] not in en

@@ -167,8 +167,8 @@ def read_district(catalog: Catalog, district_id: str) -> DistrictDetail:
         themes=concept_refs(catalog.themes, catalog.district_themes[district_id]),
         topics=concept_refs(catalog.topics, catalog.district_topics.get(district_id, frozenset())),
         facts=facts,
-        excluded_numbers=[ExcludedNumber(text=x.text, reason=x.reason) for x in catalog.exclusions
-                          if x.district == district_id],
+        excluded_numbers=[ExcludedNumber(text=x.text, reason=x.reason, reason_zh=x.reason_zh)
+                          for x in catalog.exclusions if x.district == district_id],
     )
 
 

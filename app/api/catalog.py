@@ -112,6 +112,7 @@ class Exclusion:
     district: str
     text: str
     reason: str
+    reason_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -247,12 +248,13 @@ def _texts(rows: list[Row]) -> tuple[Text, ...]:
 
 
 def read_exclusions(path: Path) -> tuple[Exclusion, ...]:
-    """The lines of number-exclusions.tsv (district, verbatim snippet, reason); none if the file is absent."""
+    """The lines of number-exclusions.tsv (district, verbatim snippet, reason, its Chinese); none if the
+    file is absent."""
     if not path.is_file():
         return ()
     lines = path.read_text(encoding="utf-8").splitlines()
     rows = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
-    return tuple(Exclusion(*row[:3]) for row in rows if len(row) >= 3)
+    return tuple(Exclusion(*row[:4]) for row in rows if len(row) >= 3)
 
 
 def _districts(rows: list[Row]) -> dict[str, District]:

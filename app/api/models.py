@@ -71,6 +71,7 @@ class ExcludedNumber(ApiModel):
 
     text: str = Field(description="A verbatim snippet of the paragraph containing the number")
     reason: str = Field(description="Why it is not a fact (a telephone number, part of a fixed name …)")
+    reason_zh: str = Field("", description="The same reason in Chinese")
 
 
 # ---------------------------------------------------------------- districts
