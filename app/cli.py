@@ -13,16 +13,17 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from app.build import lint
+from app.build.graph import KnowledgeGraph, load, open_store, push, validate_loaded
+from app.build.load import find_source
 from app.config import Settings
 from app.errors import KGError
 from app.ld.export import export_bytes
 from app.rdf.formats import BY_NAME, EXPORT_FORMATS, RESULT_FORMATS
 from app.sparql.dataset import resolve
 from app.sparql.run import prepare, run_query
-from app.store import lint, provenance
-from app.store.graph import KnowledgeGraph, load, open_store, push, validate_loaded
-from app.store.load import find_source
 from app.store.spec import StoreSpec
+from app.writes import provenance
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
@@ -37,7 +38,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     loaded = load(settings)
     report = validate_loaded(loaded)
-    # The data lint (app/store/lint.py) reads the asserted graphs and the article: a problem is exit 1 too.
+    # The data lint (app/build/lint.py) reads the asserted graphs and the article: a problem is exit 1 too.
     problems = lint.lint_files(loaded.ontology + loaded.data, settings.data_dir)
     if args.json:
         print(json.dumps({"conforms": report.conforms, "results": report.results(),
@@ -71,7 +72,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from app.store import coverage
+    from app.build import coverage
 
     settings = settings_from(args)
     source = find_source(settings.data_dir, args.source)
@@ -148,7 +149,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from app.main import create_app
-    from app.web.serving import serve
+    from app.server.serving import serve
 
     settings = settings_from(args)
     host = settings.host if args.host is None else args.host

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.build.graph import KnowledgeGraph
 from app.config import Settings
 from app.runtime import Runtime
 from app.sparql.runner import QueryRunner
-from app.store.graph import KnowledgeGraph
 from app.web.observability import Metrics
 
 

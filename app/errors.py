@@ -111,7 +111,7 @@ class UnsupportedMedia(RequestError):
 
 
 class WriteRejected(RequestError):
-    """The change would make the graph non-conforming; ``report`` (app.store.validate.Report) says why."""
+    """The change would make the graph non-conforming; ``report`` (app.build.validate.Report) says why."""
 
     status_code = 422
 

@@ -11,15 +11,15 @@ import time
 
 from app.api.catalog import catalog_for
 from app.api.staged import build_derived
+from app.build.graph import KnowledgeGraph
 from app.config import Settings
 from app.errors import RequestError, ValidationFailed
 from app.sparql.runner import QueryRunner, query_runner
-from app.store.graph import KnowledgeGraph
 from app.store.heap import collector_paused, freeze_survivors, trim_heap
-from app.store.provenance import Author, now
 from app.store.remote import RemoteStore
 from app.store.spec import StoreSpec
-from app.store.writes import Change, failure, meta_quads, prepare, reached, successor, undo, write
+from app.writes.provenance import Author, now
+from app.writes.writes import Change, failure, meta_quads, prepare, reached, successor, undo, write
 
 logger = logging.getLogger("app")
 
@@ -133,7 +133,7 @@ class Runtime:
         """Validate and commit ``change``; swap in the new graph and a fresh query runner.
 
         Whole or not at all: the change is staged, inferred and validated in a scratch store
-        (app.store.writes.prepare), then everything the new version derives (its /api catalog and
+        (app.writes.writes.prepare), then everything the new version derives (its /api catalog and
         search index, tables, the dumps' serializers over what it adds, the rdflib view) is built
         from that staged copy; only then is it written to the store, and the new graph put in
         service. A failure before the write leaves the store untouched; one after it (the new

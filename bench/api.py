@@ -305,8 +305,8 @@ def main() -> None:
     servers = [
         # The service with the HTTP protocol `kg serve` runs (httptools with its head deadline and caps).
         start([*uvicorn, "--port", str(ours), "--workers", str(args.web_workers), "--timeout-keep-alive", "5",
-               "--no-server-header", "--no-proxy-headers",  # as `kg serve` (app.web.connections.server_options)
-               "--http", "app.web.connections:GuardedHttpToolsProtocol", "app.main:app"],
+               "--no-server-header", "--no-proxy-headers",  # as `kg serve` (app.server.connections.server_options)
+               "--http", "app.server.connections:GuardedHttpToolsProtocol", "app.main:app"],
               env={"KG_QUERY_WORKERS": "1"}),
         start([*uvicorn, "--port", str(bare), "--factory", "bench.api:api_only"]),
         start([*uvicorn, "--port", str(floor), "--lifespan", "off", "bench.api:hello"]),

@@ -39,13 +39,13 @@ import re
 
 import pyoxigraph as ox
 
+from app.build.load import SourceFiles, parse_turtle
 from app.config import Settings
 from app.draft.drafter import draft_text
 from app.draft.known import Known, read_known, tail
 from app.draft.model import DistrictDraft, Draft, SourceInfo
 from app.draft.numbers import MEASURES, to_number
 from app.draft.spotting import LabelIndex, unquoted
-from app.store.load import SourceFiles, parse_turtle
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "data" / "sources" / "article" / "article.txt"

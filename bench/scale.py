@@ -528,18 +528,18 @@ def restart(result: Result, env: dict[str, str], log: Path, args: argparse.Names
 
 def phases(args: argparse.Namespace) -> None:
     """Time each step of the start-up build in this process, as ``kg serve`` makes it over a memory
-    store (app.store.build.build, then the /api catalog), with cProfile of the slow ones."""
+    store (app.build.build.build, then the /api catalog), with cProfile of the slow ones."""
     resource.setrlimit(resource.RLIMIT_AS, (int(args.rss_cap_gb * 2**30), int(args.rss_cap_gb * 2**30)))
     import pyoxigraph as ox
 
     from app.api.catalog import build_catalog
+    from app.build import plan, reason
+    from app.build.build import count_triples, load_files, shacl_engine, validate_store
+    from app.build.graph import KnowledgeGraph
+    from app.build.load import SourceFiles
     from app.config import Settings
-    from app.store import plan, reason
     from app.store.backends import EmbeddedStore
-    from app.store.build import count_triples, load_files, shacl_engine, validate_store
-    from app.store.graph import KnowledgeGraph
     from app.store.graphs import GraphNames, content_hash
-    from app.store.load import SourceFiles
     from app.store.spec import StoreSpec
 
     settings = Settings(data_dir=data_dir(args.work, args.size))

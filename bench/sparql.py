@@ -148,9 +148,9 @@ def main() -> None:
     ours, oxi = free_port(), free_port()
     service = ([str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(ours), "--log-level", "warning",
                 "--no-access-log", "--workers", str(args.web_workers), "--timeout-keep-alive", "5",
-                # as `kg serve` runs (app.web.connections.server_options): httptools with its head deadline and caps
+                # as `kg serve` runs (app.server.connections.server_options): httptools with its head deadline and caps
                 "--no-server-header", "--no-proxy-headers",
-                "--http", "app.web.connections:GuardedHttpToolsProtocol", "app.main:app"])
+                "--http", "app.server.connections:GuardedHttpToolsProtocol", "app.main:app"])
     servers = [
         start(service, env={"KG_QUERY_WORKERS": str(args.query_workers), **NO_CLIENT_LIMITS}),
         start([BIN / "oxigraph", "serve", "--bind", f"127.0.0.1:{oxi}", "--union-default-graph"]),

@@ -4,7 +4,7 @@
 
 Builds the graph of ``--data`` (``KG_DATA_DIR``; bench/generate.py makes one) in ``--store``
 (``memory``, or ``disk:DIR``, emptied first), then stages and commits five writes through
-app.store.writes, as the routes do: a Graph Store POST of one triple, a SPARQL ``INSERT DATA``
+app.writes.writes, as the routes do: a Graph Store POST of one triple, a SPARQL ``INSERT DATA``
 of one triple, a ``DELETE … WHERE`` that removes both, and the most used mechanism put under
 another (``skos:broader``) and taken out again: every practice using it gains a link, then loses
 it. Prints each write's seconds (staging, with inference and validation; commit; the new
@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pyoxigraph as ox
 
 from app.api.catalog import build_catalog
+from app.build.graph import KnowledgeGraph
 from app.config import Settings
-from app.store import writes
-from app.store.graph import KnowledgeGraph
+from app.writes import writes
 
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 

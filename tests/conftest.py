@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from app.build.graph import KnowledgeGraph
 from app.config import Settings
-from app.store.graph import KnowledgeGraph
 from tests.helpers import SOURCE, SUITE_LIMITS, LiveServer, running_oxigraph, serve_in_thread
 
 #: The store backends the live-server suite runs on (KG_TEST_BACKENDS, comma-separated);

@@ -16,10 +16,10 @@ from typing import Any
 
 import uvicorn
 
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT, Settings
 from app.main import create_app
 from app.rdf.terms import to_python
-from app.store.graph import KnowledgeGraph
 
 SOURCE = next((ROOT / "data" / "sources").glob("*/article.txt"))
 
@@ -46,7 +46,7 @@ def serve_in_thread(settings: Settings, public_here: bool = False,
     """The service on a free loopback port, in a thread with its own event loop (no sleeps: waits on
     ``server.started``). ``public_here``: its public URL (KG_PUBLIC_URL) is that loopback address,
     so that the absolute URLs in its answers can be followed. ``options``: more uvicorn options
-    (e.g. ``app.web.connections.server_options(settings)``, what ``kg serve`` runs with).
+    (e.g. ``app.server.connections.server_options(settings)``, what ``kg serve`` runs with).
 
     Start-up validation is off unless ``settings`` asks for it: the suite's own server (conftest)
     and the tests of validation do; a server started for its limits or its front does not need

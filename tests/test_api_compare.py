@@ -10,7 +10,7 @@ from itertools import combinations
 import httpx
 import pytest
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, idf_similarity, mechanism_reach, select
 
 

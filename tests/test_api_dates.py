@@ -5,7 +5,7 @@ import re
 
 import httpx
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, select
 
 #: What places a practice in the issue's year (data/README.md: “今年” is 2023).

@@ -11,8 +11,8 @@ from html import unescape
 import httpx
 import pytest
 
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT
-from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, idf_similarity, mechanism_reach, select
 
 CHINESE_NUMERALS = {1: "一", 2: "二两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}

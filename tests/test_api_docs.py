@@ -22,7 +22,7 @@ from app.api.models import (
     TopicSummary,
 )
 from app.api.search_models import SearchResults
-from app.routers.api_themes import THEME_EXAMPLE
+from app.routers.api.themes import THEME_EXAMPLE
 from tests.helpers import LiveServer
 
 ROUTES = {

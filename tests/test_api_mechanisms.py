@@ -9,7 +9,7 @@ data/mechanisms.ttl records as skos:prefLabel and skos:altLabel.
 import httpx
 import pytest
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, LiveServer, select
 
 

@@ -3,8 +3,8 @@ unbound query for that value (the service runs them unbound once per graph versi
 
 import pytest
 
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT
-from app.store.graph import KnowledgeGraph
 
 BOUND = {
     # query: (variable, IRI kind, a slug to bind)

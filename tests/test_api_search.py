@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from app.api import search as search_module
-from app.routers import api_search
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
+from app.routers.api import search as api_search
 from tests.helpers import PREFIXES, select
 
 TYPES = {"District": "district", "Mechanism": "mechanism", "Theme": "theme", "SupervisionTopic": "topic",

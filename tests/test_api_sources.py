@@ -10,8 +10,8 @@ from collections import Counter
 
 import httpx
 
-from app.routers.api_sources import SOURCE_EXAMPLE
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
+from app.routers.api.sources import SOURCE_EXAMPLE
 from tests.helpers import PREFIXES, SOURCE, select
 
 

@@ -7,7 +7,7 @@ mechanisms of those practices, plus every broader one (``skos:broader*`` here, n
 import httpx
 import pytest
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, LiveServer, select
 
 

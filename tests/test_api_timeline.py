@@ -11,8 +11,8 @@ from collections import defaultdict
 import httpx
 import pytest
 
-from app.routers.api_mechanism_timeline import TIMELINE_EXAMPLE, TOPIC_TIMELINE_EXAMPLE
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
+from app.routers.api.mechanism_timeline import TIMELINE_EXAMPLE, TOPIC_TIMELINE_EXAMPLE
 from tests.helpers import PREFIXES, LiveServer, select
 
 Expected = dict[str, dict[int, tuple[set[str], set[str]]]]

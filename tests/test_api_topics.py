@@ -9,8 +9,8 @@ import pytest
 
 from app.api.examples import example
 from app.api.models import TopicDetail, TopicSummary
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT
-from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, LiveServer, select
 from tests.test_api_docs import contained
 

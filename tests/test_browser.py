@@ -17,8 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT
-from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, LiveServer, select
 
 CHROMIUM = Path("/usr/bin/chromium")

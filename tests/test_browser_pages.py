@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route
 from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from app.web.headers import SecurityHeaders
 from tests.helpers import PREFIXES, LiveServer, select
 from tests.test_browser import CHROMIUM, TIMEOUT_MS, Traffic, browser, page, screenshot

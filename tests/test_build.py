@@ -1,4 +1,4 @@
-"""The graph built inside the store (app/store/build.py): the same content as the reference path
+"""The graph built inside the store (app/build/build.py): the same content as the reference path
 (read into lists, infer.py, pySHACL), and a disk store that a restart reuses while its inputs
 are unchanged and rebuilds when they change."""
 
@@ -14,12 +14,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from app.build.build import BuildInfo, Recorded, input_digest
+from app.build.graph import KnowledgeGraph, load
+from app.build.load import SourceFiles
 from app.config import ROOT, Settings
 from app.errors import ValidationFailed
-from app.store.build import BuildInfo, Recorded, input_digest
-from app.store.graph import KnowledgeGraph, load
 from app.store.graphs import GraphNames, content_hash
-from app.store.load import SourceFiles
 
 pytestmark = pytest.mark.slow  # builds, validates and reopens stores
 
@@ -117,7 +117,7 @@ def test_disk_restart_reuses_the_build_until_an_input_changes(tmp_path: Path) ->
 
 
 def test_a_disk_build_not_validated_is_not_known_to_conform_after_a_restart(tmp_path: Path) -> None:
-    """Writes to a graph known to conform are validated where they reach (app.store.revalidate): a
+    """Writes to a graph known to conform are validated where they reach (app.writes.revalidate): a
     build made without validation must not pass for one."""
     settings = Settings(store=f"disk:{tmp_path / 'store'}", validate_on_start=False)
     first = start(settings)
@@ -187,7 +187,7 @@ def test_a_disk_build_reads_its_first_api_answers_from_the_copy_it_was_built_in(
     times faster than RocksDB at 1M triples): every catalog query gives the same rows, in the same
     order, over both. A restart over the store has no copy (nothing was built)."""
     from app.api.catalog import CATALOG_QUERIES
-    from app.store.graph import json_rows
+    from app.build.graph import json_rows
 
     settings = Settings(store=f"disk:{tmp_path / 'store'}")
     graph = KnowledgeGraph.build(settings)
@@ -258,7 +258,7 @@ def test_a_copy_stopped_halfway_leaves_no_version_to_serve() -> None:
     """A disk store's first build is copied from memory by a bulk load, which is no transaction: the
     meta graph (the version that says 'a whole build is here') is written last, after the rest
     is loaded, so a copy stopped at any moment is built again at the next start."""
-    from app.store.build import copy_store, record, recorded
+    from app.build.build import copy_store, record, recorded
 
     base = Settings().base_iri
     meta = ox.NamedNode(f"{base}/graph/meta")

@@ -1,4 +1,4 @@
-"""The SPARQL checks of queries/shapes/ (app/store/checks.py) find exactly what pySHACL finds.
+"""The SPARQL checks of queries/shapes/ (app/build/checks.py) find exactly what pySHACL finds.
 
 pySHACL is the reference. Each case is validated by both, as the service validates the real graph:
 ontology (and imports) + data + what the rules infer, and the results are compared as sets of
@@ -14,12 +14,12 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from app.build import checks
+from app.build.infer import infer, read_rules
+from app.build.load import SourceFiles, parse_turtle, read_asserted, read_shapes
+from app.build.validate import Report, validate
 from app.config import ROOT, Settings
-from app.store import checks
 from app.store.graphs import GraphNames
-from app.store.infer import infer, read_rules
-from app.store.load import SourceFiles, parse_turtle, read_asserted, read_shapes
-from app.store.validate import Report, validate
 from tests.injected import INJECTED, PREFIXES
 
 FIXTURES = sorted((ROOT / "tests" / "shapes").glob("S*.ttl"))

@@ -19,12 +19,12 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
+from app.build.graph import KnowledgeGraph, Loaded, load
 from app.cli import main
 from app.config import ROOT, Settings
 from app.rdf.convert import to_rdflib_graph
 from app.rdf.formats import EXPORT_FORMATS
 from app.store.backends import OxigraphBackend
-from app.store.graph import KnowledgeGraph, Loaded, load
 from tests.helpers import PREFIXES, select
 
 EXAMPLES = ROOT / "queries" / "examples"

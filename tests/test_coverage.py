@@ -1,4 +1,4 @@
-"""``kg coverage`` (app/store/coverage.py): every clause of the opening and district paragraphs is cited
+"""``kg coverage`` (app/build/coverage.py): every clause of the opening and district paragraphs is cited
 by a practice, fact, theme or topic, or left out with a reason in data/sources/article/coverage-exclusions.tsv."""
 
 import dataclasses
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from app.build import coverage
+from app.build.graph import KnowledgeGraph
 from app.cli import main
 from app.config import ROOT
-from app.store import coverage
-from app.store.graph import KnowledgeGraph
 
 EXCLUSIONS = ROOT / "data" / "sources" / "article" / coverage.EXCLUSIONS_FILE
 

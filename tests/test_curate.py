@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from app.api.drafts import MAX_DRAFT_CHARS
 from app.config import Settings
 from app.draft.drafter import draft_text
 from app.draft.known import read_known
 from app.draft.model import SourceInfo
 from app.draft.writer import to_json
+from app.review.drafts import MAX_DRAFT_CHARS
 from tests.helpers import LiveServer, serve_in_thread
 
 TOKEN = "curate-test-token"

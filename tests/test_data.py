@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from app.build.graph import KnowledgeGraph
+from app.build.load import source_dirs
 from app.config import ROOT
-from app.store.graph import KnowledgeGraph
-from app.store.load import source_dirs
 from tests.helpers import PREFIXES, select
 
 EXCLUSIONS = ROOT / "data" / "number-exclusions.tsv"

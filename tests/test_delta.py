@@ -1,4 +1,4 @@
-"""A write's delta (app.store.delta): exact per graph, applied to a store it gives the content the
+"""A write's delta (app.writes.delta): exact per graph, applied to a store it gives the content the
 change made, and the version and triple count that come from it agree with the content."""
 
 import random
@@ -6,7 +6,7 @@ import random
 import pyoxigraph as ox
 import pytest
 
-from app.store.delta import Delta, count_after, exact_by_update, holds_node, next_version, transaction
+from app.writes.delta import Delta, count_after, exact_by_update, holds_node, next_version, transaction
 
 G1, G2, G3 = "urn:x:g1", "urn:x:g2", "urn:x:g3"
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.build.build import count_distinct, recorded
+from app.build.graph import Loaded, validate_loaded
+from app.build.load import SourceFiles, read_shapes
 from app.config import Settings
 from app.store.backends import EmbeddedStore
-from app.store.build import count_distinct, recorded
-from app.store.graph import Loaded, validate_loaded
 from app.store.graphs import GraphNames
-from app.store.load import SourceFiles, read_shapes
 from app.store.spec import StoreSpec
 from tests.helpers import free_port
 

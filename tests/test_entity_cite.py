@@ -6,7 +6,7 @@ import re
 import httpx
 import pytest
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, select
 
 

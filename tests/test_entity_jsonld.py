@@ -22,10 +22,10 @@ import uvicorn
 from pyld import jsonld  # type: ignore[import-untyped]
 from rdflib.compare import isomorphic
 
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT, Settings
 from app.ld.jsonld import CONTEXT
 from app.main import create_app
-from app.store.graph import KnowledgeGraph
 from tests.helpers import LiveServer, select
 
 EVIL = "evil.example"

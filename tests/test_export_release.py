@@ -12,9 +12,9 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
+from app.build.graph import KnowledgeGraph, content_hash
 from app.ld.export import FILES
 from app.rdf.codings import AVAILABLE, brotli
-from app.store.graph import KnowledgeGraph, content_hash
 from tests.helpers import PREFIXES, LiveServer, select
 
 IMMUTABLE = "public, max-age=31536000, immutable"

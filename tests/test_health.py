@@ -2,7 +2,7 @@
 
 import httpx
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 
 
 def test_health_reports_ok_and_triple_count(client: httpx.Client, graph: KnowledgeGraph) -> None:

@@ -1,4 +1,4 @@
-"""Slow clients against the HTTP front `kg serve` runs (app/web/connections.py), over real loopback
+"""Slow clients against the HTTP front `kg serve` runs (app/server/connections.py), over real loopback
 sockets: a request head must arrive whole within KG_HEADER_TIMEOUT_S (a partial head gets 408, a
 silent connection is closed, trickling does not move the deadline); the request body, the time the
 app takes and keep-alive are not cut; connections beyond KG_MAX_CONNECTIONS get 503 at once."""
@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.web.connections import MAX_HEAD_BYTES, server_options
+from app.server.connections import MAX_HEAD_BYTES, server_options
 from tests.helpers import LiveServer, kg_serve, serve_in_thread
 
 TIMEOUT_S = 1.0
@@ -297,7 +297,7 @@ class Recording:
 def test_small_writes_of_one_loop_turn_leave_together_and_in_order() -> None:
     import asyncio
 
-    from app.web.connections import CoalescingTransport
+    from app.server.connections import CoalescingTransport
 
     async def scenario() -> list[tuple[str, bytes]]:
         recorded = Recording()

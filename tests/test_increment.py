@@ -1,4 +1,4 @@
-"""Inference for a write (app.store.increment): over random writes to the article's graph — links
+"""Inference for a write (app.writes.increment): over random writes to the article's graph — links
 added to and taken from the mechanism, theme and topic hierarchies, practices given or stripped of
 mechanisms, themes and topics, typings, labels — the inferred graph's change is exactly what
 inference afresh over the new asserted graphs gives."""
@@ -9,10 +9,11 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 
+from app.build import plan, reason
+from app.build.graph import KnowledgeGraph
 from app.config import Settings
-from app.store import increment, plan, reason
-from app.store.delta import Delta
-from app.store.graph import KnowledgeGraph
+from app.writes import increment
+from app.writes.delta import Delta
 
 BJRD = "https://bjrd-kg.example.org/ontology#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"

@@ -19,9 +19,9 @@ import rdflib
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS, SKOS
 
+from app.build.graph import KnowledgeGraph
 from app.rdf.convert import to_rdflib_graph
 from app.rdf.terms import to_rdflib
-from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, LiveServer, select
 
 BJRD = rdflib.Namespace("https://bjrd-kg.example.org/ontology#")

@@ -1,4 +1,4 @@
-"""The data lint (app/store/lint.py): clean on the real graph, and each rule fails on a small case built
+"""The data lint (app/build/lint.py): clean on the real graph, and each rule fails on a small case built
 in memory (a garbled label, a shared alternative label, a quote cut mid-phrase …); ``kg validate`` exits
 1 on a copy of data/ carrying the garbled label that was once in data/mechanisms.ttl."""
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from app.build import lint
+from app.build.graph import load
 from app.cli import main
 from app.config import Settings
-from app.store import lint
-from app.store.graph import load
 from tests.test_cli import broken_copy  # noqa: F401  (fixture)
 
 BASE = "https://bjrd-kg.example.org/id/"

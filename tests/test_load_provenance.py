@@ -12,9 +12,9 @@ import pytest
 
 from app.config import Settings
 from app.store.graphs import OWNS, VERSION
-from app.store.provenance import LOADER, token_id
 from app.store.remote import RemoteStore
 from app.store.spec import StoreSpec
+from app.writes.provenance import LOADER, token_id
 from tests.helpers import running_oxigraph, serve_in_thread
 
 BASE = "https://bjrd-kg.example.org"

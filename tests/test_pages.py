@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT
-from app.store.graph import KnowledgeGraph
 from app.web.templating import VENDOR_VERSION
 from tests.helpers import PREFIXES, select
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.api import lists
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, select
 
 CLASSES = {"district": "bjrd:District", "mechanism": "bjrd:Mechanism", "topic": "bjrd:SupervisionTopic",

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import httpx
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, select
 
 

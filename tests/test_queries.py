@@ -16,10 +16,10 @@ import pyoxigraph as ox
 import pytest
 from rdflib.plugins.sparql.processor import prepareQuery
 
+from app.build.graph import KnowledgeGraph, Loaded, load
 from app.config import ROOT, Settings
 from app.rdf.terms import FLOAT_TYPES, INTEGER_TYPES
 from app.store.backends import OxigraphBackend, RdflibBackend
-from app.store.graph import KnowledgeGraph, Loaded, load
 
 QUERIES = ROOT / "queries"
 ALL_QUERIES = sorted(QUERIES.rglob("*.rq"))

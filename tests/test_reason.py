@@ -1,6 +1,6 @@
-"""Inference inside the store gives exactly the reference's inferred graph (app/store/infer.py),
-both ways it is done: semi-naive rounds (app/store/reason.py) and the compiled plan
-(app/store/plan.py, which falls back to the rounds when the schema needs them). On the article,
+"""Inference inside the store gives exactly the reference's inferred graph (app/build/infer.py),
+both ways it is done: semi-naive rounds (app/build/reason.py) and the compiled plan
+(app/build/plan.py, which falls back to the rounds when the schema needs them). On the article,
 under another base IRI, on a generated graph of about 10,000 triples, and with schema triples
 added by the data (some the plan covers, some that make inference add to the schema)."""
 
@@ -12,10 +12,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from app.build import infer, plan, reason
+from app.build.load import SourceFiles, read_asserted
 from app.config import ROOT, Settings
-from app.store import infer, plan, reason
 from app.store.graphs import GraphNames
-from app.store.load import SourceFiles, read_asserted
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 Materialise = Callable[[ox.Store, list[str], str, list[reason.Rule]], int]

@@ -17,9 +17,9 @@ import pytest
 import app
 from app.config import Settings
 from app.rdf.negotiate import MAX_RANGES, parse_accept
-from app.store.provenance import token_id
 from app.web.caching import Request, StoredAnswers, store
 from app.web.request_view import MAX_HEADER_LINES, MAX_PARAMS, SINGLETONS, RequestView, max_query_string
+from app.writes.provenance import token_id
 from tests.helpers import LiveServer, serve_in_thread
 
 TOKEN = "request-view-token-0123456789"

@@ -1,8 +1,8 @@
-"""A write validated where it reaches (app.store.revalidate) finds exactly what validating the whole
+"""A write validated where it reaches (app.writes.revalidate) finds exactly what validating the whole
 graph finds.
 
 Each case is a write to the data graph of a graph that conforms, staged as the service stages it:
-the change applied, the inferred graph brought up to date (app.store.increment). Then the SPARQL
+the change applied, the inferred graph brought up to date (app.writes.increment). Then the SPARQL
 checks run twice, over the whole graph and for the focus nodes the change can concern, and the
 violations must be the same. The writes: every injected violation of tests/test_checks.py; writes
 that break nodes they do not touch (a quote's text, a shared division code, a narrower topic's
@@ -23,11 +23,12 @@ from functools import cache
 import pyoxigraph as ox
 import pytest
 
+from app.build import checks, reason
+from app.build.graph import KnowledgeGraph
 from app.config import Settings
 from app.errors import WriteRejected
-from app.store import checks, increment, reason, revalidate, writes
-from app.store.delta import Delta
-from app.store.graph import KnowledgeGraph
+from app.writes import increment, revalidate, writes
+from app.writes.delta import Delta
 from tests.injected import INJECTED, PREFIXES
 
 ARTICLE, BARE, DEEP, DEEP_SUPERVISED = "the article", "bare", "deep topics", "deep topics, the umbrella supervised"
@@ -289,7 +290,7 @@ def test_a_write_is_rejected_for_a_node_it_does_not_touch(caplog: pytest.LogCapt
     graph = article()
     update = FROM_AFAR[0][2]
     assert "haidian bjrd:divisionCode ?h" in update and "DELETE { id:district\\/dongcheng" in update
-    caplog.set_level(logging.INFO, logger="app.store.writes")
+    caplog.set_level(logging.INFO, logger="app.writes.writes")
     with pytest.raises(WriteRejected) as rejected:
         writes.prepare(graph, writes.sparql_update(PREFIXES + update, graph.query_base, graph.names.data))
     focus = {r["focus"].rsplit("/", 1)[-1] for r in rejected.value.report.results()}
@@ -300,7 +301,7 @@ def test_a_write_is_rejected_for_a_node_it_does_not_touch(caplog: pytest.LogCapt
 def test_a_graph_not_known_to_conform_is_validated_whole(caplog: pytest.LogCaptureFixture) -> None:
     graph = KnowledgeGraph.build(Settings(shacl_engine="sparql"), check=False)
     assert not graph.conforms
-    caplog.set_level(logging.INFO, logger="app.store.writes")
+    caplog.set_level(logging.INFO, logger="app.writes.writes")
     haidian = f"<{graph.settings.base_iri}/id/district/haidian>"
     label = f'INSERT DATA {{ {haidian} <http://www.w3.org/2004/02/skos/core#altLabel> "海淀"@zh }}'
     staged = writes.prepare(graph, writes.sparql_update(label, graph.query_base, graph.names.data))

@@ -1,4 +1,4 @@
-"""The scratch store a write is staged in (app.store.scratch): the same content as the store served,
+"""The scratch store a write is staged in (app.writes.scratch): the same content as the store served,
 blank nodes named alike, whichever way each graph was copied."""
 
 from pathlib import Path
@@ -6,10 +6,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from app.build.graph import KnowledgeGraph
 from app.config import Settings
-from app.store import scratch
-from app.store.graph import KnowledgeGraph
-from app.store.scratch import Scratch, may_name_blank_node
+from app.writes import scratch
+from app.writes.scratch import Scratch, may_name_blank_node
 
 
 @pytest.mark.parametrize("kind", ["memory", "disk"])

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.api.search import MAX_INDEXED, find_span, simplified, tokens
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, select
 
 TEXTS = "rdfs:label|skos:prefLabel|skos:altLabel|skos:definition|bjrd:evidence/oa:exact|bjrd:paragraph/oa:exact"

@@ -17,12 +17,12 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from app.build.graph import load, validate_loaded
+from app.build.infer import infer, read_rules
+from app.build.load import SourceFiles, parse_turtle, read_asserted, read_shapes
+from app.build.validate import Report, validate
 from app.config import ROOT, Settings
-from app.store.graph import load, validate_loaded
 from app.store.graphs import GraphNames
-from app.store.infer import infer, read_rules
-from app.store.load import SourceFiles, parse_turtle, read_asserted, read_shapes
-from app.store.validate import Report, validate
 
 FIXTURES = ROOT / "tests" / "shapes"
 VALID = sorted(FIXTURES.glob("S*-valid.ttl"))

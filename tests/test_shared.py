@@ -13,8 +13,8 @@ from itertools import combinations
 import httpx
 import pytest
 
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT
-from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, mechanism_reach, select
 
 Pair = tuple[str, str]

@@ -1,6 +1,6 @@
 """Slow readers (issue 23, item 3): a client that stops reading its answer holds neither memory nor
 a worker past the send deadline (KG_SEND_TIMEOUT_S), and what is handed to a connection's transport
-is capped (app/web/connections.py). Real sockets over loopback from two addresses, against
+is capped (app/server/connections.py). Real sockets over loopback from two addresses, against
 ``kg serve`` in its own process (its memory is measured from /proc)."""
 
 import json
@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.web.connections import SEND_BUFFER_BYTES, server_options
+from app.server.connections import SEND_BUFFER_BYTES, server_options
 from tests.helpers import LiveServer, kg_serve, serve_in_thread
 
 SEND_TIMEOUT_S = 2.0

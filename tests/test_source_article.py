@@ -9,7 +9,7 @@ import httpx
 import rdflib
 from rdflib.namespace import DCTERMS, FOAF, RDF
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, select
 
 SCHEMA = rdflib.Namespace("https://schema.org/")

@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.build import coverage
+from app.build.graph import KnowledgeGraph
+from app.build.load import SourceFiles, find_source, source_dirs
 from app.config import ROOT, Settings
 from app.errors import DataError
-from app.store import coverage
-from app.store.graph import KnowledgeGraph
-from app.store.load import SourceFiles, find_source, source_dirs
 from tests.helpers import PREFIXES, select, serve_in_thread
 
 MADE_UP = "made-up-2021-01"
@@ -146,8 +146,8 @@ def test_read_shows_one_source_at_a_time(two_server: str, client: httpx.Client) 
 
 
 def test_the_lint_reads_each_quote_against_its_own_source(two_sources: Settings) -> None:
-    from app.store import lint
-    from app.store.graph import load
+    from app.build import lint
+    from app.build.graph import load
 
     loaded = load(two_sources)
     triples = loaded.ontology + loaded.data

@@ -15,11 +15,11 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT, Settings
 from app.rdf.formats import BY_NAME
 from app.sparql.run import serialize_solutions
 from app.store.backends import OxigraphBackend, make_backend
-from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, SUITE_LIMITS, serve_in_thread
 
 EXAMPLES = sorted(p for p in (ROOT / "queries" / "examples").glob("*.rq") if "CONSTRUCT" not in p.read_text())

@@ -6,8 +6,8 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT
-from app.store.graph import KnowledgeGraph
 from tests.helpers import LiveServer
 
 EXAMPLES = sorted((ROOT / "queries" / "examples").glob("*.rq"))

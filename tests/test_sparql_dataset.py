@@ -10,13 +10,13 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from app.build.graph import KnowledgeGraph
 from app.config import Settings
 from app.errors import BadRequest, QueryRefused
 from app.rdf.sparql_guard import read_query, screen_update
 from app.sparql.dataset import resolve
 from app.sparql.run import prepare, run_query
 from app.store.backends import OxigraphBackend
-from app.store.graph import KnowledgeGraph
 from tests.helpers import LiveServer, serve_in_thread
 
 

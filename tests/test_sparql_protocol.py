@@ -15,7 +15,7 @@ import httpx
 import pytest
 import rdflib
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, LiveServer, select
 
 DISTRICTS = PREFIXES + "SELECT ?d ?code WHERE { ?d a bjrd:District ; bjrd:divisionCode ?code } ORDER BY ?code"

@@ -15,10 +15,10 @@ import httpx
 import pandas as pd
 import pytest
 
+from app.build.graph import KnowledgeGraph
 from app.config import ROOT, Settings
 from app.ld.export import FILES
 from app.ld.tables import TABLES, cell, write_csv
-from app.store.graph import KnowledgeGraph
 from tests.helpers import PREFIXES, LiveServer, select, serve_in_thread
 
 TOKEN = "test-write-token"

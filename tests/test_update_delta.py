@@ -1,4 +1,4 @@
-"""What an update sends back from its confined process (app.store.isolate.update_delta): exactly the
+"""What an update sends back from its confined process (app.writes.isolate.update_delta): exactly the
 quads it added and removed, whichever way they were found (the quads an ``INSERT DATA`` names, or a
 second copy of the dataset compared quad by quad), the default graph named as the data graph."""
 
@@ -6,7 +6,7 @@ import pyoxigraph as ox
 import pytest
 
 from app.errors import BadRequest
-from app.store.isolate import update_delta
+from app.writes.isolate import update_delta
 
 DATA, OTHER = "urn:x:data", "urn:x:other"
 BODY = {

@@ -10,7 +10,7 @@ import pytest
 from app.config import Settings
 from app.errors import MemoryLimit
 from app.rdf.sparql_guard import MAX_DEPTH
-from app.store import isolate
+from app.writes import isolate
 from tests.helpers import SUITE_LIMITS, LiveServer, serve_in_thread
 from tests.test_sparql_attacks import Listener
 

@@ -1,8 +1,8 @@
 """Fault injection: a write that fails at any stage leaves the store as it was (issue 23, item 4).
 
 The real write path runs (a token-authorised ``/update`` on a live service over memory, a store on
-disk and a real Oxigraph server); a hook at ``app.store.writes.FAULT_HOOKS`` raises at one stage of
-:data:`app.store.writes.STAGES` in turn: staged, inferred, validated, the new version's catalog,
+disk and a real Oxigraph server); a hook at ``app.writes.writes.FAULT_HOOKS`` raises at one stage of
+:data:`app.writes.writes.STAGES` in turn: staged, inferred, validated, the new version's catalog,
 its exports, written to the store, put in service. Each time: the answer is 500 naming the stage
 and saying nothing was written; the store holds exactly the quads it held before (read from the
 store itself, the meta graph included); the /api answers and the version are the same; and a
@@ -22,8 +22,8 @@ import pyoxigraph as ox
 import pytest
 
 from app.config import Settings
-from app.store import writes
 from app.store.backends import EmbeddedStore
+from app.writes import writes
 from tests.helpers import SUITE_LIMITS, LiveServer, running_oxigraph, serve_in_thread
 
 TOKEN = "fault-test-token"

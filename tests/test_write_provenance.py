@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from app.config import Settings
-from app.store.provenance import token_id
+from app.writes.provenance import token_id
 from tests.helpers import LiveServer, serve_in_thread
 
 pytestmark = pytest.mark.slow  # validated commits on every store

@@ -16,7 +16,7 @@ from app.rdf.terms import triple_from_rdflib
 from tests.helpers import LiveServer, serve_in_thread
 
 if TYPE_CHECKING:
-    from app.store.graph import KnowledgeGraph
+    from app.build.graph import KnowledgeGraph
 
 TOKEN = "test-write-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -228,7 +228,7 @@ def distinct_triples(c: httpx.Client) -> int:
 
 
 def test_the_triple_count_after_a_write_is_the_graphs_own(w: httpx.Client, writable: LiveServer) -> None:
-    """The count is worked out from the change (app.store.delta.count_after): a triple the data graph
+    """The count is worked out from the change (app.writes.delta.count_after): a triple the data graph
     already holds, put in a second graph, adds nothing to the distinct triples served."""
     start = distinct_triples(w)
     assert writable.graph.triples == start
@@ -258,7 +258,7 @@ def test_post_merges_a_set_of_triples_once(w: httpx.Client) -> None:
 @pytest.mark.slow
 def test_a_write_is_checked_by_the_sparql_checks_as_a_large_graph_is() -> None:
     """Above KG_SHACL_SPARQL_ABOVE triples a write is validated by the SPARQL checks in a scratch store,
-    as the start-up build is (app.store.writes.infer_and_validate): the same rejection, the same report."""
+    as the start-up build is (app.writes.writes.infer_and_validate): the same rejection, the same report."""
     settings = Settings(write_token=TOKEN, query_workers=1, query_timeout_s=5, shacl_engine="sparql")
     for live in serve_in_thread(settings):
         with httpx.Client(base_url=live.url, timeout=60) as c:
@@ -280,8 +280,8 @@ def test_the_new_versions_api_rows_read_from_the_scratch_store_are_the_stores_ow
     """After a write the /api catalog is read from the scratch store (in memory), not from the store
     on disk: every catalog query gives the same rows, in the same order, over both."""
     from app.api.catalog import CATALOG_QUERIES
-    from app.store import writes
-    from app.store.graph import KnowledgeGraph, json_rows
+    from app.build.graph import KnowledgeGraph, json_rows
+    from app.writes import writes
 
     graph = KnowledgeGraph.build(Settings(store=f"disk:{tmp_path / 'store'}"))
     source = rdflib.Graph().parse(data=SECOND_ARTICLE, format="turtle")
@@ -319,8 +319,8 @@ def test_a_blank_node_written_and_removed_again_keeps_the_store_consistent(kind:
 
     import pyoxigraph as ox
 
-    from app.store import writes
-    from app.store.graph import KnowledgeGraph
+    from app.build.graph import KnowledgeGraph
+    from app.writes import writes
     from tests.helpers import running_oxigraph
 
     with ExitStack() as stack:

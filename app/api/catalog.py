@@ -20,8 +20,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
 
+from app.build.graph import KnowledgeGraph, Memo
 from app.store.backends import Backend, OxigraphBackend
-from app.store.graph import KnowledgeGraph, Memo
 from app.store.heap import collector_paused
 
 Row = dict[str, Any]

@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from app.api.catalog import Catalog, Concept
+from app.build.graph import KnowledgeGraph
 from app.errors import BadRequest
-from app.store.graph import KnowledgeGraph
 
 TABLE_KINDS = ("district", "mechanism", "topic", "theme", "fact", "practice")
 TABLE_FORMATS = ("csv", "json")

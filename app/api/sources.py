@@ -15,7 +15,7 @@ from pydantic import Field
 from app.api.answers import require
 from app.api.catalog import Catalog, slug
 from app.api.models import ApiModel, DistrictId
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 
 SourceId = str
 

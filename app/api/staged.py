@@ -12,13 +12,13 @@ import pyoxigraph as ox
 
 from app.api.catalog import read_catalog
 from app.api.search import concept_labels, entities, stemmed_texts
+from app.build.graph import KnowledgeGraph
 from app.ld.export import build_table
 from app.ld.jsonld import compact
 from app.ld.tables import TABLES
 from app.rdf.formats import GRAPH_FORMATS
 from app.rdf.serialize import serialize_quads, serialize_triples
-from app.store.delta import Delta
-from app.store.graph import KnowledgeGraph
+from app.writes.delta import Delta
 
 
 def build_derived(graph: KnowledgeGraph, delta: Delta) -> None:

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from app.api.catalog import Catalog, slug
 from app.api.models import ApiModel, DistrictId, Label, MechanismId
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 
 TopicId = str
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 
+from app.build.load import SourceFiles, parse_turtle
 from app.config import Settings
 from app.rdf.namespaces import BJRD, RDF_TYPE, RDFS, SKOS
-from app.store.load import SourceFiles, parse_turtle
 
 #: What follows a district's name when an article means its congress or standing committee.
 CONGRESS_SUFFIXES = ("人大常委会", "人民代表大会常务委员会", "人民代表大会", "人大", "")

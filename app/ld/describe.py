@@ -21,8 +21,8 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from app.build.graph import KnowledgeGraph
 from app.rdf.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS
-from app.store.graph import KnowledgeGraph
 
 #: The path segment of every kind of entity IRI, {base}/id/{kind}/{slug}.
 ENTITY_KINDS = ("district", "congress", "practice", "fact", "quote", "mechanism", "theme", "topic", "scheme",

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from app.build.graph import KnowledgeGraph
 from app.ld.describe import Description, asserted_triples, split_entity_iri
 from app.ld.links import Linker, Ref, Text, curie
 from app.rdf.namespaces import BJRD, DCTERMS, OA, RDF, SCHEMA, SKOS, XSD
-from app.store.graph import KnowledgeGraph
 
 SENTENCE_ENDS = "。！？；"
 MAX_CONTEXT = 160  # characters of context either side of a quote, at most

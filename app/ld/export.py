@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from app.build.graph import KnowledgeGraph, content_hash
 from app.ld.jsonld import compact
 from app.ld.tables import TABLES, table_csv
 from app.rdf.codings import encode
 from app.rdf.formats import BY_NAME, GRAPH_FORMATS, Format
 from app.rdf.serialize import serialize_quads, serialize_triples
-from app.store.graph import KnowledgeGraph, content_hash
 
 #: Length of the release id: a prefix of the graph's SHA-256 content hash.
 RELEASE_DIGITS = 12

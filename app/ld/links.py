@@ -10,9 +10,9 @@ from urllib.parse import quote as urlquote
 
 import pyoxigraph as ox
 
+from app.build.graph import KnowledgeGraph
 from app.ld.describe import Description, split_entity_iri
 from app.rdf.namespaces import BJRD, CURIE_PREFIXES, OA, RDFS
-from app.store.graph import KnowledgeGraph
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from typing import ClassVar
 
 import pyoxigraph as ox
 
+from app.build.graph import KnowledgeGraph
 from app.ld.links import Linker, Ref, Text, curie, ontology_anchor
 from app.rdf.namespaces import BJRD, DCTERMS, OWL, RDF, RDFS, SKOS
-from app.store.graph import KnowledgeGraph
 
 Node = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 #: Earlier versions of the ontology, one file each, under the ontology directory.

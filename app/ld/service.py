@@ -2,10 +2,10 @@
 
 import pyoxigraph as ox
 
+from app.build.graph import KnowledgeGraph
 from app.rdf import namespaces
 from app.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS
 from app.rdf.namespaces import FORMATS, RDFS, SD, VOID, XSD
-from app.store.graph import KnowledgeGraph
 
 RDF_TYPE = ox.NamedNode(namespaces.RDF_TYPE)
 

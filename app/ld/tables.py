@@ -22,7 +22,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from app.store.graph import KnowledgeGraph
+from app.build.graph import KnowledgeGraph
 
 PRACTICE_COLUMNS = ("id", "iri", "district", "district_zh", "label_zh", "label_en", "mechanisms", "mechanisms_zh",
                     "mechanisms_en", "themes", "quote", "start", "end")

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from app.build.graph import KnowledgeGraph
 from app.ld.export import release_id
 from app.ld.service import FORMAT_IRIS
 from app.rdf import namespaces
 from app.rdf.formats import BY_NAME, EXPORT_FORMATS
 from app.rdf.namespaces import DCTERMS, FORMATS, OWL, RDFS, VOID, XSD
-from app.store.graph import KnowledgeGraph
 
 RDF_TYPE = ox.NamedNode(namespaces.RDF_TYPE)
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"

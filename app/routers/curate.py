@@ -21,21 +21,21 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.api.catalog import catalog_for
-from app.api.drafts import MAX_DRAFT_CHARS, DraftRequest, draft_request
-from app.api.publish import PublishRequest, Refused, Vocabulary, publication, source_graph, stamp, violations
+from app.build.graph import KnowledgeGraph
 from app.deps import GraphDep, MetricsDep, RuntimeDep
 from app.errors import RequestError, WriteRejected
 from app.rdf.formats import BY_NAME
 from app.rdf.namespaces import BJRD, SKOS
 from app.rdf.serialize import serialize_triples
-from app.routers.api_common import off_loop
+from app.review.drafts import MAX_DRAFT_CHARS, DraftRequest, draft_request
+from app.review.publish import PublishRequest, Refused, Vocabulary, publication, source_graph, stamp, violations
+from app.routers.api.common import off_loop
 from app.routers.pages import AcceptLanguage, LangQuery, render
 from app.routers.writes import require_writer
-from app.store.graph import KnowledgeGraph
-from app.store.provenance import token_id
-from app.store.writes import replace_graph
 from app.web.request_view import view_of
 from app.web.templating import pick_lang
+from app.writes.provenance import token_id
+from app.writes.writes import replace_graph
 
 router = APIRouter(tags=["curate"])
 
@@ -64,7 +64,7 @@ async def vocabulary(graph: KnowledgeGraph) -> Vocabulary:
 
 
 def writer_iri(graph: KnowledgeGraph, request: Request) -> str:
-    """The writer as the write audit trail names it (app/store/provenance.py)."""
+    """The writer as the write audit trail names it (app/writes/provenance.py)."""
     return f"{graph.store.meta}/writer/{token_id(view_of(request).bearer or '')}"
 
 

@@ -21,6 +21,7 @@ from app.api.catalog import read_catalog
 from app.api.lists import TABLE_FORMATS as INDEX_FORMATS
 from app.api.lists import TABLE_KINDS, format_href, read_table, read_view, sort_href
 from app.api.timeline import timeline_page
+from app.build.graph import KnowledgeGraph
 from app.deps import GraphDep, public_base
 from app.errors import BadRequest, NotFound
 from app.ld.describe import ENTITY_KINDS, describe
@@ -35,7 +36,6 @@ from app.rdf.formats import BY_NAME, Format, lookup
 from app.rdf.negotiate import negotiate
 from app.rdf.serialize import serialize_triples
 from app.routers.pages import read_source
-from app.store.graph import KnowledgeGraph
 from app.web.request_view import view_of
 from app.web.templating import pick_lang, templates
 

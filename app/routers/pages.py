@@ -17,12 +17,12 @@ from app.api.catalog import Catalog, catalog_for
 from app.api.compare import compare_districts
 from app.api.search import WORD, found, stem
 from app.api.sources import pick_source
+from app.build.graph import KnowledgeGraph
 from app.deps import GraphDep
 from app.ld.export import release_id
 from app.rdf.formats import EXPORT_FORMATS
 from app.rdf.serialize import entity_prefixes
-from app.routers.api_common import off_loop
-from app.store.graph import KnowledgeGraph
+from app.routers.api.common import off_loop
 from app.web.reading import pick, read_article, read_opening
 from app.web.templating import VENDOR_VERSION, pick_lang, templates
 

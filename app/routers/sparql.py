@@ -10,6 +10,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.build.graph import KnowledgeGraph
 from app.deps import LiveDep, public_base
 from app.errors import BadRequest, NotAcceptable, PayloadTooLarge, QueryRefused, UnsupportedMedia
 from app.ld.service import service_description
@@ -20,7 +21,6 @@ from app.sparql.dataset import with_dataset
 from app.sparql.reuse import reuse_answer
 from app.sparql.run import Dataset, prepare
 from app.sparql.runner import QueryRunner
-from app.store.graph import KnowledgeGraph
 from app.web.request_view import parse_params, view_of
 
 router = APIRouter(tags=["sparql"])

@@ -2,7 +2,7 @@
 SPARQL 1.1 Graph Store HTTP Protocol at ``/graph-store`` (``?graph=IRI`` or ``?default``).
 
 Every write needs ``Authorization: Bearer <KG_WRITE_TOKEN>`` (none → 401, wrong → 403) and goes
-through the SHACL gate of app/store/writes.py: 204 (201 for a new graph) with the new version in
+through the SHACL gate of app/writes/writes.py: 204 (201 for a new graph) with the new version in
 ``X-Graph-Version``, or 422 with the SHACL report (JSON, or Turtle by ``Accept: text/turtle``)
 and nothing changed. A term nothing downstream can read (an ill-typed or directional literal, a
 malformed language tag, a literal over ``KG_MAX_LITERAL_BYTES``: 422/413), too many entailments
@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.build.graph import KnowledgeGraph
 from app.config import Settings
 from app.deps import GraphDep, MetricsDep, RuntimeDep
 from app.errors import (
@@ -39,13 +40,12 @@ from app.rdf.serialize import serialize_triples
 from app.rdf.sparql_guard import with_using
 from app.rdf.terms import triple_from_rdflib
 from app.runtime import Runtime
-from app.store import isolate
-from app.store.graph import KnowledgeGraph
-from app.store.isolate import check_body
-from app.store.provenance import token_id
-from app.store.writes import Change, delete_graph, merge_into_graph, read_only_graphs, replace_graph, sparql_update
 from app.web.observability import Metrics
 from app.web.request_view import MAX_PARAMS, count_params, view_of
+from app.writes import isolate
+from app.writes.isolate import check_body
+from app.writes.provenance import token_id
+from app.writes.writes import Change, delete_graph, merge_into_graph, read_only_graphs, replace_graph, sparql_update
 
 router = APIRouter(tags=["writes"])
 

@@ -20,10 +20,10 @@ from dataclasses import replace
 
 import pyoxigraph as ox
 
+from app.build.graph import KnowledgeGraph
 from app.errors import BadRequest
 from app.rdf.sparql_guard import ReadQuery
 from app.sparql.run import Dataset, PreparedQuery
-from app.store.graph import KnowledgeGraph
 
 
 def from_clauses(read: ReadQuery, base_iri: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -12,8 +12,8 @@ instead of taking a query worker each; if the first one's client goes away, they
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from app.build.graph import KnowledgeGraph
 from app.sparql.run import Answer, PreparedQuery
-from app.store.graph import KnowledgeGraph
 
 SECTION = "sparql-answers"
 RUNNING = "sparql-running"

@@ -12,11 +12,11 @@ from typing import IO, Protocol
 
 import pyoxigraph as ox
 
+from app.build.graph import KnowledgeGraph
 from app.sparql.proxy import RemoteQueries
 from app.sparql.run import Answer, PreparedQuery
 from app.sparql.workers import QueryWorkers, WorkerConfig
 from app.store.backends import EmbeddedStore
-from app.store.graph import KnowledgeGraph
 from app.store.remote import RemoteStore
 from app.store.snapshots import take_snapshot
 

@@ -1,1 +1,2 @@
-"""The graph, built and held, knowing nothing of HTTP: load, infer, validate, the stores and engines, writes."""
+"""The graph held, knowing nothing of HTTP: the store spec, the backends (memory, disk, remote),
+graph names, snapshots, kept answers, memory hygiene and the query workers' sandbox."""

@@ -223,7 +223,7 @@ class EmbeddedStore:
 
         In memory this is one bulk load into an empty store; on disk each graph is cleared and
         bulk-loaded, and the version is written last, so an interrupted load is seen as one. The
-        meta graph starts afresh (as an in-store build's does: app/store/build.py) with ``record()``,
+        meta graph starts afresh (as an in-store build's does: app/build/build.py) with ``record()``,
         the provenance of this replacement, asked for once the graphs are written.
         """
         meta = ox.NamedNode(self.meta)

@@ -26,8 +26,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.build.graph import KnowledgeGraph
 from app.rdf.codings import encode, pick_coding
-from app.store.graph import KnowledgeGraph
 from app.web.request_view import scope_without, view_of
 
 CACHE_CONTROL = b"public, max-age=300"

@@ -36,9 +36,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.build.graph import KnowledgeGraph
 from app.errors import wants_json
 from app.sparql.runner import QueryRunner
-from app.store.graph import KnowledgeGraph
 from app.web.access_log import METHODS, access_line, access_logger, batched_writer, configure_access_log
 
 #: The graph and the query runner served now (either None while starting).

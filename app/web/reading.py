@@ -7,8 +7,8 @@ from typing import Any
 
 from app.api.catalog import Catalog
 from app.api.sources import SourceDetail
-from app.store.graph import KnowledgeGraph
-from app.store.load import source_dirs
+from app.build.graph import KnowledgeGraph
+from app.build.load import source_dirs
 
 
 def pick(label: Any, lang: str) -> tuple[str, str]:
