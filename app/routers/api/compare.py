@@ -7,6 +7,7 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BeforeValidator
 
 from app.api import compare as service
+from app.api.across.years import item_key, parse_item
 from app.api.catalog import Catalog, catalog_for
 from app.api.examples import example
 from app.api.models import Comparison, Matrix
@@ -32,20 +33,22 @@ def split_ids(value: object) -> object:
 
 
 def check_ids(ids: list[str]) -> list[str]:
+    """2 to 16 distinct items, each a district id or ``id@YYYY`` (that district in one year), as their keys."""
     if not 2 <= len(ids) <= 16:
         raise ValueError(f"give 2 to 16 district ids separated by commas, e.g. haidian,chaoyang; got {len(ids)}")
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    keys = [item_key(parse_item(i)) for i in ids]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
     if repeated:
         raise ValueError(f"each district may be given once; repeated: {', '.join(repeated)}")
-    return ids
+    return keys
 
 
 DistrictIds = Annotated[
     list[str],
     BeforeValidator(split_ids),
     AfterValidator(check_ids),
-    Query(description="2 to 16 distinct district ids, comma-separated (e.g. haidian,chaoyang,fengtai)",
-          examples=["haidian,chaoyang"]),
+    Query(description="2 to 16 distinct district ids, comma-separated (e.g. haidian,chaoyang,fengtai); an item "
+          "id@YYYY is that district in one year (dongcheng@2021,dongcheng@2023)", examples=["haidian,chaoyang"]),
 ]
 
 
@@ -60,8 +63,21 @@ async def get_compare(graph: GraphDep, districts: DistrictIds) -> Response:
     `similarity` (weighted Jaccard: each named mechanism weighs ln(16 / districts using it), so rare ones count
     more) and say how many they share (`shared_count`). Also `shared` (the same with each district's quotes),
     `only` (what each does that none of the others does), `facts` (each district's numbers) and `counts`. The
-    HTML page `/compare?districts=…` shows it side by side (2 to 6 districts)."""
-    body = await render(service.compare_districts, await catalog_for(graph), (tuple(districts),), None)
+    HTML page `/compare?districts=…` shows it side by side (2 to 6 districts).
+
+    An item `id@YYYY` (e.g. `dongcheng@2021,dongcheng@2023`) is the district in one year: it counts only the
+    practices dated to that year (by their source's issue, unless the text dates them; the years a district has:
+    `/api/districts/{id}/years`), so of one district over two years `shared_*` is what it kept and each `only`
+    what is new or dropped. Then each of `districts`, `only` and `facts` adds `year` (null for a plain id) and
+    `item` (the item as asked), which `pairs`, the evidence and `counts` are keyed by; a year the district has
+    no practice in is 404 naming its years, a malformed item (`dongcheng@`, `@2023`, `dongcheng@20x3`) 422."""
+    catalog = await catalog_for(graph)
+    items = [parse_item(k) for k in districts]
+    if all(year is None for _, year in items):
+        body = await render(service.compare_districts, catalog, (tuple(districts),), None)
+    else:
+        compared = await off_loop(lambda: service.compared_items(catalog, graph, items))
+        body = await render(service.compare_items, catalog, (compared,), None)
     return Response(body, media_type=JSON)
 
 

@@ -1,4 +1,4 @@
-"""/api/districts: the 16 districts, one district with its evidence, and districts like it."""
+"""/api/districts: the 16 districts, one district with its evidence, districts like it, and its years."""
 
 from typing import Annotated
 
@@ -6,11 +6,12 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app.api import answers as service
+from app.api.across.years import DistrictYears, read_years
 from app.api.catalog import catalog_for
 from app.api.examples import example
 from app.api.models import DistrictDetail, DistrictSummary, SimilarDistrict
 from app.deps import GraphDep
-from app.routers.api.common import PageDep, TableFormatDep, documented, respond
+from app.routers.api.common import JSON, PageDep, TableFormatDep, documented, off_loop, respond
 
 router = APIRouter(prefix="/api/districts", tags=["districts"])
 
@@ -62,3 +63,21 @@ async def get_district_similar(graph: GraphDep, id: DistrictIdPath, format: Tabl
     (`shared_count`), Jaccard of themes, id. Two districts share a mechanism when each uses it, directly or through
     a narrower mechanism, and it is a named one; umbrella categories come apart (`shared_umbrellas`), uncounted."""
     return await respond(service.list_similar, await catalog_for(graph), id, fmt=format, row=SimilarDistrict)
+
+
+#: A real answer's shape (tests/test_compare_years.py reads the live ones).
+YEARS_EXAMPLE = {"id": "dongcheng", "label": {"zh": "东城区", "en": "Dongcheng District"},
+                 "years": [{"year": 2023, "practices": 7, "sources": [{"id": "article", "practices": 7}]}]}
+
+
+@router.get("/{id}/years", summary="一个区的年份 · The years of a district", response_model=DistrictYears,
+            responses=documented(YEARS_EXAMPLE, not_found="district"))
+async def get_district_years(graph: GraphDep, id: DistrictIdPath) -> Response:
+    """一个区的做法所属的年份：每年的做法数及报道它们的来源。
+
+    The years a district's practices are dated to (by their source's issue, unless the text gives a date of its
+    own), earliest first: per year how many practices, and the sources reporting them with their count. Any two
+    of them compare with `/api/compare?districts=id@YEAR,id@YEAR` (what the district kept, added and dropped)."""
+    catalog = await catalog_for(graph)
+    answer = await off_loop(lambda: read_years(catalog, graph, id))
+    return Response(answer.model_dump_json().encode("utf-8"), media_type=JSON)
