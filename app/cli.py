@@ -18,7 +18,7 @@ from app.build.graph import KnowledgeGraph, load, open_store, push, validate_loa
 from app.build.load import find_source
 from app.config import Settings
 from app.errors import KGError
-from app.ld.export import export_bytes
+from app.ld.export import build_source_dump, export_bytes
 from app.rdf.formats import BY_NAME, EXPORT_FORMATS, RESULT_FORMATS
 from app.sparql.dataset import resolve
 from app.sparql.run import prepare, run_query
@@ -63,7 +63,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     graph = KnowledgeGraph.build(settings_from(args), check=False)
-    body = export_bytes(graph, BY_NAME[args.format], inferred=args.inferred)
+    if args.source is not None:  # the bytes of /export?source= (an unknown id: NotFound, exit 2)
+        body = build_source_dump(graph, args.source, BY_NAME[args.format], args.inferred).body
+    else:
+        body = export_bytes(graph, BY_NAME[args.format], inferred=args.inferred)
     if args.output:
         Path(args.output).write_bytes(body)
     else:
@@ -189,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=EXPORT_FORMATS, default="turtle")
     export.add_argument("--inferred", action="store_true", help="include the inferred triples (graph formats)")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.add_argument("--source", help="only the statements drawn from this source (an id of /api/sources)")
     export.set_defaults(func=cmd_export)
 
     cover = sub.add_parser("coverage", help="account for every clause of the article (exit 0 all, 1 some not)")

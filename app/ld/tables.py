@@ -12,6 +12,11 @@ ends and a header row (RFC 4180). The tables, one row each in a stable order:
 - ``matrix``: per district and mechanism (tidy, "long" form: 16 × mechanisms rows), whether the
   district uses it (1/0), with both labels and the mechanism's kind.
 
+Per source (``records``: the practices and facts quoted from it, app/ld/export.py): ``practices`` and
+``facts`` keep that source's rows; ``mechanisms`` and ``topics`` the concepts its practices use (directly or
+through a narrower one), with the districts using them there; ``matrix`` every district × those mechanisms,
+``uses`` as that source's practices say.
+
 Cells are neutralised against formula injection (OWASP "CSV injection"): a text cell starting with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written with a leading ``'``, so that a
 spreadsheet shows it as text instead of evaluating it. Numbers are written as numbers.
@@ -108,12 +113,15 @@ def concept_labels(graph: KnowledgeGraph, query: str, var: str) -> dict[str, dic
     return dict(sorted(concepts.items()))
 
 
-def practice_rows(graph: KnowledgeGraph) -> list[tuple[Any, ...]]:
-    """One row per practice (the named query has one per practice, mechanism and theme)."""
+def practice_rows(graph: KnowledgeGraph, records: frozenset[str] | None = None) -> list[tuple[Any, ...]]:
+    """One row per practice (the named query has one per practice, mechanism and theme); those of ``records``
+    alone when given."""
     names = district_labels(graph)
     mechanisms = concept_labels(graph, "mechanisms", "mechanism")
     merged: dict[str, dict[str, Any]] = {}
     for row in graph.run("district_practices"):
+        if records is not None and row["practice"] not in records:
+            continue
         entry = merged.setdefault(row["practice"], {**row, "mechanisms": set(), "themes": set()})
         if "mechanism" in row:
             entry["mechanisms"].add(tail(row["mechanism"]))
@@ -133,10 +141,12 @@ def practice_rows(graph: KnowledgeGraph) -> list[tuple[Any, ...]]:
     return rows
 
 
-def fact_rows(graph: KnowledgeGraph) -> list[tuple[Any, ...]]:
+def fact_rows(graph: KnowledgeGraph, records: frozenset[str] | None = None) -> list[tuple[Any, ...]]:
     names = district_labels(graph)
     seen: dict[str, dict[str, Any]] = {}
     for row in graph.run("district_facts"):
+        if records is not None and row["fact"] not in records:
+            continue
         seen.setdefault(row["fact"], row)
     ordered = sorted(seen.values(), key=lambda r: (r["start"], r["fact"]))
     return [(tail(r["fact"]), r["fact"], tail(r["district"]), names.get(r["district"], ("", ""))[0],
@@ -145,33 +155,42 @@ def fact_rows(graph: KnowledgeGraph) -> list[tuple[Any, ...]]:
             for r in ordered]
 
 
-def users(graph: KnowledgeGraph, query: str, var: str) -> dict[str, list[str]]:
-    """Concept id -> the district ids using it (directly or through a narrower one), GB/T code order."""
+def users(graph: KnowledgeGraph, query: str, var: str,
+          records: frozenset[str] | None = None) -> dict[str, list[str]]:
+    """Concept id -> the district ids using it (directly or through a narrower one), GB/T code order; by the
+    practices of ``records`` alone when given."""
     order = {tail(d): i for i, d in enumerate(district_labels(graph))}
     found: dict[str, set[str]] = {}
     for row in graph.run(query):
+        if records is not None and row["practice"] not in records:
+            continue
         found.setdefault(tail(row[var]), set()).add(tail(row["district"]))
     return {c: sorted(ds, key=lambda d: order.get(d, len(order))) for c, ds in found.items()}
 
 
-def concept_rows(graph: KnowledgeGraph, concepts_query: str, usage_query: str, var: str) -> list[tuple[Any, ...]]:
+def concept_rows(graph: KnowledgeGraph, concepts_query: str, usage_query: str, var: str,
+                 records: frozenset[str] | None = None) -> list[tuple[Any, ...]]:
     """Mechanisms or topics: one row each, id order. Kind: the concept's own (bjrd:mechanismKind), else
-    umbrella for a concept with narrower ones, named for the others."""
-    used_by = users(graph, usage_query, var)
+    umbrella for a concept with narrower ones, named for the others. With ``records``: the concepts their
+    practices use, and the districts using them there."""
+    used_by = users(graph, usage_query, var, records)
     rows = []
     for cid, c in concept_labels(graph, concepts_query, var).items():
         kind = c.get("kind") or ("umbrella" if c["narrower"] else "named")
         districts = used_by.get(cid, [])
+        if records is not None and not districts:
+            continue
         rows.append((cid, c[var], c["label_zh"], c["label_en"], kind, bool(c.get("top")),
                      SEPARATOR.join(sorted(c["broader"])), SEPARATOR.join(sorted(c["narrower"])), len(districts),
                      SEPARATOR.join(districts), c.get("definition_zh"), c.get("definition_en")))
     return rows
 
 
-def matrix_rows(graph: KnowledgeGraph) -> list[tuple[Any, ...]]:
-    """District × mechanism (GB/T code order, then mechanism id), 1 when the district uses it."""
-    used_by = users(graph, "mechanism_practices", "mechanism")
-    mechanisms = concept_rows(graph, "mechanisms", "mechanism_practices", "mechanism")
+def matrix_rows(graph: KnowledgeGraph, records: frozenset[str] | None = None) -> list[tuple[Any, ...]]:
+    """District × mechanism (GB/T code order, then mechanism id), 1 when the district uses it; with
+    ``records``, every district × the mechanisms their practices use, 1 when they say the district does."""
+    used_by = users(graph, "mechanism_practices", "mechanism", records)
+    mechanisms = concept_rows(graph, "mechanisms", "mechanism_practices", "mechanism", records)
     rows = []
     for district, (zh, en) in district_labels(graph).items():
         d = tail(district)
@@ -179,16 +198,17 @@ def matrix_rows(graph: KnowledgeGraph) -> list[tuple[Any, ...]]:
     return rows
 
 
-def table_csv(graph: KnowledgeGraph, table: str) -> bytes:
-    """One of :data:`TABLES` as CSV bytes."""
+def table_csv(graph: KnowledgeGraph, table: str, *, records: frozenset[str] | None = None) -> bytes:
+    """One of :data:`TABLES` as CSV bytes; with ``records`` (one source's), that source's rows only."""
     if table == "practices":
-        return write_csv(PRACTICE_COLUMNS, practice_rows(graph))
+        return write_csv(PRACTICE_COLUMNS, practice_rows(graph, records))
     if table == "facts":
-        return write_csv(FACT_COLUMNS, fact_rows(graph))
+        return write_csv(FACT_COLUMNS, fact_rows(graph, records))
     if table == "mechanisms":
-        return write_csv(CONCEPT_COLUMNS, concept_rows(graph, "mechanisms", "mechanism_practices", "mechanism"))
+        return write_csv(CONCEPT_COLUMNS, concept_rows(graph, "mechanisms", "mechanism_practices", "mechanism",
+                                                       records))
     if table == "topics":
-        return write_csv(CONCEPT_COLUMNS, concept_rows(graph, "topics", "topic_practices", "topic"))
+        return write_csv(CONCEPT_COLUMNS, concept_rows(graph, "topics", "topic_practices", "topic", records))
     if table == "matrix":
-        return write_csv(MATRIX_COLUMNS, matrix_rows(graph))
+        return write_csv(MATRIX_COLUMNS, matrix_rows(graph, records))
     raise ValueError(f"no table {table!r}; the tables are: {', '.join(TABLES)}")

@@ -2,7 +2,8 @@
 same bytes published as a release whose URLs never change: ``/export/{release}/{file}``, with
 ``/export/SHA256SUMS``, ``/export/latest/{file}`` and an index page per release (``/export/{release}/``); the
 spreadsheet tables ``/export/{practices,facts,mechanisms,topics,matrix}.csv``; how to cite the dataset
-(``/export/citation``).
+(``/export/citation``). Each of them per source too: ``?source=ID`` on ``/export``, the tables and
+``/export/SHA256SUMS``, and a release's files of one source at ``/export/{release}/sources/{id}/{file}``.
 """
 
 import json
@@ -12,9 +13,23 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.build.graph import KnowledgeGraph
 from app.deps import GraphDep
 from app.errors import BadRequest, NotFound
-from app.ld.export import FILES, RELEASE_DIGITS, Dump, build_dump, build_table, release_id, sha256sums
+from app.ld.export import (
+    FILES,
+    RELEASE_DIGITS,
+    Dump,
+    build_dump,
+    build_source_dump,
+    build_source_table,
+    build_table,
+    release_id,
+    sha256sums,
+    source_ids,
+    source_iri,
+    source_sha256sums,
+)
 from app.ld.tables import TABLES
 from app.ld.void import citation
 from app.rdf.codings import pick_coding
@@ -31,6 +46,21 @@ router = APIRouter(tags=["linked data"])
 CACHED = ("/export", "/export/SHA256SUMS", "/export/citation", *(f"/export/{table}.csv" for table in TABLES))
 DUMP_FORMATS = list(GRAPH_FORMATS)
 
+SourceParam = Annotated[str | None, Query(description=(
+    "A source id (/api/sources): the statements drawn from that one source; unknown: 404 naming the valid "
+    "ids; given twice: 400"))]
+
+
+def one_source(request: Request, graph: KnowledgeGraph, source: str | None) -> str | None:
+    """``source`` when the URL gives it at most once (400 otherwise: two readings of it could differ), known
+    to the graph (404 naming the valid ids otherwise)."""
+    if len(request.query_params.getlist("source")) > 1:
+        raise BadRequest("The parameter source must be set at most once (it was given more than once); "
+                         "ask for one source per request.")
+    if source is not None:
+        source_iri(graph, source)
+    return source
+
 
 EXPORT_DOC = """整个数据集，一个文件；同样的字节也以永不改变的版本化网址发布（/export/SHA256SUMS 列出校验和）。
 
@@ -45,24 +75,39 @@ The whole dataset as a file.
   SHA-256 of the bytes sent.
 * The same bytes are published at a URL that never changes, `/export/{release}/bjrd-kg.<ext>`
   (the `Link: rel="canonical"` header); `/export/SHA256SUMS` lists every file of the release.
+* `source=ID` (an id of `/api/sources`): the statements drawn from that one source — its description
+  (article, issue, periodical, text, author), its quotes, every node whose evidence is one of them
+  (practices, facts, …) with all their statements, and the type(s) and labels only of each shared concept
+  they link to (districts, mechanisms, topics, themes, units, broader concepts); no ontology axioms. TriG
+  and N-Quads keep each statement's named graph. Published at
+  `/export/{release}/sources/{id}/bjrd-kg.<ext>`; an unknown id is 404 naming the valid ones, `source`
+  given twice 400. Without `source`, the whole dataset as above.
 """
 
 
 @read_route("/export", "整个数据集 · Dump of the dataset", EXPORT_DOC, on=router)
 def read_export(request: Request, graph: GraphDep, format: Annotated[str | None, Query(
         description="turtle, ntriples, jsonld, rdfxml, trig or nquads (overrides Accept)")] = None,
-        inferred: Annotated[bool, Query(description="Graph formats: add the inferred triples.")] = False) -> Response:
-    """以一种 RDF 格式下载整个数据集（TriG 与 N-Quads 保留命名图）。
+        inferred: Annotated[bool, Query(description="Graph formats: add the inferred triples.")] = False,
+        source: SourceParam = None) -> Response:
+    """以一种 RDF 格式下载整个数据集或其中一篇来源文章的部分（TriG 与 N-Quads 保留命名图）。
 
-    Dump the dataset in one RDF format (TriG and N-Quads keep the named graphs)."""
+    Dump the dataset, or what one source says, in one RDF format (TriG and N-Quads keep the named graphs)."""
+    source = one_source(request, graph, source)
     fmt, _ = choose(request, DUMP_FORMATS, format)
-    dump = build_dump(graph, fmt, inferred)
+    dump = build_dump(graph, fmt, inferred) if source is None else build_source_dump(graph, source, fmt, inferred)
     name = f"bjrd-kg-inferred.{fmt.extension}" if inferred and fmt.kind == "graph" else f"bjrd-kg.{fmt.extension}"
     headers = {
-        "Link": f'</export/{release_id(graph)}/{name}>; rel="canonical"',
+        "Link": f'<{release_path(graph, source)}{name}>; rel="canonical"',
         "Vary": "Accept, Accept-Encoding",
     }
     return dump_response(request, dump, name, headers)
+
+
+def release_path(graph: KnowledgeGraph, source: str | None, release: str | None = None) -> str:
+    """The folder of the current release's files (``/export/{release}/``), or of one source's in it."""
+    folder = f"/export/{release or release_id(graph)}/"
+    return folder if source is None else f"{folder}sources/{source}/"
 
 
 def dump_response(request: Request, dump: Dump, name: str | None, headers: dict[str, str]) -> Response:
@@ -88,21 +133,26 @@ One file of a release of the dataset, at a URL whose content never changes.
 file with its SHA-256. Files: {", ".join(f"`{name}`" for name in FILES)}. Answers carry
 `Cache-Control: public, max-age=31536000, immutable` and the file's SHA-256 as `ETag`. A release
 that is no longer served (after a write) is 404, naming the current one; `/export/latest/{{file}}`
-redirects (307) to the current release.
+redirects (307) to the current release. The files of one source are under
+`/export/{{release}}/sources/{{id}}/`, with the same names and a `SHA256SUMS` of their own.
 """
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @read_route("/export/SHA256SUMS", "数据文件校验和 · SHA-256 of every dump file", on=router)
-def read_sha256sums(request: Request, graph: GraphDep) -> Response:
-    """本版本每个文件的 SHA-256，格式同 sha256sum --check。
+def read_sha256sums(request: Request, graph: GraphDep, source: SourceParam = None) -> Response:
+    """本版本每个文件的 SHA-256，格式同 sha256sum --check；`source` 给出一篇来源文章的文件。
 
     The SHA-256 of every file of the current release, as `sha256sum --check` reads them; the files
-    are at `/export/{release}/{file}` (the `Link` header names the release)."""
+    are at `/export/{release}/{file}` (the `Link` header names the release). With `source=ID`, those of
+    that source's files, at `/export/{release}/sources/{id}/{file}` (the same names, so the check runs in
+    the folder they are downloaded to)."""
+    source = one_source(request, graph, source)
     release = release_id(graph)
-    return dump_response(request, sha256sums(graph), None, {
-        "Link": f'</export/{release}/SHA256SUMS>; rel="canonical"',
+    sums = sha256sums(graph) if source is None else source_sha256sums(graph, source)
+    return dump_response(request, sums, None, {
+        "Link": f'<{release_path(graph, source, release)}SHA256SUMS>; rel="canonical"',
         "X-Release": release,
         "Vary": "Accept-Encoding",
     })
@@ -132,11 +182,25 @@ TABLE_DOCS = {
 }
 
 
+SOURCE_TABLE_DOC = """
+
+`source=ID` (an id of `/api/sources`): the rows of that source only — the practices and facts quoted from
+it; for mechanisms and topics the concepts its practices use (directly or through a narrower one), with
+the districts using them there; for the matrix every district × those mechanisms, `uses` as that source's
+practices say. Published at `/export/{release}/sources/{id}/<table>.csv` (the `Link` header); an unknown
+id is 404 naming the valid ones, `source` given twice 400."""
+
+
 def table_route(table: str) -> None:
     summary, doc = TABLE_DOCS[table]
+    doc += SOURCE_TABLE_DOC
 
-    def read_table(request: Request, graph: GraphDep) -> Response:
-        return dump_response(request, build_table(graph, table), f"{table}.csv", {"Vary": "Accept-Encoding"})
+    def read_table(request: Request, graph: GraphDep, source: SourceParam = None) -> Response:
+        chosen = one_source(request, graph, source)
+        if chosen is None:
+            return dump_response(request, build_table(graph, table), f"{table}.csv", {"Vary": "Accept-Encoding"})
+        return dump_response(request, build_source_table(graph, chosen, table), f"{table}.csv", {
+            "Link": f'<{release_path(graph, chosen)}{table}.csv>; rel="canonical"', "Vary": "Accept-Encoding"})
 
     read_table.__name__ = f"read_{table}_csv"
     read_route(f"/export/{table}.csv", summary, doc, on=router)(read_table)
@@ -179,24 +243,30 @@ def read_latest(name: str, request: Request, graph: GraphDep) -> Response:
 @read_route("/export/{release}/", "版本目录 · The files of one release", on=router)
 def read_release_index(release: str, request: Request, graph: GraphDep, lang: Annotated[str | None, Query(
         description="zh or en (default: Accept-Language, then zh)")] = None) -> Response:
-    """某一版本的全部文件：名称、大小、SHA-256，以及引用方式。
+    """某一版本的全部文件：名称、大小、SHA-256，以及引用方式；每篇来源文章的文件另列。
 
     The files of a release as an HTML page: each with its size in bytes and SHA-256 (as SHA256SUMS lists them),
-    and how to cite the release (text and BibTeX). `latest` redirects (307) to the current release."""
+    then each source's files (`sources/{id}/…`, as its own SHA256SUMS lists them), and how to cite the release
+    (text and BibTeX). `latest` redirects (307) to the current release."""
     current = release_id(graph)
     if release == "latest":
         return RedirectResponse(f"/export/{current}/", status_code=307, headers={"Cache-Control": "no-cache"})
     if release != current and not (release == graph.version and release.startswith(current)):
         raise NotFound(f"Release {release!r} is not served; the current release is {current} "
                        f"(files listed in /export/{current}/).")
-    files = [{"name": name, "size": len(f.build(graph).body), "sha256": f.build(graph).sha256}
-             for name, f in FILES.items()]
-    sums = sha256sums(graph)
-    files.append({"name": "SHA256SUMS", "size": len(sums.body), "sha256": sums.sha256})
+    sources = [{"id": source, "files": listed(graph, source)} for source in source_ids(graph)]
     language = pick_lang(lang, view_of(request).accept_language)
     return templates.TemplateResponse(request, "ld/release.html", {
-        "lang": language, "release": current, "files": files, "cite": citation(graph, service_base(request)),
+        "lang": language, "release": current, "files": listed(graph, None), "sources": sources,
+        "cite": citation(graph, service_base(request)),
     }, media_type="text/html; charset=utf-8", headers={"Vary": "Accept-Language"})
+
+
+def listed(graph: KnowledgeGraph, source: str | None) -> list[dict[str, object]]:
+    """The files of the release (or of one source in it), each with its size and SHA-256, then SHA256SUMS."""
+    dumps = {name: f.build(graph, source) for name, f in FILES.items()}
+    dumps["SHA256SUMS"] = sha256sums(graph) if source is None else source_sha256sums(graph, source)
+    return [{"name": name, "size": len(d.body), "sha256": d.sha256} for name, d in dumps.items()]
 
 
 @read_route("/export/{release}/{name}", "版本化数据文件 · A dump file of one release (immutable)", RELEASE_DOC,
@@ -205,14 +275,38 @@ def read_release_file(release: str, name: str, request: Request, graph: GraphDep
     """某一版本的一个数据文件；其内容永不改变。
 
     One file of a release; its bytes never change."""
+    return release_file(request, graph, release, name, None)
+
+
+@read_route("/export/{release}/sources/{source}/{name}",
+            "一篇来源文章的版本化数据文件 · A dump file of one source in a release (immutable)", RELEASE_DOC, on=router)
+def read_release_source_file(release: str, source: str, name: str, request: Request, graph: GraphDep) -> Response:
+    """某一版本中一篇来源文章的数据文件（与 /export?source= 同样的字节）；其内容永不改变。
+
+    One file of one source in a release (the bytes `/export?source=` and the tables' `?source=` send); its bytes
+    never change. `latest` redirects (307) to the current release; an unknown source is 404 naming the valid ids."""
+    if release == "latest":
+        source_iri(graph, source)
+        if name not in FILES and name != "SHA256SUMS":
+            raise NotFound(f"No dump file {name!r}; the files are: {', '.join(FILES)}, SHA256SUMS.")
+        return RedirectResponse(f"{release_path(graph, source)}{name}", status_code=307,
+                                headers={"Cache-Control": "no-cache"})
+    return release_file(request, graph, release, name, source)
+
+
+def release_file(request: Request, graph: KnowledgeGraph, release: str, name: str, source: str | None) -> Response:
+    """A file of the release ``release`` (the whole dataset's, or ``source``'s), with its SHA-256 as a strong
+    ETag and immutable caching; 404 for a release not served now, an unknown source or file."""
     current = release_id(graph)
     if release != current and not (release == graph.version and release.startswith(current)):
         raise NotFound(f"Release {release!r} is not served; the current release is {current} "
                        f"(files listed in /export/SHA256SUMS).")
+    if source is not None:
+        source_iri(graph, source)
     if name == "SHA256SUMS":
-        dump = sha256sums(graph)
+        dump = sha256sums(graph) if source is None else source_sha256sums(graph, source)
     elif name in FILES:
-        dump = FILES[name].build(graph)
+        dump = FILES[name].build(graph, source)
     else:
         raise NotFound(f"No dump file {name!r}; the files are: {', '.join(FILES)}, SHA256SUMS.")
     coding = pick_coding(view_of(request).accept_encoding)
