@@ -12,9 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.api.across.years import item_key, parse_item, year_problem
 from app.api.answers import find_district, list_districts, similarity
 from app.api.catalog import Catalog, catalog_for
-from app.api.compare import compare_districts
+from app.api.compare import compare_districts, compare_items, compared_items
+from app.api.models import Comparison
 from app.api.search import WORD, found, stem
 from app.api.sources import pick_source
 from app.build.graph import KnowledgeGraph
@@ -190,20 +192,29 @@ async def search_html(request: Request, graph: GraphDep,
                   total=sum(len(g["hits"]) for g in groups), **extras)
 
 
-def compare_problem(catalog: Catalog, ids: list[str]) -> tuple[int, dict[str, str]] | None:
-    """(status, message in zh and en) when ``ids`` cannot be compared side by side, else None."""
+def compare_problem(catalog: Catalog, graph: KnowledgeGraph, ids: list[str]) -> tuple[int, dict[str, str]] | None:
+    """(status, message in zh and en) when ``ids`` (items: an id, or id@year) cannot be compared side by side,
+    else None."""
     if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
         return 400, {"zh": f"请给出 {COMPARE_MIN} 至 {COMPARE_MAX} 个区的 id，以逗号分隔（现有 {len(ids)} 个）。",
                      "en": f"Give {COMPARE_MIN} to {COMPARE_MAX} district ids separated by commas (got {len(ids)})."}
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    items = []
+    for i in ids:
+        try:
+            items.append(parse_item(i))
+        except ValueError as e:
+            return 400, {"zh": f"“{i}”不是区 id 或“区 id@四位年份”（如 dongcheng@2023）。", "en": f"{e}."}
+    keys = [item_key(item) for item in items]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
     if repeated:
         return 400, {"zh": f"每个区只能给出一次；重复的：{', '.join(repeated)}。",
                      "en": f"Each district may be given once; repeated: {', '.join(repeated)}."}
-    unknown = [i for i in ids if i not in catalog.districts]
+    unknown = [d for d, _ in items if d not in catalog.districts]
     if unknown:
         return 404, {"zh": f"没有这个区 id：{', '.join(unknown)}。可用的 id：{', '.join(catalog.districts)}。",
                      "en": f"Unknown district id {', '.join(unknown)}. Valid ids: {', '.join(catalog.districts)}."}
-    return None
+    problems = [p for p in (year_problem(catalog, graph, item) for item in items) if p is not None]
+    return (404, problems[0]) if problems else None
 
 
 def pair_ranks(catalog: Catalog) -> tuple[dict[frozenset[str], int], int]:
@@ -235,14 +246,18 @@ async def compare_html(request: Request, graph: GraphDep,
     chosen = pick_lang(lang, accept_language)
     catalog = await catalog_for(graph)
     given = [part.strip() for part in (districts or "").replace("，", ",").split(",") if part.strip()]
-    ids = [find_district(catalog, part) or part for part in given]
+    ids = [(find_district(catalog, name) or name) + at + year for name, at, year in (p.partition("@") for p in given)]
     if ids != given:
-        # Names people type (海淀, Haidian, 110108): to the URL with the ids.
+        # Names people type (海淀, Haidian, 110108, 海淀@2023): to the URL with the ids.
         return RedirectResponse(f"/compare?districts={','.join(ids)}&lang={chosen}", status_code=301)
-    problem = compare_problem(catalog, ids) if districts is not None else None
-    comparison = None
+    problem = await off_loop(lambda: compare_problem(catalog, graph, ids)) if districts is not None else None
+    comparison: Comparison | None = None
     if districts is not None and problem is None:
-        comparison = await off_loop(lambda: compare_districts(catalog, tuple(ids)))
+        items = [parse_item(i) for i in ids]
+        if all(year is None for _, year in items):
+            comparison = await off_loop(lambda: compare_districts(catalog, tuple(ids)))
+        else:
+            comparison = await off_loop(lambda: compare_items(catalog, compared_items(catalog, graph, items)))
     ranks, pairs = pair_ranks(catalog) if comparison else ({}, 0)
     scored = [{"pair": p, "rank": ranks.get(frozenset(p.districts), 0)} for p in comparison.pairs] if comparison else []
     response = render(request, "pages/compare.html", chosen, comparison=comparison, ids=ids,
