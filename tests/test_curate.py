@@ -19,7 +19,6 @@ from app.draft.drafter import draft_text
 from app.draft.known import read_known
 from app.draft.model import SourceInfo
 from app.draft.writer import to_json
-from app.review.drafts import MAX_DRAFT_CHARS
 from tests.helpers import LiveServer, serve_in_thread
 
 TOKEN = "curate-test-token"
@@ -153,10 +152,65 @@ def test_the_draft_is_kg_drafts(drafted: dict[str, Any], text: str) -> None:
                 assert text[item["start"]:item["end"]] == item["quote"]
 
 
-def test_a_text_over_the_cap_is_413_saying_the_cap(w: httpx.Client) -> None:
-    r = w.post("/api/drafts", json={"source": SOURCE, "text": "东" * (MAX_DRAFT_CHARS + 1)}, headers=AUTH)
-    assert r.status_code == 413
-    assert f"{MAX_DRAFT_CHARS:,}" in r.json()["detail"]
+def padded(text: str, size: int) -> str:
+    """``text`` and a closing paragraph of filler (MADE UP, in no district's section) making it ``size`` UTF-8 bytes."""
+    text += "\n  （以下为填充文字，测试编造。）"
+    missing = size - len(text.encode("utf-8"))
+    assert missing >= 0
+    return text + "填" * (missing // 3) + "x" * (missing % 3)
+
+
+def test_a_text_the_publish_could_not_write_is_413_at_draft_time(w: httpx.Client, text: str) -> None:
+    """The text is published as one literal: one byte over KG_MAX_LITERAL_BYTES is refused when the draft
+    is asked for, naming the setting, the text's size and the limit (before, it drafted, and the publish
+    failed an hour of review later)."""
+    limit = Settings().max_literal_bytes
+    over = padded(text, limit + 1)
+    r = w.post("/api/drafts", json={"source": SOURCE, "text": over}, headers=AUTH)
+    assert r.status_code == 413, r.text[:300]
+    detail = r.json()["detail"]
+    assert "KG_MAX_LITERAL_BYTES" in detail and f"{limit + 1:,} bytes" in detail and f"{limit:,}" in detail
+    r = w.post("/api/drafts/publish", json={"source": SOURCE, "text": over, "practices": []}, headers=AUTH)
+    assert r.status_code == 413 and "KG_MAX_LITERAL_BYTES" in r.json()["detail"]
+
+
+def test_the_page_states_the_limit_of_the_setting(w: httpx.Client) -> None:
+    for lang, shown in (("en", "bytes as UTF-8"), ("zh", "字节（UTF-8")):
+        page = w.get(f"/curate?lang={lang}", headers=AUTH).text
+        limit = Settings().max_literal_bytes
+        assert f'data-max-bytes="{limit}"' in page and f'<span id="max-bytes">{limit:,}</span> {shown}' in page
+    for server in serve_in_thread(Settings(write_token=TOKEN, query_workers=1, max_literal_bytes=3000)):
+        page = httpx.get(f"{server.url}/curate?lang=en", headers=AUTH).text
+        assert 'data-max-bytes="3000"' in page and '<span id="max-bytes">3,000</span> bytes' in page
+
+
+@pytest.mark.parametrize("bad", [r"\ud800", r"\u0001"], ids=["lone-surrogate", "control"])
+def test_a_text_no_literal_can_hold_is_422_naming_the_character(w: httpx.Client, text: str, bad: str) -> None:
+    """JSON can send what no literal holds (``bad`` is its escape): refused by name, not a 500 at publish."""
+    body = f'{{"source": {json.dumps(SOURCE)}, "text": {json.dumps(text)[:-1] + bad}"}}'
+    r = w.post("/api/drafts", content=body.encode(), headers={**AUTH, **JSON})
+    assert r.status_code == 422, r.text
+    assert "U+" + bad[2:].upper() in r.json()["detail"]
+
+
+@pytest.mark.slow
+def test_a_text_of_the_limit_drafts_and_publishes_one_byte_more_does_not() -> None:
+    limit = 3000
+    label, _ = known_mechanism()
+    for server in serve_in_thread(Settings(write_token=TOKEN, query_workers=1, max_literal_bytes=limit)):
+        with httpx.Client(base_url=server.url, timeout=120) as c:
+            at_limit = padded(made_up_article(label), limit)
+            r = c.post("/api/drafts", json={"source": SOURCE, "text": at_limit}, headers=AUTH)
+            assert r.status_code == 200, r.text
+            assert r.json()["text"] == at_limit and len(at_limit.encode()) == limit
+            published = c.post("/api/drafts/publish", json=reviewed(r.json(), first_theme(c)), headers=AUTH)
+            assert published.status_code == 201, published.text
+            text = sparql(c, f"""SELECT ?text WHERE {{ GRAPH <{published.json()['graph']}> {{
+                <{published.json()['source']}> <https://schema.org/encoding>/<https://schema.org/text> ?text }} }}""")
+            assert text == [{"text": at_limit}]
+            r = c.post("/api/drafts", json={"source": SOURCE, "text": padded(made_up_article(label), limit + 1)},
+                       headers=AUTH)
+            assert r.status_code == 413 and f"{limit + 1:,} bytes" in r.json()["detail"]
 
 
 def test_a_bad_source_is_422_naming_the_field(w: httpx.Client, text: str) -> None:

@@ -1,6 +1,12 @@
 """``kg draft ARTICLE.txt --source ID [--title T] [--issued YYYY-MM] [--exclude-district ID]
 [--format turtle|json]``: read the arguments, draft, print. Exit 2 with a message naming the
-argument for a missing or unreadable file, a bad --issued, an unknown --exclude-district."""
+argument for a missing or unreadable file, a bad --issued, an unknown --exclude-district.
+
+What is known (districts, mechanisms, topics) is read from the store ``KG_STORE`` (``--store``)
+names when it is a persisted one (``disk:PATH``, ``sparql:…``) that holds a dataset, so a deployment
+that published sources through /curate drafts with what it published; else (``memory``, an empty
+store) from the data files. A line on standard error says which.
+"""
 
 import argparse
 import json
@@ -10,7 +16,7 @@ from pathlib import Path
 
 from app.config import Settings
 from app.draft.drafter import draft_text
-from app.draft.known import read_known
+from app.draft.known import Known, StoreUnreadable, read_known, read_known_from_store
 from app.draft.model import SourceInfo
 from app.draft.writer import to_json, to_turtle
 
@@ -36,11 +42,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="draft as if this district had never been encoded (its practices and the "
                              "mechanisms and topics only it uses are left out of what is known)")
     parser.add_argument("--format", choices=["turtle", "json"], default="turtle")
+    parser.description = ("What is known (districts, mechanisms, topics) is read from the store --store / "
+                          "KG_STORE names when it is a persisted store (disk:PATH, sparql:...) holding a dataset "
+                          "(what was published through /curate included), else from the data files; a line on "
+                          "standard error says which. Offsets count the file's characters as UTF-8 decodes "
+                          "them: a BOM is character 0 and CRLF two characters, nothing is translated.")
 
 
 def read_article(path: str) -> str:
+    """The file's characters exactly as UTF-8 decodes them: a BOM (U+FEFF) stays character 0 and a
+    CRLF two characters (no newline is translated), so offsets index the file's own text."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise DraftArgumentError(f"ARTICLE.txt: no such file: {path}") from None
     except UnicodeDecodeError:
@@ -63,11 +76,24 @@ def source_info(args: argparse.Namespace, text: str) -> SourceInfo:
     return SourceInfo(args.source, args.title or Path(args.article).stem, issued)
 
 
+def known_for_cli(settings: Settings) -> Known:
+    """From the persisted store when it holds a dataset, else from the data files; says which on stderr."""
+    try:
+        stored = read_known_from_store(settings)
+    except StoreUnreadable as exc:
+        raise DraftArgumentError(str(exc)) from None
+    if stored is not None:
+        print(f"kg draft: what is known is read from the store {stored[1]}", file=sys.stderr)
+        return stored[0]
+    print(f"kg draft: what is known is read from the data files ({settings.data_dir})", file=sys.stderr)
+    return read_known(settings)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = read_article(args.article)
         source = source_info(args, text)
-        known = read_known(settings)
+        known = known_for_cli(settings)
         if args.exclude_district is not None:
             if args.exclude_district not in known.districts:
                 raise DraftArgumentError(f"--exclude-district {args.exclude_district!r}: not a district id; one of "

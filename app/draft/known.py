@@ -1,16 +1,26 @@
-"""What the graph already knows, read-only from the project's Turtle files: the districts with the
-names an article calls them by, the mechanisms and topics with their Chinese labels, and which
-districts use each concept (``without`` drafts as if one district had never been encoded)."""
+"""What the graph already knows: the districts with the names an article calls them by, the
+mechanisms and topics with their Chinese labels, and which districts use each concept (``without``
+drafts as if one district had never been encoded).
+
+Read, never written, from one of three places: the project's Turtle files (:func:`read_known`), the
+asserted graphs of a loaded dataset, every source graph a publish wrote among them
+(:func:`known_of`, what /curate drafts with), or the persisted store ``KG_STORE`` names when it
+holds a dataset (:func:`read_known_from_store`, what ``kg draft`` drafts with then).
+"""
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pyoxigraph as ox
 
+from app.build.graph import Loaded, open_store
 from app.build.load import SourceFiles, parse_turtle
 from app.config import Settings
 from app.rdf.namespaces import BJRD, RDF_TYPE, RDFS, SKOS
+from app.store.graphs import GraphNames
+from app.store.spec import StoreSpec
 
 #: What follows a district's name when an article means its congress or standing committee.
 CONGRESS_SUFFIXES = ("人大常委会", "人民代表大会常务委员会", "人民代表大会", "人大", "")
@@ -84,6 +94,41 @@ def zh(term: object) -> str | None:
 def read_known(settings: Settings) -> Known:
     """Read districts, mechanisms, topics and practices from the data files (nothing is written)."""
     return known_from(t for path in SourceFiles.from_settings(settings).data for t in parse_turtle(path))
+
+
+def known_of(loaded: Loaded) -> Known:
+    """What a loaded dataset knows: its asserted data graphs (the data files' graph and every source
+    graph, ``{base}/graph/source/{id}``, a publish wrote), not the ontology or the inferred graph."""
+    return known_from(q.triple for q in loaded.data)
+
+
+class StoreUnreadable(OSError):
+    """The persisted store ``KG_STORE`` names cannot be read now (held by a running service, or down)."""
+
+
+def read_known_from_store(settings: Settings) -> tuple[Known, str] | None:
+    """What the persisted store ``KG_STORE`` names knows, and that store's description, when it is a
+    store on disk or a SPARQL store that holds a dataset (a version recorded); None for ``memory``, a
+    store directory that does not exist (nothing is created) or a store with no dataset in it.
+    :class:`StoreUnreadable` when it cannot be opened (a running service holds a disk store's lock)."""
+    spec = StoreSpec.parse(settings.store)
+    if spec.kind == "memory" or (spec.kind == "disk" and not Path(spec.path, "CURRENT").is_file()):
+        return None
+    try:
+        store = open_store(spec, settings.base_iri, settings.base_iri + "/", settings.query_timeout_s)
+    except OSError as exc:
+        raise StoreUnreadable(f"KG_STORE={spec}: cannot open the store ({exc}); a running service holds it: "
+                              "draft on its /curate page, or stop it first") from None
+    try:
+        version = store.read_version()
+        if version is None:
+            return None
+        names = GraphNames.for_base(settings.base_iri)
+        return known_of(Loaded(names, store.read_graphs())), f"{spec} (version {version[:12]})"
+    finally:
+        close = getattr(store.backend, "close", None)
+        if close:
+            close()
 
 
 def known_from(triples: Iterable[ox.Triple]) -> Known:

@@ -96,9 +96,13 @@ def new_mechanisms(text: str, clause: Span, index: LabelIndex) -> list[ConceptPr
             continue
         found.append(proposal(text, start, head_end, label, "name-ending-in-" + head, 0.6, index))
         covered.append((start, head_end))
+    # A quoted name inside a known label the clause writes (“街巷议事厅”工作机制, once published) is that
+    # known mechanism, which ``spotting`` links.
+    known = [(m.start(), m.end()) for m in index.pattern.finditer(text, clause.start, clause.end)] \
+        if index.pattern is not None else []
     for a, b in quotes:
         inner = text[a + 1:b - 1]
-        if any(x <= a and b <= y for x, y in covered) or not 2 <= len(inner) <= 30:
+        if any(x <= a and b <= y for x, y in covered + known) or not 2 <= len(inner) <= 30:
             continue
         after = text[b:clause.end].removeprefix("的")
         if after.startswith(NOT_NAMES) or bare(inner) in index.by_label:

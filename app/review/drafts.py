@@ -1,28 +1,38 @@
 """The review desk's drafts (``POST /api/drafts``, the /curate page): an article's text and its
 source's id, title and issue -> the draft ``kg draft --format json`` prints (CONTRACT.md, "Sources
-and drafts"), by the same code (app/draft/), over the same data files.
+and drafts"), by the same code (app/draft/), knowing what the graph served now knows.
 
-The request is read once, into :class:`DraftRequest`; its text is capped at
-:data:`MAX_DRAFT_CHARS` characters (413 above, saying the cap and the size) before any drafting.
+What is known (districts, mechanisms, topics and who uses them) is read from the request's graph:
+its asserted data graph and every source graph a publish wrote (:func:`known_for`), once per graph
+version (``graph.memo``), so a mechanism published for one source is known when the next is drafted.
+
+The request is read once, into :class:`DraftRequest`. Its text is published as one literal (the
+source's ``schema:text``), which the write path refuses above ``KG_MAX_LITERAL_BYTES``; so the desk
+takes at most that many UTF-8 bytes (:func:`max_text_bytes`), checked before any drafting (413
+naming the setting, the text's size and the limit), and the publish checks the same.
 """
 
-import threading
 from typing import Any
 
+import pyoxigraph as ox
 from pydantic import BaseModel, Field
 
-from app.build.load import SourceFiles
+from app.build.graph import KnowledgeGraph
 from app.config import Settings
 from app.draft.command import ISSUED, SOURCE_ID
 from app.draft.drafter import draft_text
-from app.draft.known import Known, read_known
+from app.draft.known import Known, known_of
 from app.draft.model import SourceInfo
 from app.draft.writer import to_json
 from app.errors import PayloadTooLarge, RequestError
+from app.writes.terms import literal_problem
 
-#: The longest article the desk drafts, in characters (the 2023-07 article is 7,208; an issue of the
-#: magazine is some 60,000). Drafting is linear in the text; this bounds a request to about a second.
-MAX_DRAFT_CHARS = 200_000
+
+def max_text_bytes(settings: Settings) -> int:
+    """The longest text the desk drafts and publishes, in UTF-8 bytes: the longest literal a write may
+    put in (``KG_MAX_LITERAL_BYTES``; 64 KiB, some 21,000 Chinese characters, by default), since the
+    text is published as one. The 2023-07 article is 21,000 bytes. Drafting is linear in the text."""
+    return settings.max_literal_bytes
 
 
 class Unprocessable(RequestError):
@@ -41,8 +51,9 @@ class SourceMeta(BaseModel):
 
 class DraftRequest(BaseModel):
     source: SourceMeta
-    text: str = Field(description=f"The article as plain text (at most {MAX_DRAFT_CHARS:,} characters); "
-                                  "offsets count its characters (code points)")
+    text: str = Field(description="The article as plain text, at most KG_MAX_LITERAL_BYTES bytes as UTF-8 "
+                                  "(64 KiB by default; 413 above): it is published as one literal. Offsets count "
+                                  "its characters (code points), nothing translated (a CR LF is two)")
 
 
 def check_source(source: SourceMeta) -> SourceInfo:
@@ -60,34 +71,38 @@ def check_source(source: SourceMeta) -> SourceInfo:
     return SourceInfo(source.id, title, source.issued)
 
 
-def check_text(text: str) -> str:
-    if len(text) > MAX_DRAFT_CHARS:
-        raise PayloadTooLarge(f"text: {len(text):,} characters; the review desk drafts at most "
-                              f"{MAX_DRAFT_CHARS:,} (split the issue into its articles)")
+def check_text(text: str, limit: int) -> str:
+    """The text, if the publish can write it (413 saying its size and ``limit``, in bytes; 422 for a
+    character no literal may hold) and not empty."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise PayloadTooLarge(f"text: {size:,} bytes as UTF-8 ({len(text):,} characters); a source's text is "
+                              f"published as one literal, and KG_MAX_LITERAL_BYTES allows at most {limit:,} bytes "
+                              "(split the issue into its articles)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Unprocessable(f"text: character {exc.start} is a lone surrogate (U+{ord(text[exc.start]):04X}), "
+                            "which no text holds; send the article as UTF-8") from None
+    problem = literal_problem(ox.Literal(text))  # what the write path asks of the literal it will write
+    if problem:
+        raise Unprocessable(f"text: {problem}; the text is published as one literal")
     if not text.strip():
         raise Unprocessable("text: the article is empty")
     return text
 
 
-_KNOWN: dict[tuple[str, ...], Known] = {}
-_KNOWN_LOCK = threading.Lock()
+def known_for(graph: KnowledgeGraph) -> Known:
+    """What ``graph`` knows: its asserted graphs, every published source's included; once per version."""
+    return graph.memo.get(("draft", "known"), lambda: known_of(graph.loaded))
 
 
-def known_for(settings: Settings) -> Known:
-    """What ``kg draft`` knows (the data files), read once per set of files."""
-    key = tuple(f"{p}:{p.stat().st_mtime_ns}" for p in SourceFiles.from_settings(settings).data)
-    with _KNOWN_LOCK:
-        if key not in _KNOWN:
-            _KNOWN[key] = read_known(settings)
-        return _KNOWN[key]
-
-
-def draft_request(request: DraftRequest, settings: Settings) -> dict[str, Any]:
+def draft_request(request: DraftRequest, graph: KnowledgeGraph) -> dict[str, Any]:
     """The draft of ``request`` as CONTRACT.md's JSON, plus ``text`` (what the offsets index) and each
     date's ``role`` (date, start or end of a period) and ``rule``, which publishing needs."""
+    text = check_text(request.text, max_text_bytes(graph.settings))
     source = check_source(request.source)
-    text = check_text(request.text)
-    draft = draft_text(text, known_for(settings), source)
+    draft = draft_text(text, known_for(graph), source)
     out = to_json(draft)
     for district, drafted in zip(out["districts"], draft.districts, strict=True):
         for practice, p in zip(district["practices"], drafted.practices, strict=True):

@@ -28,9 +28,10 @@ from typing import Any
 import pyoxigraph as ox
 from pydantic import BaseModel, Field
 
+from app.config import Settings
 from app.draft.model import SourceInfo
 from app.rdf.namespaces import BJRD, DCTERMS, OA, PROV, RDF, RDF_TYPE, RDFS, SCHEMA, SKOS, XSD
-from app.review.drafts import MAX_DRAFT_CHARS, SourceMeta, Unprocessable, check_source, check_text
+from app.review.drafts import SourceMeta, Unprocessable, check_source, check_text, max_text_bytes
 
 #: At most this many practices in one publication (a district paragraph has a dozen).
 MAX_PRACTICES = 5_000
@@ -84,7 +85,8 @@ class PracticeDecision(Quoted):
 
 class PublishRequest(BaseModel):
     source: SourceMeta
-    text: str = Field(description=f"The article's text, as drafted (at most {MAX_DRAFT_CHARS:,} characters)")
+    text: str = Field(description="The article's text, as drafted (at most KG_MAX_LITERAL_BYTES bytes as UTF-8, "
+                                  "413 above: it is written as one literal)")
     practices: list[PracticeDecision] = Field(max_length=MAX_PRACTICES)
 
 
@@ -130,11 +132,11 @@ def _number(value: int | float) -> ox.Literal:
 class Publication:
     """The triples of one publication, and which proposal each node came from (for the 422)."""
 
-    def __init__(self, request: PublishRequest, vocabulary: Vocabulary, base_iri: str, writer: str,
+    def __init__(self, request: PublishRequest, vocabulary: Vocabulary, settings: Settings, writer: str,
                  when: datetime) -> None:
-        self.request, self.vocabulary, self.base = request, vocabulary, base_iri.rstrip("/")
+        self.request, self.vocabulary, self.base = request, vocabulary, settings.base_iri.rstrip("/")
+        self.text = check_text(request.text, max_text_bytes(settings))
         self.info: SourceInfo = check_source(request.source)
-        self.text = check_text(request.text)
         self.writer = ox.NamedNode(writer)
         self.when = _literal(stamp(when), XSD + "dateTime")
         self.triples: list[ox.Triple] = []
@@ -355,10 +357,11 @@ class Publication:
         self.add(practice, prop, _literal(d.value, d.datatype))
 
 
-def publication(request: PublishRequest, vocabulary: Vocabulary, base_iri: str, writer: str,
+def publication(request: PublishRequest, vocabulary: Vocabulary, settings: Settings, writer: str,
                 when: datetime) -> tuple[list[ox.Triple], dict[str, str]]:
-    """The triples to write into the source's graph, and node IRI -> proposal key; or :class:`Refused`."""
-    pub = Publication(request, vocabulary, base_iri, writer, when)
+    """The triples to write into the source's graph, and node IRI -> proposal key; or :class:`Refused`
+    (413 for a text over :func:`~app.review.drafts.max_text_bytes`, before anything is made)."""
+    pub = Publication(request, vocabulary, settings, writer, when)
     return pub.build(), pub.keys
 
 

@@ -6,8 +6,10 @@ same statements as a Turtle file, for those who review in git; nothing written).
 All three need the write token, by the rules of the write routes (app/routers/writes.py): none ->
 401, a wrong one -> 403, and 403 when writes are off. Without a token the page answers 401 and says
 how to authenticate (it offers a field for the token, which the page keeps for the tab and sends as
-``Authorization: Bearer``). Drafting runs the code of ``kg draft`` off the event loop, on a text of at
-most ``MAX_DRAFT_CHARS`` characters (413 above). A publication replaces the source's graph (so a
+``Authorization: Bearer``). Drafting runs the code of ``kg draft`` off the event loop, knowing what
+the graph served now holds (every published source included), on a text of at most
+``KG_MAX_LITERAL_BYTES`` bytes as UTF-8 (413 above, before any work: the publish writes the text as
+one literal, and a write refuses a longer one). A publication replaces the source's graph (so a
 fixed draft can be published again) and is whole or nothing: a quote that is not the text at its
 offsets, an unknown id, or a SHACL violation is a 422 listing each problem with the key of the
 proposal concerned, and nothing is written.
@@ -27,7 +29,7 @@ from app.errors import RequestError, WriteRejected
 from app.rdf.formats import BY_NAME
 from app.rdf.namespaces import BJRD, SKOS
 from app.rdf.serialize import serialize_triples
-from app.review.drafts import MAX_DRAFT_CHARS, DraftRequest, draft_request
+from app.review.drafts import DraftRequest, draft_request, max_text_bytes
 from app.review.publish import PublishRequest, Refused, Vocabulary, publication, source_graph, stamp, violations
 from app.routers.api.common import off_loop
 from app.routers.pages import AcceptLanguage, LangQuery, render
@@ -93,7 +95,7 @@ async def curate_page(request: Request, graph: GraphDep, runtime: RuntimeDep, la
     def label(c: Any) -> dict[str, str]:
         return {"id": c.id, "zh": c.label.zh or c.id, "en": c.label.en or c.label.zh or c.id}
 
-    desk = {"state": state, "lang": chosen, "max_chars": MAX_DRAFT_CHARS,
+    desk = {"state": state, "lang": chosen, "max_bytes": max_text_bytes(runtime.settings),
             "districts": [label(d) for d in catalog.districts.values()],
             "mechanisms": [label(m) for m in catalog.mechanisms.values()],
             "topics": [label(t) for t in catalog.topics.values()],
@@ -121,9 +123,12 @@ async def post_draft(request: Request, runtime: RuntimeDep,
     """以 `kg draft` 的同一代码为新文章起草（不写入任何内容）。
 
     The draft of a new article, by the code of `kg draft` (CONTRACT.md "Sources and drafts" JSON, plus
-    `text` and each date's `role` and `rule`). Nothing is written. A text over the cap is 413."""
+    `text` and each date's `role` and `rule`), knowing every mechanism and topic the graph holds now,
+    those published for other sources included. Nothing is written. A text over KG_MAX_LITERAL_BYTES
+    bytes as UTF-8 (the longest literal a publish can write) is 413, before any drafting."""
     require_writer(request, runtime.settings)
-    return JSONResponse(await off_loop(lambda: draft_request(body, runtime.settings)))
+    graph = runtime.graph
+    return JSONResponse(await off_loop(lambda: draft_request(body, graph)))
 
 
 @router.post("/api/drafts/turtle", response_class=Response,
@@ -142,7 +147,7 @@ async def publication_turtle(request: Request, runtime: RuntimeDep,
     writer = writer_iri(graph, request)
     when = datetime.now(UTC).replace(microsecond=0)
     try:
-        triples, _ = await off_loop(lambda: publication(body, vocab, graph.settings.base_iri, writer, when))
+        triples, _ = await off_loop(lambda: publication(body, vocab, graph.settings, writer, when))
     except Refused as exc:
         return JSONResponse({"detail": exc.detail, "conforms": False, "violations": exc.problems}, status_code=422)
     ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
@@ -168,7 +173,7 @@ async def publish(request: Request, runtime: RuntimeDep, metrics: MetricsDep,
     writer = writer_iri(graph, request)
     when = datetime.now(UTC).replace(microsecond=0)
     try:
-        triples, keys = await off_loop(lambda: publication(body, vocab, graph.settings.base_iri, writer, when))
+        triples, keys = await off_loop(lambda: publication(body, vocab, graph.settings, writer, when))
     except Refused as exc:
         metrics.reject_write("bad_request")
         return JSONResponse({"detail": exc.detail, "conforms": False, "violations": exc.problems}, status_code=422)

@@ -112,11 +112,19 @@
     show();
   }
 
+  // The text's size as the server counts it (UTF-8 bytes), against the limit the page states.
+  function countBytes() {
+    const size = new TextEncoder().encode($("source-text").value).length;
+    const limit = Number($("text-limit").dataset.maxBytes);
+    $("text-bytes").textContent = size.toLocaleString("en");
+    $("text-limit").classList.toggle("error", size > limit);
+  }
+
   function readFile() {
     const file = $("source-file").files[0];
     if (!file) return;
     const reader = new FileReader();
-    reader.onload = () => { $("source-text").value = reader.result; };
+    reader.onload = () => { $("source-text").value = reader.result; countBytes(); };
     reader.readAsText(file, "utf-8");
   }
 
@@ -379,6 +387,7 @@
     $("source-title").value = state.source.title;
     $("source-issued").value = state.source.issued;
     $("source-text").value = state.text;
+    countBytes();
     $("review").hidden = false;
     drawArticle();
     drawProposals();
@@ -489,6 +498,7 @@
   }
   $("draft-form").addEventListener("submit", draft);
   $("source-file").addEventListener("change", readFile);
+  $("source-text").addEventListener("input", countBytes);
   document.addEventListener("selectionchange", onSelection);
   $("add-go").addEventListener("click", addSelection);
   $("article").addEventListener("click", openProposal);
