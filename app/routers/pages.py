@@ -14,11 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.across.years import item_key, parse_item, year_problem
 from app.api.answers import find_district, list_districts, similarity
-from app.api.catalog import Catalog, catalog_for
+from app.api.catalog import Catalog, catalog_for, read_catalog
 from app.api.compare import compare_districts, compare_items, compared_items
 from app.api.models import Comparison
 from app.api.search import WORD, found, stem
-from app.api.sources import pick_source
+from app.api.sources import pick_source, sources_of
 from app.build.graph import KnowledgeGraph
 from app.deps import GraphDep
 from app.ld.export import release_id
@@ -108,10 +108,24 @@ def home(request: Request, graph: GraphDep, lang: LangQuery = None,
          accept_language: AcceptLanguage = None) -> HTMLResponse:
     """图谱内容（计数）、来源文章、下载与去处。
 
-    What the graph holds (counts from the `stats` query), the source article, and where to go next."""
+    What the graph holds (counts from the `stats` query), the source article (with several, every source as
+    /api/sources lists them, earliest first, each linked to its page and to `/read?source=ID`), and where to go
+    next."""
     chosen = pick_lang(lang, accept_language)
     return render(request, "pages/home.html", chosen, stats=read_stats(graph), source=read_source(graph, chosen),
-                  export_formats=EXPORT_FORMATS, release=release_id(graph))
+                  sources=list_sources_shown(graph, chosen), export_formats=EXPORT_FORMATS, release=release_id(graph))
+
+
+def list_sources_shown(graph: KnowledgeGraph, lang: str) -> list[dict[str, Any]]:
+    """Every source of /api/sources (earliest first) as the home page lists them: the title in ``lang`` (else
+    the other language) and the other, issue, date, how many districts, its page's path."""
+    listed = []
+    for s in sources_of(read_catalog(graph), graph):
+        title = (s.title_en or s.title) if lang == "en" else s.title
+        other = s.title if lang == "en" else (s.title_en or "")
+        listed.append({"id": s.id, "title": title, "other": other if other != title else "", "issue": s.issue or "",
+                       "issued": s.issued or "", "districts": len(s.districts), "path": local_path(graph, s.iri)})
+    return listed
 
 
 @router.get("/query", response_class=HTMLResponse, summary="SPARQL 查询编辑器 · SPARQL query editor")
