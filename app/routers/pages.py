@@ -245,8 +245,10 @@ def pair_ranks(catalog: Catalog) -> tuple[dict[frozenset[str], int], int]:
 
 
 @router.get("/compare", response_class=HTMLResponse, summary="并排比较各区 · Districts side by side",
-            responses={400: {"description": "Fewer than 2 or more than 6 districts, or one given twice"},
-                       404: {"description": "An unknown district id"}})
+            responses={400: {"description": "Fewer than 2 or more than 6 districts, one given twice, or a malformed "
+                                            "item (dongcheng@, @2023, dongcheng@20x3)"},
+                       404: {"description": "An unknown district id, or a year the district has no practice in "
+                                            "(the message names its years)"}})
 async def compare_html(request: Request, graph: GraphDep,
                        districts: Annotated[str | None, Query(description="2 to 6 district ids, comma-separated",
                                                               examples=["daxing,pinggu,yanqing"])] = None,
@@ -256,7 +258,8 @@ async def compare_html(request: Request, graph: GraphDep,
     What 2–6 districts share (named mechanisms, then umbrellas, then themes), what each does alone,
     the quotes behind each, and their facts in one table (the answer of /api/compare).
     Without `districts`, a form to choose them; districts given by name or code (海淀, 110108) are
-    redirected (301) to their ids."""
+    redirected (301) to their ids. An item `id@YYYY` is the district in one year, as in /api/compare
+    (`dongcheng@2021,dongcheng@2023`: what it kept, and what was new or dropped)."""
     chosen = pick_lang(lang, accept_language)
     catalog = await catalog_for(graph)
     given = [part.strip() for part in (districts or "").replace("，", ",").split(",") if part.strip()]
