@@ -2,10 +2,12 @@
 
 from app.draft.model import Span
 
-#: Punctuation that ends a sentence or a clause the article reports one action in.
-SENTENCE_END = "。；;！!？?\n"
+#: Punctuation that ends a sentence or a clause the article reports one action in, and every line end
+#: (LF, CR, and the others ``str.splitlines`` knows, so a paragraph never runs into the next).
+SENTENCE_END = "。；;！!？?\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 OPEN_QUOTES, CLOSE_QUOTES = "“「『《", "”」』》"
-SPACE = " \t\u3000\r\n"
+#: What a quote never starts or ends with; a byte-order mark (U+FEFF) counts as space.
+SPACE = " \t\u3000\r\n\ufeff"
 
 
 def trimmed(text: str, start: int, end: int) -> Span | None:

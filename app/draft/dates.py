@@ -3,6 +3,7 @@
 a month written without a year, 上半年 and 下半年 are read against the source's year (``--issued``);
 a duration (6个月, 33年) is a fact, not a date."""
 
+import calendar
 import re
 
 from app.draft.model import DateProposal, Span
@@ -44,7 +45,9 @@ def find_dates(text: str, clause: Span, year: int) -> list[DateProposal]:
 
     for m in DAY.finditer(text, clause.start, clause.end):
         y = int(m["year"]) if m["year"] else year + RELATIVE_YEARS.get(m["relative"] or "今年", 0)
-        add(f"{y}-{to_int(m['month']):02d}-{to_int(m['day']):02d}", DATE, m.start(), m.end(), "day")
+        month, day = to_int(m["month"]), to_int(m["day"])
+        if 1 <= month <= 12 and 1 <= day <= calendar.monthrange(y, month)[1]:  # no 2月30日: not a date
+            add(f"{y}-{month:02d}-{day:02d}", DATE, m.start(), m.end(), "day")
     for m in PERIOD.finditer(text, clause.start, clause.end):
         if not free(m.start(), m.end()):
             continue
