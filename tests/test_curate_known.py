@@ -9,6 +9,8 @@ district's paragraph. Slow: a publish runs the whole write path.
 """
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import pytest
 
 from app.cli import main
 from app.config import Settings
-from tests.helpers import kg_serve, serve_in_thread
+from tests.helpers import kg_serve, running_oxigraph, serve_in_thread
 from tests.test_curate import AUTH, SOURCE, TOKEN, first_theme, known_mechanism, made_up_article, reviewed
 
 pytestmark = pytest.mark.slow
@@ -114,3 +116,29 @@ def test_kg_draft_over_the_disk_store_knows_what_was_published(tmp_path: Path,
     # --exclude-district keeps its meaning over the store: Dongcheng alone used the new mechanism.
     excluded, _ = kg_draft(article, store, "--exclude-district", "dongcheng", capsys=capsys)
     assert all(m["new"] for m in proposals_for(excluded, label))
+
+
+def test_kg_draft_over_a_sparql_store_reads_what_it_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A real Oxigraph server: empty, the files are read; once ``kg load`` put a dataset there, the store is,
+    with what was written into it since (a MADE-UP mechanism, inserted into its data graph)."""
+    label = "测试编造的街巷议事机制"
+    article = tmp_path / "third.txt"
+    article.write_text(third_article(label), encoding="utf-8")
+    with running_oxigraph() as store:
+        empty, err = kg_draft(article, store, capsys=capsys)
+        assert "read from the data files" in err
+        loaded = subprocess.run([sys.executable, "-m", "app", "load", "--into", store], capture_output=True,
+                                timeout=300)
+        assert loaded.returncode == 0, loaded.stderr
+        base = Settings().base_iri
+        update = store.split(";update=")[1].split(";")[0]
+        mechanism = f"{base}/id/mechanism/made-up-street-hall"
+        r = httpx.post(update, data={"update": f"""INSERT DATA {{ GRAPH <{base}/graph/data> {{
+            <{mechanism}> a <https://bjrd-kg.example.org/ontology#Mechanism> ;
+              <http://www.w3.org/2004/02/skos/core#prefLabel> "{label}"@zh }} }}"""})
+        assert r.status_code < 300, r.text
+        stored, err = kg_draft(article, store, capsys=capsys)
+    assert f"read from the store {store}" in err
+    assert not any(m["id"] for m in proposals_for(empty, label))  # the files do not know it
+    found = proposals_for(stored, label)
+    assert found and all(m["id"] == "made-up-street-hall" and m["new"] is False for m in found)
