@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BeforeValidator
 
 from app.api import compare as service
-from app.api.across.years import item_key, parse_item
+from app.api.across.years import YearComparison, item_key, parse_item
 from app.api.catalog import Catalog, catalog_for
 from app.api.examples import example
 from app.api.models import Comparison, Matrix
@@ -53,7 +53,8 @@ DistrictIds = Annotated[
 
 
 @router.get("/compare", summary="比较几个区 · Compare districts",
-            response_model=Comparison, responses=documented(example("comparison"), not_found="district"))
+            response_model=Comparison | YearComparison,
+            responses=documented(example("comparison"), not_found="district"))
 async def get_compare(graph: GraphDep, districts: DistrictIds) -> Response:
     """几个区的共同点（shared）、各自独有的做法（only）、数据事实（facts）与计数（counts），以及每两区之间的共同点。
 
