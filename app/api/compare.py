@@ -3,7 +3,8 @@
 Both follow the one meaning of "shared" (data/README.md): a named mechanism each district uses,
 directly or through a narrower one. Umbrella categories are listed apart (``shared_umbrellas``,
 ``umbrellas``) and never counted; pairs are ranked by the similarity of ``answers.similarity``
-(rare mechanisms weigh more), and every answer says how many mechanisms are shared.
+(rare mechanisms weigh more), and every answer says how many mechanisms are shared. An item may be a
+district in one year (``id@year``, app.api.across.years): it counts only the practices dated to that year.
 """
 
 from itertools import combinations
