@@ -205,3 +205,29 @@ def test_genre_a_day_its_month_does_not_have_is_no_date(tmp_path: Path) -> None:
     days = [x["value"] for p in draft["districts"][0]["practices"] for x in p["dates"]
             if x["datatype"].endswith("#date")]
     assert days == ["2020-02-29"]
+
+
+@pytest.mark.parametrize("opening", ["【东城】", "◆东城区人大常委会", "● 东城：", "1. 东城区人大常委会",
+                                     "（一）东城区：", "　　东城区人大常委会", "★【东城】"])
+def test_genre_a_bullet_number_or_bracket_before_the_name_opens_the_section(opening: str, tmp_path: Path) -> None:
+    """However a plain-text copy of the magazine leads a district's paragraph, the name after it opens the section."""
+    path = tmp_path / "lead.txt"
+    path.write_text(f"（测试编造，并非真实报道。）\n{opening}开展视察3次。\n西城：开展视察4次。\n", encoding="utf-8")
+    code, draft, err = kg_draft(path)
+    assert code == 0 and draft is not None, err
+    text = read(path)
+    assert [(d["id"], d["start"]) for d in draft["districts"]] == [
+        ("dongcheng", text.index("东城")), ("xicheng", text.index("西城"))]
+
+
+@pytest.mark.parametrize("year", ["二〇二〇", "二○二○", "二零二零"])
+def test_genre_a_year_in_chinese_digits_is_a_date_not_a_count(year: str, tmp_path: Path) -> None:
+    path = tmp_path / "year.txt"
+    path.write_text(f"（测试编造，并非真实报道。）\n东城：{year}年开展视察3次，{year}年12月召开会议。\n",
+                    encoding="utf-8")
+    code, draft, err = kg_draft(path)
+    assert code == 0 and draft is not None, err
+    practices = draft["districts"][0]["practices"]
+    assert [(f["value"], f["unit"]) for p in practices for f in p["facts"]] == [(3, "次")]
+    assert [(x["value"], x["quote"]) for p in practices for x in p["dates"]] == [
+        ("2020", f"{year}年"), ("2020-12", f"{year}年12月")]

@@ -31,6 +31,8 @@ NUMBER = re.compile(
     r"(?P<post>以上|及以上|以内|左右)?")
 #: 百分之二十, 百分之15: a percentage written in words.
 PERCENT_WORDS = re.compile(r"百分之(?P<num>\d+(?:\.\d+)?|[" + CN_DIGITS + r"点]+)")
+#: A year written in Chinese digits one by one (二〇二〇): a date, not a count of years.
+YEAR_IN_WORDS = re.compile("[一二][〇零九][〇零一二三四五六七八九]{2}")
 #: A Chinese numeral right after one of these is part of a word, not a count (进一步, 统一, 第一).
 WORD_BEFORE = set("第进统单唯之同逐初万某惟周新")
 COUNTS_STOP = set("的进参全将共和及等在中为对采是有由已就向把被从")
@@ -81,8 +83,8 @@ def find_facts(text: str, clause: Span) -> list[FactProposal]:
         arabic = raw[0].isdigit()
         if not unit:
             continue  # a bare number (a hotline, a code) is not a count
-        if unit == "年" and arabic and len(raw) == 4 and raw[:2] in ("19", "20"):
-            continue  # a year: dates.py
+        if unit == "年" and len(raw) == 4 and (raw[:2] in ("19", "20") if arabic else YEAR_IN_WORDS.fullmatch(raw)):
+            continue  # a year (2020年, 二〇二〇年): dates.py
         start = m.start("num")
         if start > clause.start and text[start - 1] in WORD_BEFORE and not arabic:
             continue

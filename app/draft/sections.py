@@ -1,5 +1,6 @@
 """District sections: a paragraph that opens with a district's name (any alias the graph knows,
-after an optional heading number such as “一、” or “（二）”) starts that district's section. The
+after an optional bullet, heading number such as “一、” or “（二）”, or bracket “【”) starts that
+district's section. The
 section is that paragraph; when the paragraph is only a heading (short, no full stop), the
 section runs on through the paragraphs after it up to the next district, or a short closing line
 (责任编辑 …).
@@ -15,9 +16,12 @@ from app.draft.clauses import trimmed
 from app.draft.known import District
 
 HEADING_MAX = 40
-HEADING_NUMBER = re.compile(r"[ \t\u3000\ufeff]*(?:[（(]?[一二三四五六七八九十百\d]{1,3}[)）、.．]\s*)?")
-#: What may follow a district's bare short name that opens a paragraph (东城：, 西城:, 东城 —).
-AFTER_SHORT_NAME = "：:，,、；;。 \t\u3000—–-（(“\"\r\n"
+#: What may lead a district's name in its paragraph: a bullet (◆, ●, ■ …), a heading number (一、,
+#: （二）, 3.), an opening bracket (【东城】).
+HEADING_NUMBER = re.compile(r"[ \t\u3000\ufeff]*(?:[◆◇●○■□▲△▶►★☆•·*＊]+[ \t\u3000]*)?"
+                            r"(?:[（(]?[一二三四五六七八九十百\d]{1,3}[)）、.．]\s*)?[【\[〔]?")
+#: What may follow a district's bare short name that opens a paragraph (东城：, 西城:, 【东城】, 东城 —).
+AFTER_SHORT_NAME = "：:，,、；;。 \t\u3000—–-（(“\"】]〕\r\n"
 
 
 @dataclass(frozen=True)
