@@ -205,3 +205,21 @@ def test_the_desk_fits_a_phone(browser: Browser, desk: LiveServer) -> None:
     page.screenshot(path=str(SCREENSHOTS / "curate-phone.png"))
     assert page.locator("#proposals").bounding_box()["width"] <= 390  # type: ignore[index]
     traffic.assert_clean()
+
+
+def test_the_page_counts_the_texts_bytes_against_the_limit(browser: Browser, desk: LiveServer) -> None:
+    """Beside the text box: the limit (KG_MAX_LITERAL_BYTES, in bytes) and the text's size as the server counts
+    it (UTF-8 bytes), updated as the text is typed or uploaded, marked once it is over."""
+    page, traffic = open_page(browser, desk, viewport={"width": 390, "height": 844}, is_mobile=True)
+    text = made_up_article("代表家站")
+    sign_in_and_draft(page, desk, text, upload=True)
+    limit = Settings().max_literal_bytes
+    assert page.locator("#max-bytes").inner_text() == f"{limit:,}"
+    assert page.locator("#text-bytes").inner_text() == f"{len(text.encode('utf-8')):,}"
+    assert "error" not in (page.locator("#text-limit").get_attribute("class") or "")
+    page.fill("#source-text", "东" * (limit // 3 + 1))
+    assert page.locator("#text-bytes").inner_text() == f"{3 * (limit // 3 + 1):,}"
+    assert "error" in (page.locator("#text-limit").get_attribute("class") or "")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#draft-form").screenshot(path=str(SCREENSHOTS / "curate-limit.png"))
+    traffic.assert_clean()
