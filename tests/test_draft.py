@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import rdflib
 
+from app.build.graph import KnowledgeGraph
 from app.cli import main
 from app.config import Settings
 from app.draft.drafter import draft_text
@@ -22,6 +23,7 @@ from app.draft.model import Draft, SourceInfo
 from app.draft.spotting import LabelIndex
 from app.draft.writer import to_json, to_turtle
 from app.rdf.namespaces import BJRD, SKOS, XSD
+from app.review.drafts import known_for
 
 ARTICLE = Path(__file__).resolve().parent.parent / "data" / "sources" / "article" / "article.txt"
 BJRD_NS, SKOS_NS = rdflib.Namespace(BJRD), rdflib.Namespace(SKOS)
@@ -313,3 +315,10 @@ def test_draft_research_list_and_half_year(known: Known) -> None:
     practice = draft.districts[0].practices[0]
     assert [t.label for t in practice.topics if t.new] == ["夜市经营秩序", "河道清淤治理"]
     assert [(d.value, d.span.quote) for d in practice.dates] == [("2021", "上半年")]
+
+
+def test_the_served_graph_knows_what_the_files_do(graph: KnowledgeGraph, known: Known) -> None:
+    """Before anything is published, /curate's drafts (what the served graph knows, on every backend) and
+    kg draft's from the files know the same districts, names, labels and users."""
+    assert known_for(graph) == known
+    assert known_for(graph) is known_for(graph)  # once per graph version

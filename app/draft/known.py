@@ -144,7 +144,7 @@ def known_from(triples: Iterable[ox.Triple]) -> Known:
             values[(s, p)].append(t.object)
 
     def one_zh(s: str, p: str) -> str | None:
-        return next((v for v in map(zh, values.get((s, p), [])) if v), None)
+        return min((v for v in map(zh, values.get((s, p), [])) if v), default=None)
 
     def iris(s: str, p: str) -> list[str]:
         return [o.value for o in values.get((s, p), []) if isinstance(o, ox.NamedNode)]
@@ -163,10 +163,11 @@ def known_from(triples: Iterable[ox.Triple]) -> Known:
             if cls in ts:
                 pref = one_zh(s, SKOS + "prefLabel")
                 if pref:
-                    alts = tuple(a for a in map(zh, values.get((s, SKOS + "altLabel"), [])) if a)
+                    # Sorted: the same concept whichever order a file or a store gives its triples in.
+                    alts = tuple(sorted(a for a in map(zh, values.get((s, SKOS + "altLabel"), [])) if a))
                     kind = "umbrella" if BJRD + "Umbrella" in iris(s, BJRD + "mechanismKind") else "named"
                     into[tail(s)] = Concept(tail(s), pref, alts, kind,
-                                            tuple(tail(b) for b in iris(s, SKOS + "broader")))
+                                            tuple(sorted(tail(b) for b in iris(s, SKOS + "broader"))))
     direct: dict[str, set[str]] = defaultdict(set)
     for s, ts in types.items():
         if BJRD + "Practice" in ts:
