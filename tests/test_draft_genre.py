@@ -231,3 +231,13 @@ def test_genre_a_year_in_chinese_digits_is_a_date_not_a_count(year: str, tmp_pat
     assert [(f["value"], f["unit"]) for p in practices for f in p["facts"]] == [(3, "次")]
     assert [(x["value"], x["quote"]) for p in practices for x in p["dates"]] == [
         ("2020", f"{year}年"), ("2020-12", f"{year}年12月")]
+
+
+def test_genre_a_half_width_full_stop_ends_a_sentence_not_a_number(tmp_path: Path) -> None:
+    path = tmp_path / "stops.txt"
+    path.write_text("（测试编造，并非真实报道。）\n东城：开展视察3次.接待群众1.2万人次;召开会议2次!\n"
+                    "1. 西城区：视察4次.\n", encoding="utf-8")
+    code, draft, err = kg_draft(path)
+    assert code == 0 and draft is not None, err
+    assert [[p["quote"] for p in d["practices"]] for d in draft["districts"]] == [
+        ["东城：开展视察3次", "接待群众1.2万人次", "召开会议2次"], ["西城区：视察4次"]]

@@ -19,6 +19,16 @@ def trimmed(text: str, start: int, end: int) -> Span | None:
     return Span(text[start:end], start, end) if end > start else None
 
 
+def ends_sentence(text: str, i: int) -> bool:
+    """``text[i]`` ends a sentence: 。；！？ (or their half-width forms ; ! ?), a line end, or a
+    half-width full stop after a Chinese character or a closing mark (开展调研3次. — not 1.2, not “1.”)."""
+    ch = text[i]
+    if ch in SENTENCE_END:
+        return True
+    return ch == "." and i > 0 and ("\u4e00" <= text[i - 1] <= "\u9fff" or text[i - 1] in "%％）)”」』》") \
+        and not (i + 1 < len(text) and text[i + 1].isdigit())
+
+
 def split_clauses(text: str, start: int, end: int) -> list[Span]:
     """The clauses of ``text[start:end]``; the closing punctuation is left out of each quote.
 
@@ -32,12 +42,12 @@ def split_clauses(text: str, start: int, end: int) -> list[Span]:
             depth += 1
         elif ch in CLOSE_QUOTES:
             depth = max(0, depth - 1)
-        elif ch in SENTENCE_END and depth == 0:
+        elif ends_sentence(text, i) and depth == 0:
             span = trimmed(text, begin, i)
             if span:
                 clauses.append(span)
             begin = i + 1
-        elif ch in SENTENCE_END and depth > 0 and i + 1 < end and text[i + 1] in CLOSE_QUOTES:
+        elif ends_sentence(text, i) and depth > 0 and i + 1 < end and text[i + 1] in CLOSE_QUOTES:
             span = trimmed(text, begin, i + 2)
             if span:
                 clauses.append(span)
