@@ -262,11 +262,20 @@ def read_release_index(release: str, request: Request, graph: GraphDep, lang: An
     }, media_type="text/html; charset=utf-8", headers={"Vary": "Accept-Language"})
 
 
+#: Sources whose file listing (names, sizes, SHA-256: a few hundred bytes) one graph version keeps, so that the
+#: release page is not rebuilt from every source's files when more sources than their bytes' memo holds are listed.
+LISTINGS_KEPT = 1024
+
+
 def listed(graph: KnowledgeGraph, source: str | None) -> list[dict[str, object]]:
     """The files of the release (or of one source in it), each with its size and SHA-256, then SHA256SUMS."""
-    dumps = {name: f.build(graph, source) for name, f in FILES.items()}
-    dumps["SHA256SUMS"] = sha256sums(graph) if source is None else source_sha256sums(graph, source)
-    return [{"name": name, "size": len(d.body), "sha256": d.sha256} for name, d in dumps.items()]
+
+    def build() -> list[dict[str, object]]:
+        dumps = {name: f.build(graph, source) for name, f in FILES.items()}
+        dumps["SHA256SUMS"] = sha256sums(graph) if source is None else source_sha256sums(graph, source)
+        return [{"name": name, "size": len(d.body), "sha256": d.sha256} for name, d in dumps.items()]
+
+    return graph.memo.get(("release_listing", source), build, size=LISTINGS_KEPT)
 
 
 @read_route("/export/{release}/{name}", "版本化数据文件 · A dump file of one release (immutable)", RELEASE_DOC,
