@@ -21,7 +21,7 @@ import pytest
 from app.config import Settings
 from app.draft.known import read_known
 from tests.helpers import serve_in_thread
-from tests.test_curate import AUTH, TOKEN, first_theme, made_up_article, reviewed
+from tests.test_curate import TOKEN, made_up_article, publish_made_up
 from tests.test_pages_timeline import section
 
 #: The second source: MADE UP for tests, later than the article (2023-07).
@@ -54,11 +54,7 @@ def kept_mechanism(c: httpx.Client, district: str) -> tuple[str, str]:
 def publish_second_source(w: httpx.Client) -> str:
     """Draft, review and publish the made-up second source; the id of the article mechanism Dongcheng keeps."""
     label, mechanism = kept_mechanism(w, "dongcheng")
-    draft = w.post("/api/drafts", json={"source": SECOND, "text": made_up_article(label)}, headers=AUTH)
-    assert draft.status_code == 200, draft.text
-    r = w.post("/api/drafts/publish", json={**reviewed(draft.json(), first_theme(w)), "source": SECOND},
-               headers=AUTH)
-    assert r.status_code == 201, r.text
+    publish_made_up(w, label, SECOND)
     return mechanism
 
 

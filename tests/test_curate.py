@@ -105,6 +105,17 @@ def reviewed(draft: dict[str, Any], theme: str, *, label_en: bool = True) -> dic
     return {"source": SOURCE, "text": draft["text"], "practices": practices}
 
 
+def publish_made_up(w: httpx.Client, label: str, source: dict[str, str] = SOURCE) -> dict[str, Any]:
+    """Draft the made-up article naming ``label`` as ``source``, review it (:func:`reviewed`) and publish
+    it through the review desk's API; the decisions published."""
+    draft = w.post("/api/drafts", json={"source": source, "text": made_up_article(label)}, headers=AUTH)
+    assert draft.status_code == 200, draft.text
+    decisions = {**reviewed(draft.json(), first_theme(w)), "source": source}
+    r = w.post("/api/drafts/publish", json=decisions, headers=AUTH)
+    assert r.status_code == 201, r.text
+    return decisions
+
+
 def graph_state(w: httpx.Client) -> tuple[str, int]:
     h = w.get("/health")
     return h.headers.get("X-Graph-Version", ""), int(h.json()["triples"])

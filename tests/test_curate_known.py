@@ -21,7 +21,7 @@ import pytest
 from app.cli import main
 from app.config import Settings
 from tests.helpers import kg_serve, running_oxigraph, serve_in_thread
-from tests.test_curate import AUTH, SOURCE, TOKEN, first_theme, known_mechanism, made_up_article, reviewed
+from tests.test_curate import AUTH, SOURCE, TOKEN, known_mechanism, publish_made_up
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +42,9 @@ def proposals_for(draft: dict[str, Any], label: str) -> list[dict[str, Any]]:
 def publish_second_source(w: httpx.Client) -> tuple[str, str]:
     """Draft, review and publish the second made-up source; its new mechanism's (id, zh label)."""
     label, _ = known_mechanism()
-    draft = w.post("/api/drafts", json={"source": SOURCE, "text": made_up_article(label)}, headers=AUTH)
-    assert draft.status_code == 200, draft.text
-    decisions = reviewed(draft.json(), first_theme(w))
+    decisions = publish_made_up(w, label)
     new = [m for p in decisions["practices"] for m in p["mechanisms"] if m["new"]]
     assert len(new) == 1 and new[0]["label"]
-    r = w.post("/api/drafts/publish", json=decisions, headers=AUTH)
-    assert r.status_code == 201, r.text
     published = [m for m in w.get("/api/mechanisms").json() if m["id"].startswith(SOURCE["id"])]
     assert [m["label"]["zh"] for m in published] == [new[0]["label"]]
     return published[0]["id"], new[0]["label"]

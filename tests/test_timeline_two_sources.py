@@ -16,7 +16,7 @@ import pytest
 
 from app.config import Settings
 from tests.helpers import serve_in_thread
-from tests.test_curate import AUTH, SOURCE, TOKEN, first_theme, known_mechanism, made_up_article, reviewed
+from tests.test_curate import SOURCE, TOKEN, known_mechanism, publish_made_up
 from tests.test_example_timeline_queries import run, slug
 from tests.test_pages_timeline import section, shown_years
 
@@ -32,10 +32,7 @@ def published() -> Iterator[tuple[httpx.Client, str]]:
     label, mechanism = known_mechanism()
     for server in serve_in_thread(Settings(write_token=TOKEN, query_workers=1, query_timeout_s=30)):
         with httpx.Client(base_url=server.url, timeout=120) as w:
-            draft = w.post("/api/drafts", json={"source": SOURCE, "text": made_up_article(label)}, headers=AUTH)
-            assert draft.status_code == 200, draft.text
-            r = w.post("/api/drafts/publish", json=reviewed(draft.json(), first_theme(w)), headers=AUTH)
-            assert r.status_code == 201, r.text
+            publish_made_up(w, label)
             yield w, mechanism
 
 
