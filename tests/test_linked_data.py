@@ -473,6 +473,25 @@ def test_void_numbers_match_the_store(client: httpx.Client, graph: KnowledgeGrap
     assert properties[BJRD.usesMechanism] == sum(1 for t in triples if t.predicate.value == str(BJRD.usesMechanism))
 
 
+def test_void_names_every_source_as_a_subset_with_its_release_files(client: httpx.Client, server: LiveServer) -> None:
+    void = rdflib.Graph().parse(data=client.get("/void").content, format="turtle")
+    dataset = next(void.subjects(rdflib.RDF.type, VOID.Dataset))
+    sources = {s["iri"]: s["id"] for s in client.get("/api/sources").json()}
+    assert {str(s) for s in void.objects(dataset, DCTERMS.source)} == set(sources)
+    release = client.get("/export/SHA256SUMS").headers["x-release"]
+    subsets = list(void.objects(dataset, VOID.subset))
+    assert len(subsets) == len(sources)
+    for subset in subsets:
+        id = sources[str(void.value(subset, DCTERMS.source))]
+        folder = f"{server.url}/export/{release}/sources/{id}"
+        dumps = {str(d) for d in void.objects(subset, VOID.dataDump)}
+        assert {f"{folder}/bjrd-kg.{e}" for e in ("ttl", "nt", "jsonld", "rdf", "trig", "nq")} == dumps
+        assert str(void.value(subset, rdflib.RDFS.seeAlso)) == f"{folder}/SHA256SUMS"
+        turtle = client.get(f"{folder}/bjrd-kg.ttl".removeprefix(server.url))
+        assert turtle.status_code == 200
+        assert turtle.content == client.get("/export", params={"source": id, "format": "turtle"}).content
+
+
 def test_void_well_known_is_the_same_description(client: httpx.Client) -> None:
     a = rdflib.Graph().parse(data=client.get("/void").content, format="turtle")
     b = rdflib.Graph().parse(data=client.get("/.well-known/void", headers={"Accept": "application/n-triples"}).content,

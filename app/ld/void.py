@@ -5,7 +5,10 @@ The numbers come from the ``queries/ld_void_*.rq`` queries over the default grap
 endpoint, the dumps) are built from the URL the description was requested at; the dataset
 itself is named ``{KG_BASE_IRI}/void#dataset``. Its ``void:dataDump`` links are the files of the
 current release (``/export/{release}/bjrd-kg.ttl`` …), whose content never changes; the release is
-its ``owl:versionInfo`` and ``/export/SHA256SUMS`` its ``rdfs:seeAlso``.
+its ``owl:versionInfo`` and ``/export/SHA256SUMS`` its ``rdfs:seeAlso``. Each source (article) the data
+is drawn from is a ``dcterms:source`` of the dataset and a ``void:subset`` of it
+(``{KG_BASE_IRI}/void#source-{id}``) whose ``void:dataDump`` links are that source's release files
+(``/export/{release}/sources/{id}/bjrd-kg.ttl`` …).
 """
 
 from dataclasses import dataclass, field
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from app.build.graph import KnowledgeGraph
-from app.ld.export import release_id
+from app.ld.export import release_id, source_ids
 from app.ld.service import FORMAT_IRIS
 from app.rdf import namespaces
 from app.rdf.formats import BY_NAME, EXPORT_FORMATS
@@ -39,7 +42,8 @@ class VoidStats:
     dumps: dict[str, str]
     release: str
     checksums: str
-    source: str
+    #: Every source: id -> (its IRI, its dumps by format name, its SHA256SUMS).
+    sources: dict[str, tuple[str, dict[str, str], str]]
     triples: int
     entities: int
     distinct_subjects: int
@@ -53,6 +57,11 @@ def namespace(iri: str) -> str:
     """The namespace of a term: up to the last ``#`` or ``/``."""
     cut = max(iri.rfind("#"), iri.rfind("/"))
     return iri[: cut + 1]
+
+
+def release_dumps(folder: str) -> dict[str, str]:
+    """The dump files of a release folder, by format name."""
+    return {name: f"{folder}/bjrd-kg.{BY_NAME[name].extension}" for name in EXPORT_FORMATS}
 
 
 def void_stats(graph: KnowledgeGraph, service_base: str) -> VoidStats:
@@ -71,11 +80,12 @@ def void_stats(graph: KnowledgeGraph, service_base: str) -> VoidStats:
         dataset=base + "/void#dataset",
         uri_space=uri_space,
         sparql_endpoint=service_base + "/sparql",
-        dumps={name: f"{service_base}/export/{release_id(graph)}/bjrd-kg.{BY_NAME[name].extension}"
-               for name in EXPORT_FORMATS},
+        dumps=release_dumps(f"{service_base}/export/{release_id(graph)}"),
         release=release_id(graph),
         checksums=f"{service_base}/export/SHA256SUMS",
-        source=graph.iri("source", "article"),
+        sources={id: (iri, release_dumps(f"{service_base}/export/{release_id(graph)}/sources/{id}"),
+                      f"{service_base}/export/{release_id(graph)}/sources/{id}/SHA256SUMS")
+                 for id, iri in source_ids(graph).items()},
         triples=totals.get("triples", 0),
         entities=entities,
         distinct_subjects=totals.get("distinct_subjects", 0),
@@ -105,7 +115,7 @@ def void_triples(stats: VoidStats) -> list[ox.Triple]:
         *(ox.Triple(ds, d("title"), ox.Literal(text, language=lang)) for lang, text in TITLE.items()),
         *(ox.Triple(ds, d("description"), ox.Literal(text, language=lang)) for lang, text in DESCRIPTION.items()),
         ox.Triple(ds, d("license"), ox.NamedNode(LICENSE)),
-        ox.Triple(ds, d("source"), ox.NamedNode(stats.source)),
+        *(ox.Triple(ds, d("source"), ox.NamedNode(iri)) for iri, _, _ in stats.sources.values()),
         ox.Triple(ds, v("sparqlEndpoint"), ox.NamedNode(stats.sparql_endpoint)),
         ox.Triple(ds, ox.NamedNode(OWL + "versionInfo"), ox.Literal(stats.release)),
         ox.Triple(ds, ox.NamedNode(RDFS + "seeAlso"), ox.NamedNode(stats.checksums)),
@@ -121,6 +131,12 @@ def void_triples(stats: VoidStats) -> list[ox.Triple]:
         out.append(ox.Triple(ds, v("dataDump"), ox.NamedNode(url)))
         out.append(ox.Triple(ds, v("feature"), ox.NamedNode(FORMATS + FORMAT_IRIS[BY_NAME[name].name])))
     out += [ox.Triple(ds, v("vocabulary"), ox.NamedNode(ns)) for ns in stats.vocabularies]
+    for id, (iri, dumps, checksums) in stats.sources.items():
+        subset = ox.NamedNode(f"{stats.dataset.removesuffix('#dataset')}#source-{id}")
+        out += [ox.Triple(ds, v("subset"), subset), ox.Triple(subset, RDF_TYPE, v("Dataset")),
+                ox.Triple(subset, d("source"), ox.NamedNode(iri)),
+                ox.Triple(subset, ox.NamedNode(RDFS + "seeAlso"), ox.NamedNode(checksums)),
+                *(ox.Triple(subset, v("dataDump"), ox.NamedNode(url)) for url in dumps.values())]
     # The dataset's own triples first, then one block per partition: Turtle groups them by subject.
     parts: list[ox.Triple] = []
     for i, (cls, count) in enumerate(stats.classes):
