@@ -27,6 +27,9 @@ class ConceptProposal:
 
 @dataclass(frozen=True)
 class FactProposal:
+    """A number with its measure word; ``unit_listed`` is False when that word is not one of the ontology's
+    units (S05-unit-listed would refuse the fact: the curator must pick a listed unit)."""
+
     value: int | float
     unit: str
     counts: str
@@ -34,6 +37,7 @@ class FactProposal:
     rule: str
     confidence: float
     min_value: bool = False
+    unit_listed: bool = True
 
 
 @dataclass(frozen=True)

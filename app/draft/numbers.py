@@ -5,21 +5,46 @@ numerals. Approximations (1000多, 6个月以上, 3个及以上, 至少1个, 不
 it is a minimum. Not facts: ordinals (第一), a numeral inside a word (进一步, 统一), a numeral in a
 quoted name that is not a formula (“四个机关”, “千名代表问政问需”), years followed by 年 (a date,
 ``dates``), and the “once” of a period (两周一次: the period is the fact).
+
+The units a fact may be published in are the ontology's closed list (ontology/bjrd.ttl, shape
+S05-unit-listed), read from the ontology itself (:func:`listed_units`). A fact whose measure word is not
+on it (类, 户, 所 …) is still proposed, so the curator sees the number, but marked: ``+unlisted-unit`` on
+its rule and its confidence halved (the draft JSON's shape is the contract's), ``unit_listed`` false on the
+record and a note in the Turtle draft; /curate asks for a listed unit before publish.
 """
 
 import re
+from functools import cache
+from pathlib import Path
 
 import cn2an  # type: ignore[import-untyped]
+import pyoxigraph as ox
 
+from app.config import ROOT
 from app.draft.clauses import enclosing, quoted_regions
 from app.draft.model import FactProposal, Span
+from app.rdf.namespaces import BJRD, RDF_TYPE, SKOS
+
+#: The ontology whose units a drafted fact is checked against (the one the shapes check a publish with).
+ONTOLOGY = ROOT / "ontology" / "bjrd.ttl"
+
+
+@cache
+def listed_units(path: Path = ONTOLOGY) -> frozenset[str]:
+    """The zh labels (preferred and alternative) of the ontology's units: the measure words a fact may use."""
+    triples = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+    unit = ox.NamedNode(BJRD + "Unit")
+    units = {t.subject for t in triples if t.predicate.value == RDF_TYPE and t.object == unit}
+    return frozenset(t.object.value for t in triples
+                     if t.subject in units and t.predicate.value in (SKOS + "prefLabel", SKOS + "altLabel")
+                     and isinstance(t.object, ox.Literal) and t.object.language == "zh")
 
 CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
 #: Measure words of the genre, longest first so that 个方面 is read before 个.
 MEASURES = sorted(["个月", "个方面", "个组", "个", "项", "名", "位", "人次", "人", "家", "次", "年", "周", "级", "方",
                    "组", "大", "册", "方面", "批", "条", "件", "场", "天", "类", "所", "户", "篇", "份", "部", "支",
-                   "座", "处", "期", "轮", "届", "元", "万元", "亿元", "公里", "亩", "季度", "小时", "期次", "本",
-                   "幅", "张", "套", "起", "床", "辆", "台", "块", "根", "棵", "株", "步", "岁", "倍"], key=len,
+                   "座", "处", "期", "轮", "届", "元", "万元", "亿元", "公里", "亩", "季度", "小时", "期次", "场次",
+                   "本", "幅", "张", "套", "起", "床", "辆", "台", "块", "根", "棵", "株", "步", "岁", "倍"], key=len,
                   reverse=True)
 #: Measure words written otherwise as units: 七个组 counts groups (组); 三大 (three major …) counts items (个).
 UNIT_NOUNS = {"个组": "组", "大": "个"}
@@ -120,8 +145,11 @@ def find_facts(text: str, clause: Span) -> list[FactProposal]:
         rule = "arabic-number+measure" if arabic else "chinese-numeral+measure"
         if minimum:
             rule += "+approximation"
+        listed = unit_text in listed_units()
+        if not listed:
+            rule, confidence = rule + "+unlisted-unit", confidence / 2
         facts.append(FactProposal(value, unit_text, counts, Span(text[q_start:q_end], q_start, q_end), rule,
-                                  confidence, minimum))
+                                  confidence, minimum, listed))
     for m in PERCENT_WORDS.finditer(text, clause.start, clause.end):
         value = to_number(m["num"])
         if value is not None:

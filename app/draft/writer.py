@@ -119,6 +119,9 @@ class TurtleWriter:
         if f.min_value:
             self.add(node, SCHEMA + "minValue", value)
         self.add(node, SCHEMA + "unitText", ox.Literal(f.unit, language="zh"))
+        if not f.unit_listed:
+            self.add(node, SKOS + "editorialNote", ox.Literal(f"measure word {f.unit} is not one of the ontology's "
+                                                              "units: pick a listed unit before publishing"))
         self.add(node, BJRD + "ofPractice", practice)
         self.add(node, BJRD + "district", district)
         self.add(node, BJRD + "evidence", self.quote(slug, f.span, f"rule {f.rule}, confidence {f.confidence}"))

@@ -302,7 +302,20 @@
         el("span", { class: "muted rule" }, item.rule + (item.confidence !== null && item.confidence !== undefined
           ? " · " + item.confidence : "")),
         " ", el("span", { class: "status" }, STATUS[item.status])),
+      kind === "facts" ? unitMark(item) : null,
       buttons(item), el("div", { class: "editor" }, editor), el("div", { class: "violations" }));
+  }
+
+  // A fact whose measure word is not one of the ontology's units (the draft marks it +unlisted-unit;
+  // desk.units is the served ontology's list, so the mark follows the curator's choice of unit) would be
+  // refused at publish: say so before, and what to do.
+  function unitUnlisted(item) { return !desk.units.includes(item.unit); }
+
+  function unitMark(item) {
+    return el("p", { class: "unit-unlisted", hidden: unitUnlisted(item) ? null : "" },
+      T("“" + item.unit + "”不是本体受控列表中的计量单位：请在“单位”中选择列表中的单位，否则发布时会被 S05 拒绝。",
+        "“" + item.unit + "” is not one of the ontology's units: pick a listed unit under Unit, or S05 refuses "
+        + "the fact at publish."));
   }
 
   function practiceNode(p) {
@@ -350,6 +363,8 @@
     node.querySelector(":scope > .head .status").textContent = STATUS[item.status];
     const title = node.querySelector(":scope > .head .title");
     if (title && kind) title.textContent = titleOf(item, kind);
+    const mark = node.querySelector(":scope > .unit-unlisted");
+    if (mark) mark.replaceWith(unitMark(item));
     updateSummary();
   }
 
