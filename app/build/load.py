@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from app.config import CANONICAL_BASE, Settings
 from app.errors import DataError
+from app.rdf.source_text import read_source_text
 from app.store.graphs import GraphNames
 
 SHAPES_FILE = "shapes.ttl"
@@ -44,7 +45,9 @@ class SourceDir:
         return tuple(sorted(self.path.glob("districts/*.ttl")))
 
     def text(self) -> str:
-        return self.text_file.read_text(encoding="utf-8")
+        """The text as its quotes' offsets count it (:func:`app.rdf.source_text.read_source_text`: strict UTF-8,
+        no newline translated, a BOM kept; an error naming the file otherwise)."""
+        return read_source_text(self.text_file)
 
     def iri(self, base_iri: str = CANONICAL_BASE) -> str:
         return f"{base_iri}/id/source/{self.id}"

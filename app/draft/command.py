@@ -19,6 +19,7 @@ from app.draft.drafter import draft_text
 from app.draft.known import Known, StoreUnreadable, read_known, read_known_from_store
 from app.draft.model import SourceInfo
 from app.draft.writer import to_json, to_turtle
+from app.rdf.source_text import SourceTextError, decode_source_text
 
 EXIT_OK, EXIT_ERROR = 0, 2
 ISSUED = re.compile(r"(19|20)\d\d-(0[1-9]|1[0-2])")
@@ -53,13 +54,15 @@ def read_article(path: str) -> str:
     """The file's characters exactly as UTF-8 decodes them: a BOM (U+FEFF) stays character 0 and a
     CRLF two characters (no newline is translated), so offsets index the file's own text."""
     try:
-        return Path(path).read_bytes().decode("utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise DraftArgumentError(f"ARTICLE.txt: no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise DraftArgumentError(f"ARTICLE.txt: {path} is not UTF-8 text") from None
     except OSError as exc:
         raise DraftArgumentError(f"ARTICLE.txt: cannot read {path}: {exc.strerror}") from None
+    try:
+        return decode_source_text(data, path)  # the one reading of a source's text
+    except SourceTextError as exc:
+        raise DraftArgumentError(f"ARTICLE.txt: {exc}") from None
 
 
 def source_info(args: argparse.Namespace, text: str) -> SourceInfo:

@@ -2,13 +2,14 @@
 to the practices, facts and themes quoting them; per source (``?source=ID``), only what is quoted from it,
 its text read from ``data/sources/{id}/article.txt`` when that is the file the graph describes (SHA-256)."""
 
-import hashlib
+from pathlib import Path
 from typing import Any
 
 from app.api.catalog import Catalog
 from app.api.sources import SourceDetail
 from app.build.graph import KnowledgeGraph
 from app.build.load import source_dirs
+from app.rdf.source_text import SourceTextError, read_source_text, text_sha256
 
 
 def pick(label: Any, lang: str) -> tuple[str, str]:
@@ -87,6 +88,14 @@ def read_opening(graph: KnowledgeGraph, paragraphs: list[dict[str, Any]], lang: 
     return out
 
 
+def readable(path: Path) -> str | None:
+    """The source text at ``path`` as every reader reads it (offsets), or None if it is not UTF-8 text."""
+    try:
+        return read_source_text(path)
+    except SourceTextError:
+        return None
+
+
 def read_article_text(graph: KnowledgeGraph, source: SourceDetail | None = None) -> str | None:
     """The plain text of ``source`` (data/sources/{id}/article.txt) if it is the file the graph describes
     (its schema:sha256); without a source, the first text the graph describes."""
@@ -95,8 +104,8 @@ def read_article_text(graph: KnowledgeGraph, source: SourceDetail | None = None)
             folder = next((s for s in source_dirs(graph.settings.data_dir) if s.id == source.id), None)
             if folder is None or not folder.text_file.is_file():
                 return None
-            data = folder.text_file.read_bytes()
-            return data.decode("utf-8") if hashlib.sha256(data).hexdigest() == source.sha256 else None
+            text = readable(folder.text_file)
+            return text if text is not None and text_sha256(text) == source.sha256 else None
 
         found: str | None = graph.memo.get(("article-text", source.id), own, size=64)
         return found
@@ -106,11 +115,9 @@ def read_article_text(graph: KnowledgeGraph, source: SourceDetail | None = None)
         texts = [s.text_file for s in source_dirs(graph.settings.data_dir)]
         for row in rows:
             for path in texts:
-                if not path.is_file():
-                    continue
-                data = path.read_bytes()
-                if hashlib.sha256(data).hexdigest() == row["sha256"]:
-                    return data.decode("utf-8")
+                text = readable(path) if path.is_file() else None
+                if text is not None and text_sha256(text) == row["sha256"]:
+                    return text
         return None
 
     text: str | None = graph.memo.get(("article-text", None), build, size=64)
