@@ -126,17 +126,22 @@ def cmd_load(args: argparse.Namespace) -> int:
         print("kg: not loaded: the graph does not conform to the shapes", file=sys.stderr)
         return EXIT_INVALID
     store = open_store(spec, settings.base_iri, settings.base_iri + "/", settings.query_timeout_s)
-    # The load is recorded in the store's meta graph after its earlier commits and loads (PROV-O).
-    before, sizes_before, started = store.read_version(), store.graph_sizes(), provenance.now()
-    sizes_after = {name: len(quads) for name, quads in loaded.graphs.items()}
+    try:
+        # The load is recorded in the store's meta graph after its earlier commits and loads (PROV-O).
+        before, sizes_before, started = store.read_version(), store.graph_sizes(), provenance.now()
+        sizes_after = {name: len(quads) for name, quads in loaded.graphs.items()}
 
-    def record(version: str) -> list[ox.Triple]:
-        return provenance.load_activity(store.meta, before, version, sizes_before, sizes_after, started,
-                                        provenance.now())
+        def record(version: str) -> list[ox.Triple]:
+            return provenance.load_activity(store.meta, before, version, sizes_before, sizes_after, started,
+                                            provenance.now())
 
-    progress = Progress(len(loaded.quads), f"loading into {spec}")
-    version = push(loaded, store, progress, record)
-    progress.close()
+        progress = Progress(len(loaded.quads), f"loading into {spec}")
+        version = push(loaded, store, progress, record)
+        progress.close()
+    finally:  # a remote store's HTTP connections are released, however the load ends (kg load runs in-process too)
+        close = getattr(store.backend, "close", None)
+        if close:
+            close()
     for name, quads in sorted(loaded.graphs.items()):
         print(f"{len(quads):>8} triples  <{name}>")
     print(f"version {version}")
