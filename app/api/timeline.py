@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import Field
 
+from app.api.across.dating import year_of
+from app.api.across.years import practice_years
 from app.api.catalog import Catalog, slug
 from app.api.models import ApiModel, DistrictId, Label, MechanismId
 from app.build.graph import KnowledgeGraph
@@ -50,11 +52,6 @@ class TopicTimeline(ApiModel):
     label: Label
     years: list[TimelineYear]
     first: TimelineFirst | None = Field(description="Null when no practice supervises the topic")
-
-
-def year_of(row: dict[str, Any]) -> int | None:
-    written = row.get("dated") or row.get("issued")
-    return int(str(written)[:4]) if written and str(written)[:4].isdigit() else None
 
 
 def timeline_years(catalog: Catalog, rows: list[dict[str, Any]]) -> tuple[list[TimelineYear], TimelineFirst | None]:
@@ -126,14 +123,13 @@ def timeline_page(graph: KnowledgeGraph, catalog: Catalog, kind: str, entity_id:
             "first": {"year": first.year, "source": sources[first.source],
                       "districts": [district(d) for d in first.districts]} if first else None}}
     if kind == "district" and entity_id in catalog.districts:
-        by_year: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-        for row in graph.run("district_timeline", district=catalog.districts[entity_id].iri):
-            year, practice = year_of(row), catalog.practices.get(slug(row["practice"]))
-            if year is None or practice is None:
-                continue
-            by_year[year].setdefault(practice.id, {
-                "id": practice.id, "href": local_path(graph, practice.iri),
-                "label": getattr(practice.label, lang) or getattr(practice.label, other),
-                "dated": bool(row.get("dated")), "source": slug(row["source"])})
-        return {"by_year": [{"year": y, "practices": list(by_year[y].values())} for y in sorted(by_year)]}
+        by_year = []
+        for year, dates in practice_years(catalog, graph, entity_id).items():
+            known = [(catalog.practices[p], d) for p, d in dates.items() if p in catalog.practices]
+            if known:
+                by_year.append({"year": year, "practices": [{
+                    "id": practice.id, "href": local_path(graph, practice.iri),
+                    "label": getattr(practice.label, lang) or getattr(practice.label, other),
+                    "dated": d.dated, "source": d.source} for practice, d in known]})
+        return {"by_year": by_year}
     return {}

@@ -11,10 +11,10 @@ from collections import defaultdict
 
 from pydantic import Field
 
+from app.api.across.dating import PracticeDate, year_of
 from app.api.answers import label, require
 from app.api.catalog import Catalog, slug
 from app.api.models import ApiModel, Comparison, DistrictAlone, DistrictFacts, DistrictId, DistrictRef, Label
-from app.api.timeline import year_of
 from app.build.graph import KnowledgeGraph
 
 #: An item of /api/compare and /compare: a district id, or a district in one year (``dongcheng@2023``).
@@ -61,17 +61,19 @@ def item_key(item: Item) -> str:
     return item[0] if item[1] is None else f"{item[0]}@{item[1]}"
 
 
-def practice_years(catalog: Catalog, graph: KnowledgeGraph, district_id: str) -> dict[int, dict[str, str]]:
-    """Year -> the district's practices dated to it -> the source of each (years ascending, practices in text
-    order); unknown ids are 404 naming the valid ones."""
+def practice_years(catalog: Catalog, graph: KnowledgeGraph, district_id: str) -> dict[int, dict[str, PracticeDate]]:
+    """Year -> the district's practices dated to it -> the source of each and whether the text dates it (years
+    ascending, practices in text order); unknown ids are 404 naming the valid ones. The district page's
+    practices by year (app.api.timeline.timeline_page) are these."""
     require("district", catalog.districts, district_id, catalog)
 
-    def build() -> dict[int, dict[str, str]]:
-        by_year: dict[int, dict[str, str]] = defaultdict(dict)
+    def build() -> dict[int, dict[str, PracticeDate]]:
+        by_year: dict[int, dict[str, PracticeDate]] = defaultdict(dict)
         for row in graph.run("district_timeline", district=catalog.districts[district_id].iri):
             year = year_of(row)
             if year is not None:
-                by_year[year].setdefault(slug(row["practice"]), slug(row["source"]))
+                dated = PracticeDate(slug(row["source"]), bool(row.get("dated")))
+                by_year[year].setdefault(slug(row["practice"]), dated)
         return {y: by_year[y] for y in sorted(by_year)}
 
     value = catalog.memo.get(("district-years", district_id), build, size=64)
@@ -85,8 +87,8 @@ def read_years(catalog: Catalog, graph: KnowledgeGraph, district_id: str) -> Dis
     listed = []
     for year, practices in years.items():
         counts: dict[str, int] = defaultdict(int)
-        for source in practices.values():
-            counts[source] += 1
+        for dated in practices.values():
+            counts[dated.source] += 1
         listed.append(DistrictYear(year=year, practices=len(practices), sources=[
             SourcePractices(id=s, practices=n) for s, n in sorted(counts.items(), key=lambda kv: (issued.get(kv[0], ""),
                                                                                                    kv[0]))]))
