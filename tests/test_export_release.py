@@ -123,7 +123,8 @@ def test_release_jsonld_expands_offline(client: httpx.Client) -> None:
 def test_void_data_dumps_are_the_release_files(client: httpx.Client, server: LiveServer) -> None:
     void = rdflib.Graph().parse(data=client.get("/void").content, format="turtle")
     version = release(client)
-    dumps = {str(d).removeprefix(server.url) for d in void.objects(None, rdflib.URIRef(
+    dataset = next(void.subjects(rdflib.URIRef("http://rdfs.org/ns/void#subset"), None))
+    dumps = {str(d).removeprefix(server.url) for d in void.objects(dataset, rdflib.URIRef(
         "http://rdfs.org/ns/void#dataDump"))}
     assert dumps == {f"/export/{version}/{name}" for name in FILES
                      if name.startswith("bjrd-kg.")}
