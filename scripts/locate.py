@@ -10,11 +10,15 @@ or occurs more than once (then quote a longer passage).
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.rdf.source_text import read_source_text  # noqa: E402
+
 SOURCE = next((Path(__file__).resolve().parent.parent / "data" / "sources").glob("*/article.txt"))
 
 
 def main() -> int:
-    text = SOURCE.read_text(encoding="utf-8")
+    text = read_source_text(SOURCE)  # the offsets every reader counts in (CRLF is two, a BOM is 0)
     exact = sys.argv[1]
     hits = [i for i in range(len(text)) if text.startswith(exact, i)]
     if len(hits) != 1:

@@ -16,7 +16,6 @@ the write audit trail names it) and ``dcterms:dateAccepted`` when; a review acti
 writer with the publication. The SHACL gate of the write path then decides (app/routers/curate.py).
 """
 
-import hashlib
 import math
 import re
 from collections import defaultdict
@@ -31,6 +30,7 @@ from pydantic import BaseModel, Field
 from app.config import Settings
 from app.draft.model import SourceInfo
 from app.rdf.namespaces import BJRD, DCTERMS, OA, PROV, RDF, RDF_TYPE, RDFS, SCHEMA, SKOS, XSD
+from app.rdf.source_text import text_sha256
 from app.review.drafts import SourceMeta, Unprocessable, check_source, check_text, max_text_bytes
 
 #: At most this many practices in one publication (a district paragraph has a dozen).
@@ -220,7 +220,7 @@ class Publication:
         self.add(t, RDF_TYPE, ox.NamedNode(PROV + "Entity"))
         self.add(t, DCTERMS + "format", ox.Literal("text/plain; charset=utf-8"))
         self.add(t, SCHEMA + "text", ox.Literal(text))
-        self.add(t, SCHEMA + "sha256", ox.Literal(hashlib.sha256(text.encode("utf-8")).hexdigest()))
+        self.add(t, SCHEMA + "sha256", ox.Literal(text_sha256(text)))
         self.add(t, SCHEMA + "contentSize", ox.Literal(f"{len(text)} characters"))
         self.add(t, PROV + "wasDerivedFrom", self.source)
         r = self.review
