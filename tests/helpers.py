@@ -147,6 +147,22 @@ PREFIX dcterms: <http://purl.org/dc/terms/>
 """
 
 
+#: The Turtle prefixes of the data's files, for made-up sources the tests write (an unused prefix is harmless).
+TURTLE_PREFIXES = """@prefix bjrd:    <https://bjrd-kg.example.org/ontology#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix dist:    <https://bjrd-kg.example.org/id/district/> .
+@prefix mech:    <https://bjrd-kg.example.org/id/mechanism/> .
+@prefix oa:      <http://www.w3.org/ns/oa#> .
+@prefix prac:    <https://bjrd-kg.example.org/id/practice/> .
+@prefix quote:   <https://bjrd-kg.example.org/id/quote/> .
+@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix schema:  <https://schema.org/> .
+@prefix src:     <https://bjrd-kg.example.org/id/source/> .
+@prefix theme:   <https://bjrd-kg.example.org/id/theme/> .
+@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+
 def mechanism_reach(graph: KnowledgeGraph, kind: str = "Named") -> dict[str, set[str]]:
     """district id -> the mechanisms of ``kind`` (Named or Umbrella) its practices use, directly or through a
     narrower mechanism: from the asserted links and skos:broader*, the definition of "shared" in data/README.md."""

@@ -28,24 +28,12 @@ from app.draft.model import SourceInfo
 from app.draft.writer import to_json
 from app.errors import DataError
 from app.rdf.source_text import read_source_text, text_sha256
-from tests.helpers import serve_in_thread
+from tests.helpers import TURTLE_PREFIXES, serve_in_thread
 
 MADE_UP = "made-up-crlf-2024-01"
 #: MADE UP: a BOM, an opening line, a district paragraph, each line ended by CRLF.
 TEXT = ("\ufeff（测试用虚构文本，并非真实报道）各区人大常委会2023年工作亮点扫描。\r\n"
         "\r\n海淀区人大常委会组织代表进站接待群众1200人次。召开座谈会8场。\r\n")
-PREFIXES = """@prefix bjrd:    <https://bjrd-kg.example.org/ontology#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix dist:    <https://bjrd-kg.example.org/id/district/> .
-@prefix oa:      <http://www.w3.org/ns/oa#> .
-@prefix prac:    <https://bjrd-kg.example.org/id/practice/> .
-@prefix quote:   <https://bjrd-kg.example.org/id/quote/> .
-@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix schema:  <https://schema.org/> .
-@prefix src:     <https://bjrd-kg.example.org/id/source/> .
-@prefix theme:   <https://bjrd-kg.example.org/id/theme/> .
-@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
-"""
 
 
 def literal(text: str) -> str:
@@ -72,7 +60,7 @@ def add_source(data: Path) -> dict[str, Any]:
     practice = district["practices"][0]
     paragraph = {"quote": TEXT[district["start"]:district["end"]], "start": district["start"], "end": district["end"]}
     theme = next(iter(read_themes()))
-    (folder / "source.ttl").write_text(PREFIXES + f"""
+    (folder / "source.ttl").write_text(TURTLE_PREFIXES + f"""
 src:{MADE_UP} a schema:Article , dcterms:BibliographicResource ;
     dcterms:title "测试用虚构文本"@zh , "A made-up text for the tests"@en ;
     dcterms:issued "2024-01"^^xsd:gYearMonth ;
@@ -82,7 +70,7 @@ src:{MADE_UP}-text a schema:MediaObject ;
     dcterms:format "text/plain; charset=utf-8" ;
     schema:sha256 "{text_sha256(TEXT)}" .
 """, encoding="utf-8")
-    (folder / "districts" / f"{district['id']}.ttl").write_text(PREFIXES + f"""
+    (folder / "districts" / f"{district['id']}.ttl").write_text(TURTLE_PREFIXES + f"""
 dist:{district['id']} bjrd:paragraph quote:{MADE_UP}-paragraph .
 {quote_ttl(f"{MADE_UP}-paragraph", paragraph)}
 prac:{MADE_UP}-visits a bjrd:Practice ;

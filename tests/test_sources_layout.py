@@ -17,7 +17,7 @@ from app.build.graph import KnowledgeGraph
 from app.build.load import SourceFiles, find_source, source_dirs
 from app.config import ROOT, Settings
 from app.errors import DataError
-from tests.helpers import PREFIXES, select, serve_in_thread
+from tests.helpers import PREFIXES, TURTLE_PREFIXES, select, serve_in_thread
 
 MADE_UP = "made-up-2021-01"
 OPENING = "（测试用虚构文本，并非真实报道）各区人大常委会2020年工作亮点扫描。"
@@ -25,18 +25,6 @@ PARAGRAPH = "海淀区人大常委会开展代表月进站活动。今年组织�
 PRACTICE = "海淀区人大常委会开展代表月进站活动。"
 TEXT = f"{OPENING}\n{PARAGRAPH}\n"
 
-TURTLE = """@prefix bjrd:    <https://bjrd-kg.example.org/ontology#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix dist:    <https://bjrd-kg.example.org/id/district/> .
-@prefix mech:    <https://bjrd-kg.example.org/id/mechanism/> .
-@prefix oa:      <http://www.w3.org/ns/oa#> .
-@prefix prac:    <https://bjrd-kg.example.org/id/practice/> .
-@prefix quote:   <https://bjrd-kg.example.org/id/quote/> .
-@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix schema:  <https://schema.org/> .
-@prefix src:     <https://bjrd-kg.example.org/id/source/> .
-@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
-"""
 
 
 def quote(name: str, exact: str) -> str:
@@ -49,12 +37,12 @@ def add_made_up_source(data: Path) -> Path:
     folder = data / "sources" / MADE_UP
     (folder / "districts").mkdir(parents=True)
     (folder / "article.txt").write_text(TEXT, encoding="utf-8")
-    (folder / "source.ttl").write_text(TURTLE + f"""
+    (folder / "source.ttl").write_text(TURTLE_PREFIXES + f"""
 src:{MADE_UP} a schema:Article , dcterms:BibliographicResource ;
     dcterms:title "测试用虚构文本"@zh , "A made-up text for the tests"@en ;
     dcterms:issued "2021-01"^^xsd:gYearMonth .
 """, encoding="utf-8")
-    (folder / "districts" / "haidian.ttl").write_text(TURTLE + f"""
+    (folder / "districts" / "haidian.ttl").write_text(TURTLE_PREFIXES + f"""
 dist:haidian bjrd:paragraph quote:{MADE_UP}-haidian-paragraph .
 {quote(f"{MADE_UP}-haidian-paragraph", PARAGRAPH)}
 prac:{MADE_UP}-haidian-station a bjrd:Practice ;
