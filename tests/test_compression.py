@@ -91,3 +91,15 @@ def test_pages_load_vendored_builds_by_version(client: httpx.Client, page: str) 
 def test_own_assets_are_revalidated_after_minutes(client: httpx.Client) -> None:
     for path in ("/static/js/explore.js", "/static/pages.css"):
         assert client.get(path).headers["cache-control"] == "public, max-age=300"
+
+
+@pytest.mark.parametrize("path", [*TEXT_PATHS, "/export?format=turtle", "/export/practices.csv", "/export/SHA256SUMS",
+                                  "/export?source=article&format=nquads", "/sparql?query=ASK%7B%7D", "/void"])
+@pytest.mark.parametrize("encoding", ["gzip", "identity", None])
+def test_one_vary_line_names_each_header_once(client: httpx.Client, path: str, encoding: str | None) -> None:
+    response, _ = raw(client, path, encoding)
+    assert response.status_code == 200
+    lines = response.headers.get_list("vary")
+    assert len(lines) <= 1, lines
+    names = [n.strip().lower() for n in (lines[0] if lines else "").split(",") if n.strip()]
+    assert len(names) == len(set(names)), lines[0]

@@ -3,13 +3,15 @@ and the client accepts it, else gzip, for bodies of at least ``minimum_size`` by
 
 Starlette's GZipMiddleware with the coding chosen by Accept-Encoding q-values
 (:func:`app.rdf.codings.pick_coding`); answers that are already encoded (the dumps under
-``/export``) pass through unchanged, as do images and fonts.
+``/export``) pass through unchanged, as do images and fonts. Starlette's responders add
+``Accept-Encoding`` to ``Vary`` even when the route named it already: the answer leaves with one
+``Vary`` line naming each header once.
 """
 
 from typing import Any
 
 from starlette.middleware.gzip import GZipResponder, IdentityResponder
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.rdf.codings import brotli, pick_coding
 from app.web.request_view import view_of
@@ -35,6 +37,22 @@ class BrotliResponder(IdentityResponder):
         return out
 
 
+def one_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with their ``Vary`` lines as one, each header name once (first spelling, in order)."""
+    varies = [v for k, v in headers if k.lower() == b"vary"]
+    if not varies:
+        return headers
+    names: dict[bytes, bytes] = {}
+    for value in varies:
+        for name in value.split(b","):
+            if name := name.strip():
+                names.setdefault(name.lower(), name)
+    joined = b", ".join(names.values())
+    if len(varies) == 1 and varies[0] == joined:
+        return headers
+    return [(k, v) for k, v in headers if k.lower() != b"vary"] + [(b"vary", joined)]
+
+
 class CompressionMiddleware:
     """br or gzip (or nothing), by the client's Accept-Encoding and what this process can produce."""
 
@@ -54,4 +72,10 @@ class CompressionMiddleware:
             responder = GZipResponder(self.app, self.minimum_size, compresslevel=6)
         else:
             responder = IdentityResponder(self.app, self.minimum_size)
-        await responder(scope, receive, send)
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": one_vary(list(message.get("headers") or []))}
+            await send(message)
+
+        await responder(scope, receive, sending)
