@@ -23,6 +23,11 @@ class Offsets:
         self.starts.append(at)
         self.shifts.append(shift)
 
+    @property
+    def shifted(self) -> bool:
+        """Whether any offset of the reading differs from the raw text's (an escape was applied)."""
+        return len(self.starts) > 1
+
     def raw(self, pos: int) -> int:
         if len(self.starts) == 1:  # a reading without escapes
             return pos

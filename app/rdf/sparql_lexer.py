@@ -134,6 +134,7 @@ class _Recent:
         self._operation_start = True
         self._service: list[Token] = []  # a SERVICE-like token and the tokens after it, until decided
         self.spans = spans
+        self._checks_service, self._checks_load = "SERVICE" in words, "LOAD" in words
 
     def __getitem__(self, index: int) -> Token:
         return self.last[index]
@@ -146,9 +147,9 @@ class _Recent:
         if self.spans is not None:
             self.spans.append(Spanned(token, start, end, depth))
         upper = token.text.upper() if token.kind in ("word", "pname") else ""
-        if "SERVICE" in self.words:
+        if self._checks_service:
             self._check_service(token, upper)
-        if "LOAD" in self.words:
+        if self._checks_load:
             self._check_load(token, upper, depth)
         if self.first is None:
             if self._skip:
@@ -206,6 +207,9 @@ class Lexer:
 
         Raises Forbidden for a word of ``self.words``, LexicalError, TooDeep."""
         text, n = self.text, len(self.text)
+        # Offsets in a reading without escapes are the raw text's: no call per token to map them.
+        raw = self.offsets.raw if self.offsets.shifted else int
+        blanks = BLANK_RUN.match
         pos, stack, after_operand = state.pos, list(state.stack), state.after_operand
         tokens = _Recent(self.words, spans)
         last_popped = ""
@@ -213,7 +217,7 @@ class Lexer:
         # Their sum bounds the depth of the tree an engine builds for that bracket.
         chains = [[0, 0] for _ in range(len(stack) + 1)]
         while True:
-            pos = _end(BLANK_RUN, text, pos)
+            pos = blanks(text, pos).end()  # type: ignore[union-attr]  # a '*' run always matches
             if pos >= n:
                 break
             c = text[pos]
@@ -230,36 +234,36 @@ class Lexer:
                         self.forks.append(State(pos, tuple(stack), after_operand))
                         if spans is not None:  # the tokens before the fork, for the run that takes it
                             self.fork_spans[self.forks[-1]] = list(spans)
-                    tokens.append(Token("iri", text[pos:end + 1], self.raw(pos)), pos, end + 1, len(stack))
+                    tokens.append(Token("iri", text[pos:end + 1], raw(pos)), pos, end + 1, len(stack))
                     pos, after_operand = end + 1, True
                     continue
                 pos += 2 if text.startswith("<=", pos) else 1
-                tokens.append(Token("punct", text[start:pos], self.raw(start)), start, pos, len(stack))
+                tokens.append(Token("punct", text[start:pos], raw(start)), start, pos, len(stack))
                 after_operand = False
                 chains[-1][0] += 1
                 if sum(chains[-1]) > MAX_CHAIN:
-                    raise TooDeep(self.raw(start), chain=True)
+                    raise TooDeep(raw(start), chain=True)
                 continue
             if c in "\"'":
                 pos = self._string_end(pos)
-                tokens.append(Token("string", text[start:pos], self.raw(start)), start, pos, len(stack))
+                tokens.append(Token("string", text[start:pos], raw(start)), start, pos, len(stack))
                 after_operand = True
                 continue
             if c in "?$" and pos + 1 < n and pn_chars(text[pos + 1]) and text[pos + 1] != "-":
                 pos = _end(VARNAME_RUN, text, pos + 1)
-                tokens.append(Token("var", text[start:pos], self.raw(start)), start, pos, len(stack))
+                tokens.append(Token("var", text[start:pos], raw(start)), start, pos, len(stack))
                 after_operand = True
                 continue
             if c == "_" and text.startswith("_:", pos):
                 pos = self._local_end(pos + 2)
-                tokens.append(Token("bnode", text[start:pos], self.raw(start)), start, pos, len(stack))
+                tokens.append(Token("bnode", text[start:pos], raw(start)), start, pos, len(stack))
                 after_operand = True
                 continue
             if c == "@" and pos + 1 < n and text[pos + 1].isascii() and text[pos + 1].isalpha():
                 pos += 1
                 while pos < n and text[pos].isascii() and (text[pos].isalnum() or text[pos] == "-"):
                     pos += 1
-                tokens.append(Token("lang", text[start:pos], self.raw(start)), start, pos, len(stack))
+                tokens.append(Token("lang", text[start:pos], raw(start)), start, pos, len(stack))
                 after_operand = True
                 continue
             if c.isdigit() or (c == "." and pos + 1 < n and text[pos + 1].isdigit()):
@@ -275,48 +279,48 @@ class Lexer:
                         pos = k
                         while pos < n and text[pos].isdigit():
                             pos += 1
-                tokens.append(Token("number", text[start:pos], self.raw(start)), start, pos, len(stack))
+                tokens.append(Token("number", text[start:pos], raw(start)), start, pos, len(stack))
                 after_operand = True
                 continue
             if pn_chars_base(c) or c == ":":
                 run_end = _end(PN_CHARS_DOT_RUN, text, pos)
                 if run_end < n and text[run_end] == ":" and (run_end == pos or text[run_end - 1] != "."):
                     pos = self._local_end(run_end + 1)
-                    tokens.append(Token("pname", text[start:run_end], self.raw(start)), start, pos, len(stack))
+                    tokens.append(Token("pname", text[start:run_end], raw(start)), start, pos, len(stack))
                 else:  # a bare word (keyword, function name, a, true …) stops at the first dot
                     pos = _end(PN_CHARS_RUN, text, pos)
-                    tokens.append(Token("word", text[start:pos], self.raw(start)), start, pos, len(stack))
+                    tokens.append(Token("word", text[start:pos], raw(start)), start, pos, len(stack))
                     if text[start:pos].upper() in _CHAIN_WORDS:
                         chains[-1][0] += 1
                         if sum(chains[-1]) > MAX_CHAIN:
-                            raise TooDeep(self.raw(start), chain=True)
+                            raise TooDeep(raw(start), chain=True)
                 after_operand = True
                 continue
             pos += 1
-            tokens.append(Token("punct", c, self.raw(start)), start, pos, len(stack))
+            tokens.append(Token("punct", c, raw(start)), start, pos, len(stack))
             if c in _OPEN:
                 stack.append(self._frame(c, stack, tokens, last_popped))
                 chains.append([0, 0])
                 if len(stack) > MAX_DEPTH:
-                    raise TooDeep(self.raw(start))
+                    raise TooDeep(raw(start))
                 after_operand = False
             elif c in _CLOSE:
                 if not stack or stack[-1][0] != _CLOSE[c]:
-                    raise LexicalError(f"unbalanced {c!r}", self.raw(start))
+                    raise LexicalError(f"unbalanced {c!r}", raw(start))
                 last_popped = stack.pop()
                 cost = sum(chains.pop())
                 chains[-1][1] = max(chains[-1][1], cost)
                 if sum(chains[-1]) > MAX_CHAIN:
-                    raise TooDeep(self.raw(start), chain=True)
+                    raise TooDeep(raw(start), chain=True)
                 after_operand = True
             else:
                 after_operand = False
                 if c in _OPERATORS:
                     chains[-1][0] += 1
                     if sum(chains[-1]) > MAX_CHAIN:
-                        raise TooDeep(self.raw(start), chain=True)
+                        raise TooDeep(raw(start), chain=True)
         if stack:
-            raise LexicalError(f"{stack[-1]!r} is never closed", self.raw(n))
+            raise LexicalError(f"{stack[-1]!r} is never closed", raw(n))
         return tokens.first or ""
 
     @staticmethod
