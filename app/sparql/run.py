@@ -123,9 +123,30 @@ class PreparedQuery:
         return self.read.text if self.read is not None else self.text
 
 
+#: Accept headers up to this long have their negotiated format kept (a pure function of the form and
+#: the header), at most FORMATS_KEPT of them: clients send the same few Accept headers again and again.
+FORMAT_KEPT_ACCEPT = 512
+FORMATS_KEPT = 256
+_formats: dict[tuple[str, str | None], Format] = {}
+
+
 def format_for(form: str, accept: str | None) -> Format:
     """The answer format of a query of this form (SELECT, ASK, CONSTRUCT, DESCRIBE) for ``accept``;
-    406 saying what the form can answer (CSV cannot carry triples, Turtle cannot carry a table)."""
+    406 saying what the form can answer (CSV cannot carry triples, Turtle cannot carry a table).
+    Kept for short Accept headers (a 406 is never kept: it is negotiated again)."""
+    key = (form, accept)
+    kept = _formats.get(key)
+    if kept is not None:
+        return kept
+    fmt = _negotiated(form, accept)
+    if accept is None or len(accept) <= FORMAT_KEPT_ACCEPT:
+        if len(_formats) >= FORMATS_KEPT:
+            _formats.clear()
+        _formats[key] = fmt
+    return fmt
+
+
+def _negotiated(form: str, accept: str | None) -> Format:
     try:
         return negotiate(accept, offered_for(form))
     except NotAcceptable:
