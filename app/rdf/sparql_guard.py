@@ -154,6 +154,8 @@ def _screen(text: str, read: _Read | None) -> str:
 def _blank(gap: str) -> str:
     """The blanks and comments between two tokens as spaces, line breaks kept: nothing hides in
     them, and a position the engine reports is the line and column the client wrote."""
+    if not gap.strip(" \r\n"):  # spaces and line breaks only (most gaps): already blanks
+        return gap
     return _NOT_A_LINE_BREAK.sub(" ", gap)
 
 
