@@ -151,12 +151,14 @@ PREFIX dcterms: <http://purl.org/dc/terms/>
 TURTLE_PREFIXES = """@prefix bjrd:    <https://bjrd-kg.example.org/ontology#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix dist:    <https://bjrd-kg.example.org/id/district/> .
+@prefix fact:    <https://bjrd-kg.example.org/id/fact/> .
 @prefix mech:    <https://bjrd-kg.example.org/id/mechanism/> .
 @prefix oa:      <http://www.w3.org/ns/oa#> .
 @prefix prac:    <https://bjrd-kg.example.org/id/practice/> .
 @prefix quote:   <https://bjrd-kg.example.org/id/quote/> .
 @prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix schema:  <https://schema.org/> .
+@prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
 @prefix src:     <https://bjrd-kg.example.org/id/source/> .
 @prefix theme:   <https://bjrd-kg.example.org/id/theme/> .
 @prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .

@@ -20,6 +20,7 @@ from app.build.graph import KnowledgeGraph, Loaded, load
 from app.config import ROOT, Settings
 from app.rdf.terms import FLOAT_TYPES, INTEGER_TYPES
 from app.store.backends import OxigraphBackend, RdflibBackend
+from tests.helpers import TURTLE_PREFIXES
 
 QUERIES = ROOT / "queries"
 ALL_QUERIES = sorted(QUERIES.rglob("*.rq"))
@@ -190,19 +191,7 @@ def test_engines_agree(path: Path, oxigraph: OxigraphBackend, rdflib_backend: Rd
 # A violation planted into the real graph for each check: the check must then find it, so
 # that a check that can never fire is caught. Keyed by file name; a check not listed here
 # is still run by test_check_finds_no_violation.
-PLANTED = """
-@prefix bjrd: <https://bjrd-kg.example.org/ontology#> .
-@prefix dist: <https://bjrd-kg.example.org/id/district/> .
-@prefix fact: <https://bjrd-kg.example.org/id/fact/> .
-@prefix mech: <https://bjrd-kg.example.org/id/mechanism/> .
-@prefix oa: <http://www.w3.org/ns/oa#> .
-@prefix prac: <https://bjrd-kg.example.org/id/practice/> .
-@prefix quote: <https://bjrd-kg.example.org/id/quote/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix schema: <https://schema.org/> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix theme: <https://bjrd-kg.example.org/id/theme/> .
-"""
+PLANTED = TURTLE_PREFIXES
 VIOLATIONS = {
     "practice-without-quote-violation.rq": """
         prac:planted a bjrd:Practice ; rdfs:label "x"@zh , "x"@en ; bjrd:district dist:haidian .""",
